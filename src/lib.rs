@@ -1,0 +1,16 @@
+//! patchpanel — a Webex ChatOps bot for network engineers.
+//!
+//! Sources (the Webex socket) turn the outside world into [`inbound::Inbound`] values; the pure core
+//! (command grammar, authorization) decides; effects (Webex REST, device reads) run at the edges.
+//! See `ARCHITECTURE.md` for the code map and the invariants.
+
+pub mod app;
+pub mod command;
+pub mod config;
+pub mod demo;
+pub mod device;
+pub mod inbound;
+pub mod policy;
+pub mod secret;
+pub mod sim;
+pub mod webex;

@@ -1,0 +1,5 @@
+//! Simulators of the systems the bot talks to, speaking the real wire protocols on loopback.
+//! Used by `patchpanel sim …`, by `patchpanel demo`, and by the tests.
+
+pub mod device;
+pub mod webex;
