@@ -50,7 +50,11 @@ impl DeviceReader {
     pub async fn vrfs_markdown(&self, _device: &str) -> Result<String, DeviceError> {
         todo!("device")
     }
-    pub async fn interface_markdown(&self, _device: &str, _interface: &str) -> Result<String, DeviceError> {
+    pub async fn interface_markdown(
+        &self,
+        _device: &str,
+        _interface: &str,
+    ) -> Result<String, DeviceError> {
         todo!("device")
     }
 }

@@ -9,6 +9,8 @@
 //! * `listen(cfg, rest, identity, tx: mpsc::Sender<Inbound>, shutdown: CancellationToken)
 //!    -> Result<(), WebexError>` — the whole Mercury lifecycle; Ok(()) on shutdown, Err on a fatal stop.
 
+pub mod ids;
+
 use crate::inbound::{Inbound, Reply};
 use crate::secret::Secret;
 use tokio::sync::mpsc;

@@ -14,6 +14,12 @@ pub struct DeviceSimConfig {
     pub netconf_listen: SocketAddr,
     /// Hostname the device reports (`c9300`).
     pub hostname: String,
+    /// Credentials the simulator accepts for RESTCONF basic auth and NETCONF password auth;
+    /// `None` accepts any (like every simulator without `--token`).
+    pub credentials: Option<(String, crate::secret::Secret)>,
+    /// SSH host key file (OpenSSH private key). Created when missing, so a restarted simulator keeps
+    /// its identity; `None` generates an ephemeral key.
+    pub host_key_path: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -31,6 +37,9 @@ pub enum DeviceSimError {
     Other(String),
 }
 
-pub async fn start(_cfg: DeviceSimConfig, _shutdown: CancellationToken) -> Result<RunningDeviceSim, DeviceSimError> {
+pub async fn start(
+    _cfg: DeviceSimConfig,
+    _shutdown: CancellationToken,
+) -> Result<RunningDeviceSim, DeviceSimError> {
     todo!("device sim")
 }

@@ -33,6 +33,9 @@ pub enum SimError {
     Other(String),
 }
 
-pub async fn start(_cfg: WebexSimConfig, _shutdown: CancellationToken) -> Result<RunningWebexSim, SimError> {
+pub async fn start(
+    _cfg: WebexSimConfig,
+    _shutdown: CancellationToken,
+) -> Result<RunningWebexSim, SimError> {
     todo!("webex sim")
 }
