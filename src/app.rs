@@ -1,1 +1,250 @@
-//! TODO
+//! Wiring: the Webex listener feeds [`Inbound`] events to the handler, which authorizes, parses and
+//! answers. The decision ([`decide`]) is pure; device reads and replies are the effects around it.
+
+use crate::command::{self, Command};
+use crate::config::Settings;
+use crate::device::{DeviceError, DeviceReader, Inventory};
+use crate::inbound::{Inbound, Reply};
+use crate::policy::AllowList;
+use crate::webex::{self, BotIdentity, WebexError, WebexRest};
+use std::sync::Arc;
+use tokio::sync::{mpsc, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, info_span, warn, Instrument};
+
+/// How many events are handled at once; more wait in the channel (bounded, so the socket reader
+/// slows down instead of the bot growing without limit).
+const MAX_CONCURRENT_EVENTS: usize = 32;
+const INBOUND_QUEUE: usize = 256;
+
+pub const REFUSAL: &str = "Sorry, you are not allowed to use this bot. Ask its operators to add you to `PATCHPANEL_ALLOWED`.";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Webex(#[from] WebexError),
+    #[error("cannot load the device inventory: {0}")]
+    Inventory(DeviceError),
+}
+
+/// What the bot does with one inbound event, decided without IO.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Refuse: the sender is not allowed (logged, answered once with [`REFUSAL`]).
+    Refuse,
+    /// Answer with fixed markdown.
+    Answer(String),
+    ReadVrfs { device: String },
+    ReadInterface { device: String, interface: String },
+}
+
+/// The pure core of the bot: authorization first (text and card submits alike), then the command.
+pub fn decide(event: &Inbound, allowed: &AllowList) -> Action {
+    if !allowed.permits(&event.sender().email) {
+        return Action::Refuse;
+    }
+    let text = match event {
+        Inbound::CardSubmit(_) => {
+            return Action::Answer(
+                "Card actions are not available yet: approvals arrive with the ITSM workflow.".to_owned(),
+            )
+        }
+        Inbound::Message(m) => &m.text,
+    };
+    match command::parse(text) {
+        Err(e) => Action::Answer(e.to_string()),
+        Ok(Command::Help { topic }) => Action::Answer(command::help(topic.as_deref())),
+        Ok(Command::Vrf { device }) => Action::ReadVrfs { device },
+        Ok(Command::ShowInterface { device, interface }) => Action::ReadInterface { device, interface },
+        Ok(Command::Approve { .. }) => Action::Answer(not_yet("approve", "approvals arrive with the ITSM workflow")),
+        Ok(Command::Decline { .. }) => Action::Answer(not_yet("decline", "approvals arrive with the ITSM workflow")),
+        Ok(Command::Status { .. }) => Action::Answer(not_yet("status", "change tracking arrives with the ITSM workflow")),
+        Ok(Command::Changes { .. }) => {
+            Action::Answer(not_yet("changes", "the configuration-change record arrives with the change notifier"))
+        }
+    }
+}
+
+fn not_yet(command: &str, why: &str) -> String {
+    format!("`{command}` is not available yet: {why}. Try `help` for what works today.")
+}
+
+/// Where the reply to an event goes: the same room, in the same thread.
+pub fn reply_target(event: &Inbound) -> (String, Option<String>) {
+    match event {
+        Inbound::Message(m) => (m.room_id.clone(), Some(m.reply_parent_id.clone())),
+        Inbound::CardSubmit(c) => (c.room_id.clone(), Some(c.card_message_id.clone())),
+    }
+}
+
+/// Everything the handler needs, shared by the event tasks.
+pub struct Bot {
+    pub rest: WebexRest,
+    pub devices: Option<DeviceReader>,
+    pub allowed: AllowList,
+}
+
+impl Bot {
+    /// Handles one event end to end: decide, run the device read if any, reply.
+    pub async fn handle(&self, event: Inbound) {
+        let action = decide(&event, &self.allowed);
+        let markdown = match action {
+            Action::Refuse => {
+                warn!(sender = %event.sender().email, "refused: sender not in PATCHPANEL_ALLOWED");
+                REFUSAL.to_owned()
+            }
+            Action::Answer(text) => text,
+            Action::ReadVrfs { device } => match &self.devices {
+                None => no_inventory(),
+                Some(devices) => devices.vrfs_markdown(&device).await.unwrap_or_else(device_failure),
+            },
+            Action::ReadInterface { device, interface } => match &self.devices {
+                None => no_inventory(),
+                Some(devices) => devices
+                    .interface_markdown(&device, &interface)
+                    .await
+                    .unwrap_or_else(device_failure),
+            },
+        };
+        let (room_id, parent_id) = reply_target(&event);
+        let reply = Reply { room_id, parent_id, markdown };
+        match self.rest.send_reply(&reply).await {
+            Ok(ids) => info!(parts = ids.len(), "replied"),
+            Err(e) => warn!(error = %e, "reply failed"),
+        }
+    }
+}
+
+fn device_failure(e: DeviceError) -> String {
+    format!("⚠️ {e}")
+}
+
+fn no_inventory() -> String {
+    "⚠️ No devices are configured: set `PATCHPANEL_INVENTORY` to a devices file (see `.env.example`).".to_owned()
+}
+
+/// Runs the bot until `shutdown` fires or the Webex connection stops for good.
+pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), AppError> {
+    let devices = match &settings.inventory {
+        None => None,
+        Some(path) => {
+            let inventory = Inventory::load(path).map_err(AppError::Inventory)?;
+            Some(DeviceReader::new(inventory, settings.devices.clone()).map_err(AppError::Inventory)?)
+        }
+    };
+    let rest = WebexRest::new(&settings.webex)?;
+    let identity = rest.me().await?;
+    info!(bot = %identity.email, name = %identity.display_name, "webex identity");
+    let bot = Arc::new(Bot {
+        rest: rest.clone(),
+        devices,
+        allowed: settings.allowed.clone(),
+    });
+    serve(bot, settings, identity, shutdown).await
+}
+
+async fn serve(
+    bot: Arc<Bot>,
+    settings: Settings,
+    identity: BotIdentity,
+    shutdown: CancellationToken,
+) -> Result<(), AppError> {
+    let (tx, mut rx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
+    let tracker = TaskTracker::new();
+    let listener_shutdown = shutdown.child_token();
+    let listener = tracker.spawn(webex::listen(
+        settings.webex.clone(),
+        bot.rest.clone(),
+        identity,
+        tx,
+        listener_shutdown.clone(),
+    ));
+
+    let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_EVENTS));
+    // The loop ends when the listener drops its sender: on shutdown or on a fatal Webex error.
+    while let Some(event) = rx.recv().await {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            break;
+        };
+        let bot = bot.clone();
+        let span = info_span!("event", id = %event.event_id(), sender = %event.sender().email);
+        tracker.spawn(
+            async move {
+                bot.handle(event).await;
+                drop(permit);
+            }
+            .instrument(span),
+        );
+    }
+    tracker.close();
+    // Lets the replies in flight finish; the listener has already stopped.
+    tracker.wait().await;
+    match listener.await {
+        Ok(result) => result.map_err(AppError::from),
+        Err(join) => Err(AppError::Webex(WebexError::Other(format!("listener task failed: {join}")))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inbound::{CardSubmit, ChatMessage, RoomKind, Sender};
+
+    fn message(email: &str, text: &str) -> Inbound {
+        Inbound::Message(ChatMessage {
+            event_id: "e1".into(),
+            message_id: "m1".into(),
+            room_id: "r1".into(),
+            room_kind: RoomKind::Direct,
+            reply_parent_id: "m1".into(),
+            sender: Sender { person_id: "p1".into(), email: email.into() },
+            text: text.into(),
+        })
+    }
+
+    fn allowed() -> AllowList {
+        AllowList::parse("@example.com").unwrap()
+    }
+
+    #[test]
+    fn strangers_are_refused_before_parsing() {
+        assert_eq!(decide(&message("eve@evil.test", "vrf c9300"), &allowed()), Action::Refuse);
+        let card = Inbound::CardSubmit(CardSubmit {
+            event_id: "e".into(),
+            action_id: "a".into(),
+            card_message_id: "m".into(),
+            room_id: "r".into(),
+            sender: Sender { person_id: "p".into(), email: "eve@evil.test".into() },
+            inputs: Default::default(),
+        });
+        assert_eq!(decide(&card, &allowed()), Action::Refuse);
+    }
+
+    #[test]
+    fn commands_become_actions() {
+        assert_eq!(
+            decide(&message("a@example.com", "vrf c9300"), &allowed()),
+            Action::ReadVrfs { device: "c9300".into() }
+        );
+        assert_eq!(
+            decide(&message("a@example.com", "show iface c9300 gi1/0/2"), &allowed()),
+            Action::ReadInterface { device: "c9300".into(), interface: "GigabitEthernet1/0/2".into() }
+        );
+        match decide(&message("a@example.com", "approve 42"), &allowed()) {
+            Action::Answer(text) => assert!(text.contains("not available yet")),
+            other => panic!("unexpected {other:?}"),
+        }
+        match decide(&message("a@example.com", "shwo iface c9300 Gi1/0/2"), &allowed()) {
+            Action::Answer(text) => assert!(text.to_lowercase().contains("did you mean")),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn replies_go_to_the_thread_root() {
+        let (room, parent) = reply_target(&message("a@example.com", "help"));
+        assert_eq!(room, "r1");
+        assert_eq!(parent.as_deref(), Some("m1"));
+    }
+}

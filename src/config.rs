@@ -1,1 +1,173 @@
-//! TODO
+//! Typed settings read from the environment (and `.env`, loaded by `main`). Pure: reads through a lookup
+//! function so tests need no process environment. Secrets are [`Secret`]s and never print.
+
+use crate::device::DeviceSettings;
+use crate::policy::{AllowList, AllowListError};
+use crate::secret::Secret;
+use crate::webex::WebexConfig;
+use std::path::PathBuf;
+
+pub const DEFAULT_WEBEX_API_URL: &str = "https://webexapis.com/v1";
+pub const DEFAULT_WEBEX_U2C_URL: &str = "https://u2c.wbx2.com/u2c/api/v1";
+pub const DEFAULT_DB: &str = "./patchpanel.db";
+pub const DEFAULT_NETCONF_PORT: u16 = 830;
+/// WDM device name; the bot reuses its registration across restarts by this name.
+pub const DEVICE_NAME: &str = "patchpanel-bot";
+
+/// Every setting `patchpanel run` uses. `Debug` is safe to log: secrets are redacted.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub webex: WebexConfig,
+    pub allowed: AllowList,
+    pub notify: Option<String>,
+    pub db_path: PathBuf,
+    pub inventory: Option<PathBuf>,
+    pub devices: DeviceSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{var} is not set: {hint}")]
+    Missing { var: &'static str, hint: &'static str },
+    #[error("{var} is invalid: {reason}")]
+    Invalid { var: &'static str, reason: String },
+}
+
+impl Settings {
+    /// Reads the settings through `lookup` (normally `std::env::var`). Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let get = |var: &str| lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let token = get("WEBEX_BOT_TOKEN").ok_or(ConfigError::Missing {
+            var: "WEBEX_BOT_TOKEN",
+            hint: "create a bot at developer.webex.com/my-apps and put its access token in .env",
+        })?;
+        let token = token.strip_prefix("Bearer ").unwrap_or(&token).trim().to_owned();
+        let api_url = url_setting(get("WEBEX_API_URL"), "WEBEX_API_URL", DEFAULT_WEBEX_API_URL)?;
+        let u2c_url = url_setting(get("WEBEX_U2C_URL"), "WEBEX_U2C_URL", DEFAULT_WEBEX_U2C_URL)?;
+
+        let allowed_spec = get("PATCHPANEL_ALLOWED").ok_or(ConfigError::Missing {
+            var: "PATCHPANEL_ALLOWED",
+            hint: "list who may use the bot, e.g. `alice@example.com, @example.com`",
+        })?;
+        let allowed = AllowList::parse(&allowed_spec).map_err(|AllowListError { entry }| ConfigError::Invalid {
+            var: "PATCHPANEL_ALLOWED",
+            reason: format!("`{entry}` is not an email address or an @domain (example: `alice@example.com, @example.com`)"),
+        })?;
+
+        let default_netconf_port = match get("DEVICE_NETCONF_PORT") {
+            None => DEFAULT_NETCONF_PORT,
+            Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or(ConfigError::Invalid {
+                var: "DEVICE_NETCONF_PORT",
+                reason: format!("`{p}` is not a TCP port (1–65535)"),
+            })?,
+        };
+
+        Ok(Settings {
+            webex: WebexConfig {
+                api_url,
+                u2c_url,
+                token: Secret::new(token),
+                device_name: DEVICE_NAME.to_owned(),
+            },
+            allowed,
+            notify: get("PATCHPANEL_NOTIFY"),
+            db_path: get("PATCHPANEL_DB").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
+            inventory: get("PATCHPANEL_INVENTORY").map(PathBuf::from),
+            devices: DeviceSettings {
+                username: get("DEVICE_USERNAME"),
+                password: get("DEVICE_PASSWORD").map(Secret::new),
+                ssh_key: get("DEVICE_SSH_KEY").map(PathBuf::from),
+                known_hosts: get("DEVICE_KNOWN_HOSTS").map(PathBuf::from),
+                default_netconf_port,
+                ca_file: get("DEVICE_CA_FILE").map(PathBuf::from),
+            },
+        })
+    }
+
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        Settings::from_lookup(|var| std::env::var(var).ok())
+    }
+}
+
+fn url_setting(value: Option<String>, var: &'static str, default: &str) -> Result<String, ConfigError> {
+    let url = value.unwrap_or_else(|| default.to_owned());
+    let parsed = reqwest::Url::parse(&url).map_err(|e| ConfigError::Invalid {
+        var,
+        reason: format!("`{url}` is not a URL ({e})"),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ConfigError::Invalid {
+            var,
+            reason: format!("`{url}` must start with https:// (or http:// for a local simulator)"),
+        });
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn minimal_settings_take_the_defaults() {
+        let s = settings(&[("WEBEX_BOT_TOKEN", "abc"), ("PATCHPANEL_ALLOWED", "@example.com")]).unwrap();
+        assert_eq!(s.webex.api_url, DEFAULT_WEBEX_API_URL);
+        assert_eq!(s.webex.u2c_url, DEFAULT_WEBEX_U2C_URL);
+        assert_eq!(s.devices.default_netconf_port, 830);
+        assert_eq!(s.db_path, PathBuf::from(DEFAULT_DB));
+        assert!(s.allowed.permits("x@example.com"));
+    }
+
+    #[test]
+    fn missing_token_says_how_to_get_one() {
+        let err = settings(&[("PATCHPANEL_ALLOWED", "@example.com")]).unwrap_err();
+        assert!(matches!(err, ConfigError::Missing { var: "WEBEX_BOT_TOKEN", .. }));
+        assert!(err.to_string().contains("developer.webex.com"));
+    }
+
+    #[test]
+    fn a_bearer_prefix_is_accepted_and_never_printed() {
+        let s = settings(&[("WEBEX_BOT_TOKEN", "Bearer sekrit-token"), ("PATCHPANEL_ALLOWED", "a@b.c")]).unwrap();
+        assert_eq!(s.webex.token.expose(), "sekrit-token");
+        assert!(!format!("{s:?}").contains("sekrit"));
+        let s = settings(&[
+            ("WEBEX_BOT_TOKEN", "t"),
+            ("PATCHPANEL_ALLOWED", "a@b.c"),
+            ("DEVICE_PASSWORD", "pa55word"),
+        ])
+        .unwrap();
+        assert!(!format!("{s:?}").contains("pa55word"));
+    }
+
+    #[test]
+    fn invalid_values_are_named() {
+        let base = [("WEBEX_BOT_TOKEN", "t"), ("PATCHPANEL_ALLOWED", "a@b.c")];
+        let with = |k, v| {
+            let mut p = base.to_vec();
+            p.push((k, v));
+            settings(&p).unwrap_err()
+        };
+        assert!(matches!(with("DEVICE_NETCONF_PORT", "99999"), ConfigError::Invalid { var: "DEVICE_NETCONF_PORT", .. }));
+        assert!(matches!(with("WEBEX_API_URL", "ftp://x"), ConfigError::Invalid { var: "WEBEX_API_URL", .. }));
+        assert!(matches!(with("PATCHPANEL_ALLOWED", "nodomain"), ConfigError::Invalid { var: "PATCHPANEL_ALLOWED", .. }));
+    }
+
+    #[test]
+    fn trailing_slashes_are_trimmed() {
+        let s = settings(&[
+            ("WEBEX_BOT_TOKEN", "t"),
+            ("PATCHPANEL_ALLOWED", "a@b.c"),
+            ("WEBEX_API_URL", "http://127.0.0.1:9/v1/"),
+        ])
+        .unwrap();
+        assert_eq!(s.webex.api_url, "http://127.0.0.1:9/v1");
+    }
+}

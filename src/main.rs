@@ -1,1 +1,193 @@
-fn main() {}
+//! The `patchpanel` command line: `run`, `demo`, `sim webex|device`, `check`.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use patchpanel::config::Settings;
+use patchpanel::secret::Secret;
+use patchpanel::sim;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "patchpanel", version, about = "Webex ChatOps bot for network engineers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the bot, configured from the environment and `.env`.
+    Run,
+    /// Start every simulator on loopback, run the real bot against them, and chat in the terminal.
+    Demo,
+    /// Run one simulator as a process.
+    Sim {
+        #[command(subcommand)]
+        system: SimCmd,
+    },
+    /// Validate the configuration and reach every configured system; prints a table.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum SimCmd {
+    /// Webex: REST, U2C, WDM, the Mercury WebSocket and the `/_sim` control API.
+    Webex {
+        #[arg(long, default_value = "127.0.0.1:8686")]
+        listen: SocketAddr,
+        /// Require this bearer token (401/4401 otherwise), as the real service does.
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// A Catalyst 9300: RESTCONF over HTTP on `--listen`, NETCONF over SSH on `--netconf-listen`.
+    Device {
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// NETCONF over SSH; defaults to the RESTCONF port + 1.
+        #[arg(long)]
+        netconf_listen: Option<SocketAddr>,
+        #[arg(long, default_value = "c9300")]
+        hostname: String,
+        /// Accept only this user (with --password); any credential is accepted otherwise.
+        #[arg(long, requires = "password")]
+        username: Option<String>,
+        #[arg(long, env = "DEVICE_SIM_PASSWORD", requires = "username", hide_env_values = true)]
+        password: Option<String>,
+        /// SSH host key file; created when missing so restarts keep the same identity.
+        #[arg(long)]
+        host_key: Option<PathBuf>,
+        /// Write a known_hosts line for the NETCONF endpoint to this file.
+        #[arg(long)]
+        known_hosts_out: Option<PathBuf>,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    // A missing .env is normal; a malformed one is worth a word.
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("warning: .env ignored: {e}");
+        }
+    }
+    let default_level = match cli.command {
+        Cmd::Demo => "warn",
+        _ => "info",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(dispatch(cli.command))
+}
+
+async fn dispatch(command: Cmd) -> Result<()> {
+    let shutdown = CancellationToken::new();
+    spawn_signal_handler(shutdown.clone());
+    match command {
+        Cmd::Run => {
+            let settings = Settings::from_env()?;
+            patchpanel::app::run(settings, shutdown).await?;
+            Ok(())
+        }
+        Cmd::Demo => {
+            let code = patchpanel::demo::run(shutdown).await?;
+            std::process::exit(code);
+        }
+        Cmd::Check => {
+            let ok = patchpanel::check::run().await;
+            if !ok {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Cmd::Sim { system: SimCmd::Webex { listen, token } } => {
+            let running = sim::webex::start(sim::webex::WebexSimConfig { listen, token }, shutdown.clone()).await?;
+            println!("webex simulator listening on {}", running.base_url);
+            println!("WEBEX_API_URL={}", running.api_url());
+            println!("WEBEX_U2C_URL={}", running.u2c_url());
+            std::io::stdout().flush().ok();
+            shutdown.cancelled().await;
+            Ok(())
+        }
+        Cmd::Sim {
+            system:
+                SimCmd::Device {
+                    listen,
+                    netconf_listen,
+                    hostname,
+                    username,
+                    password,
+                    host_key,
+                    known_hosts_out,
+                },
+        } => {
+            let netconf_listen = match netconf_listen {
+                Some(a) => a,
+                None if listen.port() == 0 => SocketAddr::new(listen.ip(), 0),
+                None => match listen.port().checked_add(1) {
+                    Some(p) => SocketAddr::new(listen.ip(), p),
+                    None => bail!("--listen port 65535 leaves no room for NETCONF: pass --netconf-listen"),
+                },
+            };
+            let credentials = username.zip(password.map(Secret::new));
+            let running = sim::device::start(
+                sim::device::DeviceSimConfig {
+                    restconf_listen: listen,
+                    netconf_listen,
+                    hostname,
+                    credentials,
+                    host_key_path: host_key,
+                },
+                shutdown.clone(),
+            )
+            .await?;
+            let known_hosts_line = patchpanel::demo::known_hosts_line(running.netconf_addr, &running.host_key_openssh);
+            if let Some(path) = known_hosts_out {
+                std::fs::write(&path, format!("{known_hosts_line}\n"))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            println!("device simulator RESTCONF {}", running.restconf_url);
+            println!("device simulator NETCONF {}", running.netconf_addr);
+            println!("known_hosts {known_hosts_line}");
+            std::io::stdout().flush().ok();
+            shutdown.cancelled().await;
+            Ok(())
+        }
+    }
+}
+
+/// Ctrl-C and SIGTERM both start an orderly shutdown.
+fn spawn_signal_handler(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = match signal(SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    shutdown.cancel();
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        shutdown.cancel();
+    });
+}

@@ -1,0 +1,102 @@
+//! `patchpanel check`: validates the configuration and reaches every configured system, as a table.
+
+use crate::config::Settings;
+use crate::device::Inventory;
+use crate::webex::WebexRest;
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub system: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// Renders the rows as an aligned plain-text table.
+pub fn render(rows: &[Row]) -> String {
+    let width = rows.iter().map(|r| r.system.chars().count()).max().unwrap_or(6).max(6);
+    let mut out = format!("{:<width$}  {:<6}  {}\n", "SYSTEM", "STATUS", "DETAIL");
+    for r in rows {
+        let status = if r.ok { "ok" } else { "FAIL" };
+        out.push_str(&format!("{:<width$}  {:<6}  {}\n", r.system, status, r.detail));
+    }
+    out
+}
+
+/// Runs every check, prints the table, and returns whether all passed.
+pub async fn run() -> bool {
+    let rows = collect().await;
+    print!("{}", render(&rows));
+    rows.iter().all(|r| r.ok)
+}
+
+async fn collect() -> Vec<Row> {
+    let mut rows = Vec::new();
+    let settings = match Settings::from_env() {
+        Ok(s) => {
+            rows.push(row("configuration", true, format!("allowed: {}", s.allowed)));
+            s
+        }
+        Err(e) => {
+            rows.push(row("configuration", false, e.to_string()));
+            return rows;
+        }
+    };
+    match WebexRest::new(&settings.webex) {
+        Err(e) => rows.push(row("webex", false, e.to_string())),
+        Ok(rest) => match rest.me().await {
+            Ok(me) => rows.push(row("webex", true, format!("signed in as {} ({})", me.display_name, me.email))),
+            Err(e) => rows.push(row("webex", false, e.to_string())),
+        },
+    }
+    let Some(path) = &settings.inventory else {
+        rows.push(row("inventory", true, "not configured (PATCHPANEL_INVENTORY unset)".into()));
+        return rows;
+    };
+    let inventory = match Inventory::load(path) {
+        Ok(i) => i,
+        Err(e) => {
+            rows.push(row("inventory", false, e.to_string()));
+            return rows;
+        }
+    };
+    rows.push(row("inventory", true, format!("{} devices from {}", inventory.devices().len(), path.display())));
+    for device in inventory.devices() {
+        for (label, host, port) in device.endpoints(settings.devices.default_netconf_port) {
+            let system = format!("{} {label}", device.name);
+            let outcome = tokio::time::timeout(PROBE_TIMEOUT, TcpStream::connect((host.as_str(), port))).await;
+            rows.push(match outcome {
+                Ok(Ok(_)) => row(&system, true, format!("{host}:{port} reachable")),
+                Ok(Err(e)) => row(&system, false, format!("{host}:{port}: {e}")),
+                Err(_) => row(&system, false, format!("{host}:{port}: no answer within {}s", PROBE_TIMEOUT.as_secs())),
+            });
+        }
+    }
+    rows
+}
+
+fn row(system: &str, ok: bool, detail: String) -> Row {
+    Row {
+        system: system.to_owned(),
+        ok,
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_aligned_and_marks_failures() {
+        let text = render(&[row("webex", true, "ok".into()), row("c9300 netconf", false, "refused".into())]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[2].starts_with("c9300 netconf  FAIL"));
+        assert!(lines[1].starts_with("webex          ok"));
+    }
+}

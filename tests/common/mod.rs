@@ -1,0 +1,260 @@
+//! Shared harness for end-to-end tests: the real `patchpanel` binary as separate processes (the Webex
+//! simulator, the device simulator, the bot), driven through the simulator's control API.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BOT_EMAIL: &str = "patchpanel@webex.bot";
+pub const TOKEN: &str = "e2e-bot-token";
+
+/// A child process killed when dropped.
+pub struct Proc {
+    pub child: Child,
+    pub stdout_lines: Vec<String>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_patchpanel"))
+}
+
+/// Starts a simulator and reads its stdout until `want` lines were printed.
+fn spawn_sim(args: &[&str], want: usize, dir: &std::path::Path) -> Proc {
+    let mut child = bin()
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn simulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let mut lines = Vec::new();
+    while lines.len() < want {
+        let mut line = String::new();
+        if reader.read_line(&mut line).expect("read simulator stdout") == 0 {
+            panic!("simulator exited early; printed {lines:?}");
+        }
+        lines.push(line.trim().to_owned());
+    }
+    // Keep draining so the child never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+            sink.clear();
+        }
+    });
+    Proc { child, stdout_lines: lines }
+}
+
+pub struct WebexSim {
+    pub proc: Proc,
+    pub base: String,
+}
+
+impl WebexSim {
+    pub fn start(dir: &std::path::Path) -> WebexSim {
+        let proc = spawn_sim(&["sim", "webex", "--listen", "127.0.0.1:0", "--token", TOKEN], 3, dir);
+        let base = proc.stdout_lines[0]
+            .rsplit(' ')
+            .next()
+            .expect("address")
+            .trim_end_matches('/')
+            .to_owned();
+        WebexSim { proc, base }
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("{}/v1", self.base)
+    }
+
+    pub fn u2c_url(&self) -> String {
+        format!("{}/u2c/api/v1", self.base)
+    }
+}
+
+pub struct DeviceSim {
+    pub proc: Proc,
+    pub restconf_url: String,
+    pub netconf_port: u16,
+    pub known_hosts_line: String,
+}
+
+impl DeviceSim {
+    pub fn start(dir: &std::path::Path) -> DeviceSim {
+        let proc = spawn_sim(
+            &[
+                "sim", "device", "--listen", "127.0.0.1:0", "--netconf-listen", "127.0.0.1:0", "--username", "admin",
+                "--password", "e2e-pass",
+            ],
+            3,
+            dir,
+        );
+        let value = |prefix: &str| -> String {
+            proc.stdout_lines
+                .iter()
+                .find_map(|l| l.strip_prefix(prefix))
+                .unwrap_or_else(|| panic!("no `{prefix}` in {:?}", proc.stdout_lines))
+                .trim()
+                .to_owned()
+        };
+        let restconf_url = value("device simulator RESTCONF ");
+        let netconf: std::net::SocketAddr = value("device simulator NETCONF ").parse().expect("netconf addr");
+        let known_hosts_line = value("known_hosts ");
+        DeviceSim { restconf_url, netconf_port: netconf.port(), known_hosts_line, proc }
+    }
+}
+
+/// Starts `patchpanel run` against the simulators with `extra` environment.
+pub fn start_bot(dir: &std::path::Path, webex: &WebexSim, extra: &[(&str, String)]) -> Proc {
+    let mut cmd = bin();
+    cmd.arg("run")
+        .current_dir(dir)
+        .env_remove("PATCHPANEL_INVENTORY")
+        .env("RUST_LOG", "info")
+        .env("WEBEX_BOT_TOKEN", TOKEN)
+        .env("WEBEX_API_URL", webex.api_url())
+        .env("WEBEX_U2C_URL", webex.u2c_url())
+        .env("PATCHPANEL_ALLOWED", "engineer@example.com, @ops.example.com")
+        .env("PATCHPANEL_DB", dir.join("patchpanel.db"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    Proc { child: cmd.spawn().expect("spawn bot"), stdout_lines: Vec::new() }
+}
+
+/// The device files a bot needs to read the device simulator.
+pub fn device_env(dir: &std::path::Path, device: &DeviceSim) -> Vec<(&'static str, String)> {
+    let inventory = dir.join("inventory.toml");
+    let doc = format!(
+        "[[device]]\nname = \"c9300\"\nhost = \"127.0.0.1\"\nrestconf_url = \"{}\"\n\n[[device]]\nname = \"c9300-nc\"\nhost = \"127.0.0.1\"\nnetconf_port = {}\n",
+        device.restconf_url, device.netconf_port
+    );
+    std::fs::write(&inventory, doc).expect("inventory");
+    let known_hosts = dir.join("known_hosts");
+    std::fs::write(&known_hosts, format!("{}\n", device.known_hosts_line)).expect("known_hosts");
+    vec![
+        ("PATCHPANEL_INVENTORY", inventory.display().to_string()),
+        ("DEVICE_KNOWN_HOSTS", known_hosts.display().to_string()),
+        ("DEVICE_USERNAME", "admin".to_owned()),
+        ("DEVICE_PASSWORD", "e2e-pass".to_owned()),
+    ]
+}
+
+/// The simulator's control API.
+pub struct Control {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Control {
+    pub fn new(sim: &WebexSim) -> Control {
+        Control { http: reqwest::Client::new(), base: sim.base.clone() }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        let resp = self.http.post(format!("{}{path}", self.base)).json(&body).send().await.expect("control post");
+        assert!(resp.status().is_success(), "{path} answered {}", resp.status());
+        resp.json().await.unwrap_or(Value::Null)
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("control get")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    pub async fn say(&self, from: &str, text: &str, room: &str, mention: bool) -> String {
+        let v = self.post("/_sim/say", json!({"from": from, "text": text, "room": room, "mention": mention})).await;
+        v["messageId"].as_str().expect("messageId").to_owned()
+    }
+
+    pub async fn say_as_bot(&self, from: &str, text: &str) -> String {
+        let v = self
+            .post("/_sim/say", json!({"from": from, "text": text, "room": "direct", "mention": false, "asBot": true}))
+            .await;
+        v["messageId"].as_str().expect("messageId").to_owned()
+    }
+
+    pub async fn messages(&self) -> Vec<Value> {
+        match self.get("/_sim/messages").await {
+            Value::Array(items) => items,
+            other => other["items"].as_array().cloned().unwrap_or_default(),
+        }
+    }
+
+    pub async fn message(&self, id: &str) -> Value {
+        self.messages().await.into_iter().find(|m| m["id"] == id).expect("message exists")
+    }
+
+    /// The bot's replies in the thread of message `id`.
+    pub async fn replies_to(&self, id: &str) -> Vec<Value> {
+        self.messages()
+            .await
+            .into_iter()
+            .filter(|m| m["personEmail"] == BOT_EMAIL && m["parentId"] == id)
+            .collect()
+    }
+
+    /// Waits until the bot's socket is connected (per `/_sim/state`).
+    pub async fn wait_connected(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if connected(&self.get("/_sim/state").await) > 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the bot never connected: {}", self.get("/_sim/state").await);
+    }
+
+    /// Waits for at least one reply to `id`, then a settle period, and returns all replies.
+    pub async fn await_replies(&self, id: &str) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let replies = self.replies_to(id).await;
+            if !replies.is_empty() {
+                tokio::time::sleep(Duration::from_millis(700)).await;
+                return self.replies_to(id).await;
+            }
+            assert!(Instant::now() < deadline, "no reply to {id}; messages: {:#?}", self.messages().await);
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+fn connected(state: &Value) -> u64 {
+    match state {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| match (k.as_str(), v) {
+                ("connected" | "connectedSockets" | "sockets", Value::Number(n)) => n.as_u64().unwrap_or(0),
+                ("connected", Value::Bool(true)) => 1,
+                _ => connected(v),
+            })
+            .sum(),
+        Value::Array(items) => items.iter().map(connected).sum(),
+        _ => 0,
+    }
+}
+
+pub fn reply_text(m: &Value) -> String {
+    m["markdown"].as_str().or(m["text"].as_str()).unwrap_or_default().to_owned()
+}
