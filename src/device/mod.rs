@@ -7,6 +7,35 @@
 //! * `DeviceReader::interface_markdown(&self, device: &str, interface: &str) -> Result<String, DeviceError>`
 //!   (`interface` is a full name such as `GigabitEthernet1/0/2`). `DeviceError: Display` is user-facing
 //!   and never contains a secret.
+//!
+//! Additions (same contract rules):
+//! * `DeviceReader::vrfs(&self, device) -> Result<Answer<Vec<Vrf>>, DeviceError>` and
+//!   `DeviceReader::interface(&self, device, interface) -> Result<Answer<InterfaceView>, DeviceError>`:
+//!   the typed reads the `_markdown` methods render (`render::vrfs`, `render::interface`).
+//! * `DeviceReader::with_timeout(self, Duration)`: per-request / per-NETCONF-operation timeout (default 15 s).
+//! * `Inventory::{devices, get}`; `Device`, `Profile`, `Protocol`, `InterfaceName` (abbreviation-aware parse).
+//!
+//! Layout: `inventory` (TOML), `model` (typed data), `tree` (one generic tree for JSON and XML data),
+//! `extract` (model out of trees, per YANG model), `render` (markdown), `restconf`, `netconf/{framing,rpc,transport}`,
+//! `reader` (protocol choice and orchestration).
+
+mod error;
+pub mod extract;
+pub mod inventory;
+pub mod model;
+pub mod netconf;
+pub mod reader;
+pub mod render;
+pub mod restconf;
+pub mod tree;
+
+pub use error::{DeviceError, RpcErrorInfo};
+pub use inventory::{Device, Inventory, Profile};
+pub use model::{
+    Answer, InterfaceConfig, InterfaceName, InterfaceState, InterfaceView, Ipv4, PortMode, Protocol,
+    Vrf,
+};
+pub use reader::DeviceReader;
 
 use crate::secret::Secret;
 use std::path::PathBuf;
@@ -17,44 +46,8 @@ pub struct DeviceSettings {
     pub password: Option<Secret>,
     pub ssh_key: Option<PathBuf>,
     pub known_hosts: Option<PathBuf>,
+    /// NETCONF port for devices without `netconf_port`; 0 means the IANA port 830.
     pub default_netconf_port: u16,
     /// Extra CA certificate (PEM) trusted for RESTCONF over HTTPS.
     pub ca_file: Option<PathBuf>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum DeviceError {
-    #[error("device: {0}")]
-    Other(String),
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Inventory {}
-
-impl Inventory {
-    pub fn load(_path: &std::path::Path) -> Result<Self, DeviceError> {
-        todo!("device")
-    }
-    pub fn from_toml_str(_s: &str) -> Result<Self, DeviceError> {
-        todo!("device")
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct DeviceReader {}
-
-impl DeviceReader {
-    pub fn new(_inventory: Inventory, _settings: DeviceSettings) -> Result<Self, DeviceError> {
-        todo!("device")
-    }
-    pub async fn vrfs_markdown(&self, _device: &str) -> Result<String, DeviceError> {
-        todo!("device")
-    }
-    pub async fn interface_markdown(
-        &self,
-        _device: &str,
-        _interface: &str,
-    ) -> Result<String, DeviceError> {
-        todo!("device")
-    }
 }

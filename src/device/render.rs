@@ -1,0 +1,248 @@
+//! Markdown answers for chat (pure). Every value that came from a device is escaped, so a description
+//! such as `a|b *x* <y>` cannot break the table or inject formatting.
+
+use super::model::{Answer, InterfaceView, PortMode, Vrf};
+
+/// Rows shown before the table is cut (a Webex message holds ~7 KB).
+pub const MAX_VRF_ROWS: usize = 40;
+/// Longest value shown in one cell.
+const MAX_CELL: usize = 120;
+
+/// Escapes device-supplied text for a markdown table cell: control characters become spaces,
+/// markdown punctuation is backslash-escaped, HTML-significant characters become entities.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in s.chars().enumerate() {
+        if i == MAX_CELL {
+            out.push('…');
+            break;
+        }
+        match c {
+            c if c.is_control() => out.push(' '),
+            '\\' | '`' | '*' | '_' | '|' | '[' | ']' | '~' | '#' | '{' | '}' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.as_deref().map(escape).unwrap_or_else(|| "—".into())
+}
+
+fn list(v: &[String]) -> String {
+    if v.is_empty() {
+        "—".into()
+    } else {
+        v.iter().map(|s| escape(s)).collect::<Vec<_>>().join(", ")
+    }
+}
+
+pub fn vrfs(answer: &Answer<Vec<Vrf>>) -> String {
+    let dev = escape(&answer.device);
+    let via = answer.protocol;
+    let n = answer.data.len();
+    if n == 0 {
+        return format!("**{dev}** has no VRFs configured (via {via}).");
+    }
+    let mut out = format!(
+        "**{dev}** — {n} VRF{} (via {via})\n\n",
+        if n == 1 { "" } else { "s" }
+    );
+    out.push_str("| VRF | RD | RT import | RT export | Address families | Description |\n");
+    out.push_str("|---|---|---|---|---|---|\n");
+    for v in answer.data.iter().take(MAX_VRF_ROWS) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            escape(&v.name),
+            opt(&v.rd),
+            list(&v.import_targets),
+            list(&v.export_targets),
+            list(&v.address_families),
+            opt(&v.description),
+        ));
+    }
+    if n > MAX_VRF_ROWS {
+        out.push_str(&format!("\n…and {} more.\n", n - MAX_VRF_ROWS));
+    }
+    out.trim_end().to_string()
+}
+
+pub fn interface(answer: &Answer<InterfaceView>) -> String {
+    let c = &answer.data.config;
+    let mut rows: Vec<(&str, String)> = vec![("Description", opt(&c.description))];
+    rows.push((
+        "Admin state",
+        match c.shutdown {
+            Some(true) => "shutdown".into(),
+            Some(false) => "enabled".into(),
+            None => "unknown".into(),
+        },
+    ));
+    if let Some(st) = &answer.data.state {
+        if let Some(o) = &st.oper_status {
+            rows.push(("Oper state", escape(o)));
+        }
+        if let Some(s) = &st.speed {
+            rows.push(("Speed", escape(s)));
+        }
+    }
+    if let Some(m) = &c.mode {
+        rows.push((
+            "Mode",
+            match m {
+                PortMode::Access { vlan: Some(v) } => format!("access, VLAN {v}"),
+                PortMode::Access { vlan: None } => "access (default VLAN)".into(),
+                PortMode::Trunk { allowed, native } => format!(
+                    "trunk, allowed VLANs {}, native VLAN {}",
+                    allowed.as_deref().map(escape).unwrap_or_else(|| "all".into()),
+                    native.map(|n| n.to_string()).unwrap_or_else(|| "1 (default)".into()),
+                ),
+                PortMode::Routed => "routed".into(),
+            },
+        ));
+    }
+    rows.push((
+        "IPv4",
+        if c.ipv4.is_empty() {
+            "—".into()
+        } else {
+            c.ipv4
+                .iter()
+                .map(|a| {
+                    if a.mask.is_empty() {
+                        escape(&a.address)
+                    } else if a.mask.starts_with('/') {
+                        format!("{}{}", escape(&a.address), escape(&a.mask))
+                    } else {
+                        format!("{} {}", escape(&a.address), escape(&a.mask))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    ));
+    rows.push((
+        "MTU",
+        c.mtu
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "default".into()),
+    ));
+    rows.push(("VRF", c.vrf.as_deref().map(escape).unwrap_or_else(|| "global".into())));
+    let mut out = format!(
+        "**{}** — {} (via {})\n\n| Field | Value |\n|---|---|\n",
+        escape(&answer.device),
+        escape(&c.name),
+        answer.protocol
+    );
+    for (k, v) in rows {
+        out.push_str(&format!("| {k} | {v} |\n"));
+    }
+    out.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::model::{InterfaceConfig, InterfaceState, Ipv4, Protocol};
+
+    fn vrf(name: &str) -> Vrf {
+        Vrf {
+            name: name.into(),
+            rd: Some("65000:1".into()),
+            address_families: vec!["ipv4".into()],
+            ..Vrf::default()
+        }
+    }
+
+    #[test]
+    fn vrf_table_heading_rows_and_escaping() {
+        let mut blue = vrf("BLUE");
+        blue.description = Some("a|b *x* `c` <script>\nnext".into());
+        blue.import_targets = vec!["65000:2".into()];
+        let a = Answer {
+            device: "c9300".into(),
+            protocol: Protocol::Restconf,
+            data: vec![blue, vrf("MGMT")],
+        };
+        let md = vrfs(&a);
+        assert!(md.starts_with("**c9300** — 2 VRFs (via RESTCONF)"), "{md}");
+        assert!(md.contains("| VRF | RD | RT import | RT export | Address families | Description |"));
+        assert!(md.contains("| BLUE | 65000:1 | 65000:2 | — | ipv4 | a\\|b \\*x\\* \\`c\\` &lt;script&gt; next |"), "{md}");
+        assert!(md.contains("| MGMT |"));
+        // every data row has exactly the 7 unescaped pipes of a 6-column row
+        for line in md.lines().filter(|l| l.starts_with("| BLUE")) {
+            let unescaped = line.replace("\\|", "").matches('|').count();
+            assert_eq!(unescaped, 7, "{line}");
+        }
+    }
+
+    #[test]
+    fn no_vrfs_is_a_friendly_line_and_many_are_cut() {
+        let mut a = Answer {
+            device: "sw_1".into(),
+            protocol: Protocol::Netconf,
+            data: vec![],
+        };
+        assert_eq!(vrfs(&a), "**sw\\_1** has no VRFs configured (via NETCONF).");
+        a.data = (0..MAX_VRF_ROWS + 3).map(|i| vrf(&format!("V{i:03}"))).collect();
+        let md = vrfs(&a);
+        assert!(md.contains("…and 3 more."));
+        assert!(md.starts_with("**sw\\_1** — 43 VRFs"));
+    }
+
+    #[test]
+    fn interface_table() {
+        let a = Answer {
+            device: "c9300".into(),
+            protocol: Protocol::Netconf,
+            data: InterfaceView {
+                config: InterfaceConfig {
+                    name: "GigabitEthernet1/0/2".into(),
+                    description: Some("uplink to core".into()),
+                    shutdown: Some(false),
+                    mode: Some(PortMode::Trunk {
+                        allowed: Some("10,20".into()),
+                        native: Some(99),
+                    }),
+                    ipv4: vec![Ipv4 {
+                        address: "192.0.2.1".into(),
+                        mask: "255.255.255.0".into(),
+                    }],
+                    mtu: Some(9000),
+                    vrf: Some("MGMT".into()),
+                },
+                state: Some(InterfaceState {
+                    oper_status: Some("up".into()),
+                    ..InterfaceState::default()
+                }),
+            },
+        };
+        let md = interface(&a);
+        assert!(md.starts_with("**c9300** — GigabitEthernet1/0/2 (via NETCONF)"), "{md}");
+        for row in [
+            "| Description | uplink to core |",
+            "| Admin state | enabled |",
+            "| Oper state | up |",
+            "| Mode | trunk, allowed VLANs 10,20, native VLAN 99 |",
+            "| IPv4 | 192.0.2.1 255.255.255.0 |",
+            "| MTU | 9000 |",
+            "| VRF | MGMT |",
+        ] {
+            assert!(md.contains(row), "missing {row} in\n{md}");
+        }
+    }
+
+    #[test]
+    fn escape_bounds_length_and_kills_control_chars() {
+        let long = "x".repeat(1000);
+        assert_eq!(escape(&long).chars().count(), MAX_CELL + 1);
+        assert_eq!(escape("a\u{7}\r\nb"), "a   b");
+    }
+}
