@@ -1,1 +1,146 @@
-pub struct DeviceReader;
+//! `DeviceReader`: looks the device up, picks the protocol (RESTCONF when `restconf_url` is set, else
+//! NETCONF), runs the read (NETCONF on a blocking thread), and renders the answer.
+
+use super::error::DeviceError;
+use super::inventory::{Device, Inventory};
+use super::model::{Answer, InterfaceName, InterfaceView, Protocol, Vrf};
+use super::netconf::{self, transport::SshConfig};
+use super::render;
+use super::restconf::Restconf;
+use super::DeviceSettings;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+const IANA_NETCONF_PORT: u16 = 830;
+
+#[derive(Debug, Clone)]
+pub struct DeviceReader {
+    inventory: Arc<Inventory>,
+    settings: Arc<DeviceSettings>,
+    restconf: Restconf,
+    timeout: Duration,
+}
+
+/// How to reach one device.
+enum Route<'a> {
+    Restconf(&'a str),
+    Netconf(u16),
+}
+
+impl DeviceReader {
+    pub fn new(inventory: Inventory, settings: DeviceSettings) -> Result<Self, DeviceError> {
+        let restconf = Restconf::new(&settings, DEFAULT_TIMEOUT)?;
+        Ok(DeviceReader {
+            inventory: Arc::new(inventory),
+            settings: Arc::new(settings),
+            restconf,
+            timeout: DEFAULT_TIMEOUT,
+        })
+    }
+
+    /// Sets the bound for each RESTCONF request and each NETCONF connect/operation.
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, DeviceError> {
+        self.restconf = Restconf::new(&self.settings, timeout)?;
+        self.timeout = timeout;
+        Ok(self)
+    }
+
+    pub fn inventory(&self) -> &Inventory {
+        &self.inventory
+    }
+
+    fn route<'a>(&self, device: &'a Device) -> Route<'a> {
+        match &device.restconf_url {
+            Some(url) => Route::Restconf(url),
+            None => Route::Netconf(device.netconf_port.unwrap_or(
+                match self.settings.default_netconf_port {
+                    0 => IANA_NETCONF_PORT,
+                    p => p,
+                },
+            )),
+        }
+    }
+
+    fn ssh_config(&self) -> SshConfig {
+        SshConfig {
+            username: self.settings.username.clone(),
+            password: self.settings.password.clone(),
+            key: self.settings.ssh_key.clone(),
+            known_hosts: self.settings.known_hosts.clone(),
+            timeout: self.timeout,
+            max_reply: netconf::transport::MAX_REPLY,
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        f: impl FnOnce() -> Result<T, DeviceError> + Send + 'static,
+    ) -> Result<T, DeviceError> {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| DeviceError::Other(format!("NETCONF worker failed: {e}")))?
+    }
+
+    pub async fn vrfs(&self, device: &str) -> Result<Answer<Vec<Vrf>>, DeviceError> {
+        let dev = self.inventory.get(device)?.clone();
+        let (protocol, data) = match self.route(&dev) {
+            Route::Restconf(url) => (Protocol::Restconf, self.restconf.vrfs(&dev, url).await?),
+            Route::Netconf(port) => {
+                let cfg = self.ssh_config();
+                let d = dev.clone();
+                let data = Self::blocking(move || netconf::read_vrfs(&d, port, &cfg)).await?;
+                (Protocol::Netconf, data)
+            }
+        };
+        tracing::info!(device = %dev.name, %protocol, vrfs = data.len(), "read VRFs");
+        Ok(Answer {
+            device: dev.name,
+            protocol,
+            data,
+        })
+    }
+
+    pub async fn interface(
+        &self,
+        device: &str,
+        interface: &str,
+    ) -> Result<Answer<InterfaceView>, DeviceError> {
+        let dev = self.inventory.get(device)?.clone();
+        let name = InterfaceName::parse(interface).map_err(|reason| DeviceError::InvalidInterface {
+            input: interface.chars().take(64).collect(),
+            reason,
+        })?;
+        let (protocol, data) = match self.route(&dev) {
+            Route::Restconf(url) => (
+                Protocol::Restconf,
+                self.restconf.interface(&dev, url, &name).await?,
+            ),
+            Route::Netconf(port) => {
+                let cfg = self.ssh_config();
+                let d = dev.clone();
+                let n = name.clone();
+                let data =
+                    Self::blocking(move || netconf::read_interface(&d, port, &cfg, &n)).await?;
+                (Protocol::Netconf, data)
+            }
+        };
+        tracing::info!(device = %dev.name, %protocol, interface = %name, "read interface");
+        Ok(Answer {
+            device: dev.name,
+            protocol,
+            data,
+        })
+    }
+
+    pub async fn vrfs_markdown(&self, device: &str) -> Result<String, DeviceError> {
+        Ok(render::vrfs(&self.vrfs(device).await?))
+    }
+
+    pub async fn interface_markdown(
+        &self,
+        device: &str,
+        interface: &str,
+    ) -> Result<String, DeviceError> {
+        Ok(render::interface(&self.interface(device, interface).await?))
+    }
+}
