@@ -26,6 +26,32 @@ pub struct Device {
     pub profile: Option<Profile>,
 }
 
+impl Device {
+    /// The NETCONF port used for this device (`default_netconf_port` 0 means 830).
+    pub fn netconf_port_or(&self, default_netconf_port: u16) -> u16 {
+        self.netconf_port.unwrap_or(match default_netconf_port {
+            0 => 830,
+            p => p,
+        })
+    }
+
+    /// `(label, host, port)` of each endpoint the bot may use for this device (for reachability
+    /// checks): RESTCONF when `restconf_url` is set, NETCONF when `netconf_port` is set or there
+    /// is no RESTCONF URL.
+    pub fn endpoints(&self, default_netconf_port: u16) -> Vec<(&'static str, String, u16)> {
+        let mut out = Vec::new();
+        if let Some(url) = self.restconf_url.as_deref().and_then(|u| reqwest::Url::parse(u).ok()) {
+            if let (Some(h), Some(p)) = (url.host_str(), url.port_or_known_default()) {
+                out.push(("restconf", h.trim_matches(|c| c == '[' || c == ']').to_string(), p));
+            }
+        }
+        if self.netconf_port.is_some() || self.restconf_url.is_none() {
+            out.push(("netconf", self.host.clone(), self.netconf_port_or(default_netconf_port)));
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inventory {
     devices: Vec<Device>,
@@ -233,6 +259,14 @@ profile = "ietf"
         assert_eq!(d.profile, Some(Profile::Iosxe));
         assert_eq!(inv.get("EDGE-1").unwrap().profile, Some(Profile::Ietf));
         assert!(Inventory::from_toml_str("").unwrap().devices().is_empty());
+        assert_eq!(
+            d.endpoints(0),
+            vec![("restconf", "192.0.2.10".to_string(), 443), ("netconf", "192.0.2.10".to_string(), 830)]
+        );
+        assert_eq!(
+            inv.get("edge-1").unwrap().endpoints(2830),
+            vec![("netconf", "edge-1.example.net".to_string(), 2830)]
+        );
     }
 
     #[test]

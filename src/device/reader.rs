@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
-const IANA_NETCONF_PORT: u16 = 830;
 
 #[derive(Debug, Clone)]
 pub struct DeviceReader {
@@ -53,12 +52,7 @@ impl DeviceReader {
     fn route<'a>(&self, device: &'a Device) -> Route<'a> {
         match &device.restconf_url {
             Some(url) => Route::Restconf(url),
-            None => Route::Netconf(device.netconf_port.unwrap_or(
-                match self.settings.default_netconf_port {
-                    0 => IANA_NETCONF_PORT,
-                    p => p,
-                },
-            )),
+            None => Route::Netconf(device.netconf_port_or(self.settings.default_netconf_port)),
         }
     }
 
