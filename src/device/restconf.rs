@@ -119,10 +119,18 @@ impl Restconf {
             let pem = std::fs::read(ca).map_err(|e| {
                 DeviceError::Config(format!("cannot read CA file {}: {e}", ca.display()))
             })?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
-                DeviceError::Config(format!("CA file {} is not a PEM certificate: {e}", ca.display()))
-            })?;
-            b = b.add_root_certificate(cert);
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    DeviceError::Config(format!(
+                        "CA file {} holds no PEM certificate",
+                        ca.display()
+                    ))
+                })?;
+            for cert in certs {
+                b = b.add_root_certificate(cert);
+            }
         }
         let http = b
             .build()
