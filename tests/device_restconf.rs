@@ -5,7 +5,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::Router;
-use patchpanel::device::{DeviceError, DeviceReader, DeviceSettings, Inventory, PortMode, Protocol};
+use patchpanel::device::{
+    DeviceError, DeviceReader, DeviceSettings, Inventory, PortMode, Protocol,
+};
 use patchpanel::secret::Secret;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,7 +38,10 @@ fn json(status: StatusCode, body: impl Into<Body>) -> Response {
 }
 
 async fn fake(seen: Seen, uri: Uri, headers: HeaderMap) -> Response {
-    let pq = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let pq = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
     seen.0.lock().unwrap().push(pq.clone());
     assert_eq!(
         headers.get("accept").and_then(|v| v.to_str().ok()),
@@ -45,12 +50,17 @@ async fn fake(seen: Seen, uri: Uri, headers: HeaderMap) -> Response {
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(AUTH) {
         return json(StatusCode::UNAUTHORIZED, "");
     }
-    let Some((dev, path)) = pq.strip_prefix('/').and_then(|p| p.split_once("/restconf/data/")) else {
+    let Some((dev, path)) = pq
+        .strip_prefix('/')
+        .and_then(|p| p.split_once("/restconf/data/"))
+    else {
         return json(StatusCode::NOT_FOUND, NOT_FOUND);
     };
     match (dev, path) {
         ("iosxe", "Cisco-IOS-XE-native:native/vrf/definition") => json(StatusCode::OK, VRFS),
-        ("iosxe", "Cisco-IOS-XE-native:native/interface/GigabitEthernet=1%2F0%2F2") => json(StatusCode::OK, GI),
+        ("iosxe", "Cisco-IOS-XE-native:native/interface/GigabitEthernet=1%2F0%2F2") => {
+            json(StatusCode::OK, GI)
+        }
         ("iosxe", "ietf-interfaces:interfaces-state/interface=GigabitEthernet1%2F0%2F2") => json(
             StatusCode::OK,
             r#"{"ietf-interfaces:interface":[{"name":"GigabitEthernet1/0/2","oper-status":"down"}]}"#,
@@ -59,9 +69,10 @@ async fn fake(seen: Seen, uri: Uri, headers: HeaderMap) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR,
             r#"{"ietf-restconf:errors":{"error":[{"error-type":"application","error-tag":"operation-failed","error-message":"backend busy"}]}}"#,
         ),
-        ("iosxe", "Cisco-IOS-XE-native:native?depth=1") => {
-            json(StatusCode::OK, r#"{"Cisco-IOS-XE-native:native":{"hostname":"c9300"}}"#)
-        }
+        ("iosxe", "Cisco-IOS-XE-native:native?depth=1") => json(
+            StatusCode::OK,
+            r#"{"Cisco-IOS-XE-native:native":{"hostname":"c9300"}}"#,
+        ),
         ("ietf", "ietf-interfaces:interfaces/interface=GigabitEthernet1%2F0%2F2") => json(
             StatusCode::OK,
             r#"{"ietf-interfaces:interface":[{"name":"GigabitEthernet1/0/2","description":"edge","type":"iana-if-type:ethernetCsmacd",
@@ -87,7 +98,8 @@ struct Fixture {
 async fn fixture(password: &str) -> Fixture {
     let seen = Seen::default();
     let s = seen.clone();
-    let app = Router::new().fallback(move |uri: Uri, headers: HeaderMap| fake(s.clone(), uri, headers));
+    let app =
+        Router::new().fallback(move |uri: Uri, headers: HeaderMap| fake(s.clone(), uri, headers));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -145,7 +157,12 @@ async fn vrfs_over_restconf_render_a_table() {
     assert_eq!(answer.data.len(), 2);
     let md = f.reader.vrfs_markdown("c9300").await.unwrap();
     assert!(md.starts_with("**c9300** — 2 VRFs (via RESTCONF)"), "{md}");
-    assert!(md.contains("| BLUE | 65000:2 | 65000:2 | 65000:2 | ipv4, ipv6 | tenant \\*blue\\* \\| &lt;b&gt; |"), "{md}");
+    assert!(
+        md.contains(
+            "| BLUE | 65000:2 | 65000:2 | 65000:2 | ipv4, ipv6 | tenant \\*blue\\* \\| &lt;b&gt; |"
+        ),
+        "{md}"
+    );
     assert!(md.contains("| MGMT | 65000:1 | — | — | ipv4 | — |"), "{md}");
 }
 
@@ -161,38 +178,76 @@ async fn native_interface_with_ietf_oper_state() {
     let f = fixture("s3cret").await;
     let a = f.reader.interface("c9300", "Gi1/0/2").await.unwrap();
     assert_eq!(a.data.config.name, "GigabitEthernet1/0/2");
-    assert_eq!(a.data.config.mode, Some(PortMode::Access { vlan: Some(10) }));
+    assert_eq!(
+        a.data.config.mode,
+        Some(PortMode::Access { vlan: Some(10) })
+    );
     assert_eq!(a.data.state.unwrap().oper_status.as_deref(), Some("down"));
-    let md = f.reader.interface_markdown("c9300", "GigabitEthernet1/0/2").await.unwrap();
-    assert!(md.starts_with("**c9300** — GigabitEthernet1/0/2 (via RESTCONF)"), "{md}");
+    let md = f
+        .reader
+        .interface_markdown("c9300", "GigabitEthernet1/0/2")
+        .await
+        .unwrap();
+    assert!(
+        md.starts_with("**c9300** — GigabitEthernet1/0/2 (via RESTCONF)"),
+        "{md}"
+    );
     assert!(md.contains("| Admin state | shutdown |"), "{md}");
     assert!(md.contains("| Mode | access, VLAN 10 |"), "{md}");
     assert!(md.contains("| MTU | 9000 |"), "{md}");
     // The key went out percent-encoded, never raw.
     let seen = f.seen.0.lock().unwrap().clone();
-    assert!(seen.contains(&"/iosxe/restconf/data/Cisco-IOS-XE-native:native/interface/GigabitEthernet=1%2F0%2F2".to_string()), "{seen:?}");
+    assert!(
+        seen.contains(
+            &"/iosxe/restconf/data/Cisco-IOS-XE-native:native/interface/GigabitEthernet=1%2F0%2F2"
+                .to_string()
+        ),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]
 async fn missing_interface_is_named() {
     let f = fixture("s3cret").await;
-    let e = f.reader.interface_markdown("c9300", "Gi1/0/9").await.unwrap_err();
+    let e = f
+        .reader
+        .interface_markdown("c9300", "Gi1/0/9")
+        .await
+        .unwrap_err();
     assert!(matches!(e, DeviceError::NoSuchInterface { .. }), "{e:?}");
-    assert_eq!(e.to_string(), "no interface GigabitEthernet1/0/9 on device c9300");
+    assert_eq!(
+        e.to_string(),
+        "no interface GigabitEthernet1/0/9 on device c9300"
+    );
 }
 
 #[tokio::test]
 async fn ietf_only_device_falls_back_after_native_404() {
     let f = fixture("s3cret").await;
-    let a = f.reader.interface("edge", "GigabitEthernet1/0/2").await.unwrap();
+    let a = f
+        .reader
+        .interface("edge", "GigabitEthernet1/0/2")
+        .await
+        .unwrap();
     assert_eq!(a.data.config.description.as_deref(), Some("edge"));
     assert_eq!(a.data.config.shutdown, Some(false));
-    assert_eq!(a.data.state.as_ref().unwrap().oper_status.as_deref(), Some("up"));
-    let md = f.reader.interface_markdown("edge", "GigabitEthernet1/0/2").await.unwrap();
+    assert_eq!(
+        a.data.state.as_ref().unwrap().oper_status.as_deref(),
+        Some("up")
+    );
+    let md = f
+        .reader
+        .interface_markdown("edge", "GigabitEthernet1/0/2")
+        .await
+        .unwrap();
     assert!(md.contains("| IPv4 | 192.0.2.1/24 |"), "{md}");
     assert!(md.contains("| Oper state | up |"), "{md}");
     let seen = f.seen.0.lock().unwrap().clone();
-    assert!(seen.iter().any(|p| p == "/ietf/restconf/data/Cisco-IOS-XE-native:native?depth=1"), "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|p| p == "/ietf/restconf/data/Cisco-IOS-XE-native:native?depth=1"),
+        "{seen:?}"
+    );
     // VRFs need the native model: a clear refusal, not an empty table.
     let e = f.reader.vrfs("edge").await.unwrap_err();
     assert!(matches!(e, DeviceError::Unsupported { .. }), "{e:?}");
@@ -202,7 +257,16 @@ async fn ietf_only_device_falls_back_after_native_404() {
 async fn wrong_password_is_an_auth_error_without_the_secret() {
     let f = fixture("wrong-pw-123").await;
     let e = f.reader.vrfs("c9300").await.unwrap_err();
-    assert!(matches!(e, DeviceError::AuthFailed { protocol: Protocol::Restconf, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            DeviceError::AuthFailed {
+                protocol: Protocol::Restconf,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let text = e.to_string();
     assert!(text.contains("DEVICE_USERNAME/DEVICE_PASSWORD"), "{text}");
     assert!(!text.contains("wrong-pw-123") && !format!("{e:?}").contains("wrong-pw-123"));
@@ -221,7 +285,11 @@ async fn restconf_error_body_is_readable() {
 #[tokio::test]
 async fn bad_input_never_reaches_the_device() {
     let f = fixture("s3cret").await;
-    let e = f.reader.interface("c9300", "Gi1/0/2/../../x?y").await.unwrap_err();
+    let e = f
+        .reader
+        .interface("c9300", "Gi1/0/2/../../x?y")
+        .await
+        .unwrap_err();
     assert!(matches!(e, DeviceError::InvalidInterface { .. }), "{e:?}");
     let e = f.reader.vrfs("c930").await.unwrap_err();
     assert!(e.to_string().contains("Did you mean `c9300`?"), "{e}");
@@ -234,7 +302,16 @@ async fn oversized_reply_and_silent_device_fail_cleanly() {
     let e = f.reader.vrfs("huge").await.unwrap_err();
     assert!(e.to_string().contains("reply larger than 16 MiB"), "{e}");
     let e = f.reader.vrfs("silent").await.unwrap_err();
-    assert!(matches!(e, DeviceError::Timeout { protocol: Protocol::Restconf, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            DeviceError::Timeout {
+                protocol: Protocol::Restconf,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]

@@ -72,7 +72,11 @@ pub enum DeviceError {
     /// Settings are unusable (missing username, unreadable CA file, ...).
     #[error("device settings: {0}")]
     Config(String),
-    #[error("unknown device `{name}`.{} ({})", did_you_mean(suggestion), known_list(known))]
+    #[error(
+        "unknown device `{name}`.{} ({})",
+        did_you_mean(suggestion),
+        known_list(known)
+    )]
     UnknownDevice {
         name: String,
         known: Vec<String>,
@@ -106,7 +110,9 @@ pub enum DeviceError {
         seconds: u64,
     },
     /// TLS failed (certificate not trusted, wrong name, ...).
-    #[error("TLS to {device} failed: {reason} (give the device CA with the RESTCONF CA file setting)")]
+    #[error(
+        "TLS to {device} failed: {reason} (give the device CA with the RESTCONF CA file setting)"
+    )]
     Tls { device: String, reason: String },
     /// No `DEVICE_KNOWN_HOSTS`: NETCONF refuses to talk to an unverified host.
     #[error("refusing NETCONF to {device} ({address}): no known_hosts file configured. Set DEVICE_KNOWN_HOSTS to a known_hosts file with the device's host key (e.g. `ssh-keyscan -p PORT HOST`, checked out of band)")]

@@ -69,10 +69,7 @@ fn push_unique(v: &mut Vec<String>, s: String) {
 }
 
 /// Finds the native list entry (`GigabitEthernet` with `name` = `number`) among `candidates`.
-pub fn find_entry<'a>(
-    candidates: impl Iterator<Item = &'a Node>,
-    key: &str,
-) -> Option<&'a Node> {
+pub fn find_entry<'a>(candidates: impl Iterator<Item = &'a Node>, key: &str) -> Option<&'a Node> {
     candidates
         .into_iter()
         .find(|n| n.text_at(&["name"]).as_deref() == Some(key))
@@ -84,17 +81,24 @@ pub fn native_interface(entry: &Node, full_name: &str) -> InterfaceConfig {
         .path(&["switchport-config", "switchport"])
         .or_else(|| entry.child("switchport"));
     let mut mode = sw.and_then(switchport_mode);
-    let no_switchport = entry.text_at(&["switchport-conf", "switchport"]).as_deref() == Some("false");
+    let no_switchport =
+        entry.text_at(&["switchport-conf", "switchport"]).as_deref() == Some("false");
     let mut ipv4 = Vec::new();
     if let Some(primary) = entry.path(&["ip", "address", "primary"]) {
         if let (Some(a), Some(m)) = (primary.text_at(&["address"]), primary.text_at(&["mask"])) {
-            ipv4.push(Ipv4 { address: a, mask: m });
+            ipv4.push(Ipv4 {
+                address: a,
+                mask: m,
+            });
         }
     }
     if let Some(sec) = entry.path(&["ip", "address"]) {
         for s in sec.children_named("secondary") {
             if let (Some(a), Some(m)) = (s.text_at(&["address"]), s.text_at(&["mask"])) {
-                ipv4.push(Ipv4 { address: a, mask: m });
+                ipv4.push(Ipv4 {
+                    address: a,
+                    mask: m,
+                });
             }
         }
     }
@@ -127,17 +131,20 @@ fn switchport_mode(sw: &Node) -> Option<PortMode> {
         .text_at(&["access", "vlan", "vlan"])
         .and_then(|v| v.parse().ok());
     if sw.has(&["mode", "trunk"]) {
-        let allowed = sw.child("trunk").and_then(|t| t.child("allowed")).and_then(|a| {
-            let mut vl = Vec::new();
-            a.descendants_named("vlans", &mut vl);
-            vl.iter().find_map(|n| {
-                n.text
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_string)
-            })
-        });
+        let allowed = sw
+            .child("trunk")
+            .and_then(|t| t.child("allowed"))
+            .and_then(|a| {
+                let mut vl = Vec::new();
+                a.descendants_named("vlans", &mut vl);
+                vl.iter().find_map(|n| {
+                    n.text
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_string)
+                })
+            });
         let native = sw
             .text_at(&["trunk", "native", "vlan", "vlan-id"])
             .or_else(|| sw.text_at(&["trunk", "native", "vlan"]))
@@ -155,7 +162,9 @@ pub fn ietf_interface(entry: &Node, full_name: &str) -> InterfaceConfig {
     let mut ipv4 = Vec::new();
     if let Some(v4) = entry.child("ipv4") {
         for a in v4.children_named("address") {
-            let Some(ip) = a.text_at(&["ip"]) else { continue };
+            let Some(ip) = a.text_at(&["ip"]) else {
+                continue;
+            };
             let mask = a
                 .text_at(&["netmask"])
                 .or_else(|| a.text_at(&["prefix-length"]).map(|p| format!("/{p}")))
@@ -165,7 +174,9 @@ pub fn ietf_interface(entry: &Node, full_name: &str) -> InterfaceConfig {
     }
     let shutdown = entry.text_at(&["enabled"]).map(|e| e == "false");
     InterfaceConfig {
-        name: entry.text_at(&["name"]).unwrap_or_else(|| full_name.to_string()),
+        name: entry
+            .text_at(&["name"])
+            .unwrap_or_else(|| full_name.to_string()),
         description: entry.text_at(&["description"]),
         shutdown,
         mode: (!ipv4.is_empty()).then_some(PortMode::Routed),
@@ -281,7 +292,9 @@ mod tests {
         assert_eq!(c.shutdown, Some(true));
         assert_eq!(c.mtu, Some(1500));
         assert_eq!(c.ipv4[0].mask, "/24");
-        let st = json(r#"{"ietf-interfaces:interface":[{"name":"GigabitEthernet1/0/2","oper-status":"down","speed":"1000000000"}]}"#);
+        let st = json(
+            r#"{"ietf-interfaces:interface":[{"name":"GigabitEthernet1/0/2","oper-status":"down","speed":"1000000000"}]}"#,
+        );
         let s = ietf_state(st.child("interface").unwrap()).unwrap();
         assert_eq!(s.oper_status.as_deref(), Some("down"));
         assert_eq!(ietf_state(&Node::new("interface")), None);

@@ -40,13 +40,25 @@ impl Device {
     /// is no RESTCONF URL.
     pub fn endpoints(&self, default_netconf_port: u16) -> Vec<(&'static str, String, u16)> {
         let mut out = Vec::new();
-        if let Some(url) = self.restconf_url.as_deref().and_then(|u| reqwest::Url::parse(u).ok()) {
+        if let Some(url) = self
+            .restconf_url
+            .as_deref()
+            .and_then(|u| reqwest::Url::parse(u).ok())
+        {
             if let (Some(h), Some(p)) = (url.host_str(), url.port_or_known_default()) {
-                out.push(("restconf", h.trim_matches(|c| c == '[' || c == ']').to_string(), p));
+                out.push((
+                    "restconf",
+                    h.trim_matches(|c| c == '[' || c == ']').to_string(),
+                    p,
+                ));
             }
         }
         if self.netconf_port.is_some() || self.restconf_url.is_none() {
-            out.push(("netconf", self.host.clone(), self.netconf_port_or(default_netconf_port)));
+            out.push((
+                "netconf",
+                self.host.clone(),
+                self.netconf_port_or(default_netconf_port),
+            ));
         }
         out
     }
@@ -129,9 +141,16 @@ impl Inventory {
             }
             let host = raw.host.get_ref().trim().to_string();
             if host.is_empty() {
-                return Err(err(s, raw.host.span(), format!("device `{name}`: `host` is empty")));
+                return Err(err(
+                    s,
+                    raw.host.span(),
+                    format!("device `{name}`: `host` is empty"),
+                ));
             }
-            if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '@') {
+            if host
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '@')
+            {
                 return Err(err(
                     s,
                     raw.host.span(),
@@ -140,15 +159,22 @@ impl Inventory {
             }
             if let Some(p) = &raw.netconf_port {
                 if *p.get_ref() == 0 {
-                    return Err(err(s, p.span(), format!("device `{name}`: `netconf_port` must be 1-65535")));
+                    return Err(err(
+                        s,
+                        p.span(),
+                        format!("device `{name}`: `netconf_port` must be 1-65535"),
+                    ));
                 }
             }
             let restconf_url = match raw.restconf_url {
                 None => None,
-                Some(u) => Some(
-                    validate_url(u.get_ref())
-                        .map_err(|why| err(s, u.span(), format!("device `{name}`: `restconf_url` {why}")))?,
-                ),
+                Some(u) => Some(validate_url(u.get_ref()).map_err(|why| {
+                    err(
+                        s,
+                        u.span(),
+                        format!("device `{name}`: `restconf_url` {why}"),
+                    )
+                })?),
             };
             let _ = span;
             devices.push(Device {
@@ -169,7 +195,11 @@ impl Inventory {
     /// Case-insensitive lookup; the error lists the known names and suggests a close one.
     pub fn get(&self, name: &str) -> Result<&Device, DeviceError> {
         let wanted = name.trim();
-        if let Some(d) = self.devices.iter().find(|d| d.name.eq_ignore_ascii_case(wanted)) {
+        if let Some(d) = self
+            .devices
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(wanted))
+        {
             return Ok(d);
         }
         let lower = wanted.to_lowercase();
@@ -254,14 +284,20 @@ profile = "ietf"
         let inv = Inventory::from_toml_str(GOOD).unwrap();
         assert_eq!(inv.devices().len(), 2);
         let d = inv.get("C9300").unwrap();
-        assert_eq!(d.restconf_url.as_deref(), Some("https://192.0.2.10/restconf"));
+        assert_eq!(
+            d.restconf_url.as_deref(),
+            Some("https://192.0.2.10/restconf")
+        );
         assert_eq!(d.netconf_port, Some(830));
         assert_eq!(d.profile, Some(Profile::Iosxe));
         assert_eq!(inv.get("EDGE-1").unwrap().profile, Some(Profile::Ietf));
         assert!(Inventory::from_toml_str("").unwrap().devices().is_empty());
         assert_eq!(
             d.endpoints(0),
-            vec![("restconf", "192.0.2.10".to_string(), 443), ("netconf", "192.0.2.10".to_string(), 830)]
+            vec![
+                ("restconf", "192.0.2.10".to_string(), 443),
+                ("netconf", "192.0.2.10".to_string(), 830)
+            ]
         );
         assert_eq!(
             inv.get("edge-1").unwrap().endpoints(2830),

@@ -138,9 +138,7 @@ impl InterfaceName {
                 "character {bad:?} is not allowed (use a name such as GigabitEthernet1/0/2)"
             ));
         }
-        let split = s
-            .find(|c: char| c.is_ascii_digit())
-            .map(|i| s.split_at(i));
+        let split = s.find(|c: char| c.is_ascii_digit()).map(|i| s.split_at(i));
         if let Some((kind, number)) = split {
             if let Some(canonical) = canonical_type(kind) {
                 if !valid_number(number) {
@@ -189,7 +187,12 @@ mod tests {
 
     #[test]
     fn full_and_abbreviated_names_split() {
-        for input in ["GigabitEthernet1/0/2", "Gi1/0/2", "gi1/0/2", "gigabitethernet1/0/2"] {
+        for input in [
+            "GigabitEthernet1/0/2",
+            "Gi1/0/2",
+            "gi1/0/2",
+            "gigabitethernet1/0/2",
+        ] {
             let n = InterfaceName::parse(input).unwrap();
             assert_eq!(n.full, "GigabitEthernet1/0/2");
             assert_eq!(

@@ -100,10 +100,11 @@ impl DeviceReader {
         interface: &str,
     ) -> Result<Answer<InterfaceView>, DeviceError> {
         let dev = self.inventory.get(device)?.clone();
-        let name = InterfaceName::parse(interface).map_err(|reason| DeviceError::InvalidInterface {
-            input: interface.chars().take(64).collect(),
-            reason,
-        })?;
+        let name =
+            InterfaceName::parse(interface).map_err(|reason| DeviceError::InvalidInterface {
+                input: interface.chars().take(64).collect(),
+                reason,
+            })?;
         let (protocol, data) = match self.route(&dev) {
             Route::Restconf(url) => (
                 Protocol::Restconf,

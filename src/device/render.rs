@@ -101,8 +101,13 @@ pub fn interface(answer: &Answer<InterfaceView>) -> String {
                 PortMode::Access { vlan: None } => "access (default VLAN)".into(),
                 PortMode::Trunk { allowed, native } => format!(
                     "trunk, allowed VLANs {}, native VLAN {}",
-                    allowed.as_deref().map(escape).unwrap_or_else(|| "all".into()),
-                    native.map(|n| n.to_string()).unwrap_or_else(|| "1 (default)".into()),
+                    allowed
+                        .as_deref()
+                        .map(escape)
+                        .unwrap_or_else(|| "all".into()),
+                    native
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "1 (default)".into()),
                 ),
                 PortMode::Routed => "routed".into(),
             },
@@ -134,7 +139,13 @@ pub fn interface(answer: &Answer<InterfaceView>) -> String {
             .map(|m| m.to_string())
             .unwrap_or_else(|| "default".into()),
     ));
-    rows.push(("VRF", c.vrf.as_deref().map(escape).unwrap_or_else(|| "global".into())));
+    rows.push((
+        "VRF",
+        c.vrf
+            .as_deref()
+            .map(escape)
+            .unwrap_or_else(|| "global".into()),
+    ));
     let mut out = format!(
         "**{}** — {} (via {})\n\n| Field | Value |\n|---|---|\n",
         escape(&answer.device),
@@ -173,7 +184,9 @@ mod tests {
         };
         let md = vrfs(&a);
         assert!(md.starts_with("**c9300** — 2 VRFs (via RESTCONF)"), "{md}");
-        assert!(md.contains("| VRF | RD | RT import | RT export | Address families | Description |"));
+        assert!(
+            md.contains("| VRF | RD | RT import | RT export | Address families | Description |")
+        );
         assert!(md.contains("| BLUE | 65000:1 | 65000:2 | — | ipv4 | a\\|b \\*x\\* \\`c\\` &lt;script&gt; next |"), "{md}");
         assert!(md.contains("| MGMT |"));
         // every data row has exactly the 7 unescaped pipes of a 6-column row
@@ -191,7 +204,9 @@ mod tests {
             data: vec![],
         };
         assert_eq!(vrfs(&a), "**sw\\_1** has no VRFs configured (via NETCONF).");
-        a.data = (0..MAX_VRF_ROWS + 3).map(|i| vrf(&format!("V{i:03}"))).collect();
+        a.data = (0..MAX_VRF_ROWS + 3)
+            .map(|i| vrf(&format!("V{i:03}")))
+            .collect();
         let md = vrfs(&a);
         assert!(md.contains("…and 3 more."));
         assert!(md.starts_with("**sw\\_1** — 43 VRFs"));
@@ -225,7 +240,10 @@ mod tests {
             },
         };
         let md = interface(&a);
-        assert!(md.starts_with("**c9300** — GigabitEthernet1/0/2 (via NETCONF)"), "{md}");
+        assert!(
+            md.starts_with("**c9300** — GigabitEthernet1/0/2 (via NETCONF)"),
+            "{md}"
+        );
         for row in [
             "| Description | uplink to core |",
             "| Admin state | enabled |",

@@ -56,7 +56,10 @@ pub fn data_url(base: &str, path: &[Seg<'_>]) -> String {
 
 /// Node names keep their `module:` colon; anything else unusual is encoded.
 fn encode_segment_name(n: &str) -> String {
-    n.split(':').map(encode_segment).collect::<Vec<_>>().join(":")
+    n.split(':')
+        .map(encode_segment)
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// Readable text of an `ietf-restconf:errors` body, if it is one.
@@ -150,19 +153,31 @@ impl Restconf {
             req = req.basic_auth(user, self.password.as_ref().map(Secret::expose));
         }
         tracing::debug!(device = dev, url, "restconf get");
-        let mut resp = req.send().await.map_err(|e| self.request_error(device, e))?;
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| self.request_error(device, e))?;
         let status = resp.status();
         if resp.content_length().is_some_and(|l| l > MAX_BODY as u64) {
             return Err(too_big(dev));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.request_error(device, e))? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.request_error(device, e))?
+        {
             if body.len() + chunk.len() > MAX_BODY {
                 return Err(too_big(dev));
             }
             body.extend_from_slice(&chunk);
         }
-        tracing::debug!(device = dev, status = status.as_u16(), bytes = body.len(), "restconf reply");
+        tracing::debug!(
+            device = dev,
+            status = status.as_u16(),
+            bytes = body.len(),
+            "restconf reply"
+        );
         match status.as_u16() {
             200 if body.iter().all(u8::is_ascii_whitespace) => Ok(Fetched::Empty),
             200 => {
@@ -192,14 +207,19 @@ impl Restconf {
                 protocol: Protocol::Restconf,
                 reason: format!(
                     "access denied (HTTP 403{})",
-                    errors_message(&body).map(|m| format!(": {m}")).unwrap_or_default()
+                    errors_message(&body)
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
                 ),
             }),
             code => Err(DeviceError::Restconf {
                 device: dev.to_string(),
                 status: code,
                 message: errors_message(&body).unwrap_or_else(|| {
-                    status.canonical_reason().unwrap_or("unexpected status").to_string()
+                    status
+                        .canonical_reason()
+                        .unwrap_or("unexpected status")
+                        .to_string()
                 }),
             }),
         }
@@ -230,7 +250,10 @@ impl Restconf {
         );
         let lower = reason.to_lowercase();
         if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-            return DeviceError::Tls { device: dev, reason };
+            return DeviceError::Tls {
+                device: dev,
+                reason,
+            };
         }
         if e.is_connect() {
             return DeviceError::Unreachable {
@@ -248,8 +271,14 @@ impl Restconf {
 
     /// Whether the device serves the native model at all (`native?depth=1` answers).
     async fn has_native(&self, device: &Device, base: &str) -> Result<bool, DeviceError> {
-        let url = format!("{}?depth=1", data_url(base, &[Seg::Node("Cisco-IOS-XE-native:native")]));
-        Ok(!matches!(self.get(device, &url).await?, Fetched::NotFound(_)))
+        let url = format!(
+            "{}?depth=1",
+            data_url(base, &[Seg::Node("Cisco-IOS-XE-native:native")])
+        );
+        Ok(!matches!(
+            self.get(device, &url).await?,
+            Fetched::NotFound(_)
+        ))
     }
 
     pub async fn vrfs(&self, device: &Device, base: &str) -> Result<Vec<Vrf>, DeviceError> {
@@ -332,7 +361,10 @@ impl Restconf {
     ) -> Result<InterfaceView, DeviceError> {
         let url = data_url(
             base,
-            &[Seg::Node("ietf-interfaces:interfaces"), Seg::Entry("interface", &name.full)],
+            &[
+                Seg::Node("ietf-interfaces:interfaces"),
+                Seg::Entry("interface", &name.full),
+            ],
         );
         let missing = || DeviceError::NoSuchInterface {
             device: device.name.clone(),
@@ -363,7 +395,10 @@ impl Restconf {
     ) -> Option<super::model::InterfaceState> {
         let url = data_url(
             base,
-            &[Seg::Node("ietf-interfaces:interfaces-state"), Seg::Entry("interface", full)],
+            &[
+                Seg::Node("ietf-interfaces:interfaces-state"),
+                Seg::Entry("interface", full),
+            ],
         );
         match self.get(device, &url).await {
             Ok(Fetched::Data(root)) => extract::find_entry(root.children_named("interface"), full)
@@ -396,8 +431,9 @@ pub(crate) fn no_vrf_model(device: &Device) -> DeviceError {
 pub(crate) fn not_native_name(name: &InterfaceName) -> DeviceError {
     DeviceError::InvalidInterface {
         input: name.full.clone(),
-        reason: "not an IOS-XE interface type (expected e.g. GigabitEthernet1/0/2, Te1/1/1, Vlan10)"
-            .into(),
+        reason:
+            "not an IOS-XE interface type (expected e.g. GigabitEthernet1/0/2, Te1/1/1, Vlan10)"
+                .into(),
     }
 }
 
@@ -418,7 +454,10 @@ mod tests {
             ),
             "https://h/restconf/data/Cisco-IOS-XE-native:native/interface/GigabitEthernet=1%2F0%2F2"
         );
-        assert_eq!(encode_segment("a b,c=d?e#f%g/../é"), "a%20b%2Cc%3Dd%3Fe%23f%25g%2F..%2F%C3%A9");
+        assert_eq!(
+            encode_segment("a b,c=d?e#f%g/../é"),
+            "a%20b%2Cc%3Dd%3Fe%23f%25g%2F..%2F%C3%A9"
+        );
     }
 
     #[test]
@@ -428,8 +467,12 @@ mod tests {
             errors_message(body).as_deref(),
             Some("application/invalid-value: bad (at /x)")
         );
-        let single = br#"{"errors":{"error":{"error-type":"protocol","error-tag":"access-denied"}}}"#;
-        assert_eq!(errors_message(single).as_deref(), Some("protocol/access-denied"));
+        let single =
+            br#"{"errors":{"error":{"error-type":"protocol","error-tag":"access-denied"}}}"#;
+        assert_eq!(
+            errors_message(single).as_deref(),
+            Some("protocol/access-denied")
+        );
         assert_eq!(errors_message(b"<html>"), None);
         assert_eq!(errors_message(b"{}"), None);
     }

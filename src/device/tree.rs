@@ -170,7 +170,9 @@ pub fn from_xml(bytes: &[u8]) -> Result<Node, String> {
             },
             Event::Text(t) => {
                 if let Some(top) = stack.last_mut() {
-                    let s = t.unescape().map_err(|e| format!("malformed XML text: {e}"))?;
+                    let s = t
+                        .unescape()
+                        .map_err(|e| format!("malformed XML text: {e}"))?;
                     top.text.get_or_insert_with(String::new).push_str(&s);
                 }
             }

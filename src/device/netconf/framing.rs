@@ -149,7 +149,10 @@ impl Decoder {
                 }
                 ChunkState::Header => {
                     // Tolerate stray LFs before a header (seen from real devices, ncclient #182).
-                    while self.buf.len() - pos >= 2 && self.buf[pos] == b'\n' && self.buf[pos + 1] == b'\n' {
+                    while self.buf.len() - pos >= 2
+                        && self.buf[pos] == b'\n'
+                        && self.buf[pos + 1] == b'\n'
+                    {
                         pos += 1;
                     }
                     let rest = &self.buf[pos..];
@@ -179,17 +182,25 @@ impl Decoder {
                             break Ok(None);
                         }
                         if rest[3] != b'\n' {
-                            break Err(FramingError::BadChunk("end-of-chunks not followed by LF".into()));
+                            break Err(FramingError::BadChunk(
+                                "end-of-chunks not followed by LF".into(),
+                            ));
                         }
                         if self.msg.is_empty() {
-                            break Err(FramingError::BadChunk("end-of-chunks before any chunk".into()));
+                            break Err(FramingError::BadChunk(
+                                "end-of-chunks before any chunk".into(),
+                            ));
                         }
                         pos += 4;
                         break Ok(Some(std::mem::take(&mut self.msg)));
                     }
                     // Up to 10 digits (max 4294967295), first 1-9, then LF.
                     let digits = &rest[2..];
-                    let n = digits.iter().take(11).take_while(|b| b.is_ascii_digit()).count();
+                    let n = digits
+                        .iter()
+                        .take(11)
+                        .take_while(|b| b.is_ascii_digit())
+                        .count();
                     if n == 0 {
                         break Err(FramingError::BadChunk(format!(
                             "expected chunk size, got byte 0x{:02x}",
@@ -197,16 +208,22 @@ impl Decoder {
                         )));
                     }
                     if digits[0] == b'0' {
-                        break Err(FramingError::BadChunk("chunk size with leading zero".into()));
+                        break Err(FramingError::BadChunk(
+                            "chunk size with leading zero".into(),
+                        ));
                     }
                     if n > 10 {
-                        break Err(FramingError::BadChunk("chunk size longer than 10 digits".into()));
+                        break Err(FramingError::BadChunk(
+                            "chunk size longer than 10 digits".into(),
+                        ));
                     }
                     if digits.len() == n {
                         break Ok(None); // size may continue in the next read
                     }
                     if digits[n] != b'\n' {
-                        break Err(FramingError::BadChunk("chunk size not followed by LF".into()));
+                        break Err(FramingError::BadChunk(
+                            "chunk size not followed by LF".into(),
+                        ));
                     }
                     let size = std::str::from_utf8(&digits[..n])
                         .ok()
@@ -247,7 +264,12 @@ mod tests {
     }
 
     /// Feeds `input` in pieces of `step` bytes and collects all messages.
-    fn feed(framing: Framing, input: &[u8], step: usize, max: usize) -> Result<Vec<Vec<u8>>, FramingError> {
+    fn feed(
+        framing: Framing,
+        input: &[u8],
+        step: usize,
+        max: usize,
+    ) -> Result<Vec<Vec<u8>>, FramingError> {
         let mut d = Decoder::new(max);
         d.set_framing(framing);
         let mut out = vec![];
@@ -264,7 +286,11 @@ mod tests {
         wire.extend(encode(Framing::EndOfMessage, "<rpc>é]]></rpc>".as_bytes()));
         for step in 1..wire.len() {
             let msgs = feed(Framing::EndOfMessage, &wire, step, 1024).unwrap();
-            assert_eq!(msgs, vec![b"<hello/>".to_vec(), "<rpc>é]]></rpc>".as_bytes().to_vec()], "step {step}");
+            assert_eq!(
+                msgs,
+                vec![b"<hello/>".to_vec(), "<rpc>é]]></rpc>".as_bytes().to_vec()],
+                "step {step}"
+            );
         }
     }
 
@@ -274,7 +300,11 @@ mod tests {
         let wire = b"\n#4\n<rpc\n#5\n-rep\xc3\n#5\n\xa9ly/>\n##\n\n#2\nok\n##\n".to_vec();
         for step in 1..wire.len() {
             let msgs = feed(Framing::Chunked, &wire, step, 1024).unwrap();
-            assert_eq!(msgs, vec![b"<rpc-rep\xc3\xa9ly/>".to_vec(), b"ok".to_vec()], "step {step}");
+            assert_eq!(
+                msgs,
+                vec![b"<rpc-rep\xc3\xa9ly/>".to_vec(), b"ok".to_vec()],
+                "step {step}"
+            );
         }
     }
 
@@ -282,7 +312,10 @@ mod tests {
     fn chunked_encode_decodes() {
         let wire = encode(Framing::Chunked, b"<rpc/>");
         assert_eq!(wire, b"\n#6\n<rpc/>\n##\n");
-        assert_eq!(feed(Framing::Chunked, &wire, 3, 64).unwrap(), vec![b"<rpc/>".to_vec()]);
+        assert_eq!(
+            feed(Framing::Chunked, &wire, 3, 64).unwrap(),
+            vec![b"<rpc/>".to_vec()]
+        );
     }
 
     #[test]
@@ -320,10 +353,13 @@ mod tests {
             let r = feed(Framing::Chunked, case, 1, 1 << 20);
             let r2 = feed(Framing::Chunked, case, case.len(), 1 << 20);
             // Either an error, or (for truncated input) no message — never a panic or a bogus message.
-            for r in [r, r2] {
-                if let Ok(m) = r {
-                    assert!(m.is_empty(), "{:?} gave {:?}", String::from_utf8_lossy(case), m);
-                }
+            for m in [r, r2].into_iter().flatten() {
+                assert!(
+                    m.is_empty(),
+                    "{:?} gave {:?}",
+                    String::from_utf8_lossy(case),
+                    m
+                );
             }
         }
         assert!(feed(Framing::Chunked, b"\n#0\n", 4, 64).is_err());
@@ -343,7 +379,10 @@ mod tests {
             wire.extend_from_slice(b"\n#100\n");
             wire.extend_from_slice(&[b'a'; 100]);
         }
-        assert!(matches!(feed(Framing::Chunked, &wire, 50, 1024), Err(FramingError::TooLarge { .. })));
+        assert!(matches!(
+            feed(Framing::Chunked, &wire, 50, 1024),
+            Err(FramingError::TooLarge { .. })
+        ));
         // EOM without a marker.
         assert!(matches!(
             feed(Framing::EndOfMessage, &[b'a'; 5000], 100, 1024),
@@ -361,7 +400,9 @@ mod tests {
     #[test]
     fn pseudo_random_splits_match_whole_decode() {
         let mut wire = vec![];
-        let msgs: Vec<Vec<u8>> = (0..30).map(|i| format!("<m{i}>{}</m{i}>", "x".repeat(i * 7)).into_bytes()).collect();
+        let msgs: Vec<Vec<u8>> = (0..30)
+            .map(|i| format!("<m{i}>{}</m{i}>", "x".repeat(i * 7)).into_bytes())
+            .collect();
         for m in &msgs {
             // split each message into irregular chunks
             let mut rest = &m[..];

@@ -61,7 +61,10 @@ pub enum ReplyError {
     #[error("malformed reply: {0}")]
     Malformed(String),
     #[error("reply message-id {got:?} does not match request {expected}")]
-    WrongId { expected: String, got: Option<String> },
+    WrongId {
+        expected: String,
+        got: Option<String>,
+    },
     #[error("rpc-error")]
     Rpc(Vec<RpcErrorInfo>),
 }
@@ -227,7 +230,11 @@ pub fn parse_reply(bytes: &[u8], expected_id: &str) -> Result<Reply, ReplyError>
     if !errors.is_empty() {
         return Err(ReplyError::Rpc(errors));
     }
-    if let Some(data) = root.children.iter().find(|c| c.name == "data" && in_base(c)) {
+    if let Some(data) = root
+        .children
+        .iter()
+        .find(|c| c.name == "data" && in_base(c))
+    {
         return Ok(Reply::Data(data.clone()));
     }
     if root.children.iter().any(|c| c.name == "ok" && in_base(c)) {
@@ -288,11 +295,18 @@ mod tests {
                 number: "1/0/2".into(),
             },
         ));
-        assert!(x.contains(r#"<rpc message-id="2" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">"#), "{x}");
+        assert!(
+            x.contains(r#"<rpc message-id="2" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">"#),
+            "{x}"
+        );
         assert!(x.contains("<get-config><source><running/></source><filter type=\"subtree\"><native xmlns=\"http://cisco.com/ns/yang/Cisco-IOS-XE-native\"><interface><GigabitEthernet><name>1/0/2</name></GigabitEthernet></interface></native></filter></get-config>"), "{x}");
         let v = s(&read_rpc("3", Operation::GetConfig, &Filter::NativeVrfs));
         assert!(v.contains("<vrf><definition/></vrf>"), "{v}");
-        let st = s(&read_rpc("4", Operation::Get, &Filter::IetfInterfaceState { name: "Gi1".into() }));
+        let st = s(&read_rpc(
+            "4",
+            Operation::Get,
+            &Filter::IetfInterfaceState { name: "Gi1".into() },
+        ));
         assert!(st.contains("<get><filter type=\"subtree\"><interfaces-state xmlns=\"urn:ietf:params:xml:ns:yang:ietf-interfaces\">"), "{st}");
     }
 
@@ -300,10 +314,22 @@ mod tests {
     fn user_text_is_escaped_in_filters() {
         // The spec's injection string (§4.3) must stay text.
         let evil = "hi</name></interface></interfaces><x>&";
-        let x = s(&read_rpc("5", Operation::GetConfig, &Filter::IetfInterface { name: evil.into() }));
-        assert!(x.contains("<name>hi&lt;/name&gt;&lt;/interface&gt;&lt;/interfaces&gt;&lt;x&gt;&amp;</name>"), "{x}");
+        let x = s(&read_rpc(
+            "5",
+            Operation::GetConfig,
+            &Filter::IetfInterface { name: evil.into() },
+        ));
+        assert!(
+            x.contains(
+                "<name>hi&lt;/name&gt;&lt;/interface&gt;&lt;/interfaces&gt;&lt;x&gt;&amp;</name>"
+            ),
+            "{x}"
+        );
         let parsed = from_xml(x.as_bytes()).unwrap();
-        let name = parsed.path(&["get-config", "filter", "interfaces", "interface"]).unwrap().text_at(&["name"]);
+        let name = parsed
+            .path(&["get-config", "filter", "interfaces", "interface"])
+            .unwrap()
+            .text_at(&["name"]);
         assert_eq!(name.as_deref(), Some(evil));
     }
 
@@ -332,13 +358,19 @@ mod tests {
         match parse_reply(reply, "2").unwrap() {
             Reply::Data(d) => {
                 let gi = d.path(&["native", "interface", "GigabitEthernet"]).unwrap();
-                assert_eq!(gi.text_at(&["description"]).as_deref(), Some("uplink to core"));
+                assert_eq!(
+                    gi.text_at(&["description"]).as_deref(),
+                    Some("uplink to core")
+                );
             }
             other => panic!("{other:?}"),
         }
         assert_eq!(
             parse_reply(reply, "3"),
-            Err(ReplyError::WrongId { expected: "3".into(), got: Some("2".into()) })
+            Err(ReplyError::WrongId {
+                expected: "3".into(),
+                got: Some("2".into())
+            })
         );
         let ok = br#"<nc:rpc-reply xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="9"><nc:ok/></nc:rpc-reply>"#;
         assert_eq!(parse_reply(ok, "9"), Ok(Reply::Ok));
@@ -355,7 +387,9 @@ mod tests {
   <error-message xml:lang="en">data missing</error-message>
   <error-info><error-number xmlns="http://netconfcentral.org/ns/yuma-ncx">272</error-number></error-info>
 </rpc-error><rpc-error><error-type>rpc</error-type><error-tag>x</error-tag><error-severity>warning</error-severity></rpc-error></rpc-reply>"#;
-        let Err(ReplyError::Rpc(errs)) = parse_reply(reply, "7") else { panic!() };
+        let Err(ReplyError::Rpc(errs)) = parse_reply(reply, "7") else {
+            panic!()
+        };
         assert_eq!(errs.len(), 1);
         let text = errs[0].to_string();
         assert_eq!(
@@ -372,6 +406,9 @@ mod tests {
             parse_reply(br#"<rpc-reply message-id="1"><ok/></rpc-reply>"#, "1"),
             Err(ReplyError::Malformed(_))
         ));
-        assert!(matches!(parse_reply(b"<<garbage", "1"), Err(ReplyError::Malformed(_))));
+        assert!(matches!(
+            parse_reply(b"<<garbage", "1"),
+            Err(ReplyError::Malformed(_))
+        ));
     }
 }

@@ -75,13 +75,13 @@ impl Session {
         let dev = device.name.as_str();
         let host = device.host.as_str();
         let address = format!("{host}:{port}");
-        let known_hosts = cfg
-            .known_hosts
-            .as_ref()
-            .ok_or_else(|| DeviceError::KnownHostsMissing {
-                device: dev.to_string(),
-                address: address.clone(),
-            })?;
+        let known_hosts =
+            cfg.known_hosts
+                .as_ref()
+                .ok_or_else(|| DeviceError::KnownHostsMissing {
+                    device: dev.to_string(),
+                    address: address.clone(),
+                })?;
         if host.contains('\0') {
             return Err(DeviceError::Config(format!("device {dev}: invalid host")));
         }
@@ -109,7 +109,9 @@ impl Session {
                     tcp = Some(s);
                     break;
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => last = "connect timed out".into(),
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    last = "connect timed out".into()
+                }
                 Err(e) => last = e.to_string(),
             }
         }
@@ -177,7 +179,8 @@ impl Session {
         // Our hello first (always end-of-message framed), then the server's; only then pick framing.
         session.write_raw(&encode(Framing::EndOfMessage, &rpc::client_hello()))?;
         let hello = session.read_message()?;
-        session.hello = rpc::parse_hello(&hello).map_err(|e| proto(dev, format!("bad server hello: {e}")))?;
+        session.hello =
+            rpc::parse_hello(&hello).map_err(|e| proto(dev, format!("bad server hello: {e}")))?;
         session.framing = if session.hello.supports_1_1() {
             Framing::Chunked
         } else {
@@ -198,7 +201,10 @@ impl Session {
     }
 
     fn io_error(&mut self, what: &str, e: std::io::Error) -> DeviceError {
-        let err = if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) {
+        let err = if matches!(
+            e.kind(),
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+        ) {
             DeviceError::Timeout {
                 device: self.device.clone(),
                 protocol: Protocol::Netconf,
@@ -211,7 +217,11 @@ impl Session {
     }
 
     fn write_raw(&mut self, bytes: &[u8]) -> Result<(), DeviceError> {
-        if let Err(e) = self.channel.write_all(bytes).and_then(|()| self.channel.flush()) {
+        if let Err(e) = self
+            .channel
+            .write_all(bytes)
+            .and_then(|()| self.channel.flush())
+        {
             return Err(self.io_error("sending", e));
         }
         Ok(())
@@ -351,11 +361,15 @@ fn authenticate(ssh: &ssh2::Session, dev: &str, cfg: &SshConfig) -> Result<(), A
             reason: reason.to_string(),
         })
     };
-    let user = cfg.username.as_deref().filter(|u| !u.is_empty()).ok_or_else(|| {
-        AuthError::Device(DeviceError::Config(
-            "DEVICE_USERNAME is not set; NETCONF needs a username".into(),
-        ))
-    })?;
+    let user = cfg
+        .username
+        .as_deref()
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| {
+            AuthError::Device(DeviceError::Config(
+                "DEVICE_USERNAME is not set; NETCONF needs a username".into(),
+            ))
+        })?;
     let classify = |e: &ssh2::Error| -> Option<AuthError> {
         match e.code() {
             ssh2::ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT) => Some(AuthError::Timeout),
@@ -375,7 +389,11 @@ fn authenticate(ssh: &ssh2::Session, dev: &str, cfg: &SshConfig) -> Result<(), A
                 if let Some(t) = classify(&e) {
                     return Err(t);
                 }
-                tracing::debug!(device = dev, error = e.message(), "SSH key authentication failed");
+                tracing::debug!(
+                    device = dev,
+                    error = e.message(),
+                    "SSH key authentication failed"
+                );
             }
         }
     }
@@ -405,9 +423,9 @@ mod tests {
     fn fingerprint_is_openssh_style() {
         // sha256 of nothing, as OpenSSH would print it
         let h = [
-            0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9,
-            0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52,
-            0xb8, 0x55,
+            0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f,
+            0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b,
+            0x78, 0x52, 0xb8, 0x55,
         ];
         assert_eq!(
             fingerprint_sha256(&h),
