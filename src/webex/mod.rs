@@ -8,10 +8,32 @@
 //!   line boundaries (≤ 7,439 bytes each), honours 429/423 Retry-After, retries 5xx; returns message ids.
 //! * `listen(cfg, rest, identity, tx: mpsc::Sender<Inbound>, shutdown: CancellationToken)
 //!    -> Result<(), WebexError>` — the whole Mercury lifecycle; Ok(()) on shutdown, Err on a fatal stop.
+//!
+//! Additions: `listen_with_timings(.., MercuryTimings)`, `WebexRest::{with_retry_policy, get_message,
+//! get_attachment_action, get_person}`, `WebexError::is_fatal`.
+//!
+//! Module map: `wire` (lenient serde shapes), `rest` (HTTP + retries), `device` (U2C, WDM), `mercury`
+//! (the socket loop), `frames` (envelope classification), `policy` (close codes, backoff), `dispatch`
+//! (activity → Inbound), `mention`, `split`, `dedupe`, `ids`.
 
+pub mod dedupe;
+pub mod device;
+pub mod dispatch;
+mod error;
+pub mod frames;
 pub mod ids;
+pub mod mention;
+pub mod mercury;
+pub mod policy;
+pub mod rest;
+pub mod split;
+pub mod wire;
 
-use crate::inbound::{Inbound, Reply};
+pub use error::WebexError;
+pub use mercury::MercuryTimings;
+pub use rest::{RetryPolicy, WebexRest};
+
+use crate::inbound::Inbound;
 use crate::secret::Secret;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -27,39 +49,33 @@ pub struct WebexConfig {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BotIdentity {
+    /// REST (hydra) person id.
     pub person_id: String,
+    /// The UUID inside `person_id`, as Mercury events carry it.
     pub person_uuid: String,
     pub display_name: String,
     pub email: String,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum WebexError {
-    #[error("webex: {0}")]
-    Other(String),
-}
-
-#[derive(Debug, Clone)]
-pub struct WebexRest {}
-
-impl WebexRest {
-    pub fn new(_cfg: &WebexConfig) -> Result<Self, WebexError> {
-        todo!("webex")
-    }
-    pub async fn me(&self) -> Result<BotIdentity, WebexError> {
-        todo!("webex")
-    }
-    pub async fn send_reply(&self, _reply: &Reply) -> Result<Vec<String>, WebexError> {
-        todo!("webex")
-    }
-}
-
+/// Runs the Mercury lifecycle with the default timings (specs/webex.md §2).
 pub async fn listen(
-    _cfg: WebexConfig,
-    _rest: WebexRest,
-    _identity: BotIdentity,
-    _tx: mpsc::Sender<Inbound>,
-    _shutdown: CancellationToken,
+    cfg: WebexConfig,
+    rest: WebexRest,
+    identity: BotIdentity,
+    tx: mpsc::Sender<Inbound>,
+    shutdown: CancellationToken,
 ) -> Result<(), WebexError> {
-    todo!("webex")
+    mercury::run(cfg, rest, identity, tx, shutdown, MercuryTimings::default()).await
+}
+
+/// [`listen`] with explicit keepalive/backoff intervals (tests shorten them).
+pub async fn listen_with_timings(
+    cfg: WebexConfig,
+    rest: WebexRest,
+    identity: BotIdentity,
+    tx: mpsc::Sender<Inbound>,
+    shutdown: CancellationToken,
+    timings: MercuryTimings,
+) -> Result<(), WebexError> {
+    mercury::run(cfg, rest, identity, tx, shutdown, timings).await
 }

@@ -1,0 +1,433 @@
+//! The Webex REST client (also used for U2C and WDM): auth and tracking headers, retries for 429/423
+//! and 5xx, error mapping, and the calls a ChatOps bot needs (specs/webex.md §5).
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::error::WebexError;
+use super::frames::excerpt;
+use super::split::{split_markdown, MAX_MESSAGE_BYTES};
+use super::wire::{self, ErrorBody, NewMessage, Person};
+use super::{ids, BotIdentity, WebexConfig};
+use crate::inbound::Reply;
+use crate::secret::Secret;
+
+/// How hard a call tries before giving up.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    /// Upper bound of all waits of one call; a longer Retry-After is returned as `RetryAfter`.
+    pub max_total_wait: Duration,
+    /// First delay after a 5xx; doubles per retry (with jitter).
+    pub server_error_base: Duration,
+    /// Extra random delay added to Retry-After, at most this much.
+    pub retry_after_jitter: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            max_total_wait: Duration::from_secs(120),
+            server_error_base: Duration::from_millis(500),
+            retry_after_jitter: Duration::from_millis(250),
+        }
+    }
+}
+
+/// A cheap-to-clone handle on the Webex REST API.
+#[derive(Debug, Clone)]
+pub struct WebexRest {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    api: Url,
+    token: Secret,
+    retry: RetryPolicy,
+}
+
+/// One id per process so Cisco support can correlate all our calls (specs §1.5).
+fn process_tracking_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| format!("patchpanel_{}", uuid::Uuid::new_v4()))
+}
+
+impl WebexRest {
+    pub fn new(cfg: &WebexConfig) -> Result<Self, WebexError> {
+        Self::with_retry_policy(cfg, RetryPolicy::default())
+    }
+
+    pub fn with_retry_policy(cfg: &WebexConfig, retry: RetryPolicy) -> Result<Self, WebexError> {
+        let api = Url::parse(cfg.api_url.trim_end_matches('/'))
+            .map_err(|e| WebexError::Config(format!("api_url {:?}: {e}", cfg.api_url)))?;
+        if api.cannot_be_a_base() {
+            return Err(WebexError::Config(format!(
+                "api_url {:?} is not a base URL",
+                cfg.api_url
+            )));
+        }
+        if cfg.token.is_empty() {
+            return Err(WebexError::Config("the bot token is empty".to_owned()));
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "trackingid",
+            HeaderValue::from_str(process_tracking_id())
+                .map_err(|e| WebexError::Config(format!("tracking id: {e}")))?,
+        );
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("patchpanel/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| WebexError::Config(format!("http client: {e}")))?;
+        // Validate once so a token with illegal header bytes fails here, not on every call.
+        bearer(&cfg.token)?;
+        Ok(WebexRest {
+            inner: Arc::new(Inner {
+                http,
+                api,
+                token: cfg.token.clone(),
+                retry,
+            }),
+        })
+    }
+
+    /// The token, for the socket's authorization frame.
+    pub(crate) fn token(&self) -> &Secret {
+        &self.inner.token
+    }
+
+    /// `GET /people/me`: who the bot is.
+    pub async fn me(&self) -> Result<BotIdentity, WebexError> {
+        let url = self.api_url(&["people", "me"])?;
+        let p: Person = self.get_json(url).await?;
+        let person_id =
+            p.id.filter(|s| !s.is_empty())
+                .ok_or_else(|| missing("people/me", "id"))?;
+        let email = p
+            .emails
+            .into_iter()
+            .next()
+            .ok_or_else(|| missing("people/me", "emails[0]"))?;
+        let display_name = p.display_name.unwrap_or_default();
+        Ok(BotIdentity {
+            person_uuid: ids::to_uuid(&person_id),
+            person_id,
+            display_name,
+            email,
+        })
+    }
+
+    /// `GET /messages/{id}`.
+    pub async fn get_message(&self, message_id: &str) -> Result<wire::Message, WebexError> {
+        let url = self.api_url(&["messages", message_id])?;
+        self.get_json(url).await
+    }
+
+    /// `GET /attachment/actions/{id}`.
+    pub async fn get_attachment_action(
+        &self,
+        action_id: &str,
+    ) -> Result<wire::AttachmentAction, WebexError> {
+        let url = self.api_url(&["attachment", "actions", action_id])?;
+        self.get_json(url).await
+    }
+
+    /// `GET /people/{id}`.
+    pub async fn get_person(&self, person_id: &str) -> Result<Person, WebexError> {
+        let url = self.api_url(&["people", person_id])?;
+        self.get_json(url).await
+    }
+
+    /// Posts `reply` as one or more messages (≤ 7,439 bytes each, in order); returns their ids.
+    pub async fn send_reply(&self, reply: &Reply) -> Result<Vec<String>, WebexError> {
+        let url = self.api_url(&["messages"])?;
+        let parts = split_markdown(&reply.markdown, MAX_MESSAGE_BYTES);
+        let mut ids = Vec::with_capacity(parts.len());
+        for (n, part) in parts.iter().enumerate() {
+            let body = NewMessage {
+                room_id: &reply.room_id,
+                parent_id: reply.parent_id.as_deref(),
+                markdown: part,
+            };
+            let sent: Result<wire::Message, _> =
+                self.send_json(Method::POST, url.clone(), Some(&body)).await;
+            match sent {
+                Ok(m) => ids.push(m.id.ok_or_else(|| missing("POST messages", "id"))?),
+                Err(e) => {
+                    if n > 0 {
+                        tracing::warn!(sent = n, total = parts.len(), error = %e, "reply only partly sent");
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// `{api}/{segments…}`, each segment percent-encoded.
+    fn api_url(&self, segments: &[&str]) -> Result<Url, WebexError> {
+        let mut url = self.inner.api.clone();
+        url.path_segments_mut()
+            .map_err(|_| WebexError::Config("api_url is not a base URL".to_owned()))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, WebexError> {
+        self.send_json::<T, ()>(Method::GET, url, None).await
+    }
+
+    pub(crate) async fn send_json<T: DeserializeOwned, B: Serialize>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+    ) -> Result<T, WebexError> {
+        let what = describe(&method, &url);
+        let bytes = self.call(method, url, body).await?;
+        serde_json::from_slice(&bytes).map_err(|e| WebexError::InvalidResponse {
+            what,
+            detail: e.to_string(),
+        })
+    }
+
+    /// One request with the retry policy; returns the body of a 2xx answer.
+    pub(crate) async fn call<B: Serialize>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+    ) -> Result<Vec<u8>, WebexError> {
+        let policy = &self.inner.retry;
+        let what = describe(&method, &url);
+        let body = match body {
+            Some(b) => {
+                Some(serde_json::to_vec(b).map_err(|e| WebexError::Config(format!("body: {e}")))?)
+            }
+            None => None,
+        };
+        let mut waited = Duration::ZERO;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= policy.max_attempts.max(1);
+            let mut req = self
+                .inner
+                .http
+                .request(method.clone(), url.clone())
+                .header(AUTHORIZATION, bearer(&self.inner.token)?);
+            if let Some(b) = &body {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b.clone());
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    // Safe to repeat when the request never left (connect) or is idempotent.
+                    let retry = e.is_connect() || (method != Method::POST && e.is_timeout());
+                    let detail = format!("{what}: {}", without_url(&e));
+                    if retry && !last {
+                        let d = backoff(policy.server_error_base, attempt);
+                        if waited + d <= policy.max_total_wait {
+                            tracing::warn!(%detail, attempt, "webex call failed; retrying");
+                            tokio::time::sleep(d).await;
+                            waited += d;
+                            continue;
+                        }
+                    }
+                    return Err(WebexError::Unavailable { detail });
+                }
+            };
+            let status = resp.status();
+            if status.is_success() {
+                return resp.bytes().await.map(|b| b.to_vec()).map_err(|e| {
+                    WebexError::Unavailable {
+                        detail: format!("{what}: reading body: {}", without_url(&e)),
+                    }
+                });
+            }
+            let retry_after = retry_after(resp.headers());
+            let header_tracking = resp
+                .headers()
+                .get("trackingid")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let raw = resp.bytes().await.unwrap_or_default();
+            let err_body: ErrorBody = serde_json::from_slice(&raw).unwrap_or_default();
+            let tracking_id = err_body
+                .tracking_id
+                .clone()
+                .or(header_tracking)
+                .unwrap_or_default();
+            let message = err_body
+                .message
+                .clone()
+                .or_else(|| err_body.errors.iter().find_map(|e| e.description.clone()))
+                .map(|m| excerpt(&m, 300))
+                .unwrap_or_else(|| excerpt(&String::from_utf8_lossy(&raw), 200));
+
+            match status {
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::LOCKED => {
+                    let after = retry_after.unwrap_or(Duration::from_secs(1));
+                    let jitter = policy.retry_after_jitter.mul_f64(fastrand::f64());
+                    if last || waited + after + jitter > policy.max_total_wait {
+                        return Err(WebexError::RetryAfter { after });
+                    }
+                    tracing::info!(%what, status = status.as_u16(), retry_after_ms = after.as_millis() as u64,
+                        %tracking_id, attempt, "webex rate limit; waiting");
+                    tokio::time::sleep(after + jitter).await;
+                    waited += after + jitter;
+                }
+                s if s.is_server_error() => {
+                    let d = backoff(policy.server_error_base, attempt);
+                    if last || waited + d > policy.max_total_wait {
+                        return Err(WebexError::Unavailable {
+                            detail: format!(
+                                "{what}: HTTP {} (trackingId {tracking_id})",
+                                s.as_u16()
+                            ),
+                        });
+                    }
+                    tracing::warn!(%what, status = s.as_u16(), %tracking_id, attempt, "webex server error; retrying");
+                    tokio::time::sleep(d).await;
+                    waited += d;
+                }
+                StatusCode::UNAUTHORIZED => return Err(WebexError::TokenRejected),
+                StatusCode::NOT_FOUND => return Err(WebexError::NotFound { what, tracking_id }),
+                StatusCode::FORBIDDEN => {
+                    return Err(WebexError::Forbidden {
+                        message,
+                        tracking_id,
+                    })
+                }
+                s => {
+                    return Err(WebexError::BadRequest {
+                        status: s.as_u16(),
+                        message,
+                        tracking_id,
+                    })
+                }
+            }
+        }
+    }
+}
+
+fn bearer(token: &Secret) -> Result<HeaderValue, WebexError> {
+    let mut v = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+        WebexError::Config("the bot token has characters not allowed in a header".to_owned())
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// `GET /v1/messages/…` style label for logs and errors (no query string, no credentials).
+fn describe(method: &Method, url: &Url) -> String {
+    format!("{method} {}", url.path())
+}
+
+/// reqwest's error text without the URL (which we log separately, without its query).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut msg = e.to_string();
+    if let Some(u) = e.url() {
+        msg = msg.replace(u.as_str(), u.path());
+    }
+    msg
+}
+
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let ceiling = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(10));
+    super::policy::jittered(ceiling, fastrand::f64())
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let secs: f64 = v.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
+}
+
+fn missing(what: &str, field: &str) -> WebexError {
+    WebexError::InvalidResponse {
+        what: what.to_owned(),
+        detail: format!("missing field {field}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(api: &str) -> WebexConfig {
+        WebexConfig {
+            api_url: api.to_owned(),
+            u2c_url: "http://127.0.0.1:1/u2c".to_owned(),
+            token: Secret::new("tok"),
+            device_name: "d".to_owned(),
+        }
+    }
+
+    #[test]
+    fn builds_encoded_urls_under_the_api_base() {
+        let rest = WebexRest::new(&cfg("https://webexapis.com/v1/")).unwrap();
+        assert_eq!(
+            rest.api_url(&["messages", "a/b?c"]).unwrap().as_str(),
+            "https://webexapis.com/v1/messages/a%2Fb%3Fc"
+        );
+        assert_eq!(
+            rest.api_url(&["people", "me"]).unwrap().as_str(),
+            "https://webexapis.com/v1/people/me"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_config_without_showing_the_token() {
+        assert!(matches!(
+            WebexRest::new(&cfg("not a url")),
+            Err(WebexError::Config(_))
+        ));
+        let mut c = cfg("https://x/v1");
+        c.token = Secret::new("bad\ntoken");
+        let err = WebexRest::new(&c).unwrap_err();
+        assert!(!err.to_string().contains("bad\ntoken"));
+        c.token = Secret::new("");
+        assert!(WebexRest::new(&c).is_err());
+        let dbg = format!("{:?}", WebexRest::new(&cfg("https://x/v1")).unwrap());
+        assert!(!dbg.contains("tok\""), "{dbg}");
+    }
+
+    #[test]
+    fn parses_retry_after_seconds() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("-1"));
+        assert_eq!(retry_after(&h), None);
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn server_error_backoff_grows_and_is_bounded() {
+        let base = Duration::from_millis(500);
+        assert!(backoff(base, 1) <= base);
+        assert!(backoff(base, 3) <= base * 4 && backoff(base, 3) >= base * 2);
+        assert!(backoff(base, 1000) <= base * 1024);
+    }
+}
