@@ -38,7 +38,7 @@ pub enum Verdict {
 
 /// Verb and sender filter on the socket event alone.
 pub fn prefilter(a: &Activity, bot_uuid: &str) -> Verdict {
-    if a.id.as_deref().is_none_or(str::is_empty) {
+    if a.id.as_deref().map_or(true, str::is_empty) {
         return Verdict::Ignore("no activity id");
     }
     let verdict = match a.verb.as_deref() {

@@ -59,7 +59,7 @@ pub fn strip_leading_name(text: &str, display_name: &str) -> String {
             let boundary = rest
                 .chars()
                 .next()
-                .is_none_or(|c| c.is_whitespace() || matches!(c, ',' | ':' | ';'));
+                .map_or(true, |c| c.is_whitespace() || matches!(c, ',' | ':' | ';'));
             if head.eq_ignore_ascii_case(name) && boundary {
                 return normalize(rest.trim_start_matches([',', ':', ';']));
             }
