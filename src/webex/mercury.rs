@@ -54,6 +54,10 @@ impl Default for MercuryTimings {
 
 /// Largest inbound frame accepted; Webex events are a few KiB.
 const MAX_FRAME_BYTES: usize = 8 * 1024 * 1024;
+/// See `new_devices_in_a_row`; past it the loop reuses (PUT-refreshes) our newest device instead.
+const MAX_NEW_DEVICES_IN_A_ROW: u32 = 3;
+/// A write that takes longer means the connection is stuck.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const OUR_QUERY: [(&str, &str); 3] = [
     ("outboundWireFormat", "text"),
     ("bufferStates", "true"),
@@ -115,6 +119,9 @@ async fn reconnect_loop(
     let mut catalog: Option<ServiceCatalog> = None;
     let mut registration: Option<Registration> = None;
     let mut fresh_device = false;
+    // Devices POSTed after 404s with no healthy socket since; capped so a broken registration
+    // service cannot make us leak a device per backoff step.
+    let mut new_devices_in_a_row: u32 = 0;
     loop {
         if shutdown.is_cancelled() {
             return Ok(());
@@ -167,6 +174,7 @@ async fn reconnect_loop(
         };
         if healthy {
             backoff.reset();
+            new_devices_in_a_row = 0;
         }
         let action = policy::decide(&end);
         tracing::warn!(?end, ?action, healthy, "webex socket ended");
@@ -176,7 +184,8 @@ async fn reconnect_loop(
             Action::ReconnectNow => continue,
             Action::NewDevice => {
                 registration = None;
-                fresh_device = true;
+                new_devices_in_a_row += 1;
+                fresh_device = new_devices_in_a_row <= MAX_NEW_DEVICES_IN_A_ROW;
             }
             Action::Reconnect => {}
         }
@@ -245,7 +254,7 @@ async fn session(
     };
     let auth_id = uuid::Uuid::new_v4().to_string();
     let auth = frames::auth_frame(&auth_id, rest.token().expose());
-    if let Err(e) = ws.send(WsMessage::text(auth)).await {
+    if let Err(e) = send_text(&mut ws, auth).await {
         return ended(
             SessionEnd::Dead(format!("sending authorization: {e}")),
             false,
@@ -285,7 +294,7 @@ async fn session(
             }
             _ = sleep_until_opt(ping_at) => {
                 let id = uuid::Uuid::new_v4().to_string();
-                if let Err(e) = ws.send(WsMessage::text(frames::ping_frame(&id))).await {
+                if let Err(e) = send_text(&mut ws, frames::ping_frame(&id)).await {
                     return ended(SessionEnd::Dead(format!("sending ping: {e}")), ready);
                 }
                 pending_pong = Some((id, Instant::now() + timings.pong_timeout));
@@ -320,7 +329,7 @@ async fn session(
                 };
                 // Ack before dispatch: the server then stops re-delivering it (at-most-once + dedupe).
                 if let Some(id) = &frame.ack_id {
-                    if let Err(e) = ws.send(WsMessage::text(frames::ack_frame(id))).await {
+                    if let Err(e) = send_text(&mut ws, frames::ack_frame(id)).await {
                         return ended(SessionEnd::Dead(format!("sending ack: {e}")), ready);
                     }
                 }
@@ -363,6 +372,14 @@ async fn session(
                 }
             }
         }
+    }
+}
+
+async fn send_text(ws: &mut Socket, text: String) -> Result<(), String> {
+    match timeout(SEND_TIMEOUT, ws.send(WsMessage::text(text))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("write timed out".to_owned()),
     }
 }
 
