@@ -393,6 +393,46 @@ async fn rate_limited_reply_is_delayed_then_delivered_once() {
 }
 
 #[tokio::test]
+async fn server_errors_are_retried_and_client_errors_are_reported() {
+    let fake = Fake::start().await;
+    fake.st.post_503.store(2, Ordering::SeqCst);
+    let rest = WebexRest::with_retry_policy(
+        &fake.config(),
+        patchpanel::webex::RetryPolicy {
+            server_error_base: Duration::from_millis(5),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let reply = Reply {
+        room_id: "ROOM".into(),
+        parent_id: None,
+        markdown: "hi".into(),
+    };
+    assert_eq!(rest.send_reply(&reply).await.unwrap(), vec!["sent-0"]);
+    assert_eq!(fake.st.post_attempts.load(Ordering::SeqCst), 3);
+
+    fake.st.post_400.store(true, Ordering::SeqCst);
+    match rest.send_reply(&reply).await {
+        Err(WebexError::BadRequest {
+            status,
+            message,
+            tracking_id,
+        }) => {
+            assert_eq!(status, 400);
+            assert!(message.contains("room not found"), "{message}");
+            assert_eq!(tracking_id, "hdr-t");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        fake.st.post_attempts.load(Ordering::SeqCst),
+        4,
+        "4xx is not retried"
+    );
+}
+
+#[tokio::test]
 async fn long_reply_is_split_into_ordered_parts() {
     let fake = Fake::start().await;
     let rest = WebexRest::new(&fake.config()).unwrap();

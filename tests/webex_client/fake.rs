@@ -56,6 +56,8 @@ pub struct St {
     pub actions: Mutex<HashMap<String, Value>>,
     pub message_gets: Mutex<Vec<String>>,
     pub post_429: AtomicUsize,
+    pub post_503: AtomicUsize,
+    pub post_400: AtomicBool,
     pub post_attempts: AtomicUsize,
     pub posted: Mutex<Vec<Value>>,
     pub socket: Mutex<Option<mpsc::UnboundedSender<Cmd>>>,
@@ -85,6 +87,8 @@ impl Fake {
             actions: Mutex::new(HashMap::new()),
             message_gets: Mutex::new(Vec::new()),
             post_429: AtomicUsize::new(0),
+            post_503: AtomicUsize::new(0),
+            post_400: AtomicBool::new(false),
             post_attempts: AtomicUsize::new(0),
             posted: Mutex::new(Vec::new()),
             socket: Mutex::new(None),
@@ -223,6 +227,21 @@ async fn post_message(State(st): State<Arc<St>>, Json(body): Json<Value>) -> Res
             StatusCode::TOO_MANY_REQUESTS,
             [("Retry-After", "1")],
             Json(json!({"message": "Too Many Requests", "trackingId": "t429"})),
+        )
+            .into_response();
+    }
+    if st
+        .post_503
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    if st.post_400.load(Ordering::SeqCst) {
+        return (
+            StatusCode::BAD_REQUEST,
+            [("trackingid", "hdr-t")],
+            Json(json!({"message": "Unable to post message: room not found", "errors": []})),
         )
             .into_response();
     }
