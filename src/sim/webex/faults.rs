@@ -1,0 +1,84 @@
+//! Injected failures (`POST /_sim/fail`): the next N requests whose path starts with a prefix get a
+//! given status (with `Retry-After` when asked), including WebSocket upgrades.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailRule {
+    pub prefix: String,
+    pub status: u16,
+    pub remaining: u32,
+    pub retry_after: Option<u64>,
+}
+
+/// What an injected failure answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Injected {
+    pub status: u16,
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    rules: Vec<FailRule>,
+}
+
+impl Faults {
+    pub fn add(&mut self, rule: FailRule) {
+        if rule.remaining > 0 {
+            self.rules.push(rule);
+        }
+    }
+
+    /// Consumes one failure for `path` (the oldest matching rule first).
+    pub fn take(&mut self, path: &str) -> Option<Injected> {
+        let i = self
+            .rules
+            .iter()
+            .position(|r| path.starts_with(&r.prefix))?;
+        let rule = self.rules.get_mut(i)?;
+        rule.remaining = rule.remaining.saturating_sub(1);
+        let hit = Injected {
+            status: rule.status,
+            retry_after: rule.retry_after,
+        };
+        if rule.remaining == 0 {
+            self.rules.remove(i);
+        }
+        Some(hit)
+    }
+
+    pub fn pending(&self) -> &[FailRule] {
+        &self.rules
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_down_per_prefix() {
+        let mut f = Faults::default();
+        f.add(FailRule {
+            prefix: "/v1/messages".into(),
+            status: 429,
+            remaining: 2,
+            retry_after: Some(3),
+        });
+        f.add(FailRule {
+            prefix: "/wdm".into(),
+            status: 500,
+            remaining: 0,
+            retry_after: None,
+        });
+        assert_eq!(f.take("/wdm/api/v1/devices"), None);
+        assert_eq!(f.take("/v1/people/me"), None);
+        let hit = Injected {
+            status: 429,
+            retry_after: Some(3),
+        };
+        assert_eq!(f.take("/v1/messages"), Some(hit));
+        assert_eq!(f.take("/v1/messages/abc"), Some(hit));
+        assert_eq!(f.take("/v1/messages"), None);
+        assert!(f.pending().is_empty());
+    }
+}
