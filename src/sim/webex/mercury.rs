@@ -13,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use futures_util::SinkExt;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -278,10 +279,15 @@ async fn run_socket(shared: Arc<Shared>, reg: String, text: bool, mut ws: WebSoc
     };
     tracing::debug!(reg = %reg, conn_id, redeliver = backlog.len(), "mercury socket ready");
     let mut out = Writer { seq: 0, text };
-    serve(&shared, &reg, &mut out, &mut ws, &mut rx, backlog).await;
+    let ending = serve(&shared, &reg, &mut out, &mut ws, &mut rx, backlog).await;
+    // Unregister before the close handshake so a closing socket never counts as live.
     shared.lock().hub.unregister(&reg, conn_id);
+    if let Some((code, reason)) = ending {
+        close(&mut ws, code, reason).await;
+    }
 }
 
+/// Serves an authorized socket; returns the close frame to send, or `None` to just drop it.
 async fn serve(
     shared: &Shared,
     reg: &str,
@@ -289,58 +295,54 @@ async fn serve(
     ws: &mut WebSocket,
     rx: &mut mpsc::Receiver<SocketCmd>,
     backlog: Vec<Envelope>,
-) {
+) -> Option<(u16, String)> {
     if !out
         .envelope(shared, ws, &activity::buffer_state(SystemTime::now()))
         .await
     {
-        return;
+        return None;
     }
     for env in &backlog {
         if !out.envelope(shared, ws, env).await {
-            return;
+            return None;
         }
     }
     loop {
         tokio::select! {
-            _ = shared.shutdown.cancelled() => {
-                close(ws, 1001, "going away".into()).await;
-                return;
-            }
+            _ = shared.shutdown.cancelled() => return Some((1001, "going away".into())),
             cmd = rx.recv() => match cmd {
                 Some(SocketCmd::Frame(env)) => {
                     if !out.envelope(shared, ws, &env).await {
-                        return;
+                        return None;
                     }
                 }
                 Some(SocketCmd::Raw(msg)) => {
                     if ws.send(msg).await.is_err() {
-                        return;
+                        return None;
                     }
                 }
-                Some(SocketCmd::Close(code, reason)) => {
-                    close(ws, code, reason).await;
-                    return;
-                }
-                Some(SocketCmd::Replaced) => {
-                    close(ws, 4000, "replaced".into()).await;
-                    return;
-                }
-                Some(SocketCmd::Drop) | None => return,
+                Some(SocketCmd::Close(code, reason)) => return Some((code, reason)),
+                Some(SocketCmd::Replaced) => return Some((4000, "replaced".into())),
+                Some(SocketCmd::Drop) | None => return None,
             },
             msg = ws.recv() => match msg {
                 Some(Ok(Message::Text(t))) => {
                     if !on_client_frame(shared, reg, out, ws, t.as_str().as_bytes()).await {
-                        return;
+                        return None;
                     }
                 }
                 Some(Ok(Message::Binary(b))) => {
                     if !on_client_frame(shared, reg, out, ws, &b).await {
-                        return;
+                        return None;
                     }
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                Some(Ok(Message::Close(_))) => {
+                    // Sends the queued close reply, completing the client's handshake.
+                    let _ = ws.flush().await;
+                    return None;
+                }
+                Some(Err(_)) | None => return None,
             },
         }
     }
