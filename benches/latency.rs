@@ -30,7 +30,7 @@ fn main() {
 
 async fn bench(rate: u64, count: usize) {
     let shutdown = CancellationToken::new();
-    let sim = webex::start(WebexSimConfig { listen: ([127, 0, 0, 1], 0).into(), token: None }, shutdown.clone())
+    let sim = webex::start(WebexSimConfig::default(), shutdown.clone())
         .await
         .expect("simulator");
     let settings = Settings {

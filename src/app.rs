@@ -26,6 +26,8 @@ pub enum AppError {
     Webex(#[from] WebexError),
     #[error("cannot load the device inventory: {0}")]
     Inventory(DeviceError),
+    #[error("the Webex listener stopped unexpectedly: {0}")]
+    ListenerFailed(String),
 }
 
 /// What the bot does with one inbound event, decided without IO.
@@ -182,7 +184,7 @@ async fn serve(
     tracker.wait().await;
     match listener.await {
         Ok(result) => result.map_err(AppError::from),
-        Err(join) => Err(AppError::Webex(WebexError::Other(format!("listener task failed: {join}")))),
+        Err(join) => Err(AppError::ListenerFailed(join.to_string())),
     }
 }
 

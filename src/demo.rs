@@ -67,8 +67,8 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
     let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
     let webex = sim::webex::start(
         sim::webex::WebexSimConfig {
-            listen: loopback,
             token: Some(DEMO_TOKEN.to_owned()),
+            ..sim::webex::WebexSimConfig::new(loopback)
         },
         shutdown.clone(),
     )

@@ -112,7 +112,10 @@ async fn dispatch(command: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::Sim { system: SimCmd::Webex { listen, token } } => {
-            let running = sim::webex::start(sim::webex::WebexSimConfig { listen, token }, shutdown.clone()).await?;
+            let running = sim::webex::start(
+                sim::webex::WebexSimConfig { token, ..sim::webex::WebexSimConfig::new(listen) },
+                shutdown.clone(),
+            ).await?;
             println!("webex simulator listening on {}", running.base_url);
             println!("WEBEX_API_URL={}", running.api_url());
             println!("WEBEX_U2C_URL={}", running.u2c_url());
