@@ -2,9 +2,27 @@
 //! (owned by the device-sim work).
 //!
 //! INTERFACE (stable): `start(DeviceSimConfig, CancellationToken) -> Result<RunningDeviceSim, DeviceSimError>`.
+//! `start` returns once both listeners are bound; every task it spawns stops on the token, and
+//! [`RunningDeviceSim::stopped`] waits for them. The seeded data is [`model::seed_c9300`].
+//!
+//! Layout: `model` (typed datastore + seed), `render_xml` / `render_json` (serialisers), `xmltree`
+//! (generic XML tree), `filter` (RFC 6241 subtree filter), `framing` (RFC 6242, sans IO), `netconf`
+//! (protocol, sans IO), `ssh` (russh server IO), `restconf` (axum).
+
+pub mod filter;
+pub mod framing;
+pub mod model;
+pub mod netconf;
+pub mod render_json;
+pub mod render_xml;
+pub mod restconf;
+pub mod ssh;
+pub mod xmltree;
 
 use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 #[derive(Debug, Clone)]
 pub struct DeviceSimConfig {
@@ -29,17 +47,132 @@ pub struct RunningDeviceSim {
     pub netconf_addr: SocketAddr,
     /// The SSH host public key in OpenSSH form (`ssh-ed25519 AAAA…`), for a known_hosts line.
     pub host_key_openssh: String,
+    /// The bound RESTCONF address (useful when `restconf_listen` had port 0).
+    pub restconf_addr: SocketAddr,
+    tasks: TaskTracker,
+}
+
+impl RunningDeviceSim {
+    /// A known_hosts line for the NETCONF endpoint (`[127.0.0.1]:PORT ssh-ed25519 AAAA…`).
+    pub fn known_hosts_line(&self) -> String {
+        format!(
+            "[{}]:{} {}",
+            self.netconf_addr.ip(),
+            self.netconf_addr.port(),
+            self.host_key_openssh
+        )
+    }
+
+    /// Resolves once every task of the simulator has ended (after the shutdown token was cancelled).
+    pub async fn stopped(&self) {
+        self.tasks.wait().await;
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceSimError {
+    /// A listen address could not be bound: pick another port.
+    #[error("device simulator: cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// The SSH host key file could not be read, parsed or written: fix or remove the file.
+    #[error("device simulator: host key {path}: {reason}")]
+    HostKey { path: String, reason: String },
     #[error("device simulator: {0}")]
     Other(String),
 }
 
+/// The one datastore both protocols read. Locks are held only for the length of one render, never across
+/// an await.
+#[derive(Debug, Clone)]
+pub struct Datastore(Arc<RwLock<model::NativeConfig>>);
+
+impl Datastore {
+    pub fn new(cfg: model::NativeConfig) -> Self {
+        Datastore(Arc::new(RwLock::new(cfg)))
+    }
+
+    pub fn read<T>(&self, f: impl FnOnce(&model::NativeConfig) -> T) -> T {
+        // A panic while holding the lock cannot leave the config half-written (readers only), so a
+        // poisoned lock is still safe to read.
+        let guard = self.0.read().unwrap_or_else(|e| e.into_inner());
+        f(&guard)
+    }
+}
+
 pub async fn start(
-    _cfg: DeviceSimConfig,
-    _shutdown: CancellationToken,
+    cfg: DeviceSimConfig,
+    shutdown: CancellationToken,
 ) -> Result<RunningDeviceSim, DeviceSimError> {
-    todo!("device sim")
+    let store = Datastore::new(model::seed_c9300(&cfg.hostname));
+    let tasks = TaskTracker::new();
+
+    let host_key = ssh::load_or_create_host_key(cfg.host_key_path.as_deref())?;
+    let host_key_openssh = ssh::public_openssh(&host_key)?;
+
+    let restconf_listener = tokio::net::TcpListener::bind(cfg.restconf_listen)
+        .await
+        .map_err(|source| DeviceSimError::Bind {
+            addr: cfg.restconf_listen,
+            source,
+        })?;
+    let netconf_listener = tokio::net::TcpListener::bind(cfg.netconf_listen)
+        .await
+        .map_err(|source| DeviceSimError::Bind {
+            addr: cfg.netconf_listen,
+            source,
+        })?;
+    let restconf_addr = local_addr(&restconf_listener, cfg.restconf_listen)?;
+    let netconf_addr = local_addr(&netconf_listener, cfg.netconf_listen)?;
+
+    let rest_state = restconf::RestState {
+        store: store.clone(),
+        credentials: cfg.credentials.clone(),
+    };
+    tasks.spawn(restconf::serve(
+        restconf_listener,
+        rest_state,
+        shutdown.clone(),
+    ));
+
+    let shared = Arc::new(ssh::SshShared::new(
+        store,
+        cfg.credentials.clone(),
+        shutdown.clone(),
+        tasks.clone(),
+    ));
+    tasks.spawn(ssh::serve(
+        netconf_listener,
+        ssh::server_config(host_key, cfg.credentials.is_some()),
+        shared,
+    ));
+    tasks.close();
+
+    tracing::info!(
+        restconf = %restconf_addr,
+        netconf = %netconf_addr,
+        hostname = %cfg.hostname,
+        "device simulator listening"
+    );
+    Ok(RunningDeviceSim {
+        restconf_url: format!("http://{restconf_addr}/restconf"),
+        netconf_addr,
+        host_key_openssh,
+        restconf_addr,
+        tasks,
+    })
+}
+
+fn local_addr(
+    listener: &tokio::net::TcpListener,
+    requested: SocketAddr,
+) -> Result<SocketAddr, DeviceSimError> {
+    listener
+        .local_addr()
+        .map_err(|source| DeviceSimError::Bind {
+            addr: requested,
+            source,
+        })
 }

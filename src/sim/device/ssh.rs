@@ -1,0 +1,371 @@
+//! The NETCONF-over-SSH edge (RFC 6242) on russh: host key persistence, password / public-key auth, the
+//! `netconf` subsystem, and one task per channel pumping bytes through a sans-IO [`netconf::Session`].
+
+use super::netconf::Session;
+use super::{Datastore, DeviceSimError};
+use crate::secret::Secret;
+use russh::keys::ssh_key::rand_core::OsRng;
+use russh::keys::ssh_key::LineEnding;
+use russh::keys::{Algorithm, PrivateKey, PublicKey};
+use russh::server::{Auth, Handler, Msg, Session as SshSession};
+use russh::{Channel, ChannelId, ChannelMsg, MethodKind, MethodSet};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Load the host key from `path`, or create it there (mode 0600) when missing; ephemeral without a path.
+pub fn load_or_create_host_key(path: Option<&Path>) -> Result<PrivateKey, DeviceSimError> {
+    let generate = || {
+        PrivateKey::random(&mut OsRng, Algorithm::Ed25519)
+            .map_err(|e| DeviceSimError::Other(format!("cannot generate a host key: {e}")))
+    };
+    let Some(path) = path else {
+        return generate();
+    };
+    let err = |reason: String| DeviceSimError::HostKey {
+        path: path.display().to_string(),
+        reason,
+    };
+    if path.exists() {
+        let pem = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        return PrivateKey::from_openssh(pem.as_bytes()).map_err(|e| err(e.to_string()));
+    }
+    let key = generate()?;
+    let pem = key
+        .to_openssh(LineEnding::LF)
+        .map_err(|e| err(e.to_string()))?;
+    write_private(path, pem.as_bytes()).map_err(|e| err(e.to_string()))?;
+    tracing::info!(path = %path.display(), "generated SSH host key");
+    Ok(key)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// `ssh-ed25519 AAAA…` (algorithm and key only, no comment).
+pub fn public_openssh(key: &PrivateKey) -> Result<String, DeviceSimError> {
+    let line = key
+        .public_key()
+        .to_openssh()
+        .map_err(|e| DeviceSimError::Other(format!("cannot encode the host key: {e}")))?;
+    Ok(line
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+pub fn server_config(host_key: PrivateKey, password_only: bool) -> Arc<russh::server::Config> {
+    let methods: &[MethodKind] = if password_only {
+        &[MethodKind::Password]
+    } else {
+        &[MethodKind::Password, MethodKind::PublicKey]
+    };
+    Arc::new(russh::server::Config {
+        methods: MethodSet::from(methods),
+        keys: vec![host_key],
+        auth_rejection_time: Duration::from_millis(200),
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        inactivity_timeout: Some(Duration::from_secs(600)),
+        nodelay: true,
+        ..Default::default()
+    })
+}
+
+/// State shared by every SSH connection of one simulator.
+#[derive(Debug)]
+pub struct SshShared {
+    store: Datastore,
+    credentials: Option<(String, Secret)>,
+    next_session_id: AtomicU32,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl SshShared {
+    pub fn new(
+        store: Datastore,
+        credentials: Option<(String, Secret)>,
+        shutdown: CancellationToken,
+        tasks: TaskTracker,
+    ) -> Self {
+        SshShared {
+            store,
+            credentials,
+            next_session_id: AtomicU32::new(1),
+            shutdown,
+            tasks,
+        }
+    }
+}
+
+/// Accept connections until shutdown; each connection runs in its own tracked task.
+pub async fn serve(
+    listener: TcpListener,
+    config: Arc<russh::server::Config>,
+    shared: Arc<SshShared>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = shared.shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((socket, peer)) => {
+                let handler = Connection {
+                    shared: shared.clone(),
+                    peer,
+                    channels: HashMap::new(),
+                };
+                shared
+                    .tasks
+                    .spawn(connection(socket, config.clone(), handler));
+            }
+            Err(e) => {
+                // Typically EMFILE: back off instead of spinning.
+                tracing::warn!(error = %e, "netconf accept failed");
+                tokio::select! {
+                    _ = shared.shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                }
+            }
+        }
+    }
+    tracing::debug!("netconf listener stopped");
+}
+
+async fn connection(
+    socket: tokio::net::TcpStream,
+    config: Arc<russh::server::Config>,
+    handler: Connection,
+) {
+    let peer = handler.peer;
+    let shutdown = handler.shared.shutdown.clone();
+    let running = tokio::select! {
+        _ = shutdown.cancelled() => return,
+        r = russh::server::run_stream(config, socket, handler) => r,
+    };
+    let session = match running {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::debug!(%peer, error = %e, "ssh setup failed");
+            return;
+        }
+    };
+    let handle = session.handle();
+    tokio::select! {
+        result = session => {
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "ssh connection ended with an error");
+            }
+        }
+        _ = shutdown.cancelled() => {
+            let _ = handle
+                .disconnect(russh::Disconnect::ByApplication, "shutting down".into(), "en".into())
+                .await;
+        }
+    }
+}
+
+/// One SSH connection.
+struct Connection {
+    shared: Arc<SshShared>,
+    peer: SocketAddr,
+    /// Session channels opened but not yet bound to a subsystem.
+    channels: HashMap<ChannelId, Channel<Msg>>,
+}
+
+/// Compare without an early exit on the first differing byte.
+fn same_secret(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    let mut diff = u8::from(a.len() != b.len());
+    for (i, x) in a.iter().enumerate() {
+        diff |= x ^ b.get(i % b.len().max(1)).copied().unwrap_or(0);
+    }
+    diff == 0
+}
+
+impl Handler for Connection {
+    type Error = russh::Error;
+
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        let ok = match &self.shared.credentials {
+            None => true,
+            Some((u, p)) => same_secret(user, u) & same_secret(password, p.expose()),
+        };
+        tracing::debug!(peer = %self.peer, user, ok, "netconf password auth");
+        Ok(if ok { Auth::Accept } else { Auth::reject() })
+    }
+
+    async fn auth_publickey_offered(
+        &mut self,
+        _user: &str,
+        _key: &PublicKey,
+    ) -> Result<Auth, Self::Error> {
+        Ok(self.publickey_decision())
+    }
+
+    async fn auth_publickey(&mut self, user: &str, _key: &PublicKey) -> Result<Auth, Self::Error> {
+        let decision = self.publickey_decision();
+        tracing::debug!(peer = %self.peer, user, ok = (decision == Auth::Accept), "netconf publickey auth");
+        Ok(decision)
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        _session: &mut SshSession,
+    ) -> Result<bool, Self::Error> {
+        // Bound the channels one client can hold open without starting a subsystem.
+        if self.channels.len() >= 16 {
+            return Ok(false);
+        }
+        self.channels.insert(channel.id(), channel);
+        Ok(true)
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        id: ChannelId,
+        name: &str,
+        session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        match (name, self.channels.remove(&id)) {
+            ("netconf", Some(channel)) => {
+                session.channel_success(id)?;
+                let shared = self.shared.clone();
+                let peer = self.peer;
+                self.shared
+                    .tasks
+                    .spawn(async move { run_netconf(channel, shared, peer).await });
+            }
+            (_, channel) => {
+                tracing::debug!(peer = %self.peer, subsystem = name, "subsystem refused");
+                if let Some(channel) = channel {
+                    self.channels.insert(id, channel);
+                }
+                session.channel_failure(id)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        id: ChannelId,
+        _session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        self.channels.remove(&id);
+        Ok(())
+    }
+}
+
+impl Connection {
+    fn publickey_decision(&self) -> Auth {
+        if self.shared.credentials.is_none() {
+            Auth::Accept
+        } else {
+            Auth::reject()
+        }
+    }
+}
+
+async fn run_netconf(mut channel: Channel<Msg>, shared: Arc<SshShared>, peer: SocketAddr) {
+    let session_id = shared.next_session_id.fetch_add(1, Ordering::Relaxed);
+    let (mut session, hello) = Session::new(session_id);
+    tracing::debug!(%peer, session_id, "netconf session started");
+    if channel.data(&hello[..]).await.is_err() {
+        return;
+    }
+    'session: loop {
+        let msg = tokio::select! {
+            _ = shared.shutdown.cancelled() => break,
+            msg = channel.wait() => msg,
+        };
+        match msg {
+            Some(ChannelMsg::Data { data }) => {
+                let out = shared.store.read(|cfg| session.on_bytes(&data, cfg));
+                for bytes in &out.send {
+                    if channel.data(&bytes[..]).await.is_err() {
+                        break 'session;
+                    }
+                }
+                if let Some(error) = &out.error {
+                    tracing::info!(%peer, session_id, error, "netconf session dropped");
+                }
+                if out.close {
+                    break;
+                }
+            }
+            Some(ChannelMsg::Eof) | Some(ChannelMsg::Close) | None => break,
+            Some(_) => {}
+        }
+    }
+    let _ = channel.eof().await;
+    let _ = channel.close().await;
+    tracing::debug!(%peer, session_id, "netconf session ended");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_comparison() {
+        assert!(same_secret("admin", "admin"));
+        assert!(!same_secret("admin", "admin1"));
+        assert!(!same_secret("", "x"));
+        assert!(!same_secret("x", ""));
+        assert!(same_secret("", ""));
+        assert!(!same_secret("bdmin", "admin"));
+    }
+
+    #[test]
+    fn host_key_is_created_private_and_reloaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("host_key");
+        let first = load_or_create_host_key(Some(&path)).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let again = load_or_create_host_key(Some(&path)).unwrap();
+        assert_eq!(
+            public_openssh(&first).unwrap(),
+            public_openssh(&again).unwrap()
+        );
+        assert!(public_openssh(&first)
+            .unwrap()
+            .starts_with("ssh-ed25519 AAAA"));
+        let ephemeral = load_or_create_host_key(None).unwrap();
+        assert_ne!(
+            public_openssh(&first).unwrap(),
+            public_openssh(&ephemeral).unwrap()
+        );
+
+        std::fs::write(dir.path().join("bad"), "not a key").unwrap();
+        assert!(matches!(
+            load_or_create_host_key(Some(&dir.path().join("bad"))),
+            Err(DeviceSimError::HostKey { .. })
+        ));
+    }
+}
