@@ -8,8 +8,8 @@ use russh::keys::ssh_key::rand_core::OsRng;
 use russh::keys::ssh_key::LineEnding;
 use russh::keys::{Algorithm, PrivateKey, PublicKey};
 use russh::server::{Auth, Handler, Msg, Session as SshSession};
-use russh::{Channel, ChannelId, ChannelMsg, MethodKind, MethodSet};
-use std::collections::HashMap;
+use russh::{Channel, ChannelId, CryptoVec, MethodKind, MethodSet};
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -132,7 +132,8 @@ pub async fn serve(
                 let handler = Connection {
                     shared: shared.clone(),
                     peer,
-                    channels: HashMap::new(),
+                    opened: HashSet::new(),
+                    sessions: HashMap::new(),
                 };
                 shared
                     .tasks
@@ -184,12 +185,17 @@ async fn connection(
     }
 }
 
-/// One SSH connection.
+/// One SSH connection. NETCONF runs inside the handler callbacks rather than in a task per channel:
+/// russh calls them in wire order, so every reply is queued before a later EOF is handled, and the
+/// server's CHANNEL_CLOSE goes out while russh still knows the channel (russh 0.52 forgets a channel
+/// before `channel_close` runs, so a close sent from a separate task after the client's close is lost
+/// and libssh2 clients then wait for it until their timeout).
 struct Connection {
     shared: Arc<SshShared>,
     peer: SocketAddr,
-    /// Session channels opened but not yet bound to a subsystem.
-    channels: HashMap<ChannelId, Channel<Msg>>,
+    /// Session channels opened but not yet bound to a subsystem (bounded).
+    opened: HashSet<ChannelId>,
+    sessions: HashMap<ChannelId, Session>,
 }
 
 /// Compare without an early exit on the first differing byte.
@@ -233,11 +239,12 @@ impl Handler for Connection {
         channel: Channel<Msg>,
         _session: &mut SshSession,
     ) -> Result<bool, Self::Error> {
-        // Bound the channels one client can hold open without starting a subsystem.
-        if self.channels.len() >= 16 {
+        // The channel object is dropped: its data reaches `data()` below. Bound the channels one client
+        // can hold open.
+        if self.opened.len() + self.sessions.len() >= 16 {
             return Ok(false);
         }
-        self.channels.insert(channel.id(), channel);
+        self.opened.insert(channel.id());
         Ok(true)
     }
 
@@ -247,22 +254,55 @@ impl Handler for Connection {
         name: &str,
         session: &mut SshSession,
     ) -> Result<(), Self::Error> {
-        match (name, self.channels.remove(&id)) {
-            ("netconf", Some(channel)) => {
-                session.channel_success(id)?;
-                let shared = self.shared.clone();
-                let peer = self.peer;
-                self.shared
-                    .tasks
-                    .spawn(async move { run_netconf(channel, shared, peer).await });
-            }
-            (_, channel) => {
-                tracing::debug!(peer = %self.peer, subsystem = name, "subsystem refused");
-                if let Some(channel) = channel {
-                    self.channels.insert(id, channel);
-                }
-                session.channel_failure(id)?;
-            }
+        if name != "netconf" || !self.opened.remove(&id) {
+            tracing::debug!(peer = %self.peer, subsystem = name, "subsystem refused");
+            session.channel_failure(id)?;
+            return Ok(());
+        }
+        session.channel_success(id)?;
+        let session_id = self.shared.next_session_id.fetch_add(1, Ordering::Relaxed);
+        let (nc, hello) = Session::new(session_id);
+        tracing::debug!(peer = %self.peer, session_id, "netconf session started");
+        session.data(id, CryptoVec::from(hello))?;
+        self.sessions.insert(id, nc);
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        id: ChannelId,
+        data: &[u8],
+        session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        let Some(nc) = self.sessions.get_mut(&id) else {
+            return Ok(());
+        };
+        let out = self.shared.store.read(|cfg| nc.on_bytes(data, cfg));
+        for bytes in out.send {
+            session.data(id, CryptoVec::from(bytes))?;
+        }
+        if let Some(error) = &out.error {
+            tracing::info!(peer = %self.peer, session_id = nc.session_id(), error, "netconf session dropped");
+        }
+        if out.close {
+            tracing::debug!(peer = %self.peer, session_id = nc.session_id(), "netconf session ended");
+            self.sessions.remove(&id);
+            session.eof(id)?;
+            session.close(id)?;
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        id: ChannelId,
+        session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        // The client will send nothing more; every reply is already queued, so end the session.
+        let known = self.sessions.remove(&id).is_some() | self.opened.remove(&id);
+        if known {
+            session.eof(id)?;
+            session.close(id)?;
         }
         Ok(())
     }
@@ -272,7 +312,8 @@ impl Handler for Connection {
         id: ChannelId,
         _session: &mut SshSession,
     ) -> Result<(), Self::Error> {
-        self.channels.remove(&id);
+        self.sessions.remove(&id);
+        self.opened.remove(&id);
         Ok(())
     }
 }
@@ -285,42 +326,6 @@ impl Connection {
             Auth::reject()
         }
     }
-}
-
-async fn run_netconf(mut channel: Channel<Msg>, shared: Arc<SshShared>, peer: SocketAddr) {
-    let session_id = shared.next_session_id.fetch_add(1, Ordering::Relaxed);
-    let (mut session, hello) = Session::new(session_id);
-    tracing::debug!(%peer, session_id, "netconf session started");
-    if channel.data(&hello[..]).await.is_err() {
-        return;
-    }
-    'session: loop {
-        let msg = tokio::select! {
-            _ = shared.shutdown.cancelled() => break,
-            msg = channel.wait() => msg,
-        };
-        match msg {
-            Some(ChannelMsg::Data { data }) => {
-                let out = shared.store.read(|cfg| session.on_bytes(&data, cfg));
-                for bytes in &out.send {
-                    if channel.data(&bytes[..]).await.is_err() {
-                        break 'session;
-                    }
-                }
-                if let Some(error) = &out.error {
-                    tracing::info!(%peer, session_id, error, "netconf session dropped");
-                }
-                if out.close {
-                    break;
-                }
-            }
-            Some(ChannelMsg::Eof) | Some(ChannelMsg::Close) | None => break,
-            Some(_) => {}
-        }
-    }
-    let _ = channel.eof().await;
-    let _ = channel.close().await;
-    tracing::debug!(%peer, session_id, "netconf session ended");
 }
 
 #[cfg(test)]
