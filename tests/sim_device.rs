@@ -5,10 +5,12 @@ use base64::Engine;
 use patchpanel::secret::Secret;
 use patchpanel::sim::device::{start, DeviceSimConfig, RunningDeviceSim};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
+
+#[path = "sim_device/nc_client.rs"]
+mod nc_client;
 
 const USER: &str = "netops";
 const PASSWORD: &str = "s3cret-pw";
@@ -249,148 +251,7 @@ async fn restconf_basic_auth() {
 
 // ---------------------------------------------------------------- NETCONF (blocking ssh2 client)
 
-const HELLO_10: &str = r#"<?xml version="1.0" encoding="UTF-8"?><hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability></capabilities></hello>"#;
-const HELLO_11: &str = r#"<?xml version="1.0" encoding="UTF-8"?><hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability><capability>urn:ietf:params:netconf:base:1.1</capability></capabilities></hello>"#;
-
-fn ssh_session(addr: SocketAddr) -> ssh2::Session {
-    let tcp = TcpStream::connect(addr).unwrap();
-    let mut sess = ssh2::Session::new().unwrap();
-    sess.set_tcp_stream(tcp);
-    // A safety net so a server bug fails the test instead of hanging it; nothing asserts on time.
-    sess.set_timeout(20_000);
-    sess.handshake().unwrap();
-    sess
-}
-
-/// A minimal, independent NETCONF client: its own EOM and chunk parsing.
-struct Nc {
-    _sess: ssh2::Session,
-    ch: ssh2::Channel,
-    buf: Vec<u8>,
-    chunked: bool,
-    chunks_in_last_reply: usize,
-}
-
-impl Nc {
-    fn open(sess: ssh2::Session) -> Nc {
-        let mut ch = sess.channel_session().unwrap();
-        ch.subsystem("netconf").unwrap();
-        Nc {
-            _sess: sess,
-            ch,
-            buf: Vec::new(),
-            chunked: false,
-            chunks_in_last_reply: 0,
-        }
-    }
-
-    /// Returns false at EOF.
-    fn fill(&mut self) -> bool {
-        let mut tmp = [0u8; 4096];
-        let n = self.ch.read(&mut tmp).unwrap();
-        self.buf.extend_from_slice(&tmp[..n]);
-        n > 0
-    }
-
-    fn read_eom(&mut self) -> Option<String> {
-        loop {
-            if let Some(i) = self.buf.windows(6).position(|w| w == b"]]>]]>") {
-                let msg = String::from_utf8(self.buf[..i].to_vec()).unwrap();
-                self.buf.drain(..i + 6);
-                return Some(msg);
-            }
-            if !self.fill() {
-                return None;
-            }
-        }
-    }
-
-    fn read_chunked(&mut self) -> Option<String> {
-        let mut msg = Vec::new();
-        let mut chunks = 0;
-        loop {
-            while self.buf.len() < 4 {
-                if !self.fill() {
-                    return None;
-                }
-            }
-            assert_eq!(&self.buf[..2], b"\n#", "chunk header");
-            if self.buf[2] == b'#' {
-                assert_eq!(self.buf[3], b'\n');
-                self.buf.drain(..4);
-                self.chunks_in_last_reply = chunks;
-                return Some(String::from_utf8(msg).unwrap());
-            }
-            let lf = loop {
-                if let Some(p) = self.buf[2..].iter().position(|b| *b == b'\n') {
-                    break p + 2;
-                }
-                if !self.fill() {
-                    return None;
-                }
-            };
-            let size: usize = std::str::from_utf8(&self.buf[2..lf])
-                .unwrap()
-                .parse()
-                .unwrap();
-            while self.buf.len() < lf + 1 + size {
-                if !self.fill() {
-                    return None;
-                }
-            }
-            msg.extend_from_slice(&self.buf[lf + 1..lf + 1 + size]);
-            self.buf.drain(..lf + 1 + size);
-            chunks += 1;
-        }
-    }
-
-    fn read_msg(&mut self) -> Option<String> {
-        if self.chunked {
-            self.read_chunked()
-        } else {
-            self.read_eom()
-        }
-    }
-
-    fn send_raw(&mut self, bytes: &[u8]) {
-        self.ch.write_all(bytes).unwrap();
-        self.ch.flush().unwrap();
-    }
-
-    fn send(&mut self, xml: &str) {
-        if self.chunked {
-            // Split in two chunks on purpose: the server must reassemble.
-            let (a, b) = xml.as_bytes().split_at(xml.len() / 2);
-            let mut wire = format!("\n#{}\n", a.len()).into_bytes();
-            wire.extend_from_slice(a);
-            wire.extend_from_slice(format!("\n#{}\n", b.len()).as_bytes());
-            wire.extend_from_slice(b);
-            wire.extend_from_slice(b"\n##\n");
-            self.send_raw(&wire);
-        } else {
-            let mut wire = xml.as_bytes().to_vec();
-            wire.extend_from_slice(b"]]>]]>");
-            self.send_raw(&wire);
-        }
-    }
-
-    /// Hello exchange: read the server hello, then send ours; returns the server hello.
-    fn hello(&mut self, offer_11: bool) -> String {
-        let server = self.read_eom().expect("server hello");
-        let mut wire = if offer_11 { HELLO_11 } else { HELLO_10 }
-            .as_bytes()
-            .to_vec();
-        wire.extend_from_slice(b"]]>]]>");
-        self.send_raw(&wire);
-        self.chunked = offer_11 && server.contains("urn:ietf:params:netconf:base:1.1");
-        server
-    }
-
-    fn rpc(&mut self, xml: &str) -> String {
-        self.send(xml);
-        self.read_msg().expect("rpc-reply")
-    }
-}
+use nc_client::{ssh_session, Nc, HELLO_10};
 
 fn get_config(id: u32, filter: &str) -> String {
     format!(

@@ -90,7 +90,9 @@ fn check_auth(state: &RestState, headers: &HeaderMap) -> Option<Response> {
         })
         .and_then(|raw| String::from_utf8(raw).ok())
         .is_some_and(|pair| match pair.split_once(':') {
-            Some((u, p)) => u == user && p == password.expose(),
+            Some((u, p)) => {
+                super::ssh::same_secret(u, user) & super::ssh::same_secret(p, password.expose())
+            }
             None => false,
         });
     if ok {

@@ -19,6 +19,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// Concurrent SSH connections one simulator serves; more are refused at accept.
+pub const MAX_CONNECTIONS: usize = 64;
+
 /// Load the host key from `path`, or create it there (mode 0600) when missing; ephemeral without a path.
 pub fn load_or_create_host_key(path: Option<&Path>) -> Result<PrivateKey, DeviceSimError> {
     let generate = || {
@@ -122,6 +125,7 @@ pub async fn serve(
     config: Arc<russh::server::Config>,
     shared: Arc<SshShared>,
 ) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let accepted = tokio::select! {
             _ = shared.shutdown.cancelled() => break,
@@ -129,15 +133,21 @@ pub async fn serve(
         };
         match accepted {
             Ok((socket, peer)) => {
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    tracing::warn!(%peer, "too many netconf connections; refusing");
+                    continue;
+                };
                 let handler = Connection {
                     shared: shared.clone(),
                     peer,
                     opened: HashSet::new(),
                     sessions: HashMap::new(),
                 };
-                shared
-                    .tasks
-                    .spawn(connection(socket, config.clone(), handler));
+                let config = config.clone();
+                shared.tasks.spawn(async move {
+                    connection(socket, config, handler).await;
+                    drop(slot);
+                });
             }
             Err(e) => {
                 // Typically EMFILE: back off instead of spinning.
@@ -199,7 +209,7 @@ struct Connection {
 }
 
 /// Compare without an early exit on the first differing byte.
-fn same_secret(given: &str, expected: &str) -> bool {
+pub(crate) fn same_secret(given: &str, expected: &str) -> bool {
     let (a, b) = (given.as_bytes(), expected.as_bytes());
     let mut diff = u8::from(a.len() != b.len());
     for (i, x) in a.iter().enumerate() {
