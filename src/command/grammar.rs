@@ -136,7 +136,7 @@ pub fn parse(input: &str) -> Result<Command, ParseError> {
         return Err(p.error(
             ErrorKind::ExtraArgument,
             format!("I didn't expect `{}` here: `{}` is written {takes}.", extra.text, row.name),
-            extra.span.0..p.line().len(),
+            extra.range(),
             Some("Remove the extra words, or quote an argument that contains spaces.".to_owned()),
         ));
     }
@@ -360,7 +360,7 @@ mod tests {
         let e = err("vrf c9300 c9400 extra");
         assert_eq!(e.kind, ErrorKind::ExtraArgument);
         assert!(e.message.contains("`c9400`"));
-        assert_eq!(e.span, Some(10..21));
+        assert_eq!(e.span, Some(10..15));
         assert_eq!(err("help vrf show").kind, ErrorKind::ExtraArgument);
     }
 

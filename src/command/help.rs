@@ -71,8 +71,9 @@ pub fn command_list_markdown() -> String {
     let mut out = String::from("| Command | Also written | What it does | Status |\n| --- | --- | --- | --- |\n");
     for row in COMMANDS {
         let mut also: Vec<String> = row.aliases.iter().map(|a| format!("`{}`", cell(a))).collect();
-        if let Some((_, aliases)) = row.keyword() {
-            also.extend(aliases.iter().map(|a| format!("`{}`", cell(a))));
+        if let Some((canonical, aliases)) = row.keyword() {
+            let words: Vec<String> = aliases.iter().map(|a| format!("`{}`", cell(a))).collect();
+            also.push(format!("{} for `{canonical}`", words.join(", ")));
         }
         let status = match row.availability {
             Availability::Available => "available",
@@ -81,7 +82,7 @@ pub fn command_list_markdown() -> String {
         out.push_str(&format!(
             "| `{}` | {} | {} | {status} |\n",
             cell(row.usage),
-            if also.is_empty() { "—".to_owned() } else { also.join(" ") },
+            if also.is_empty() { "—".to_owned() } else { also.join("; ") },
             cell(row.summary)
         ));
     }

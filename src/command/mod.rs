@@ -7,7 +7,9 @@
 //!
 //! Added: `ParseError { kind, span }` beside `message`; `Command::name()` and
 //! `Command::availability()` (reserved commands parse; the app answers "not available yet");
-//! `command_list_markdown()` (the block kept in the READMEs); `MAX_INPUT_CHARS`.
+//! `command_list_markdown()` (the block kept in the READMEs); `MAX_INPUT_CHARS`; `table` (the
+//! command table, read-only); `canonical_interface()` and `interface_types()` for other layers that
+//! check interface names (NetBox data) the same way the chat does.
 //!
 //! `grammar/commands.ebnf` is the normative grammar; `grammar/README.md` is the user guide.
 
@@ -17,7 +19,7 @@ mod grammar;
 mod help;
 mod iface;
 mod suggest;
-mod table;
+pub mod table;
 mod text;
 
 pub use error::{ErrorKind, ParseError};
@@ -68,6 +70,17 @@ pub fn help(topic: Option<&str>) -> String {
     help::help(topic)
 }
 
+/// The canonical IOS-XE name of an interface written as in the chat (`gi 1/0/2` →
+/// `GigabitEthernet1/0/2`), or what is wrong with it (markdown, one paragraph).
+pub fn canonical_interface(name: &str) -> Result<String, String> {
+    iface::parse(name.trim()).map_err(|e| e.message)
+}
+
+/// Every interface type as (canonical name, abbreviation), e.g. `("GigabitEthernet", "Gi")`.
+pub fn interface_types() -> impl Iterator<Item = (&'static str, &'static str)> {
+    iface::TYPES.iter().map(|t| (t.name, t.abbreviation))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +102,55 @@ mod tests {
         assert_eq!(samples.len(), table::COMMANDS.len());
         assert_eq!(Command::Vrf { device: "a".into() }.availability(), Availability::Available);
         assert_eq!(Command::Approve { id: "1".into() }.availability(), Availability::Reserved);
+    }
+
+    const PIECES: &[&str] = &[
+        "help", "vrf", "show", "iface", "interface", "sh", "approve", "decline", "status", "changes", "?", "c9300",
+        "Gi", "gi1/0/2", "1/0/2", "Po", "10", ".100", "/", ".", "#", "-", "_", "\"", "'", "\u{201C}", "\u{201D}",
+        "\u{2018}", "\u{2019}", " ", "  ", "\t", "\u{A0}", "\n", "\r", "\u{7}", "\u{0}", "\u{1B}", "\u{7F}",
+        "\u{85}", "\u{202E}", "\u{2067}", "\u{200B}", "\u{FEFF}", "😀", "👩\u{200D}👩\u{200D}👧", "e\u{301}",
+        "\u{301}", "שלום", "مرحبا", "漢字", "`", "```", "|", "x", "shwo", "vfr", "intrface", "t", "f",
+    ];
+
+    /// Many generated messages, fixed seed: nothing panics, every error says something and points
+    /// inside the input, and every success holds the grammar's promises.
+    #[test]
+    fn generated_messages_never_panic() {
+        let mut rng = fastrand::Rng::with_seed(0x9300);
+        for round in 0..20_000 {
+            let mut input = String::new();
+            for _ in 0..rng.usize(0..12) {
+                if rng.u8(..) < 24 {
+                    input.push(char::from_u32(rng.u32(0..0x11_0000)).unwrap_or('\u{FFFD}'));
+                } else {
+                    input.push_str(PIECES[rng.usize(..PIECES.len())]);
+                }
+            }
+            match parse(&input) {
+                Err(e) => {
+                    assert!(!e.message.trim().is_empty(), "round {round}: {input:?}");
+                    assert_eq!(e.to_string(), e.message);
+                    if let Some(span) = &e.span {
+                        assert!(input.get(span.clone()).is_some(), "round {round}: {input:?} span {span:?}");
+                    }
+                }
+                Ok(Command::ShowInterface { device, interface }) => {
+                    assert!(!device.is_empty() && device.len() <= 63, "{input:?}");
+                    assert!(interface.starts_with(|c: char| c.is_ascii_uppercase()), "{input:?} -> {interface}");
+                    assert!(interface.ends_with(|c: char| c.is_ascii_digit()), "{input:?} -> {interface}");
+                }
+                Ok(Command::Help { topic }) => assert!(!help(topic.as_deref()).is_empty()),
+                Ok(_) => {}
+            }
+            assert!(!help(Some(&input)).is_empty());
+        }
+    }
+
+    #[test]
+    fn huge_messages_are_refused_up_front() {
+        let big = "show iface c9300 Gi1/0/2 ".repeat(400);
+        let e = parse(&big).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLong);
+        assert!(e.message.contains("1000"));
     }
 }

@@ -123,7 +123,7 @@ pub static COMMANDS: &[Row] = &[
             arg("interface", ArgKind::Interface, true),
         ],
         usage: "show interface <device> <interface>",
-        summary: "Show one interface of a device: state, description, speed, addresses.",
+        summary: "Show one interface of a device: its state and settings.",
         description: "`interface` may be written `iface`, `int` or `intf`. The interface name may be \
                       abbreviated as on the switch CLI, in any case, with or without a space before \
                       the number: `Gi1/0/2`, `gi 1/0/2`, `Te1/1/1`, `Po10`, `Vl100`, `Lo0`.",
