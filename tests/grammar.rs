@@ -34,7 +34,8 @@ fn unescape(s: &str) -> String {
             Some('\\') => out.push('\\'),
             Some('u') if chars.peek() == Some(&'{') => {
                 let hex: String = chars.by_ref().skip(1).take_while(|&c| c != '}').collect();
-                let code = u32::from_str_radix(&hex, 16).unwrap_or_else(|_| panic!("bad \\u{{{hex}}}"));
+                let code =
+                    u32::from_str_radix(&hex, 16).unwrap_or_else(|_| panic!("bad \\u{{{hex}}}"));
                 out.push(char::from_u32(code).unwrap_or_else(|| panic!("not a char: {hex}")));
             }
             Some(other) => {
@@ -72,11 +73,15 @@ fn every_example_in_examples_txt_holds() {
             ("ok", Ok(cmd)) => {
                 oks += 1;
                 if format!("{cmd:?}") != expected {
-                    failures.push(format!("line {n}: {input:?}\n  got  {cmd:?}\n  want {expected}"));
+                    failures.push(format!(
+                        "line {n}: {input:?}\n  got  {cmd:?}\n  want {expected}"
+                    ));
                 }
             }
             ("ok", Err(e)) => failures.push(format!("line {n}: {input:?} should parse, got:\n{e}")),
-            ("err", Ok(cmd)) => failures.push(format!("line {n}: {input:?} should fail, got {cmd:?}")),
+            ("err", Ok(cmd)) => {
+                failures.push(format!("line {n}: {input:?} should fail, got {cmd:?}"))
+            }
             ("err", Err(e)) => {
                 errs += 1;
                 assert!(!e.message.trim().is_empty(), "line {n}");
@@ -89,15 +94,24 @@ fn every_example_in_examples_txt_holds() {
             (other, _) => panic!("line {n}: kind must be ok or err, not {other:?}"),
         }
     }
-    assert!(failures.is_empty(), "{} example(s) failed:\n\n{}", failures.len(), failures.join("\n\n"));
-    assert!(oks >= 40 && errs >= 40, "examples.txt lost cases: {oks} ok, {errs} err");
+    assert!(
+        failures.is_empty(),
+        "{} example(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    assert!(
+        oks >= 40 && errs >= 40,
+        "examples.txt lost cases: {oks} ok, {errs} err"
+    );
 }
 
 #[test]
 fn every_table_example_parses_to_its_own_command() {
     for row in COMMANDS {
         for example in row.examples {
-            let cmd = parse(example).unwrap_or_else(|e| panic!("example {example:?} of `{}`:\n{e}", row.name));
+            let cmd = parse(example)
+                .unwrap_or_else(|e| panic!("example {example:?} of `{}`:\n{e}", row.name));
             assert_eq!(cmd.name(), row.name, "example {example:?}");
             assert_eq!(cmd.availability(), row.availability, "example {example:?}");
         }
@@ -123,30 +137,59 @@ fn every_name_and_alias_dispatches_to_its_row_in_any_case() {
 fn help_mentions_every_row_and_explains_each() {
     let all = help(None);
     for row in COMMANDS {
-        assert!(all.contains(&format!("`{}`", row.usage)), "help lacks {}", row.usage);
-        assert!(all.contains(row.summary), "help lacks the summary of {}", row.name);
+        assert!(
+            all.contains(&format!("`{}`", row.usage)),
+            "help lacks {}",
+            row.usage
+        );
+        assert!(
+            all.contains(row.summary),
+            "help lacks the summary of {}",
+            row.name
+        );
         for topic in std::iter::once(row.name).chain(row.aliases.iter().copied()) {
             let one = help(Some(topic));
-            assert!(one.starts_with(&format!("**{}**", row.name)), "help {topic}:\n{one}");
-            assert!(one.contains(row.usage) && one.contains(row.description), "help {topic}");
+            assert!(
+                one.starts_with(&format!("**{}**", row.name)),
+                "help {topic}:\n{one}"
+            );
+            assert!(
+                one.contains(row.usage) && one.contains(row.description),
+                "help {topic}"
+            );
             for example in row.examples {
-                assert!(one.contains(example), "help {topic} lacks example {example}");
+                assert!(
+                    one.contains(example),
+                    "help {topic} lacks example {example}"
+                );
             }
         }
         let asked = parse(&format!("help {}", row.name)).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(asked, patchpanel::command::Command::Help { topic: Some(row.name.to_owned()) });
+        assert_eq!(
+            asked,
+            patchpanel::command::Command::Help {
+                topic: Some(row.name.to_owned())
+            }
+        );
     }
 }
 
 /// Where the text between the marker lines of a README is, or why there is none.
 fn marked_block(text: &str) -> Result<std::ops::Range<usize>, String> {
-    let start = text.find(&format!("{START}\n")).ok_or(format!("no `{START}` line"))? + START.len() + 1;
+    let start = text
+        .find(&format!("{START}\n"))
+        .ok_or(format!("no `{START}` line"))?
+        + START.len()
+        + 1;
     let end = if text[start..].starts_with(END) {
         Some(start)
     } else {
-        text[start..].find(&format!("\n{END}")).map(|i| start + i + 1)
+        text[start..]
+            .find(&format!("\n{END}"))
+            .map(|i| start + i + 1)
     };
-    end.map(|end| start..end).ok_or(format!("no `{END}` line after `{START}`"))
+    end.map(|end| start..end)
+        .ok_or(format!("no `{END}` line after `{START}`"))
 }
 
 /// Both READMEs carry exactly the generated command list. Run with `UPDATE_COMMAND_LIST=1` to
@@ -177,19 +220,35 @@ fn ebnf_and_user_readme_name_every_keyword_and_interface_type() {
     let guide = read("grammar/README.md");
     for row in COMMANDS {
         for word in std::iter::once(row.name).chain(row.aliases.iter().copied()) {
-            assert!(ebnf.contains(&format!("\"{word}\"")), "commands.ebnf lacks \"{word}\"");
+            assert!(
+                ebnf.contains(&format!("\"{word}\"")),
+                "commands.ebnf lacks \"{word}\""
+            );
         }
         for arg in row.args {
             if let ArgKind::Keyword { canonical, aliases } = arg.kind {
                 for word in std::iter::once(canonical).chain(aliases.iter().copied()) {
-                    assert!(ebnf.contains(&format!("\"{word}\"")), "commands.ebnf lacks \"{word}\"");
+                    assert!(
+                        ebnf.contains(&format!("\"{word}\"")),
+                        "commands.ebnf lacks \"{word}\""
+                    );
                 }
             }
         }
-        assert!(guide.contains(&format!("`{}`", row.usage)), "grammar/README.md lacks `{}`", row.usage);
+        assert!(
+            guide.contains(&format!("`{}`", row.usage)),
+            "grammar/README.md lacks `{}`",
+            row.usage
+        );
     }
     for (name, abbreviation) in interface_types() {
-        assert!(ebnf.contains(&format!("\"{abbreviation}\" {name}")), "commands.ebnf lacks {abbreviation} → {name}");
-        assert!(guide.contains(&format!("`{abbreviation}`")) && guide.contains(name), "grammar/README.md lacks {abbreviation} → {name}");
+        assert!(
+            ebnf.contains(&format!("\"{abbreviation}\" {name}")),
+            "commands.ebnf lacks {abbreviation} → {name}"
+        );
+        assert!(
+            guide.contains(&format!("`{abbreviation}`")) && guide.contains(name),
+            "grammar/README.md lacks {abbreviation} → {name}"
+        );
     }
 }

@@ -34,17 +34,26 @@ fn show_char(c: char) -> String {
 pub fn device(value: &str) -> Result<String, ValueError> {
     const RULE: &str = "Device names use letters, digits, `.`, `-` and `_`, up to 63 characters, like `c9300` or `core-sw1.lab`.";
     if value.is_empty() {
-        return Err(ValueError { message: format!("The device name is empty. {RULE}"), span: 0..0 });
+        return Err(ValueError {
+            message: format!("The device name is empty. {RULE}"),
+            span: 0..0,
+        });
     }
     if let Some((i, c)) = value.char_indices().find(|&(_, c)| !is_device_char(c)) {
         return Err(ValueError {
-            message: format!("The device name `{value}` contains {}, which device names can't have. {RULE}", show_char(c)),
+            message: format!(
+                "The device name `{value}` contains {}, which device names can't have. {RULE}",
+                show_char(c)
+            ),
             span: i..i + c.len_utf8(),
         });
     }
     if value.len() > MAX_DEVICE_CHARS {
         return Err(ValueError {
-            message: format!("The device name is {} characters long; the limit is {MAX_DEVICE_CHARS}. {RULE}", value.len()),
+            message: format!(
+                "The device name is {} characters long; the limit is {MAX_DEVICE_CHARS}. {RULE}",
+                value.len()
+            ),
             span: 0..value.len(),
         });
     }
@@ -59,17 +68,26 @@ pub fn id(value: &str) -> Result<String, ValueError> {
         None => (0, value),
     };
     if bare.is_empty() {
-        return Err(ValueError { message: format!("The id is empty. {RULE}"), span: 0..value.len() });
+        return Err(ValueError {
+            message: format!("The id is empty. {RULE}"),
+            span: 0..value.len(),
+        });
     }
     if let Some((i, c)) = bare.char_indices().find(|&(_, c)| !is_id_char(c)) {
         return Err(ValueError {
-            message: format!("The id `{value}` contains {}, which ids can't have. {RULE}", show_char(c)),
+            message: format!(
+                "The id `{value}` contains {}, which ids can't have. {RULE}",
+                show_char(c)
+            ),
             span: skip + i..skip + i + c.len_utf8(),
         });
     }
     if bare.len() > MAX_ID_CHARS {
         return Err(ValueError {
-            message: format!("The id is {} characters long; the limit is {MAX_ID_CHARS}. {RULE}", bare.len()),
+            message: format!(
+                "The id is {} characters long; the limit is {MAX_ID_CHARS}. {RULE}",
+                bare.len()
+            ),
             span: 0..value.len(),
         });
     }
@@ -102,7 +120,10 @@ mod tests {
         assert_eq!(id("#CHG-1001").unwrap(), "CHG-1001");
         assert!(id(&"9".repeat(32)).is_ok());
         assert!(id(&format!("#{}", "9".repeat(32))).is_ok());
-        assert!(id(&"9".repeat(33)).unwrap_err().message.contains("33 characters"));
+        assert!(id(&"9".repeat(33))
+            .unwrap_err()
+            .message
+            .contains("33 characters"));
         assert!(id("#").unwrap_err().message.contains("empty"));
         let e = id("#4_2").unwrap_err();
         assert!(e.message.contains("`_`"));

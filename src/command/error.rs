@@ -54,11 +54,21 @@ const ECHO_CHARS: usize = 72;
 
 impl ParseError {
     pub(crate) fn plain(kind: ErrorKind, message: String) -> Self {
-        ParseError { message, kind, span: None }
+        ParseError {
+            message,
+            kind,
+            span: None,
+        }
     }
 
     /// An error about the text at `span` (byte offsets into `source.line`).
-    pub(crate) fn at(source: &Source<'_>, kind: ErrorKind, headline: String, span: Range<usize>, hint: Option<String>) -> Self {
+    pub(crate) fn at(
+        source: &Source<'_>,
+        kind: ErrorKind,
+        headline: String,
+        span: Range<usize>,
+        hint: Option<String>,
+    ) -> Self {
         let line = source.line;
         let start_col = line.get(..span.start).map_or(0, |s| s.chars().count());
         let width = line.get(span.clone()).map_or(0, |s| s.chars().count());
@@ -69,8 +79,13 @@ impl ParseError {
             message.push('\n');
             message.push_str(&hint);
         }
-        let original = byte_of_char(source.original, start_col)..byte_of_char(source.original, start_col + width);
-        ParseError { message, kind, span: Some(original) }
+        let original = byte_of_char(source.original, start_col)
+            ..byte_of_char(source.original, start_col + width);
+        ParseError {
+            message,
+            kind,
+            span: Some(original),
+        }
     }
 }
 
@@ -85,7 +100,9 @@ fn echo(line: &str, start: usize, width: usize) -> String {
     let (from, to) = if total <= ECHO_CHARS {
         (0, total)
     } else {
-        let from = start.saturating_sub(ECHO_CHARS / 3).min(total.saturating_sub(ECHO_CHARS));
+        let from = start
+            .saturating_sub(ECHO_CHARS / 3)
+            .min(total.saturating_sub(ECHO_CHARS));
         (from, (from + ECHO_CHARS).min(total))
     };
     let mut shown = String::new();
@@ -111,12 +128,21 @@ mod tests {
     use super::*;
 
     fn src(s: &str) -> Source<'_> {
-        Source { original: s, line: s }
+        Source {
+            original: s,
+            line: s,
+        }
     }
 
     #[test]
     fn marks_the_word_under_the_line() {
-        let e = ParseError::at(&src("shwo iface c9300"), ErrorKind::UnknownCommand, "Bad".into(), 0..4, Some("Hint".into()));
+        let e = ParseError::at(
+            &src("shwo iface c9300"),
+            ErrorKind::UnknownCommand,
+            "Bad".into(),
+            0..4,
+            Some("Hint".into()),
+        );
         assert_eq!(e.message, "Bad\n\n```\nshwo iface c9300\n^^^^\n```\n\nHint");
         assert_eq!(e.span, Some(0..4));
         assert_eq!(e.to_string(), e.message);
@@ -124,7 +150,13 @@ mod tests {
 
     #[test]
     fn marks_past_the_end_for_a_missing_word() {
-        let e = ParseError::at(&src("vrf"), ErrorKind::MissingArgument, "Bad".into(), 3..3, None);
+        let e = ParseError::at(
+            &src("vrf"),
+            ErrorKind::MissingArgument,
+            "Bad".into(),
+            3..3,
+            None,
+        );
         assert!(e.message.contains("```\nvrf\n   ^\n```"), "{}", e.message);
         assert_eq!(e.span, Some(3..3));
     }
@@ -133,7 +165,13 @@ mod tests {
     fn spans_are_bytes_of_the_original_and_columns_are_characters() {
         let original = "\u{A0}vrf ça";
         let line = " vrf ça";
-        let e = ParseError::at(&Source { original, line }, ErrorKind::InvalidDevice, "Bad".into(), 5..8, None);
+        let e = ParseError::at(
+            &Source { original, line },
+            ErrorKind::InvalidDevice,
+            "Bad".into(),
+            5..8,
+            None,
+        );
         assert_eq!(&original[e.span.clone().unwrap()], "ça");
         assert!(e.message.contains("\n vrf ça\n     ^^\n"), "{}", e.message);
     }
@@ -142,16 +180,32 @@ mod tests {
     fn long_lines_show_a_window_around_the_error() {
         let line = format!("vrf {} tail", "x".repeat(200));
         let at = line.len() - 4;
-        let e = ParseError::at(&src(&line), ErrorKind::ExtraArgument, "Bad".into(), at..line.len(), None);
+        let e = ParseError::at(
+            &src(&line),
+            ErrorKind::ExtraArgument,
+            "Bad".into(),
+            at..line.len(),
+            None,
+        );
         let echoed: Vec<&str> = e.message.lines().collect();
-        assert!(echoed[3].starts_with('…') && echoed[3].ends_with("tail"), "{}", e.message);
+        assert!(
+            echoed[3].starts_with('…') && echoed[3].ends_with("tail"),
+            "{}",
+            e.message
+        );
         let caret = echoed[4].find('^').unwrap();
         assert_eq!(echoed[3].chars().nth(caret), Some('t'));
     }
 
     #[test]
     fn backticks_in_the_input_get_a_longer_fence() {
-        let e = ParseError::at(&src("vrf ```x"), ErrorKind::InvalidDevice, "Bad".into(), 4..8, None);
+        let e = ParseError::at(
+            &src("vrf ```x"),
+            ErrorKind::InvalidDevice,
+            "Bad".into(),
+            4..8,
+            None,
+        );
         assert!(e.message.contains("````\nvrf ```x\n"), "{}", e.message);
     }
 }

@@ -43,12 +43,19 @@ fn quoted(q: char) -> impl FnMut(&str) -> IResult<&str, &str> {
 
 /// `bare ::= (char - ws - '"' - "'") (char - ws)*`
 fn bare(i: &str) -> IResult<&str, &str> {
-    recognize(pair(satisfy(|c| c != ' ' && c != '"' && c != '\''), take_till(|c| c == ' ')))(i)
+    recognize(pair(
+        satisfy(|c| c != ' ' && c != '"' && c != '\''),
+        take_till(|c| c == ' '),
+    ))(i)
 }
 
 /// `word ::= quoted | bare`, returning the value and whether it was quoted.
 fn word(i: &str) -> IResult<&str, (&str, bool)> {
-    alt((map(quoted('"'), |t| (t, true)), map(quoted('\''), |t| (t, true)), map(bare, |t| (t, false))))(i)
+    alt((
+        map(quoted('"'), |t| (t, true)),
+        map(quoted('\''), |t| (t, true)),
+        map(bare, |t| (t, false)),
+    ))(i)
 }
 
 /// Reads words left to right, remembering where it is.
@@ -62,7 +69,13 @@ impl<'a> Parser<'a> {
         self.source.line
     }
 
-    fn error(&self, kind: ErrorKind, headline: String, span: Range<usize>, hint: Option<String>) -> ParseError {
+    fn error(
+        &self,
+        kind: ErrorKind,
+        headline: String,
+        span: Range<usize>,
+        hint: Option<String>,
+    ) -> ParseError {
         ParseError::at(&self.source, kind, headline, span, hint)
     }
 
@@ -87,7 +100,11 @@ impl<'a> Parser<'a> {
         match word(rest) {
             Ok((after, (text, quoted))) => {
                 self.pos = self.line().len() - after.len();
-                Ok(Some(Word { text, span: (start, self.pos), quoted }))
+                Ok(Some(Word {
+                    text,
+                    span: (start, self.pos),
+                    quoted,
+                }))
             }
             Err(_) => Err(self.unbalanced(start)),
         }
@@ -122,20 +139,36 @@ fn usage_hint(row: &Row) -> Option<String> {
 /// Parses a message as sent in the chat.
 pub fn parse(input: &str) -> Result<Command, ParseError> {
     let line: Cow<'_, str> = text::normalize(input)?;
-    let mut p = Parser { source: Source { original: input, line: &line }, pos: 0 };
+    let mut p = Parser {
+        source: Source {
+            original: input,
+            line: &line,
+        },
+        pos: 0,
+    };
     let Some(first) = p.next_word()? else {
         // normalize rejects blank messages; kept so this path cannot misbehave.
-        return Err(ParseError::plain(ErrorKind::Empty, "I didn't get a command. Try `help`.".to_owned()));
+        return Err(ParseError::plain(
+            ErrorKind::Empty,
+            "I didn't get a command. Try `help`.".to_owned(),
+        ));
     };
     let Some(row) = table::lookup(first.text) else {
         return Err(unknown_command(&p, first));
     };
     let values = parse_args(&mut p, row)?;
     if let Some(extra) = p.next_word()? {
-        let takes = if row.args.is_empty() { "nothing".to_owned() } else { format!("`{}`", row.usage) };
+        let takes = if row.args.is_empty() {
+            "nothing".to_owned()
+        } else {
+            format!("`{}`", row.usage)
+        };
         return Err(p.error(
             ErrorKind::ExtraArgument,
-            format!("I didn't expect `{}` here: `{}` is written {takes}.", extra.text, row.name),
+            format!(
+                "I didn't expect `{}` here: `{}` is written {takes}.",
+                extra.text, row.name
+            ),
             extra.range(),
             Some("Remove the extra words, or quote an argument that contains spaces.".to_owned()),
         ));
@@ -144,19 +177,37 @@ pub fn parse(input: &str) -> Result<Command, ParseError> {
 }
 
 fn unknown_command(p: &Parser<'_>, first: Word<'_>) -> ParseError {
-    let candidates = table::COMMANDS.iter().flat_map(|r| std::iter::once(r.name).chain(r.aliases.iter().copied()).map(move |w| (w, r.name)));
+    let candidates = table::COMMANDS.iter().flat_map(|r| {
+        std::iter::once(r.name)
+            .chain(r.aliases.iter().copied())
+            .map(move |w| (w, r.name))
+    });
     let suggestions = suggest::did_you_mean(first.text, candidates);
     let (headline, hint) = match suggest::phrase(&suggestions) {
         Some(dym) => {
-            let usage = suggestions.first().and_then(|n| table::by_name(n)).map(|r| format!("Usage: `{}`. ", r.usage));
+            let usage = suggestions
+                .first()
+                .and_then(|n| table::by_name(n))
+                .map(|r| format!("Usage: `{}`. ", r.usage));
             (
                 format!("I don't know the command `{}` — {dym}", first.text),
-                format!("{}Type `help` to see all commands.", usage.unwrap_or_default()),
+                format!(
+                    "{}Type `help` to see all commands.",
+                    usage.unwrap_or_default()
+                ),
             )
         }
-        None => (format!("I don't know the command `{}`.", first.text), "Type `help` to see all commands.".to_owned()),
+        None => (
+            format!("I don't know the command `{}`.", first.text),
+            "Type `help` to see all commands.".to_owned(),
+        ),
     };
-    p.error(ErrorKind::UnknownCommand, headline, first.range(), Some(hint))
+    p.error(
+        ErrorKind::UnknownCommand,
+        headline,
+        first.range(),
+        Some(hint),
+    )
 }
 
 fn parse_args(p: &mut Parser<'_>, row: &'static Row) -> Result<Values, ParseError> {
@@ -178,7 +229,13 @@ fn parse_args(p: &mut Parser<'_>, row: &'static Row) -> Result<Values, ParseErro
                         continue;
                     }
                     ArgKind::Topic => Some(topic(p, word)?),
-                    ArgKind::Device => Some(checked(p, row, word, ErrorKind::InvalidDevice, args::device)?),
+                    ArgKind::Device => Some(checked(
+                        p,
+                        row,
+                        word,
+                        ErrorKind::InvalidDevice,
+                        args::device,
+                    )?),
                     ArgKind::Id => Some(checked(p, row, word, ErrorKind::InvalidId, args::id)?),
                     ArgKind::Interface => Some(interface(p, row, word)?),
                     ArgKind::Reason => None,
@@ -198,15 +255,32 @@ fn missing(p: &Parser<'_>, row: &Row, name: &str, kind: ArgKind) -> ParseError {
         ArgKind::Keyword { canonical, .. } => format!("`{canonical}`"),
         _ => format!("`<{name}>`"),
     };
-    p.error(ErrorKind::MissingArgument, format!("`{}` needs {what} here.", row.name), p.end(), usage_hint(row))
+    p.error(
+        ErrorKind::MissingArgument,
+        format!("`{}` needs {what} here.", row.name),
+        p.end(),
+        usage_hint(row),
+    )
 }
 
-fn keyword(p: &Parser<'_>, row: &Row, word: Word<'_>, canonical: &'static str, aliases: &'static [&'static str]) -> Result<(), ParseError> {
-    if canonical.eq_ignore_ascii_case(word.text) || aliases.iter().any(|a| a.eq_ignore_ascii_case(word.text)) {
+fn keyword(
+    p: &Parser<'_>,
+    row: &Row,
+    word: Word<'_>,
+    canonical: &'static str,
+    aliases: &'static [&'static str],
+) -> Result<(), ParseError> {
+    if canonical.eq_ignore_ascii_case(word.text)
+        || aliases.iter().any(|a| a.eq_ignore_ascii_case(word.text))
+    {
         return Ok(());
     }
-    let candidates = std::iter::once(canonical).chain(aliases.iter().copied()).map(|w| (w, canonical));
-    let dym = suggest::phrase(&suggest::did_you_mean(word.text, candidates)).map(|s| format!(" — {s}")).unwrap_or_default();
+    let candidates = std::iter::once(canonical)
+        .chain(aliases.iter().copied())
+        .map(|w| (w, canonical));
+    let dym = suggest::phrase(&suggest::did_you_mean(word.text, candidates))
+        .map(|s| format!(" — {s}"))
+        .unwrap_or_default();
     Err(p.error(
         ErrorKind::UnknownKeyword,
         format!("`{}` can't show `{}`{dym}", row.name, word.text),
@@ -219,7 +293,9 @@ fn topic(p: &Parser<'_>, word: Word<'_>) -> Result<String, ParseError> {
     if let Some(row) = table::topic(word.text) {
         return Ok(row.name.to_owned());
     }
-    let dym = suggest::phrase(&suggest::did_you_mean(word.text, table::topic_words())).map(|s| format!(" — {s}")).unwrap_or_default();
+    let dym = suggest::phrase(&suggest::did_you_mean(word.text, table::topic_words()))
+        .map(|s| format!(" — {s}"))
+        .unwrap_or_default();
     Err(p.error(
         ErrorKind::UnknownTopic,
         format!("There is no command `{}`{dym}", word.text),
@@ -229,12 +305,23 @@ fn topic(p: &Parser<'_>, word: Word<'_>) -> Result<String, ParseError> {
 }
 
 /// Runs a value check and turns its error into one that points into the message.
-fn checked(p: &Parser<'_>, row: &Row, word: Word<'_>, kind: ErrorKind, check: fn(&str) -> Result<String, ValueError>) -> Result<String, ParseError> {
+fn checked(
+    p: &Parser<'_>,
+    row: &Row,
+    word: Word<'_>,
+    kind: ErrorKind,
+    check: fn(&str) -> Result<String, ValueError>,
+) -> Result<String, ParseError> {
     check(word.text).map_err(|e| located(p, row, word.value_start(), kind, e))
 }
 
 fn located(p: &Parser<'_>, row: &Row, base: usize, kind: ErrorKind, e: ValueError) -> ParseError {
-    p.error(kind, e.message, base + e.span.start..base + e.span.end, usage_hint(row))
+    p.error(
+        kind,
+        e.message,
+        base + e.span.start..base + e.span.end,
+        usage_hint(row),
+    )
 }
 
 /// `interface ::= word | if-type ws+ if-number`: a bare type word followed by a word starting with a
@@ -242,7 +329,12 @@ fn located(p: &Parser<'_>, row: &Row, base: usize, kind: ErrorKind, e: ValueErro
 fn interface(p: &mut Parser<'_>, row: &Row, word: Word<'_>) -> Result<String, ParseError> {
     let mut text = word.text;
     let mut base = word.value_start();
-    if !word.quoted && word.text.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
+    if !word.quoted
+        && word
+            .text
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || c == '-')
+    {
         if let Some(next) = p.peek_word()? {
             if !next.quoted && next.text.starts_with(|c: char| c.is_ascii_digit()) {
                 p.next_word()?;
@@ -253,7 +345,8 @@ fn interface(p: &mut Parser<'_>, row: &Row, word: Word<'_>) -> Result<String, Pa
     }
     let trimmed = text.trim_start_matches(' ');
     base += text.len() - trimmed.len();
-    iface::parse(trimmed.trim_end_matches(' ')).map_err(|e| located(p, row, base, ErrorKind::InvalidInterface, e))
+    iface::parse(trimmed.trim_end_matches(' '))
+        .map_err(|e| located(p, row, base, ErrorKind::InvalidInterface, e))
 }
 
 /// `reason ::= quoted | word (ws+ word)*`: one quoted word gives its content; otherwise the words as
@@ -299,17 +392,40 @@ mod tests {
     #[test]
     fn commands_parse() {
         assert_eq!(ok("help"), Command::Help { topic: None });
-        assert_eq!(ok("? SH"), Command::Help { topic: Some("show".into()) });
-        assert_eq!(ok("help iface"), Command::Help { topic: Some("show".into()) });
-        assert_eq!(ok("VRF c9300"), Command::Vrf { device: "c9300".into() });
+        assert_eq!(
+            ok("? SH"),
+            Command::Help {
+                topic: Some("show".into())
+            }
+        );
+        assert_eq!(
+            ok("help iface"),
+            Command::Help {
+                topic: Some("show".into())
+            }
+        );
+        assert_eq!(
+            ok("VRF c9300"),
+            Command::Vrf {
+                device: "c9300".into()
+            }
+        );
         assert_eq!(
             ok("  show  IFACE\tc9300 gi 1/0/2 "),
-            Command::ShowInterface { device: "c9300".into(), interface: "GigabitEthernet1/0/2".into() }
+            Command::ShowInterface {
+                device: "c9300".into(),
+                interface: "GigabitEthernet1/0/2".into()
+            }
         );
         assert_eq!(ok("approve #42"), Command::Approve { id: "42".into() });
         assert_eq!(ok("status CHG-1"), Command::Status { id: "CHG-1".into() });
         assert_eq!(ok("changes"), Command::Changes { device: None });
-        assert_eq!(ok("changes c9300"), Command::Changes { device: Some("c9300".into()) });
+        assert_eq!(
+            ok("changes c9300"),
+            Command::Changes {
+                device: Some("c9300".into())
+            }
+        );
     }
 
     #[test]
@@ -320,19 +436,39 @@ mod tests {
         };
         assert_eq!(d("decline 42"), None);
         assert_eq!(d("decline 42   wrong   VLAN "), Some("wrong VLAN".into()));
-        assert_eq!(d("decline 42 \u{201C}change  freeze\u{201D}"), Some("change  freeze".into()));
-        assert_eq!(d("decline 42 don\u{2019}t do it"), Some("don't do it".into()));
-        assert_eq!(d("decline 42 \"bad\" and late"), Some("\"bad\" and late".into()));
+        assert_eq!(
+            d("decline 42 \u{201C}change  freeze\u{201D}"),
+            Some("change  freeze".into())
+        );
+        assert_eq!(
+            d("decline 42 don\u{2019}t do it"),
+            Some("don't do it".into())
+        );
+        assert_eq!(
+            d("decline 42 \"bad\" and late"),
+            Some("\"bad\" and late".into())
+        );
         assert_eq!(d("decline 42 \"\""), None);
-        assert_eq!(err("decline 42 it's \"wrong").kind, ErrorKind::UnbalancedQuote);
+        assert_eq!(
+            err("decline 42 it's \"wrong").kind,
+            ErrorKind::UnbalancedQuote
+        );
     }
 
     #[test]
     fn unbalanced_quote_points_at_the_opening_quote() {
         let e = err("vrf \u{201C}c9300");
         assert_eq!(e.kind, ErrorKind::UnbalancedQuote);
-        assert_eq!(e.span, Some(4..7), "the smart quote is 3 bytes in the input");
-        assert!(e.message.contains("\nvrf \"c9300\n    ^\n"), "{}", e.message);
+        assert_eq!(
+            e.span,
+            Some(4..7),
+            "the smart quote is 3 bytes in the input"
+        );
+        assert!(
+            e.message.contains("\nvrf \"c9300\n    ^\n"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -344,7 +480,11 @@ mod tests {
         assert!(e.message.contains("\nshwo iface c9300 Gi1/0/2\n^^^^\n"));
         let e = err("show intrface c9300 Gi1/0/2");
         assert_eq!(e.kind, ErrorKind::UnknownKeyword);
-        assert!(e.message.contains("did you mean `interface`?"), "{}", e.message);
+        assert!(
+            e.message.contains("did you mean `interface`?"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.span, Some(5..13));
         assert_eq!(err("help vfr").kind, ErrorKind::UnknownTopic);
         assert!(err("frobnicate").message.contains("`help`"));
@@ -354,7 +494,11 @@ mod tests {
     fn missing_and_extra_words() {
         let e = err("vrf");
         assert_eq!(e.kind, ErrorKind::MissingArgument);
-        assert!(e.message.contains("`<device>`") && e.message.contains("Usage: `vrf <device>`"), "{}", e.message);
+        assert!(
+            e.message.contains("`<device>`") && e.message.contains("Usage: `vrf <device>`"),
+            "{}",
+            e.message
+        );
         assert_eq!(err("show").kind, ErrorKind::MissingArgument);
         assert!(err("show iface c9300").message.contains("`<interface>`"));
         let e = err("vrf c9300 c9400 extra");

@@ -13,7 +13,11 @@ pub fn help(topic: Option<&str>) -> String {
     match table::topic(topic) {
         Some(row) => one(row),
         None => {
-            let shown: String = topic.chars().filter(|c| !c.is_control() && *c != '`').take(40).collect();
+            let shown: String = topic
+                .chars()
+                .filter(|c| !c.is_control() && *c != '`')
+                .take(40)
+                .collect();
             let dym = suggest::phrase(&suggest::did_you_mean(topic, table::topic_words()))
                 .map(|s| format!(" — {s}"))
                 .unwrap_or_default();
@@ -40,7 +44,10 @@ fn all() -> String {
 }
 
 fn one(row: &Row) -> String {
-    let mut out = format!("**{}** — {}\n\nUsage: `{}`\n", row.name, row.summary, row.usage);
+    let mut out = format!(
+        "**{}** — {}\n\nUsage: `{}`\n",
+        row.name, row.summary, row.usage
+    );
     let mut also: Vec<String> = row.aliases.iter().map(|a| format!("`{a}`")).collect();
     if let Some((canonical, aliases)) = row.keyword() {
         also.extend(aliases.iter().map(|a| format!("`{a}` for `{canonical}`")));
@@ -68,9 +75,15 @@ fn cell(s: &str) -> String {
 
 /// The command list for the READMEs: a markdown table, one line per command of the table.
 pub fn command_list_markdown() -> String {
-    let mut out = String::from("| Command | Also written | What it does | Status |\n| --- | --- | --- | --- |\n");
+    let mut out = String::from(
+        "| Command | Also written | What it does | Status |\n| --- | --- | --- | --- |\n",
+    );
     for row in COMMANDS {
-        let mut also: Vec<String> = row.aliases.iter().map(|a| format!("`{}`", cell(a))).collect();
+        let mut also: Vec<String> = row
+            .aliases
+            .iter()
+            .map(|a| format!("`{}`", cell(a)))
+            .collect();
         if let Some((canonical, aliases)) = row.keyword() {
             let words: Vec<String> = aliases.iter().map(|a| format!("`{}`", cell(a))).collect();
             also.push(format!("{} for `{canonical}`", words.join(", ")));
@@ -82,7 +95,11 @@ pub fn command_list_markdown() -> String {
         out.push_str(&format!(
             "| `{}` | {} | {} | {status} |\n",
             cell(row.usage),
-            if also.is_empty() { "—".to_owned() } else { also.join("; ") },
+            if also.is_empty() {
+                "—".to_owned()
+            } else {
+                also.join("; ")
+            },
             cell(row.summary)
         ));
     }
@@ -97,8 +114,15 @@ mod tests {
     fn all_lists_every_row_and_marks_reserved_ones() {
         let h = help(None);
         for row in COMMANDS {
-            let line = h.lines().find(|l| l.contains(&format!("`{}`", row.usage))).unwrap_or_else(|| panic!("{}", row.name));
-            assert_eq!(line.contains(NOT_YET), row.availability == Availability::Reserved, "{line}");
+            let line = h
+                .lines()
+                .find(|l| l.contains(&format!("`{}`", row.usage)))
+                .unwrap_or_else(|| panic!("{}", row.name));
+            assert_eq!(
+                line.contains(NOT_YET),
+                row.availability == Availability::Reserved,
+                "{line}"
+            );
         }
         assert_eq!(help(Some("  ")), h);
     }
@@ -118,7 +142,10 @@ mod tests {
     #[test]
     fn unknown_topic_suggests_and_lists() {
         let h = help(Some("vfr"));
-        assert!(h.starts_with("There is no command `vfr` — did you mean `vrf`?"), "{h}");
+        assert!(
+            h.starts_with("There is no command `vfr` — did you mean `vrf`?"),
+            "{h}"
+        );
         assert!(h.contains("**Commands**"));
         let h = help(Some("a`b\u{7}"));
         assert!(h.starts_with("There is no command `ab`"), "{h}");

@@ -36,7 +36,12 @@ const MAX_LEVEL_VALUE: u32 = 9999;
 const MAX_TYPE_CHARS: usize = 32;
 
 const fn t(name: &'static str, abbreviation: &'static str, shape: Shape) -> IfType {
-    IfType { name, abbreviation, spellings: &[], shape }
+    IfType {
+        name,
+        abbreviation,
+        spellings: &[],
+        shape,
+    }
 }
 
 /// The interface types, in the order candidates are listed. Abbreviations follow the issue (`Tw` is
@@ -56,14 +61,43 @@ pub static TYPES: &[IfType] = &[
         name: "Port-channel",
         abbreviation: "Po",
         spellings: &["PortChannel"],
-        shape: Shape::Single { min: 1, max: 4096, subif: true },
+        shape: Shape::Single {
+            min: 1,
+            max: 4096,
+            subif: true,
+        },
     },
-    t("Vlan", "Vl", Shape::Single { min: 1, max: 4094, subif: false }),
-    t("Loopback", "Lo", Shape::Single { min: 0, max: 2_147_483_647, subif: false }),
-    t("Tunnel", "Tu", Shape::Single { min: 0, max: 2_147_483_647, subif: false }),
+    t(
+        "Vlan",
+        "Vl",
+        Shape::Single {
+            min: 1,
+            max: 4094,
+            subif: false,
+        },
+    ),
+    t(
+        "Loopback",
+        "Lo",
+        Shape::Single {
+            min: 0,
+            max: 2_147_483_647,
+            subif: false,
+        },
+    ),
+    t(
+        "Tunnel",
+        "Tu",
+        Shape::Single {
+            min: 0,
+            max: 2_147_483_647,
+            subif: false,
+        },
+    ),
 ];
 
-const FORMAT_HINT: &str = "Write a type and a number, like `Gi1/0/2`, `Te 1/1/1`, `Po10` or `Vlan100`.";
+const FORMAT_HINT: &str =
+    "Write a type and a number, like `Gi1/0/2`, `Te 1/1/1`, `Po10` or `Vlan100`.";
 
 fn fail<T>(message: String, span: Range<usize>) -> Result<T, ValueError> {
     Err(ValueError { message, span })
@@ -79,15 +113,23 @@ fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
 
 /// Resolves a type word: abbreviation, then full name or spelling, then unique prefix.
 pub fn resolve_type(word: &str) -> Result<&'static IfType, Vec<&'static str>> {
-    if let Some(t) = TYPES.iter().find(|t| t.abbreviation.eq_ignore_ascii_case(word)) {
+    if let Some(t) = TYPES
+        .iter()
+        .find(|t| t.abbreviation.eq_ignore_ascii_case(word))
+    {
         return Ok(t);
     }
     let spelled = |t: &'static IfType| std::iter::once(t.name).chain(t.spellings.iter().copied());
-    if let Some(t) = TYPES.iter().find(|t| spelled(t).any(|s| s.eq_ignore_ascii_case(word))) {
+    if let Some(t) = TYPES
+        .iter()
+        .find(|t| spelled(t).any(|s| s.eq_ignore_ascii_case(word)))
+    {
         return Ok(t);
     }
-    let matching: Vec<&'static IfType> =
-        TYPES.iter().filter(|t| spelled(t).any(|s| starts_with_ignore_case(s, word))).collect();
+    let matching: Vec<&'static IfType> = TYPES
+        .iter()
+        .filter(|t| spelled(t).any(|s| starts_with_ignore_case(s, word)))
+        .collect();
     match matching.as_slice() {
         [one] => Ok(one),
         many => Err(many.iter().map(|t| t.name).collect()),
@@ -117,7 +159,10 @@ fn offset(whole: &str, part: &str) -> usize {
 pub fn parse(text: &str) -> Result<String, ValueError> {
     let whole = 0..text.len();
     let Ok((number, (ty, _))) = split(text) else {
-        return fail(format!("`{text}` is not an interface name. {FORMAT_HINT}"), whole);
+        return fail(
+            format!("`{text}` is not an interface name. {FORMAT_HINT}"),
+            whole,
+        );
     };
     if ty.is_empty() {
         let msg = if text.starts_with(|c: char| c.is_ascii_digit()) {
@@ -129,22 +174,35 @@ pub fn parse(text: &str) -> Result<String, ValueError> {
     }
     let ty_span = 0..ty.len();
     let if_type = if ty.len() > MAX_TYPE_CHARS {
-        return fail(format!("`{ty}` is not an interface type. {FORMAT_HINT}"), ty_span);
+        return fail(
+            format!("`{ty}` is not an interface type. {FORMAT_HINT}"),
+            ty_span,
+        );
     } else {
         match resolve_type(ty) {
             Ok(t) => t,
             Err(candidates) if candidates.is_empty() => {
-                let words = TYPES.iter().flat_map(|t| [(t.name, t.name), (t.abbreviation, t.name)]);
-                let dym = suggest::phrase(&suggest::did_you_mean(ty, words)).map(|s| format!(" — {s}")).unwrap_or_default();
+                let words = TYPES
+                    .iter()
+                    .flat_map(|t| [(t.name, t.name), (t.abbreviation, t.name)]);
+                let dym = suggest::phrase(&suggest::did_you_mean(ty, words))
+                    .map(|s| format!(" — {s}"))
+                    .unwrap_or_default();
                 return fail(
-                    format!("`{ty}` is not an interface type{dym}. Known types: {}.", type_list()),
+                    format!(
+                        "`{ty}` is not an interface type{dym}. Known types: {}.",
+                        type_list()
+                    ),
                     ty_span,
                 );
             }
             Err(candidates) => {
                 let list: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
                 return fail(
-                    format!("`{ty}` could be any of {}: type more letters, like `Gi` or `Te`.", list.join(", ")),
+                    format!(
+                        "`{ty}` could be any of {}: type more letters, like `Gi` or `Te`.",
+                        list.join(", ")
+                    ),
                     ty_span,
                 );
             }
@@ -152,12 +210,19 @@ pub fn parse(text: &str) -> Result<String, ValueError> {
     };
     if number.is_empty() {
         return fail(
-            format!("`{ty}` needs a number: {} ports are written like `{}`.", if_type.name, example(if_type)),
+            format!(
+                "`{ty}` needs a number: {} ports are written like `{}`.",
+                if_type.name,
+                example(if_type)
+            ),
             text.len()..text.len(),
         );
     }
     let Ok((_, (levels, sub))) = number_parts(number) else {
-        return fail(format!("`{number}` is not an interface number. {FORMAT_HINT}"), offset(text, number)..text.len());
+        return fail(
+            format!("`{number}` is not an interface number. {FORMAT_HINT}"),
+            offset(text, number)..text.len(),
+        );
     };
     let mut out = String::with_capacity(if_type.name.len() + number.len());
     out.push_str(if_type.name);
@@ -174,7 +239,10 @@ pub fn parse(text: &str) -> Result<String, ValueError> {
         Shape::Single { .. } if levels.len() > 1 => {
             let at = offset(text, levels[1]).saturating_sub(1);
             return fail(
-                format!("{name} takes a single number, like `{}`: remove the part from `/`.", example(if_type)),
+                format!(
+                    "{name} takes a single number, like `{}`: remove the part from `/`.",
+                    example(if_type)
+                ),
                 at..text.len(),
             );
         }
@@ -198,7 +266,10 @@ pub fn parse(text: &str) -> Result<String, ValueError> {
         };
         if !allowed {
             let at = offset(text, sub).saturating_sub(1);
-            return fail(format!("{name} has no sub-interfaces: remove `.{sub}`."), at..text.len());
+            return fail(
+                format!("{name} has no sub-interfaces: remove `.{sub}`."),
+                at..text.len(),
+            );
         }
         let value = number_value(text, sub, 1, u32::MAX, "sub-interface")?;
         out.push('.');
@@ -230,7 +301,12 @@ fn number_value(text: &str, part: &str, min: u32, max: u32, what: &str) -> Resul
     .filter(|v| (u64::from(min)..=u64::from(max)).contains(v))
     .and_then(|v| u32::try_from(v).ok())
     .map_or_else(
-        || fail(format!("`{part}` is out of range: a {what} number is {min} to {max}."), at..at + part.len()),
+        || {
+            fail(
+                format!("`{part}` is out of range: a {what} number is {min} to {max}."),
+                at..at + part.len(),
+            )
+        },
         Ok,
     )
 }
@@ -243,7 +319,10 @@ fn example(t: &IfType) -> String {
 }
 
 fn type_list() -> String {
-    let names: Vec<String> = TYPES.iter().map(|t| format!("`{}` ({})", t.abbreviation, t.name)).collect();
+    let names: Vec<String> = TYPES
+        .iter()
+        .map(|t| format!("`{}` ({})", t.abbreviation, t.name))
+        .collect();
     names.join(", ")
 }
 
@@ -300,10 +379,16 @@ mod tests {
     #[test]
     fn ambiguous_prefixes_list_candidates() {
         let e = err("t1/0/1");
-        assert!(e.message.contains("`TenGigabitEthernet`") && e.message.contains("`Tunnel`"), "{}", e.message);
+        assert!(
+            e.message.contains("`TenGigabitEthernet`") && e.message.contains("`Tunnel`"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.span, 0..1);
         let e = err("f1/0/1");
-        assert!(e.message.contains("`FastEthernet`") && e.message.contains("`FortyGigabitEthernet`"));
+        assert!(
+            e.message.contains("`FastEthernet`") && e.message.contains("`FortyGigabitEthernet`")
+        );
     }
 
     #[test]
@@ -318,14 +403,20 @@ mod tests {
         let e = err("Gi1/0/2/3/4");
         assert!(e.message.contains("too many"), "{}", e.message);
         let e = err("Gi1/0/99999");
-        assert!(e.message.contains("out of range") && e.message.contains("9999"), "{}", e.message);
+        assert!(
+            e.message.contains("out of range") && e.message.contains("9999"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.span, 6..11);
         assert!(err("Vlan4095").message.contains("1 to 4094"));
         assert!(err("Vlan1/0").message.contains("single number"));
         assert!(err("Vlan10.5").message.contains("no sub-interfaces"));
         assert!(err("Gi1/0/2.0").message.contains("sub-interface"));
         assert!(err("Gi1/0/2.1.2").message.contains("`1.2`"));
-        assert!(err("Lo99999999999999999999999").message.contains("out of range"));
+        assert!(err("Lo99999999999999999999999")
+            .message
+            .contains("out of range"));
     }
 
     #[test]
@@ -335,10 +426,16 @@ mod tests {
         assert!(e.message.contains("needs a number"), "{}", e.message);
         assert_eq!(e.span, 2..2);
         let e = err("gigabitethrnet1/0/2");
-        assert!(e.message.contains("did you mean `GigabitEthernet`?"), "{}", e.message);
+        assert!(
+            e.message.contains("did you mean `GigabitEthernet`?"),
+            "{}",
+            e.message
+        );
         assert!(err("xyz1").message.contains("not an interface type"));
         assert!(err("😀").message.contains("not an interface name"));
-        assert!(err(&"g".repeat(300)).message.contains("not an interface type"));
+        assert!(err(&"g".repeat(300))
+            .message
+            .contains("not an interface type"));
         let e = err("Gi😀1");
         assert!(e.message.contains("not a number"), "{}", e.message);
     }

@@ -90,9 +90,15 @@ mod tests {
         let samples = [
             Command::Help { topic: None },
             Command::Vrf { device: "a".into() },
-            Command::ShowInterface { device: "a".into(), interface: "b".into() },
+            Command::ShowInterface {
+                device: "a".into(),
+                interface: "b".into(),
+            },
             Command::Approve { id: "1".into() },
-            Command::Decline { id: "1".into(), reason: None },
+            Command::Decline {
+                id: "1".into(),
+                reason: None,
+            },
             Command::Status { id: "1".into() },
             Command::Changes { device: None },
         ];
@@ -100,16 +106,77 @@ mod tests {
             assert!(table::by_name(c.name()).is_some(), "{c:?}");
         }
         assert_eq!(samples.len(), table::COMMANDS.len());
-        assert_eq!(Command::Vrf { device: "a".into() }.availability(), Availability::Available);
-        assert_eq!(Command::Approve { id: "1".into() }.availability(), Availability::Reserved);
+        assert_eq!(
+            Command::Vrf { device: "a".into() }.availability(),
+            Availability::Available
+        );
+        assert_eq!(
+            Command::Approve { id: "1".into() }.availability(),
+            Availability::Reserved
+        );
     }
 
     const PIECES: &[&str] = &[
-        "help", "vrf", "show", "iface", "interface", "sh", "approve", "decline", "status", "changes", "?", "c9300",
-        "Gi", "gi1/0/2", "1/0/2", "Po", "10", ".100", "/", ".", "#", "-", "_", "\"", "'", "\u{201C}", "\u{201D}",
-        "\u{2018}", "\u{2019}", " ", "  ", "\t", "\u{A0}", "\n", "\r", "\u{7}", "\u{0}", "\u{1B}", "\u{7F}",
-        "\u{85}", "\u{202E}", "\u{2067}", "\u{200B}", "\u{FEFF}", "😀", "👩\u{200D}👩\u{200D}👧", "e\u{301}",
-        "\u{301}", "שלום", "مرحبا", "漢字", "`", "```", "|", "x", "shwo", "vfr", "intrface", "t", "f",
+        "help",
+        "vrf",
+        "show",
+        "iface",
+        "interface",
+        "sh",
+        "approve",
+        "decline",
+        "status",
+        "changes",
+        "?",
+        "c9300",
+        "Gi",
+        "gi1/0/2",
+        "1/0/2",
+        "Po",
+        "10",
+        ".100",
+        "/",
+        ".",
+        "#",
+        "-",
+        "_",
+        "\"",
+        "'",
+        "\u{201C}",
+        "\u{201D}",
+        "\u{2018}",
+        "\u{2019}",
+        " ",
+        "  ",
+        "\t",
+        "\u{A0}",
+        "\n",
+        "\r",
+        "\u{7}",
+        "\u{0}",
+        "\u{1B}",
+        "\u{7F}",
+        "\u{85}",
+        "\u{202E}",
+        "\u{2067}",
+        "\u{200B}",
+        "\u{FEFF}",
+        "😀",
+        "👩\u{200D}👩\u{200D}👧",
+        "e\u{301}",
+        "\u{301}",
+        "שלום",
+        "مرحبا",
+        "漢字",
+        "`",
+        "```",
+        "|",
+        "x",
+        "shwo",
+        "vfr",
+        "intrface",
+        "t",
+        "f",
     ];
 
     /// Many generated messages, fixed seed: nothing panics, every error says something and points
@@ -131,13 +198,22 @@ mod tests {
                     assert!(!e.message.trim().is_empty(), "round {round}: {input:?}");
                     assert_eq!(e.to_string(), e.message);
                     if let Some(span) = &e.span {
-                        assert!(input.get(span.clone()).is_some(), "round {round}: {input:?} span {span:?}");
+                        assert!(
+                            input.get(span.clone()).is_some(),
+                            "round {round}: {input:?} span {span:?}"
+                        );
                     }
                 }
                 Ok(Command::ShowInterface { device, interface }) => {
                     assert!(!device.is_empty() && device.len() <= 63, "{input:?}");
-                    assert!(interface.starts_with(|c: char| c.is_ascii_uppercase()), "{input:?} -> {interface}");
-                    assert!(interface.ends_with(|c: char| c.is_ascii_digit()), "{input:?} -> {interface}");
+                    assert!(
+                        interface.starts_with(|c: char| c.is_ascii_uppercase()),
+                        "{input:?} -> {interface}"
+                    );
+                    assert!(
+                        interface.ends_with(|c: char| c.is_ascii_digit()),
+                        "{input:?} -> {interface}"
+                    );
                 }
                 Ok(Command::Help { topic }) => assert!(!help(topic.as_deref()).is_empty()),
                 Ok(_) => {}

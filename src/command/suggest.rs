@@ -6,7 +6,10 @@ const MAX_WORD: usize = 40;
 
 /// The suggestions for `word` among `candidates`, each a (word to compare, word to suggest) pair.
 /// Returns the suggestions at the best distance, without duplicates, in candidate order, at most 3.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<&'a str> {
     let word: Vec<char> = word.chars().map(|c| c.to_ascii_lowercase()).collect();
     if word.is_empty() || word.len() > MAX_WORD {
         return Vec::new();
@@ -66,7 +69,9 @@ fn distance(a: &[char], b: &[char]) -> usize {
         d[i * width] = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * width + j] + 1).min(d[i * width + j - 1] + 1).min(d[(i - 1) * width + j - 1] + cost);
+            let mut v = (d[(i - 1) * width + j] + 1)
+                .min(d[i * width + j - 1] + 1)
+                .min(d[(i - 1) * width + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[(i - 2) * width + j - 2] + 1);
             }
@@ -80,8 +85,17 @@ fn distance(a: &[char], b: &[char]) -> usize {
 mod tests {
     use super::*;
 
-    const WORDS: &[(&str, &str)] =
-        &[("help", "help"), ("?", "help"), ("vrf", "vrf"), ("show", "show"), ("sh", "show"), ("status", "status"), ("approve", "approve"), ("decline", "decline"), ("deny", "decline")];
+    const WORDS: &[(&str, &str)] = &[
+        ("help", "help"),
+        ("?", "help"),
+        ("vrf", "vrf"),
+        ("show", "show"),
+        ("sh", "show"),
+        ("status", "status"),
+        ("approve", "approve"),
+        ("decline", "decline"),
+        ("deny", "decline"),
+    ];
 
     fn dym(w: &str) -> Vec<&'static str> {
         did_you_mean(w, WORDS.iter().copied())
@@ -122,6 +136,9 @@ mod tests {
     fn phrases_read_naturally() {
         assert_eq!(phrase(&[]), None);
         assert_eq!(phrase(&["show"]).unwrap(), "did you mean `show`?");
-        assert_eq!(phrase(&["a", "b", "c"]).unwrap(), "did you mean `a`, `b` or `c`?");
+        assert_eq!(
+            phrase(&["a", "b", "c"]).unwrap(),
+            "did you mean `a`, `b` or `c`?"
+        );
     }
 }

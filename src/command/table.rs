@@ -68,7 +68,8 @@ pub struct Row {
 impl Row {
     /// Whether `word` is this command's name or one of its aliases (ASCII case-insensitive).
     pub fn is_called(&self, word: &str) -> bool {
-        self.name.eq_ignore_ascii_case(word) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(word))
+        self.name.eq_ignore_ascii_case(word)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(word))
     }
 
     /// The keyword argument of this row, if any (`interface` for `show`).
@@ -81,7 +82,11 @@ impl Row {
 }
 
 const fn arg(name: &'static str, kind: ArgKind, required: bool) -> Arg {
-    Arg { name, kind, required }
+    Arg {
+        name,
+        kind,
+        required,
+    }
 }
 
 pub static COMMANDS: &[Row] = &[
@@ -202,7 +207,8 @@ pub fn topic(word: &str) -> Option<&'static Row> {
     lookup(word).or_else(|| {
         COMMANDS.iter().find(|r| {
             r.keyword().is_some_and(|(canonical, aliases)| {
-                canonical.eq_ignore_ascii_case(word) || aliases.iter().any(|a| a.eq_ignore_ascii_case(word))
+                canonical.eq_ignore_ascii_case(word)
+                    || aliases.iter().any(|a| a.eq_ignore_ascii_case(word))
             })
         })
     })
@@ -211,7 +217,7 @@ pub fn topic(word: &str) -> Option<&'static Row> {
 /// Every word a `help` topic may be, with the command name it stands for (for "did you mean").
 pub fn topic_words() -> impl Iterator<Item = (&'static str, &'static str)> {
     COMMANDS.iter().flat_map(|r| {
-        let keywords = r.keyword().map(|(c, a)| (c, a));
+        let keywords = r.keyword();
         std::iter::once(r.name)
             .chain(r.aliases.iter().copied())
             .chain(keywords.map(|(c, _)| c))
@@ -269,20 +275,38 @@ mod tests {
     #[test]
     fn rows_fit_the_value_slots_and_optionals_come_last() {
         for r in COMMANDS {
-            let values = r.args.iter().filter(|a| !matches!(a.kind, ArgKind::Keyword { .. })).count();
+            let values = r
+                .args
+                .iter()
+                .filter(|a| !matches!(a.kind, ArgKind::Keyword { .. }))
+                .count();
             assert!(values <= MAX_VALUES, "row {}", r.name);
-            let first_optional = r.args.iter().position(|a| !a.required).unwrap_or(r.args.len());
-            assert!(r.args[first_optional..].iter().all(|a| !a.required), "row {}", r.name);
-            assert!(r.args.iter().filter(|a| a.kind == ArgKind::Reason).all(|_| {
-                r.args.last().map(|a| a.kind) == Some(ArgKind::Reason)
-            }));
+            let first_optional = r
+                .args
+                .iter()
+                .position(|a| !a.required)
+                .unwrap_or(r.args.len());
+            assert!(
+                r.args[first_optional..].iter().all(|a| !a.required),
+                "row {}",
+                r.name
+            );
+            assert!(r
+                .args
+                .iter()
+                .filter(|a| a.kind == ArgKind::Reason)
+                .all(|_| { r.args.last().map(|a| a.kind) == Some(ArgKind::Reason) }));
         }
     }
 
     #[test]
     fn every_row_has_docs_and_examples() {
         for r in COMMANDS {
-            assert!(!r.summary.is_empty() && !r.description.is_empty(), "row {}", r.name);
+            assert!(
+                !r.summary.is_empty() && !r.description.is_empty(),
+                "row {}",
+                r.name
+            );
             assert!(!r.examples.is_empty(), "row {}", r.name);
         }
     }

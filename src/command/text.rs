@@ -22,7 +22,9 @@ fn is_space(c: char) -> bool {
 /// Characters rejected outright: C0/C1 controls (other than whitespace) and the bidi embedding,
 /// override and isolate controls, which would make the echoed message display in a misleading order.
 pub fn is_forbidden(c: char) -> bool {
-    (c.is_control() && !c.is_whitespace()) || ('\u{202A}'..='\u{202E}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)
+    (c.is_control() && !c.is_whitespace())
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
 fn map_char(c: char) -> char {
@@ -65,8 +67,20 @@ pub fn normalize(input: &str) -> Result<Cow<'_, str>, ParseError> {
 
 fn control_error(input: &str, byte: usize, c: char) -> ParseError {
     // The echoed line must not carry the control character itself into the chat.
-    let shown: String = input.chars().map(|c| if is_forbidden(c) { '\u{FFFD}' } else { map_char(c) }).collect();
-    let source = Source { original: input, line: &shown };
+    let shown: String = input
+        .chars()
+        .map(|c| {
+            if is_forbidden(c) {
+                '\u{FFFD}'
+            } else {
+                map_char(c)
+            }
+        })
+        .collect();
+    let source = Source {
+        original: input,
+        line: &shown,
+    };
     let start = shown
         .char_indices()
         .nth(input[..byte].chars().count())
@@ -91,7 +105,10 @@ mod tests {
 
     #[test]
     fn plain_ascii_is_borrowed() {
-        assert!(matches!(normalize("vrf c9300"), Ok(Cow::Borrowed("vrf c9300"))));
+        assert!(matches!(
+            normalize("vrf c9300"),
+            Ok(Cow::Borrowed("vrf c9300"))
+        ));
     }
 
     #[test]
@@ -120,7 +137,10 @@ mod tests {
         assert!(e.message.contains("1000"));
         // 1000 emoji are 4000 bytes but 1000 characters: allowed.
         assert!(normalize(&"😀".repeat(MAX_INPUT_CHARS)).is_ok());
-        assert_eq!(normalize(&"x".repeat(10_240)).unwrap_err().kind, ErrorKind::TooLong);
+        assert_eq!(
+            normalize(&"x".repeat(10_240)).unwrap_err().kind,
+            ErrorKind::TooLong
+        );
     }
 
     #[test]
@@ -128,7 +148,11 @@ mod tests {
         let raw = "vrf c9\u{7}300";
         let e = normalize(raw).unwrap_err();
         assert_eq!(e.kind, ErrorKind::ControlCharacter);
-        assert!(e.message.contains("U+0007") && e.message.contains("column 7"), "{}", e.message);
+        assert!(
+            e.message.contains("U+0007") && e.message.contains("column 7"),
+            "{}",
+            e.message
+        );
         assert!(!e.message.contains('\u{7}'));
         assert_eq!(e.span, Some(6..7));
         let e = normalize("vrf \u{202E}c9300").unwrap_err();
