@@ -18,13 +18,19 @@ use tokio_util::sync::CancellationToken;
 const COMMAND: &str = "status 42";
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     if std::env::args().any(|a| a == "--list") {
         return;
     }
     let rate: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(200);
     let count: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(bench(rate, count));
 }
 
@@ -54,14 +60,24 @@ async fn bench(rate: u64, count: usize) {
     // Warm-up: connections, allocator, caches.
     send(&http, &base, 50, 100).await;
     wait_replies(&http, &base, 50).await;
-    http.post(format!("{base}/_sim/reset-timings")).send().await.ok();
+    http.post(format!("{base}/_sim/reset-timings"))
+        .send()
+        .await
+        .ok();
 
     let started = Instant::now();
     send(&http, &base, count, rate).await;
     let sending = started.elapsed();
     wait_replies(&http, &base, 50 + count).await;
 
-    let timings: Value = http.get(format!("{base}/_sim/timings")).send().await.expect("timings").json().await.expect("json");
+    let timings: Value = http
+        .get(format!("{base}/_sim/timings"))
+        .send()
+        .await
+        .expect("timings")
+        .json()
+        .await
+        .expect("json");
     let mut micros = extract_micros(&timings);
     // Only the measured run (the warm-up replies come first).
     if micros.len() > count {
@@ -109,7 +125,14 @@ async fn send(http: &reqwest::Client, base: &str, count: usize, rate: u64) {
 async fn wait_connected(http: &reqwest::Client, base: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let state: Value = http.get(format!("{base}/_sim/state")).send().await.expect("state").json().await.expect("json");
+        let state: Value = http
+            .get(format!("{base}/_sim/state"))
+            .send()
+            .await
+            .expect("state")
+            .json()
+            .await
+            .expect("json");
         if connected(&state) > 0 {
             return;
         }
@@ -121,7 +144,14 @@ async fn wait_connected(http: &reqwest::Client, base: &str) {
 async fn wait_replies(http: &reqwest::Client, base: &str, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let timings: Value = http.get(format!("{base}/_sim/timings")).send().await.expect("timings").json().await.expect("json");
+        let timings: Value = http
+            .get(format!("{base}/_sim/timings"))
+            .send()
+            .await
+            .expect("timings")
+            .json()
+            .await
+            .expect("json");
         if extract_micros(&timings).len() >= n {
             return;
         }
@@ -135,7 +165,9 @@ fn connected(state: &Value) -> u64 {
         Value::Object(map) => map
             .iter()
             .map(|(k, v)| match (k.as_str(), v) {
-                ("connected" | "connectedSockets" | "sockets", Value::Number(n)) => n.as_u64().unwrap_or(0),
+                ("connected" | "connectedSockets" | "sockets", Value::Number(n)) => {
+                    n.as_u64().unwrap_or(0)
+                }
                 _ => connected(v),
             })
             .sum(),
@@ -147,10 +179,18 @@ fn connected(state: &Value) -> u64 {
 fn extract_micros(timings: &Value) -> Vec<u64> {
     let items = match timings {
         Value::Array(items) => items.clone(),
-        other => other["timings"].as_array().or(other["items"].as_array()).cloned().unwrap_or_default(),
+        other => other["timings"]
+            .as_array()
+            .or(other["items"].as_array())
+            .cloned()
+            .unwrap_or_default(),
     };
     items
         .iter()
-        .filter_map(|t| t.as_u64().or_else(|| t["micros"].as_u64()).or_else(|| t["latencyMicros"].as_u64()))
+        .filter_map(|t| {
+            t.as_u64()
+                .or_else(|| t["micros"].as_u64())
+                .or_else(|| t["latencyMicros"].as_u64())
+        })
         .collect()
 }

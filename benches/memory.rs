@@ -39,7 +39,9 @@ fn main() {
         .spawn()
         .expect("spawn sim");
     let mut first = String::new();
-    BufReader::new(sim.stdout.take().expect("stdout")).read_line(&mut first).expect("sim address");
+    BufReader::new(sim.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("sim address");
     let sim = Kill(sim);
     let base = first.trim().rsplit(' ').next().expect("address").to_owned();
 
@@ -57,14 +59,25 @@ fn main() {
     let bot = Kill(bot);
     let pid = bot.0.id();
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let state: serde_json::Value =
-                http.get(format!("{base}/_sim/state")).send().await.expect("state").json().await.expect("json");
-            if state.to_string().contains("\"connected\":1") || state["connectedSockets"].as_u64() > Some(0) {
+            let state: serde_json::Value = http
+                .get(format!("{base}/_sim/state"))
+                .send()
+                .await
+                .expect("state")
+                .json()
+                .await
+                .expect("json");
+            if state.to_string().contains("\"connected\":1")
+                || state["connectedSockets"].as_u64() > Some(0)
+            {
                 break;
             }
             assert!(Instant::now() < deadline, "bot never connected: {state}");
@@ -74,7 +87,11 @@ fn main() {
     std::thread::sleep(Duration::from_secs(5));
     let rss = status_kb(pid, "VmRSS:").unwrap_or(0);
     let hwm = status_kb(pid, "VmHWM:").unwrap_or(0);
-    println!("idle connected bot: VmRSS {:.1} MB, peak VmHWM {:.1} MB (target < 25 MB)", rss as f64 / 1024.0, hwm as f64 / 1024.0);
+    println!(
+        "idle connected bot: VmRSS {:.1} MB, peak VmHWM {:.1} MB (target < 25 MB)",
+        rss as f64 / 1024.0,
+        hwm as f64 / 1024.0
+    );
     drop(bot);
     drop(sim);
 }

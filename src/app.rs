@@ -37,8 +37,13 @@ pub enum Action {
     Refuse,
     /// Answer with fixed markdown.
     Answer(String),
-    ReadVrfs { device: String },
-    ReadInterface { device: String, interface: String },
+    ReadVrfs {
+        device: String,
+    },
+    ReadInterface {
+        device: String,
+        interface: String,
+    },
 }
 
 /// The pure core of the bot: authorization first (text and card submits alike), then the command.
@@ -49,7 +54,8 @@ pub fn decide(event: &Inbound, allowed: &AllowList) -> Action {
     let text = match event {
         Inbound::CardSubmit(_) => {
             return Action::Answer(
-                "Card actions are not available yet: approvals arrive with the ITSM workflow.".to_owned(),
+                "Card actions are not available yet: approvals arrive with the ITSM workflow."
+                    .to_owned(),
             )
         }
         Inbound::Message(m) => &m.text,
@@ -58,13 +64,25 @@ pub fn decide(event: &Inbound, allowed: &AllowList) -> Action {
         Err(e) => Action::Answer(e.to_string()),
         Ok(Command::Help { topic }) => Action::Answer(command::help(topic.as_deref())),
         Ok(Command::Vrf { device }) => Action::ReadVrfs { device },
-        Ok(Command::ShowInterface { device, interface }) => Action::ReadInterface { device, interface },
-        Ok(Command::Approve { .. }) => Action::Answer(not_yet("approve", "approvals arrive with the ITSM workflow")),
-        Ok(Command::Decline { .. }) => Action::Answer(not_yet("decline", "approvals arrive with the ITSM workflow")),
-        Ok(Command::Status { .. }) => Action::Answer(not_yet("status", "change tracking arrives with the ITSM workflow")),
-        Ok(Command::Changes { .. }) => {
-            Action::Answer(not_yet("changes", "the configuration-change record arrives with the change notifier"))
+        Ok(Command::ShowInterface { device, interface }) => {
+            Action::ReadInterface { device, interface }
         }
+        Ok(Command::Approve { .. }) => Action::Answer(not_yet(
+            "approve",
+            "approvals arrive with the ITSM workflow",
+        )),
+        Ok(Command::Decline { .. }) => Action::Answer(not_yet(
+            "decline",
+            "approvals arrive with the ITSM workflow",
+        )),
+        Ok(Command::Status { .. }) => Action::Answer(not_yet(
+            "status",
+            "change tracking arrives with the ITSM workflow",
+        )),
+        Ok(Command::Changes { .. }) => Action::Answer(not_yet(
+            "changes",
+            "the configuration-change record arrives with the change notifier",
+        )),
     }
 }
 
@@ -99,7 +117,10 @@ impl Bot {
             Action::Answer(text) => text,
             Action::ReadVrfs { device } => match &self.devices {
                 None => no_inventory(),
-                Some(devices) => devices.vrfs_markdown(&device).await.unwrap_or_else(device_failure),
+                Some(devices) => devices
+                    .vrfs_markdown(&device)
+                    .await
+                    .unwrap_or_else(device_failure),
             },
             Action::ReadInterface { device, interface } => match &self.devices {
                 None => no_inventory(),
@@ -110,7 +131,11 @@ impl Bot {
             },
         };
         let (room_id, parent_id) = reply_target(&event);
-        let reply = Reply { room_id, parent_id, markdown };
+        let reply = Reply {
+            room_id,
+            parent_id,
+            markdown,
+        };
         match self.rest.send_reply(&reply).await {
             Ok(ids) => info!(parts = ids.len(), "replied"),
             Err(e) => warn!(error = %e, "reply failed"),
@@ -132,7 +157,10 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         None => None,
         Some(path) => {
             let inventory = Inventory::load(path).map_err(AppError::Inventory)?;
-            Some(DeviceReader::new(inventory, settings.devices.clone()).map_err(AppError::Inventory)?)
+            Some(
+                DeviceReader::new(inventory, settings.devices.clone())
+                    .map_err(AppError::Inventory)?,
+            )
         }
     };
     let rest = WebexRest::new(&settings.webex)?;
@@ -200,7 +228,10 @@ mod tests {
             room_id: "r1".into(),
             room_kind: RoomKind::Direct,
             reply_parent_id: "m1".into(),
-            sender: Sender { person_id: "p1".into(), email: email.into() },
+            sender: Sender {
+                person_id: "p1".into(),
+                email: email.into(),
+            },
             text: text.into(),
         })
     }
@@ -211,13 +242,19 @@ mod tests {
 
     #[test]
     fn strangers_are_refused_before_parsing() {
-        assert_eq!(decide(&message("eve@evil.test", "vrf c9300"), &allowed()), Action::Refuse);
+        assert_eq!(
+            decide(&message("eve@evil.test", "vrf c9300"), &allowed()),
+            Action::Refuse
+        );
         let card = Inbound::CardSubmit(CardSubmit {
             event_id: "e".into(),
             action_id: "a".into(),
             card_message_id: "m".into(),
             room_id: "r".into(),
-            sender: Sender { person_id: "p".into(), email: "eve@evil.test".into() },
+            sender: Sender {
+                person_id: "p".into(),
+                email: "eve@evil.test".into(),
+            },
             inputs: Default::default(),
         });
         assert_eq!(decide(&card, &allowed()), Action::Refuse);
@@ -227,17 +264,28 @@ mod tests {
     fn commands_become_actions() {
         assert_eq!(
             decide(&message("a@example.com", "vrf c9300"), &allowed()),
-            Action::ReadVrfs { device: "c9300".into() }
+            Action::ReadVrfs {
+                device: "c9300".into()
+            }
         );
         assert_eq!(
-            decide(&message("a@example.com", "show iface c9300 gi1/0/2"), &allowed()),
-            Action::ReadInterface { device: "c9300".into(), interface: "GigabitEthernet1/0/2".into() }
+            decide(
+                &message("a@example.com", "show iface c9300 gi1/0/2"),
+                &allowed()
+            ),
+            Action::ReadInterface {
+                device: "c9300".into(),
+                interface: "GigabitEthernet1/0/2".into()
+            }
         );
         match decide(&message("a@example.com", "approve 42"), &allowed()) {
             Action::Answer(text) => assert!(text.contains("not available yet")),
             other => panic!("unexpected {other:?}"),
         }
-        match decide(&message("a@example.com", "shwo iface c9300 Gi1/0/2"), &allowed()) {
+        match decide(
+            &message("a@example.com", "shwo iface c9300 Gi1/0/2"),
+            &allowed(),
+        ) {
             Action::Answer(text) => assert!(text.to_lowercase().contains("did you mean")),
             other => panic!("unexpected {other:?}"),
         }

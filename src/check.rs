@@ -18,11 +18,19 @@ pub struct Row {
 
 /// Renders the rows as an aligned plain-text table.
 pub fn render(rows: &[Row]) -> String {
-    let width = rows.iter().map(|r| r.system.chars().count()).max().unwrap_or(6).max(6);
+    let width = rows
+        .iter()
+        .map(|r| r.system.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     let mut out = format!("{:<width$}  {:<6}  {}\n", "SYSTEM", "STATUS", "DETAIL");
     for r in rows {
         let status = if r.ok { "ok" } else { "FAIL" };
-        out.push_str(&format!("{:<width$}  {:<6}  {}\n", r.system, status, r.detail));
+        out.push_str(&format!(
+            "{:<width$}  {:<6}  {}\n",
+            r.system, status, r.detail
+        ));
     }
     out
 }
@@ -38,7 +46,11 @@ async fn collect() -> Vec<Row> {
     let mut rows = Vec::new();
     let settings = match Settings::from_env() {
         Ok(s) => {
-            rows.push(row("configuration", true, format!("allowed: {}", s.allowed)));
+            rows.push(row(
+                "configuration",
+                true,
+                format!("allowed: {}", s.allowed),
+            ));
             s
         }
         Err(e) => {
@@ -49,12 +61,20 @@ async fn collect() -> Vec<Row> {
     match WebexRest::new(&settings.webex) {
         Err(e) => rows.push(row("webex", false, e.to_string())),
         Ok(rest) => match rest.me().await {
-            Ok(me) => rows.push(row("webex", true, format!("signed in as {} ({})", me.display_name, me.email))),
+            Ok(me) => rows.push(row(
+                "webex",
+                true,
+                format!("signed in as {} ({})", me.display_name, me.email),
+            )),
             Err(e) => rows.push(row("webex", false, e.to_string())),
         },
     }
     let Some(path) = &settings.inventory else {
-        rows.push(row("inventory", true, "not configured (PATCHPANEL_INVENTORY unset)".into()));
+        rows.push(row(
+            "inventory",
+            true,
+            "not configured (PATCHPANEL_INVENTORY unset)".into(),
+        ));
         return rows;
     };
     let inventory = match Inventory::load(path) {
@@ -64,15 +84,32 @@ async fn collect() -> Vec<Row> {
             return rows;
         }
     };
-    rows.push(row("inventory", true, format!("{} devices from {}", inventory.devices().len(), path.display())));
+    rows.push(row(
+        "inventory",
+        true,
+        format!(
+            "{} devices from {}",
+            inventory.devices().len(),
+            path.display()
+        ),
+    ));
     for device in inventory.devices() {
         for (label, host, port) in device.endpoints(settings.devices.default_netconf_port) {
             let system = format!("{} {label}", device.name);
-            let outcome = tokio::time::timeout(PROBE_TIMEOUT, TcpStream::connect((host.as_str(), port))).await;
+            let outcome =
+                tokio::time::timeout(PROBE_TIMEOUT, TcpStream::connect((host.as_str(), port)))
+                    .await;
             rows.push(match outcome {
                 Ok(Ok(_)) => row(&system, true, format!("{host}:{port} reachable")),
                 Ok(Err(e)) => row(&system, false, format!("{host}:{port}: {e}")),
-                Err(_) => row(&system, false, format!("{host}:{port}: no answer within {}s", PROBE_TIMEOUT.as_secs())),
+                Err(_) => row(
+                    &system,
+                    false,
+                    format!(
+                        "{host}:{port}: no answer within {}s",
+                        PROBE_TIMEOUT.as_secs()
+                    ),
+                ),
             });
         }
     }
@@ -93,7 +130,10 @@ mod tests {
 
     #[test]
     fn table_is_aligned_and_marks_failures() {
-        let text = render(&[row("webex", true, "ok".into()), row("c9300 netconf", false, "refused".into())]);
+        let text = render(&[
+            row("webex", true, "ok".into()),
+            row("c9300 netconf", false, "refused".into()),
+        ]);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[2].starts_with("c9300 netconf  FAIL"));

@@ -28,7 +28,10 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("{var} is not set: {hint}")]
-    Missing { var: &'static str, hint: &'static str },
+    Missing {
+        var: &'static str,
+        hint: &'static str,
+    },
     #[error("{var} is invalid: {reason}")]
     Invalid { var: &'static str, reason: String },
 }
@@ -36,13 +39,21 @@ pub enum ConfigError {
 impl Settings {
     /// Reads the settings through `lookup` (normally `std::env::var`). Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-        let get = |var: &str| lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |var: &str| {
+            lookup(var)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
         let token = get("WEBEX_BOT_TOKEN").ok_or(ConfigError::Missing {
             var: "WEBEX_BOT_TOKEN",
             hint: "create a bot at developer.webex.com/my-apps and put its access token in .env",
         })?;
-        let token = token.strip_prefix("Bearer ").unwrap_or(&token).trim().to_owned();
+        let token = token
+            .strip_prefix("Bearer ")
+            .unwrap_or(&token)
+            .trim()
+            .to_owned();
         let api_url = url_setting(get("WEBEX_API_URL"), "WEBEX_API_URL", DEFAULT_WEBEX_API_URL)?;
         let u2c_url = url_setting(get("WEBEX_U2C_URL"), "WEBEX_U2C_URL", DEFAULT_WEBEX_U2C_URL)?;
 
@@ -57,10 +68,14 @@ impl Settings {
 
         let default_netconf_port = match get("DEVICE_NETCONF_PORT") {
             None => DEFAULT_NETCONF_PORT,
-            Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or(ConfigError::Invalid {
-                var: "DEVICE_NETCONF_PORT",
-                reason: format!("`{p}` is not a TCP port (1–65535)"),
-            })?,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or(ConfigError::Invalid {
+                    var: "DEVICE_NETCONF_PORT",
+                    reason: format!("`{p}` is not a TCP port (1–65535)"),
+                })?,
         };
 
         Ok(Settings {
@@ -72,7 +87,9 @@ impl Settings {
             },
             allowed,
             notify: get("PATCHPANEL_NOTIFY"),
-            db_path: get("PATCHPANEL_DB").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
+            db_path: get("PATCHPANEL_DB")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
             inventory: get("PATCHPANEL_INVENTORY").map(PathBuf::from),
             devices: DeviceSettings {
                 username: get("DEVICE_USERNAME"),
@@ -91,7 +108,11 @@ impl Settings {
     }
 }
 
-fn url_setting(value: Option<String>, var: &'static str, default: &str) -> Result<String, ConfigError> {
+fn url_setting(
+    value: Option<String>,
+    var: &'static str,
+    default: &str,
+) -> Result<String, ConfigError> {
     let url = value.unwrap_or_else(|| default.to_owned());
     let parsed = reqwest::Url::parse(&url).map_err(|e| ConfigError::Invalid {
         var,
@@ -112,13 +133,20 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
     #[test]
     fn minimal_settings_take_the_defaults() {
-        let s = settings(&[("WEBEX_BOT_TOKEN", "abc"), ("PATCHPANEL_ALLOWED", "@example.com")]).unwrap();
+        let s = settings(&[
+            ("WEBEX_BOT_TOKEN", "abc"),
+            ("PATCHPANEL_ALLOWED", "@example.com"),
+        ])
+        .unwrap();
         assert_eq!(s.webex.api_url, DEFAULT_WEBEX_API_URL);
         assert_eq!(s.webex.u2c_url, DEFAULT_WEBEX_U2C_URL);
         assert_eq!(s.devices.default_netconf_port, 830);
@@ -129,13 +157,23 @@ mod tests {
     #[test]
     fn missing_token_says_how_to_get_one() {
         let err = settings(&[("PATCHPANEL_ALLOWED", "@example.com")]).unwrap_err();
-        assert!(matches!(err, ConfigError::Missing { var: "WEBEX_BOT_TOKEN", .. }));
+        assert!(matches!(
+            err,
+            ConfigError::Missing {
+                var: "WEBEX_BOT_TOKEN",
+                ..
+            }
+        ));
         assert!(err.to_string().contains("developer.webex.com"));
     }
 
     #[test]
     fn a_bearer_prefix_is_accepted_and_never_printed() {
-        let s = settings(&[("WEBEX_BOT_TOKEN", "Bearer sekrit-token"), ("PATCHPANEL_ALLOWED", "a@b.c")]).unwrap();
+        let s = settings(&[
+            ("WEBEX_BOT_TOKEN", "Bearer sekrit-token"),
+            ("PATCHPANEL_ALLOWED", "a@b.c"),
+        ])
+        .unwrap();
         assert_eq!(s.webex.token.expose(), "sekrit-token");
         assert!(!format!("{s:?}").contains("sekrit"));
         let s = settings(&[
@@ -155,9 +193,27 @@ mod tests {
             p.push((k, v));
             settings(&p).unwrap_err()
         };
-        assert!(matches!(with("DEVICE_NETCONF_PORT", "99999"), ConfigError::Invalid { var: "DEVICE_NETCONF_PORT", .. }));
-        assert!(matches!(with("WEBEX_API_URL", "ftp://x"), ConfigError::Invalid { var: "WEBEX_API_URL", .. }));
-        assert!(matches!(with("PATCHPANEL_ALLOWED", "nodomain"), ConfigError::Invalid { var: "PATCHPANEL_ALLOWED", .. }));
+        assert!(matches!(
+            with("DEVICE_NETCONF_PORT", "99999"),
+            ConfigError::Invalid {
+                var: "DEVICE_NETCONF_PORT",
+                ..
+            }
+        ));
+        assert!(matches!(
+            with("WEBEX_API_URL", "ftp://x"),
+            ConfigError::Invalid {
+                var: "WEBEX_API_URL",
+                ..
+            }
+        ));
+        assert!(matches!(
+            with("PATCHPANEL_ALLOWED", "nodomain"),
+            ConfigError::Invalid {
+                var: "PATCHPANEL_ALLOWED",
+                ..
+            }
+        ));
     }
 
     #[test]

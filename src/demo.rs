@@ -35,7 +35,10 @@ pub enum DemoError {
     #[error("cannot start the device simulator: {0}")]
     DeviceSim(#[from] sim::device::DeviceSimError),
     #[error("cannot prepare the demo folder {path}: {source}")]
-    Scratch { path: PathBuf, source: std::io::Error },
+    Scratch {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the simulator's control API failed: {0}")]
     Control(String),
     #[error("the bot did not connect to the simulator within {0} s")]
@@ -86,7 +89,10 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
     .await?;
 
     let dir = std::env::temp_dir().join(format!("patchpanel-demo-{}", std::process::id()));
-    let scratch_err = |source| DemoError::Scratch { path: dir.clone(), source };
+    let scratch_err = |source| DemoError::Scratch {
+        path: dir.clone(),
+        source,
+    };
     std::fs::create_dir_all(&dir).map_err(scratch_err)?;
     let scratch = Scratch(dir.clone());
     let inventory = dir.join("inventory.toml");
@@ -94,7 +100,10 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
     std::fs::write(&inventory, demo_inventory(&device)?).map_err(scratch_err)?;
     std::fs::write(
         &known_hosts,
-        format!("{}\n", known_hosts_line(device.netconf_addr, &device.host_key_openssh)),
+        format!(
+            "{}\n",
+            known_hosts_line(device.netconf_addr, &device.host_key_openssh)
+        ),
     )
     .map_err(scratch_err)?;
 
@@ -138,7 +147,8 @@ fn demo_inventory(device: &sim::device::RunningDeviceSim) -> Result<String, Demo
         ]
     });
     // Built through the TOML serializer so no value is pasted into the file as text.
-    toml::to_string(&doc).map_err(|e| DemoError::Bot(format!("cannot write the demo inventory: {e}")))
+    toml::to_string(&doc)
+        .map_err(|e| DemoError::Bot(format!("cannot write the demo inventory: {e}")))
 }
 
 struct Control {
@@ -205,7 +215,9 @@ fn count_connected(state: &Value) -> u64 {
         Value::Object(map) => map
             .iter()
             .map(|(k, v)| match (k.as_str(), v) {
-                ("connected" | "connectedSockets" | "sockets", Value::Number(n)) => n.as_u64().unwrap_or(0),
+                ("connected" | "connectedSockets" | "sockets", Value::Number(n)) => {
+                    n.as_u64().unwrap_or(0)
+                }
                 ("connected", Value::Bool(true)) => 1,
                 _ => count_connected(v),
             })
@@ -267,7 +279,10 @@ async fn chat(
             }
         } else {
             control
-                .post("/_sim/say", json!({"from": sender, "text": text, "room": "direct", "mention": false}))
+                .post(
+                    "/_sim/say",
+                    json!({"from": sender, "text": text, "room": "direct", "mention": false}),
+                )
                 .await?;
         }
         if !await_replies(control, seen).await? {
@@ -286,7 +301,9 @@ async fn wait_connected(
     let start = tokio::time::Instant::now();
     while start.elapsed() < LIMIT {
         if bot.is_finished() {
-            return Err(DemoError::Bot("the bot exited during start-up; run with RUST_LOG=info to see why".into()));
+            return Err(DemoError::Bot(
+                "the bot exited during start-up; run with RUST_LOG=info to see why".into(),
+            ));
         }
         if control.connected().await? {
             return Ok(());
@@ -334,7 +351,10 @@ pub fn render_message(message: &Value) -> String {
             out.push_str(&format!("\n  │ {t}"));
         }
         for (i, action) in submit_actions(card).iter().enumerate() {
-            let title = action.get("title").and_then(Value::as_str).unwrap_or("(button)");
+            let title = action
+                .get("title")
+                .and_then(Value::as_str)
+                .unwrap_or("(button)");
             out.push_str(&format!("\n  [{}] {title}", i + 1));
         }
     }
@@ -360,7 +380,12 @@ fn collect_texts(node: &Value, out: &mut Vec<String>) {
                     }
                 }
                 Some("FactSet") => {
-                    for f in map.get("facts").and_then(Value::as_array).into_iter().flatten() {
+                    for f in map
+                        .get("facts")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
                         let title = f.get("title").and_then(Value::as_str).unwrap_or("");
                         let value = f.get("value").and_then(Value::as_str).unwrap_or("");
                         out.push(format!("{title}: {value}"));
@@ -408,9 +433,15 @@ async fn press(control: &Control, sender: &str, n: &str) -> Result<Option<String
     let message_id = card_message.get("id").cloned().unwrap_or(Value::Null);
     let inputs = action.get("data").cloned().unwrap_or_else(|| json!({}));
     let answer = control
-        .post("/_sim/press", json!({"from": sender, "messageId": message_id, "inputs": inputs}))
+        .post(
+            "/_sim/press",
+            json!({"from": sender, "messageId": message_id, "inputs": inputs}),
+        )
         .await?;
-    Ok(answer.get("actionId").and_then(Value::as_str).map(str::to_owned))
+    Ok(answer
+        .get("actionId")
+        .and_then(Value::as_str)
+        .map(str::to_owned))
 }
 
 #[cfg(test)]
@@ -420,9 +451,15 @@ mod tests {
     #[test]
     fn known_hosts_lines_bracket_non_default_ports() {
         let addr: SocketAddr = "127.0.0.1:2222".parse().unwrap();
-        assert_eq!(known_hosts_line(addr, "ssh-ed25519 AAAA\n"), "[127.0.0.1]:2222 ssh-ed25519 AAAA");
+        assert_eq!(
+            known_hosts_line(addr, "ssh-ed25519 AAAA\n"),
+            "[127.0.0.1]:2222 ssh-ed25519 AAAA"
+        );
         let addr: SocketAddr = "10.0.0.1:22".parse().unwrap();
-        assert_eq!(known_hosts_line(addr, "ssh-ed25519 AAAA"), "10.0.0.1 ssh-ed25519 AAAA");
+        assert_eq!(
+            known_hosts_line(addr, "ssh-ed25519 AAAA"),
+            "10.0.0.1 ssh-ed25519 AAAA"
+        );
     }
 
     #[test]
@@ -455,7 +492,8 @@ mod tests {
 
     #[test]
     fn connected_count_reads_nested_state() {
-        let state = json!({"devices": [{"id": "d1", "connected": 1}, {"id": "d2", "connected": 0}]});
+        let state =
+            json!({"devices": [{"id": "d1", "connected": 1}, {"id": "d2", "connected": 0}]});
         assert_eq!(count_connected(&state), 1);
     }
 }

@@ -11,7 +11,11 @@ use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "patchpanel", version, about = "Webex ChatOps bot for network engineers")]
+#[command(
+    name = "patchpanel",
+    version,
+    about = "Webex ChatOps bot for network engineers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -54,7 +58,12 @@ enum SimCmd {
         /// Accept only this user (with --password); any credential is accepted otherwise.
         #[arg(long, requires = "password")]
         username: Option<String>,
-        #[arg(long, env = "DEVICE_SIM_PASSWORD", requires = "username", hide_env_values = true)]
+        #[arg(
+            long,
+            env = "DEVICE_SIM_PASSWORD",
+            requires = "username",
+            hide_env_values = true
+        )]
         password: Option<String>,
         /// SSH host key file; created when missing so restarts keep the same identity.
         #[arg(long)]
@@ -111,11 +120,17 @@ async fn dispatch(command: Cmd) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Sim { system: SimCmd::Webex { listen, token } } => {
+        Cmd::Sim {
+            system: SimCmd::Webex { listen, token },
+        } => {
             let running = sim::webex::start(
-                sim::webex::WebexSimConfig { token, ..sim::webex::WebexSimConfig::new(listen) },
+                sim::webex::WebexSimConfig {
+                    token,
+                    ..sim::webex::WebexSimConfig::new(listen)
+                },
                 shutdown.clone(),
-            ).await?;
+            )
+            .await?;
             println!("webex simulator listening on {}", running.base_url);
             println!("WEBEX_API_URL={}", running.api_url());
             println!("WEBEX_U2C_URL={}", running.u2c_url());
@@ -140,7 +155,9 @@ async fn dispatch(command: Cmd) -> Result<()> {
                 None if listen.port() == 0 => SocketAddr::new(listen.ip(), 0),
                 None => match listen.port().checked_add(1) {
                     Some(p) => SocketAddr::new(listen.ip(), p),
-                    None => bail!("--listen port 65535 leaves no room for NETCONF: pass --netconf-listen"),
+                    None => bail!(
+                        "--listen port 65535 leaves no room for NETCONF: pass --netconf-listen"
+                    ),
                 },
             };
             let credentials = username.zip(password.map(Secret::new));
@@ -155,7 +172,8 @@ async fn dispatch(command: Cmd) -> Result<()> {
                 shutdown.clone(),
             )
             .await?;
-            let known_hosts_line = patchpanel::demo::known_hosts_line(running.netconf_addr, &running.host_key_openssh);
+            let known_hosts_line =
+                patchpanel::demo::known_hosts_line(running.netconf_addr, &running.host_key_openssh);
             if let Some(path) = known_hosts_out {
                 std::fs::write(&path, format!("{known_hosts_line}\n"))
                     .with_context(|| format!("cannot write {}", path.display()))?;

@@ -18,7 +18,9 @@ pub struct AllowList {
 
 /// Why an allow-list entry was rejected when the settings were read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{entry}` is not an email address or an @domain (example: `alice@example.com, @example.com`)")]
+#[error(
+    "`{entry}` is not an email address or an @domain (example: `alice@example.com, @example.com`)"
+)]
 pub struct AllowListError {
     pub entry: String,
 }
@@ -34,8 +36,14 @@ impl AllowList {
             }
             let entry = match item.split_once('@') {
                 Some(("", domain)) if valid_domain(domain) => Entry::Domain(domain.to_owned()),
-                Some((local, domain)) if !local.is_empty() && valid_domain(domain) => Entry::Email(item.clone()),
-                _ => return Err(AllowListError { entry: raw.trim().to_owned() }),
+                Some((local, domain)) if !local.is_empty() && valid_domain(domain) => {
+                    Entry::Email(item.clone())
+                }
+                _ => {
+                    return Err(AllowListError {
+                        entry: raw.trim().to_owned(),
+                    })
+                }
             };
             if !entries.contains(&entry) {
                 entries.push(entry);
@@ -85,7 +93,9 @@ fn valid_domain(domain: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
 #[cfg(test)]

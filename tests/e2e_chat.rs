@@ -20,25 +20,43 @@ async fn setup() -> Setup {
     let bot = start_bot(dir.path(), &webex, &[]);
     let control = Control::new(&webex);
     control.wait_connected().await;
-    Setup { _dir: dir, _webex: webex, _bot: bot, control }
+    Setup {
+        _dir: dir,
+        _webex: webex,
+        _bot: bot,
+        control,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn direct_and_group_messages_each_get_one_reply_in_their_thread() {
     let s = setup().await;
-    let direct = s.control.say("engineer@example.com", "help", "direct", false).await;
+    let direct = s
+        .control
+        .say("engineer@example.com", "help", "direct", false)
+        .await;
     let replies = s.control.await_replies(&direct).await;
     assert_eq!(replies.len(), 1, "{replies:#?}");
     let asked = s.control.message(&direct).await;
     assert_eq!(replies[0]["roomId"], asked["roomId"]);
-    assert!(reply_text(&replies[0]).contains("vrf"), "help lists the commands");
+    assert!(
+        reply_text(&replies[0]).contains("vrf"),
+        "help lists the commands"
+    );
 
-    let group = s.control.say("engineer@example.com", "help vrf", "netops-space", true).await;
+    let group = s
+        .control
+        .say("engineer@example.com", "help vrf", "netops-space", true)
+        .await;
     let replies = s.control.await_replies(&group).await;
     assert_eq!(replies.len(), 1, "{replies:#?}");
     let asked = s.control.message(&group).await;
     assert_eq!(replies[0]["roomId"], asked["roomId"]);
-    assert_eq!(replies[0]["parentId"], group.as_str(), "the reply is threaded under the message");
+    assert_eq!(
+        replies[0]["parentId"],
+        group.as_str(),
+        "the reply is threaded under the message"
+    );
 
     // A reply inside an existing thread goes under the same thread root.
     let in_thread = s
@@ -57,7 +75,10 @@ async fn direct_and_group_messages_each_get_one_reply_in_their_thread() {
         if in_root.len() == 2 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "no threaded reply for {in_thread}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no threaded reply for {in_thread}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
@@ -67,13 +88,20 @@ async fn own_and_other_bots_messages_get_no_reply() {
     let s = setup().await;
     let from_bot = s.control.say_as_bot("otherbot@webex.bot", "help").await;
     // A person's message afterwards proves the bot is alive and has processed the earlier event.
-    let person = s.control.say("engineer@example.com", "help", "direct", false).await;
+    let person = s
+        .control
+        .say("engineer@example.com", "help", "direct", false)
+        .await;
     assert_eq!(s.control.await_replies(&person).await.len(), 1);
     assert!(s.control.replies_to(&from_bot).await.is_empty());
     // The bot's own replies come back over its socket (as on real Webex) and are not answered:
     // every bot message is a reply to a person's message, never to one of its own.
     let messages = s.control.messages().await;
-    let bot_ids: Vec<_> = messages.iter().filter(|m| m["personEmail"] == BOT_EMAIL).map(|m| m["id"].clone()).collect();
+    let bot_ids: Vec<_> = messages
+        .iter()
+        .filter(|m| m["personEmail"] == BOT_EMAIL)
+        .map(|m| m["id"].clone())
+        .collect();
     assert_eq!(bot_ids.len(), 1, "{messages:#?}");
     assert!(messages.iter().all(|m| !bot_ids.contains(&m["parentId"])));
 }
@@ -81,14 +109,23 @@ async fn own_and_other_bots_messages_get_no_reply() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_gets_only_a_refusal() {
     let s = setup().await;
-    let id = s.control.say("eve@elsewhere.example", "vrf c9300", "direct", false).await;
+    let id = s
+        .control
+        .say("eve@elsewhere.example", "vrf c9300", "direct", false)
+        .await;
     let replies = s.control.await_replies(&id).await;
     assert_eq!(replies.len(), 1);
     let text = reply_text(&replies[0]);
     assert!(text.contains("not allowed"), "{text}");
-    assert!(!text.contains("c9300"), "nothing about the device leaks to a stranger: {text}");
+    assert!(
+        !text.contains("c9300"),
+        "nothing about the device leaks to a stranger: {text}"
+    );
     // A whole allowed domain works.
-    let id = s.control.say("anyone@ops.example.com", "help", "direct", false).await;
+    let id = s
+        .control
+        .say("anyone@ops.example.com", "help", "direct", false)
+        .await;
     assert!(!reply_text(&s.control.await_replies(&id).await[0]).contains("not allowed"));
 }
 
@@ -99,7 +136,10 @@ async fn after_a_drop_the_bot_reconnects_and_answers() {
     // Give the bot a moment to notice; the next message must still be answered once.
     tokio::time::sleep(Duration::from_millis(200)).await;
     s.control.wait_connected().await;
-    let id = s.control.say("engineer@example.com", "help", "direct", false).await;
+    let id = s
+        .control
+        .say("engineer@example.com", "help", "direct", false)
+        .await;
     assert_eq!(s.control.await_replies(&id).await.len(), 1);
 }
 
@@ -107,22 +147,38 @@ async fn after_a_drop_the_bot_reconnects_and_answers() {
 async fn a_429_on_reply_delays_it_and_it_is_delivered_once() {
     let s = setup().await;
     s.control
-        .post("/_sim/fail", json!({"path": "/v1/messages", "status": 429, "times": 1, "retryAfter": 1}))
+        .post(
+            "/_sim/fail",
+            json!({"path": "/v1/messages", "status": 429, "times": 1, "retryAfter": 1}),
+        )
         .await;
     let started = std::time::Instant::now();
-    let id = s.control.say("engineer@example.com", "help", "direct", false).await;
+    let id = s
+        .control
+        .say("engineer@example.com", "help", "direct", false)
+        .await;
     let replies = s.control.await_replies(&id).await;
     assert_eq!(replies.len(), 1, "{replies:#?}");
     // The only way the reply exists is through a retry after the 429; the bot waited for it.
-    assert!(started.elapsed() >= Duration::from_secs(1), "the bot honoured Retry-After");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the bot honoured Retry-After"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_event_delivered_twice_is_answered_once() {
     let s = setup().await;
-    let id = s.control.say("engineer@example.com", "help", "direct", false).await;
-    s.control.post("/_sim/replay", json!({"messageId": id})).await;
-    s.control.post("/_sim/replay", json!({"messageId": id})).await;
+    let id = s
+        .control
+        .say("engineer@example.com", "help", "direct", false)
+        .await;
+    s.control
+        .post("/_sim/replay", json!({"messageId": id}))
+        .await;
+    s.control
+        .post("/_sim/replay", json!({"messageId": id}))
+        .await;
     let replies = s.control.await_replies(&id).await;
     assert_eq!(replies.len(), 1, "{replies:#?}");
 }
@@ -131,16 +187,32 @@ async fn the_same_event_delivered_twice_is_answered_once() {
 async fn bad_input_gets_a_clear_reply_and_never_kills_the_bot() {
     let s = setup().await;
     let long = "vrf ".repeat(2_560); // 10 KB
+                                     // A message that is only the bot's @mention: nothing left to parse.
+    for only_mention in ["", "  \u{a0} "] {
+        let id = s
+            .control
+            .say("engineer@example.com", only_mention, "netops-space", true)
+            .await;
+        let replies = s.control.await_replies(&id).await;
+        assert_eq!(replies.len(), 1, "{replies:#?}");
+        assert!(
+            reply_text(&replies[0]).contains("help"),
+            "{}",
+            reply_text(&replies[0])
+        );
+    }
+
     let cases: Vec<(String, &str)> = vec![
-        (String::new(), "help"),
-        ("   ".to_owned(), "help"),
         (long, "long"),
         ("vrf c9300 \u{7}\u{1b}[31m".to_owned(), "control"),
         ("show iface c9300 “Gi1/0/2".to_owned(), "quote"),
         ("décline #42 ✅ 👍🏽 עברית".to_owned(), ""),
     ];
     for (text, expect) in cases {
-        let id = s.control.say("engineer@example.com", &text, "direct", false).await;
+        let id = s
+            .control
+            .say("engineer@example.com", &text, "direct", false)
+            .await;
         let replies = s.control.await_replies(&id).await;
         assert_eq!(replies.len(), 1, "input {text:?}: {replies:#?}");
         let answer = reply_text(&replies[0]).to_lowercase();
@@ -148,9 +220,14 @@ async fn bad_input_gets_a_clear_reply_and_never_kills_the_bot() {
         assert!(answer.contains(expect), "input {text:?} → {answer}");
     }
     // A malformed socket frame is skipped; the bot keeps answering.
-    s.control.post("/_sim/raw", json!({"text": "{not json"})).await;
+    s.control
+        .post("/_sim/raw", json!({"text": "{not json"}))
+        .await;
     s.control.post("/_sim/raw", json!({"text": "{\"id\":\"x\",\"data\":{\"eventType\":\"conversation.activity\",\"activity\":{\"verb\":\"post\"}}}"})).await;
-    let id = s.control.say("engineer@example.com", "help", "direct", false).await;
+    let id = s
+        .control
+        .say("engineer@example.com", "help", "direct", false)
+        .await;
     assert_eq!(s.control.await_replies(&id).await.len(), 1);
 }
 
@@ -165,19 +242,44 @@ async fn vrf_and_show_iface_read_the_switch_over_restconf_and_netconf() {
     control.wait_connected().await;
 
     for (device_name, protocol) in [("c9300", "restconf"), ("c9300-nc", "netconf")] {
-        let id = control.say("engineer@example.com", &format!("vrf {device_name}"), "direct", false).await;
+        let id = control
+            .say(
+                "engineer@example.com",
+                &format!("vrf {device_name}"),
+                "direct",
+                false,
+            )
+            .await;
         let text = reply_text(&control.await_replies(&id).await[0]);
         assert!(text.contains("BLUE") && text.contains("65000:1"), "{text}");
-        assert!(text.to_lowercase().contains(protocol), "names the protocol: {text}");
+        assert!(
+            text.to_lowercase().contains(protocol),
+            "names the protocol: {text}"
+        );
 
         let id = control
-            .say("engineer@example.com", &format!("show iface {device_name} gi1/0/2"), "direct", false)
+            .say(
+                "engineer@example.com",
+                &format!("show iface {device_name} gi1/0/2"),
+                "direct",
+                false,
+            )
             .await;
         let text = reply_text(&control.await_replies(&id).await[0]);
         assert!(text.contains("GigabitEthernet1/0/2"), "{text}");
         assert!(text.to_lowercase().contains(protocol), "{text}");
     }
-    let id = control.say("engineer@example.com", "show iface c9300 Gi9/9/9", "direct", false).await;
+    let id = control
+        .say(
+            "engineer@example.com",
+            "show iface c9300 Gi9/9/9",
+            "direct",
+            false,
+        )
+        .await;
     let text = reply_text(&control.await_replies(&id).await[0]);
-    assert!(text.contains("GigabitEthernet9/9/9"), "names the missing interface: {text}");
+    assert!(
+        text.contains("GigabitEthernet9/9/9"),
+        "names the missing interface: {text}"
+    );
 }

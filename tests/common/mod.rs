@@ -54,7 +54,10 @@ fn spawn_sim(args: &[&str], want: usize, dir: &std::path::Path) -> Proc {
             sink.clear();
         }
     });
-    Proc { child, stdout_lines: lines }
+    Proc {
+        child,
+        stdout_lines: lines,
+    }
 }
 
 pub struct WebexSim {
@@ -64,7 +67,11 @@ pub struct WebexSim {
 
 impl WebexSim {
     pub fn start(dir: &std::path::Path) -> WebexSim {
-        let proc = spawn_sim(&["sim", "webex", "--listen", "127.0.0.1:0", "--token", TOKEN], 3, dir);
+        let proc = spawn_sim(
+            &["sim", "webex", "--listen", "127.0.0.1:0", "--token", TOKEN],
+            3,
+            dir,
+        );
         let base = proc.stdout_lines[0]
             .rsplit(' ')
             .next()
@@ -94,8 +101,16 @@ impl DeviceSim {
     pub fn start(dir: &std::path::Path) -> DeviceSim {
         let proc = spawn_sim(
             &[
-                "sim", "device", "--listen", "127.0.0.1:0", "--netconf-listen", "127.0.0.1:0", "--username", "admin",
-                "--password", "e2e-pass",
+                "sim",
+                "device",
+                "--listen",
+                "127.0.0.1:0",
+                "--netconf-listen",
+                "127.0.0.1:0",
+                "--username",
+                "admin",
+                "--password",
+                "e2e-pass",
             ],
             3,
             dir,
@@ -109,9 +124,16 @@ impl DeviceSim {
                 .to_owned()
         };
         let restconf_url = value("device simulator RESTCONF ");
-        let netconf: std::net::SocketAddr = value("device simulator NETCONF ").parse().expect("netconf addr");
+        let netconf: std::net::SocketAddr = value("device simulator NETCONF ")
+            .parse()
+            .expect("netconf addr");
         let known_hosts_line = value("known_hosts ");
-        DeviceSim { restconf_url, netconf_port: netconf.port(), known_hosts_line, proc }
+        DeviceSim {
+            restconf_url,
+            netconf_port: netconf.port(),
+            known_hosts_line,
+            proc,
+        }
     }
 }
 
@@ -125,14 +147,20 @@ pub fn start_bot(dir: &std::path::Path, webex: &WebexSim, extra: &[(&str, String
         .env("WEBEX_BOT_TOKEN", TOKEN)
         .env("WEBEX_API_URL", webex.api_url())
         .env("WEBEX_U2C_URL", webex.u2c_url())
-        .env("PATCHPANEL_ALLOWED", "engineer@example.com, @ops.example.com")
+        .env(
+            "PATCHPANEL_ALLOWED",
+            "engineer@example.com, @ops.example.com",
+        )
         .env("PATCHPANEL_DB", dir.join("patchpanel.db"))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     for (k, v) in extra {
         cmd.env(k, v);
     }
-    Proc { child: cmd.spawn().expect("spawn bot"), stdout_lines: Vec::new() }
+    Proc {
+        child: cmd.spawn().expect("spawn bot"),
+        stdout_lines: Vec::new(),
+    }
 }
 
 /// The device files a bot needs to read the device simulator.
@@ -161,13 +189,24 @@ pub struct Control {
 
 impl Control {
     pub fn new(sim: &WebexSim) -> Control {
-        Control { http: reqwest::Client::new(), base: sim.base.clone() }
+        Control {
+            http: reqwest::Client::new(),
+            base: sim.base.clone(),
+        }
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Value {
-        let resp = self.http.post(format!("{}{path}", self.base)).json(&body).send().await.expect("control post");
-        assert!(resp.status().is_success(), "{path} answered {}", resp.status());
-        resp.json().await.unwrap_or(Value::Null)
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("control post");
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path} answered {status}: {body}");
+        body
     }
 
     pub async fn get(&self, path: &str) -> Value {
@@ -182,7 +221,12 @@ impl Control {
     }
 
     pub async fn say(&self, from: &str, text: &str, room: &str, mention: bool) -> String {
-        let v = self.post("/_sim/say", json!({"from": from, "text": text, "room": room, "mention": mention})).await;
+        let v = self
+            .post(
+                "/_sim/say",
+                json!({"from": from, "text": text, "room": room, "mention": mention}),
+            )
+            .await;
         v["messageId"].as_str().expect("messageId").to_owned()
     }
 
@@ -201,7 +245,11 @@ impl Control {
     }
 
     pub async fn message(&self, id: &str) -> Value {
-        self.messages().await.into_iter().find(|m| m["id"] == id).expect("message exists")
+        self.messages()
+            .await
+            .into_iter()
+            .find(|m| m["id"] == id)
+            .expect("message exists")
     }
 
     /// The bot's replies in the thread of message `id`.
@@ -234,7 +282,11 @@ impl Control {
                 tokio::time::sleep(Duration::from_millis(700)).await;
                 return self.replies_to(id).await;
             }
-            assert!(Instant::now() < deadline, "no reply to {id}; messages: {:#?}", self.messages().await);
+            assert!(
+                Instant::now() < deadline,
+                "no reply to {id}; messages: {:#?}",
+                self.messages().await
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -245,7 +297,9 @@ fn connected(state: &Value) -> u64 {
         Value::Object(map) => map
             .iter()
             .map(|(k, v)| match (k.as_str(), v) {
-                ("connected" | "connectedSockets" | "sockets", Value::Number(n)) => n.as_u64().unwrap_or(0),
+                ("connected" | "connectedSockets" | "sockets", Value::Number(n)) => {
+                    n.as_u64().unwrap_or(0)
+                }
                 ("connected", Value::Bool(true)) => 1,
                 _ => connected(v),
             })
@@ -256,5 +310,9 @@ fn connected(state: &Value) -> u64 {
 }
 
 pub fn reply_text(m: &Value) -> String {
-    m["markdown"].as_str().or(m["text"].as_str()).unwrap_or_default().to_owned()
+    m["markdown"]
+        .as_str()
+        .or(m["text"].as_str())
+        .unwrap_or_default()
+        .to_owned()
 }

@@ -19,6 +19,9 @@ pub const BOT_NAME: &str = "patchpanel";
 pub const ORG_UUID: &str = "0e8a7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
 /// `text`, `markdown` and `html` are each limited to this many bytes (developer.webex.com).
 pub const MAX_TEXT_BYTES: usize = 7439;
+/// What a person's client may post through `/_sim/say`. The documented 7,439-byte limit binds API
+/// posts; a larger cap here lets tests hand the bot oversized input (10 KB) as hostile clients could.
+pub const MAX_SAY_BYTES: usize = 64 * 1024;
 const CARD_CONTENT_TYPE: &str = "application/vnd.microsoft.card.adaptive";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -168,10 +171,10 @@ fn check_email(email: &str) -> Result<(), ChatError> {
     }
 }
 
-fn check_size(field: &str, value: &Option<String>) -> Result<(), ChatError> {
+fn check_size(field: &str, value: &Option<String>, limit: usize) -> Result<(), ChatError> {
     match value {
-        Some(v) if v.len() > MAX_TEXT_BYTES => Err(ChatError::BadRequest(format!(
-            "{field} exceeds the maximum length of {MAX_TEXT_BYTES} bytes"
+        Some(v) if v.len() > limit => Err(ChatError::BadRequest(format!(
+            "{field} exceeds the maximum length of {limit} bytes"
         ))),
         _ => Ok(()),
     }

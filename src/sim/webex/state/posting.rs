@@ -10,7 +10,8 @@ use crate::webex::ids::{self, HydraKind};
 
 use super::{
     check_size, escape_html, new_uuid, parse_id, Action, Chat, ChatError, Destination, Message,
-    NewMessage, RoomKind, Say, BOT_EMAIL, BOT_NAME, BOT_UUID, CARD_CONTENT_TYPE,
+    NewMessage, RoomKind, Say, BOT_EMAIL, BOT_NAME, BOT_UUID, CARD_CONTENT_TYPE, MAX_SAY_BYTES,
+    MAX_TEXT_BYTES,
 };
 
 impl Chat {
@@ -52,9 +53,18 @@ impl Chat {
 
     /// Posts a message after checking it as `POST /v1/messages` does.
     pub fn post(&mut self, new: NewMessage, now: SystemTime) -> Result<&Message, ChatError> {
-        check_size("text", &new.text)?;
-        check_size("markdown", &new.markdown)?;
-        check_size("html", &new.html)?;
+        self.post_limited(new, now, MAX_TEXT_BYTES)
+    }
+
+    fn post_limited(
+        &mut self,
+        new: NewMessage,
+        now: SystemTime,
+        limit: usize,
+    ) -> Result<&Message, ChatError> {
+        check_size("text", &new.text, limit)?;
+        check_size("markdown", &new.markdown, limit)?;
+        check_size("html", &new.html, limit)?;
         if new.attachments.len() > 1 {
             return Err(ChatError::BadRequest(
                 "Only one attachment is allowed per message".into(),
@@ -148,7 +158,8 @@ impl Chat {
                 "the simulated bot posts through POST /v1/messages".into(),
             ));
         }
-        if say.text.trim().is_empty() {
+        // A message that is only the bot's mention is valid Webex (and the bot must cope with it).
+        if say.text.trim().is_empty() && !say.mention {
             return Err(ChatError::BadRequest("text must not be empty".into()));
         }
         let author = self.ensure_person(&say.from, say.as_bot, now)?;
@@ -169,14 +180,14 @@ impl Chat {
                 escape_html(&say.text)
             );
             (
-                format!("{BOT_NAME} {}", say.text),
+                format!("{BOT_NAME} {}", say.text).trim_end().to_owned(),
                 Some(html),
                 vec![BOT_UUID.to_owned()],
             )
         } else {
             (say.text, None, Vec::new())
         };
-        self.post(
+        self.post_limited(
             NewMessage {
                 author_uuid: author,
                 destination: Destination::RoomId(room_rest),
@@ -189,6 +200,7 @@ impl Chat {
                 mentioned,
             },
             now,
+            MAX_SAY_BYTES,
         )
     }
 
@@ -313,7 +325,6 @@ impl Chat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::webex::state::MAX_TEXT_BYTES;
 
     fn now() -> SystemTime {
         SystemTime::UNIX_EPOCH
