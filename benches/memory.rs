@@ -75,9 +75,7 @@ fn main() {
                 .json()
                 .await
                 .expect("json");
-            if state.to_string().contains("\"connected\":1")
-                || state["connectedSockets"].as_u64() > Some(0)
-            {
+            if state["sockets"].as_u64().unwrap_or(0) > 0 {
                 break;
             }
             assert!(Instant::now() < deadline, "bot never connected: {state}");

@@ -209,22 +209,9 @@ impl Control {
     }
 }
 
-/// Counts connected sockets in the simulator's state, whatever nesting it uses.
+/// Open Mercury sockets, from the simulator's `/_sim/state`.
 fn count_connected(state: &Value) -> u64 {
-    match state {
-        Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| match (k.as_str(), v) {
-                ("connected" | "connectedSockets" | "sockets", Value::Number(n)) => {
-                    n.as_u64().unwrap_or(0)
-                }
-                ("connected", Value::Bool(true)) => 1,
-                _ => count_connected(v),
-            })
-            .sum(),
-        Value::Array(items) => items.iter().map(count_connected).sum(),
-        _ => 0,
-    }
+    state.get("sockets").and_then(Value::as_u64).unwrap_or(0)
 }
 
 async fn chat(
@@ -491,7 +478,7 @@ mod tests {
     }
 
     #[test]
-    fn connected_count_reads_nested_state() {
+    fn connected_count_reads_the_socket_total() {
         let state =
             json!({"devices": [{"id": "d1", "connected": 1}, {"id": "d2", "connected": 0}]});
         assert_eq!(count_connected(&state), 1);

@@ -293,20 +293,7 @@ impl Control {
 }
 
 fn connected(state: &Value) -> u64 {
-    match state {
-        Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| match (k.as_str(), v) {
-                ("connected" | "connectedSockets" | "sockets", Value::Number(n)) => {
-                    n.as_u64().unwrap_or(0)
-                }
-                ("connected", Value::Bool(true)) => 1,
-                _ => connected(v),
-            })
-            .sum(),
-        Value::Array(items) => items.iter().map(connected).sum(),
-        _ => 0,
-    }
+    state["sockets"].as_u64().unwrap_or(0)
 }
 
 pub fn reply_text(m: &Value) -> String {
