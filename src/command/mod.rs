@@ -1,4 +1,4 @@
-//! The chat command language: one table drives the parser, `help` and the docs (owned by the grammar work).
+//! The chat command language: one table drives the parser, `help` and the docs.
 //!
 //! INTERFACE (stable; the app depends on it):
 //! * `parse(input: &str) -> Result<Command, ParseError>` — `ParseError: Display` is the user-facing

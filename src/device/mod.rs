@@ -1,4 +1,4 @@
-//! Device layer: inventory, RESTCONF and NETCONF reads, answers rendered as markdown (owned by the device work).
+//! Device layer: inventory, RESTCONF and NETCONF reads, answers rendered as markdown.
 //!
 //! INTERFACE (stable; the app depends on it):
 //! * `Inventory::load(path) -> Result<Inventory, DeviceError>`, `Inventory::from_toml_str(&str)`

@@ -1,4 +1,4 @@
-//! Webex: REST, U2C/WDM device registration, the Mercury socket, hydra ids (owned by the webex work).
+//! Webex: REST, U2C/WDM device registration, the Mercury socket, hydra ids.
 //!
 //! INTERFACE (stable; the app depends on it):
 //! * `WebexConfig { api_url, u2c_url, token: Secret, device_name }`

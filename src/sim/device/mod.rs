@@ -1,5 +1,5 @@
 //! The device simulator: one in-memory IOS-XE-native datastore served over RESTCONF (HTTP) and NETCONF (SSH)
-//! (owned by the device-sim work).
+//!.
 //!
 //! INTERFACE (stable): `start(DeviceSimConfig, CancellationToken) -> Result<RunningDeviceSim, DeviceSimError>`.
 //! `start` returns once both listeners are bound; every task it spawns stops on the token, and

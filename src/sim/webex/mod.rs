@@ -1,4 +1,4 @@
-//! The Webex simulator: REST, U2C, WDM, the Mercury socket and the `/_sim` control API (owned by the webex-sim work).
+//! The Webex simulator: REST, U2C, WDM, the Mercury socket and the `/_sim` control API.
 //!
 //! INTERFACE (stable): `start(WebexSimConfig, CancellationToken) -> Result<RunningWebexSim, SimError>`;
 //! `RunningWebexSim { base_url }` with `api_url()` = `{base}/v1`, `u2c_url()` = `{base}/u2c/api/v1`.
