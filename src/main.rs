@@ -151,6 +151,7 @@ async fn dispatch(command: Cmd) -> Result<()> {
                     hostname,
                     credentials,
                     host_key_path: host_key,
+                    base_1_1: true,
                 },
                 shutdown.clone(),
             )
