@@ -83,6 +83,7 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
             hostname: "c9300".to_owned(),
             credentials: Some(("admin".to_owned(), Secret::new("demo-password"))),
             host_key_path: None,
+            base_1_1: true,
         },
         shutdown.clone(),
     )

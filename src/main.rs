@@ -168,6 +168,7 @@ async fn dispatch(command: Cmd) -> Result<()> {
                     hostname,
                     credentials,
                     host_key_path: host_key,
+                    base_1_1: true,
                 },
                 shutdown.clone(),
             )

@@ -34,6 +34,7 @@ async fn sim(credentials: bool, host_key_path: Option<PathBuf>) -> Sim {
         hostname: "c9300".into(),
         credentials: credentials.then(|| (USER.to_owned(), Secret::new(PASSWORD))),
         host_key_path,
+        base_1_1: true,
     };
     let running = start(cfg, shutdown.clone()).await.unwrap();
     Sim { running, shutdown }

@@ -108,8 +108,8 @@ impl Nc {
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
+        // No `flush()`: on an ssh2 channel it discards received-but-unread data.
         self.ch.write_all(bytes).unwrap();
-        self.ch.flush().unwrap();
     }
 
     pub fn send(&mut self, xml: &str) {

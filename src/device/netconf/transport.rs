@@ -216,12 +216,12 @@ impl Session {
         self.fail(err)
     }
 
+    /// Never call `Write::flush` on the channel: in ssh2 it is `libssh2_channel_flush_ex`, which
+    /// *discards* incoming data already received but not yet read (and refunds the window). Servers
+    /// send their hello as soon as the subsystem starts, so a flush after our hello threw theirs away
+    /// and the session waited for it until the timeout. A blocking `write` has sent the packet on return.
     fn write_raw(&mut self, bytes: &[u8]) -> Result<(), DeviceError> {
-        if let Err(e) = self
-            .channel
-            .write_all(bytes)
-            .and_then(|()| self.channel.flush())
-        {
+        if let Err(e) = self.channel.write_all(bytes) {
             return Err(self.io_error("sending", e));
         }
         Ok(())

@@ -38,6 +38,9 @@ pub struct DeviceSimConfig {
     /// SSH host key file (OpenSSH private key). Created when missing, so a restarted simulator keeps
     /// its identity; `None` generates an ephemeral key.
     pub host_key_path: Option<std::path::PathBuf>,
+    /// Offer NETCONF base:1.1 (chunked framing) in the hello, as IOS-XE does; `false` advertises
+    /// base:1.0 only, like an old device, so sessions use end-of-message framing.
+    pub base_1_1: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -137,12 +140,15 @@ pub async fn start(
         shutdown.clone(),
     ));
 
-    let shared = Arc::new(ssh::SshShared::new(
-        store,
-        cfg.credentials.clone(),
-        shutdown.clone(),
-        tasks.clone(),
-    ));
+    let shared = Arc::new(
+        ssh::SshShared::new(
+            store,
+            cfg.credentials.clone(),
+            shutdown.clone(),
+            tasks.clone(),
+        )
+        .with_base_1_1(cfg.base_1_1),
+    );
     tasks.spawn(ssh::serve(
         netconf_listener,
         ssh::server_config(host_key, cfg.credentials.is_some()),

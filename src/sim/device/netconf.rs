@@ -29,8 +29,17 @@ pub const CAPABILITIES: &[&str] = &[
 ];
 
 pub fn server_hello(session_id: u32) -> Vec<u8> {
+    server_hello_with(session_id, true)
+}
+
+/// The server hello; without `base_1_1` it advertises base:1.0 only (an old device), so every
+/// session stays end-of-message framed.
+pub fn server_hello_with(session_id: u32, base_1_1: bool) -> Vec<u8> {
     let mut caps = Element::new(NS_BASE, "capabilities");
-    for c in CAPABILITIES {
+    for c in CAPABILITIES
+        .iter()
+        .filter(|c| base_1_1 || **c != CAP_BASE_11)
+    {
         caps.push(Element::leaf(NS_BASE, "capability", *c));
     }
     Element::new(NS_BASE, "hello")
@@ -287,16 +296,28 @@ pub struct Session {
     session_id: u32,
     phase: Phase,
     decoder: Decoder,
+    /// Whether our hello offered base:1.1 (chunked framing needs both sides to offer it).
+    base_1_1: bool,
 }
 
 impl Session {
     /// The session and its framed server hello, to be sent straight away.
     pub fn new(session_id: u32) -> (Self, Vec<u8>) {
-        let hello = framing::encode(Framing::Eom, &server_hello(session_id), MAX_CHUNK);
+        Self::with_base_1_1(session_id, true)
+    }
+
+    /// Like [`Session::new`]; `base_1_1 = false` makes the server offer base:1.0 only.
+    pub fn with_base_1_1(session_id: u32, base_1_1: bool) -> (Self, Vec<u8>) {
+        let hello = framing::encode(
+            Framing::Eom,
+            &server_hello_with(session_id, base_1_1),
+            MAX_CHUNK,
+        );
         let session = Session {
             session_id,
             phase: Phase::AwaitingHello,
             decoder: Decoder::new(MAX_MESSAGE),
+            base_1_1,
         };
         (session, hello)
     }
@@ -332,7 +353,7 @@ impl Session {
                 Phase::AwaitingHello => match parse_client_hello(&message) {
                     Ok(base11) => {
                         self.phase = Phase::Established;
-                        if base11 {
+                        if base11 && self.base_1_1 {
                             self.decoder.set_framing(Framing::Chunked);
                         }
                     }
@@ -460,6 +481,25 @@ mod tests {
         assert!(out.send[0].starts_with(b"\n#"));
         assert!(out.send[0].ends_with(b"\n##\n"));
         assert_eq!(s.on_bytes(b"more", &cfg).send.len(), 0);
+    }
+
+    #[test]
+    fn base_1_0_only_server_stays_end_of_message() {
+        let hello = String::from_utf8(server_hello_with(3, false)).unwrap();
+        assert!(hello.contains("<capability>urn:ietf:params:netconf:base:1.0</capability>"));
+        assert!(!hello.contains("base:1.1"), "{hello}");
+        assert!(hello.contains("Cisco-IOS-XE-native"));
+
+        let cfg = seed_c9300("c9300");
+        let (mut s, wire_hello) = Session::with_base_1_1(4, false);
+        assert!(!String::from_utf8(wire_hello).unwrap().contains("base:1.1"));
+        // The client offers 1.1, but only what both offer counts.
+        assert_eq!(s.on_bytes(HELLO_11.as_bytes(), &cfg), Output::default());
+        assert_eq!(s.framing(), Framing::Eom);
+        let rpc = br#"<rpc message-id="1" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><close-session/></rpc>]]>]]>"#;
+        let out = s.on_bytes(rpc, &cfg);
+        assert!(out.close);
+        assert!(out.send[0].ends_with(b"]]>]]>"));
     }
 
     #[test]

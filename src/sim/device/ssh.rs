@@ -97,12 +97,20 @@ pub fn server_config(host_key: PrivateKey, password_only: bool) -> Arc<russh::se
 pub struct SshShared {
     store: Datastore,
     credentials: Option<(String, Secret)>,
+    /// Offer base:1.1 (chunked framing) in the hello.
+    base_1_1: bool,
     next_session_id: AtomicU32,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
 
 impl SshShared {
+    /// Offer base:1.1 (default) or base:1.0 only.
+    pub fn with_base_1_1(mut self, base_1_1: bool) -> Self {
+        self.base_1_1 = base_1_1;
+        self
+    }
+
     pub fn new(
         store: Datastore,
         credentials: Option<(String, Secret)>,
@@ -112,6 +120,7 @@ impl SshShared {
         SshShared {
             store,
             credentials,
+            base_1_1: true,
             next_session_id: AtomicU32::new(1),
             shutdown,
             tasks,
@@ -271,7 +280,7 @@ impl Handler for Connection {
         }
         session.channel_success(id)?;
         let session_id = self.shared.next_session_id.fetch_add(1, Ordering::Relaxed);
-        let (nc, hello) = Session::new(session_id);
+        let (nc, hello) = Session::with_base_1_1(session_id, self.shared.base_1_1);
         tracing::debug!(peer = %self.peer, session_id, "netconf session started");
         session.data(id, CryptoVec::from(hello))?;
         self.sessions.insert(id, nc);
