@@ -25,6 +25,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let rate: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(200);
     let count: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -151,7 +155,11 @@ async fn wait_replies(http: &reqwest::Client, base: &str, n: usize) {
         if extract_micros(&timings).len() >= n {
             return;
         }
-        assert!(Instant::now() < deadline, "replies missing");
+        assert!(
+            Instant::now() < deadline,
+            "replies missing: {} of {n}",
+            extract_micros(&timings).len()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

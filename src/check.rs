@@ -38,7 +38,8 @@ pub fn render(rows: &[Row]) -> String {
 /// Runs every check, prints the table, and returns whether all passed.
 pub async fn run() -> bool {
     let rows = collect().await;
-    print!("{}", render(&rows));
+    use std::io::Write as _;
+    let _ = write!(std::io::stdout(), "{}", render(&rows));
     rows.iter().all(|r| r.ok)
 }
 

@@ -19,6 +19,14 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
 
+/// `println!` that ignores a closed stdout (`demo | head`) instead of panicking.
+macro_rules! emit {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 const DEFAULT_SENDER: &str = "engineer@example.com";
 const DEMO_TOKEN: &str = "demo-bot-token";
 const BOT_EMAIL: &str = "patchpanel@webex.bot";
@@ -223,18 +231,19 @@ async fn chat(
     wait_connected(control, bot).await?;
     let interactive = std::io::stdin().is_terminal();
     if interactive {
-        println!("patchpanel demo — you are {DEFAULT_SENDER} in a 1:1 space with the bot.");
-        println!("Try `help`, `vrf c9300`, `show iface c9300 Gi1/0/2` (or c9300-nc over NETCONF).");
-        println!("`/as EMAIL` switches the sender, `/press N` presses button N of the last card, `/quit` ends.\n");
+        emit!("patchpanel demo — you are {DEFAULT_SENDER} in a 1:1 space with the bot.");
+        emit!("Try `help`, `vrf c9300`, `show iface c9300 Gi1/0/2` (or c9300-nc over NETCONF).");
+        emit!("`/as EMAIL` switches the sender, `/press N` presses button N of the last card, `/quit` ends.\n");
     }
     let mut sender = DEFAULT_SENDER.to_owned();
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut missed = 0;
     loop {
         if interactive {
-            print!("{sender}> ");
-            use std::io::Write;
-            std::io::stdout().flush().ok();
+            use std::io::Write as _;
+            let mut out = std::io::stdout();
+            let _ = write!(out, "{sender}> ");
+            let _ = out.flush();
         }
         let line = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -246,12 +255,12 @@ async fn chat(
             continue;
         }
         if !interactive {
-            println!("{sender}> {text}");
+            emit!("{sender}> {text}");
         }
         let seen = control.messages().await?.len();
         if let Some(email) = text.strip_prefix("/as ") {
             sender = email.trim().to_owned();
-            println!("(now speaking as {sender})");
+            emit!("(now speaking as {sender})");
             continue;
         }
         if matches!(text, "/quit" | "/exit") {
@@ -261,7 +270,7 @@ async fn chat(
             match press(control, &sender, n.trim()).await? {
                 Some(_) => {}
                 None => {
-                    println!("(no such button; the last card's buttons are numbered from 1)");
+                    emit!("(no such button; the last card's buttons are numbered from 1)");
                     continue;
                 }
             }
@@ -275,7 +284,7 @@ async fn chat(
         }
         if !await_replies(control, seen).await? {
             missed += 1;
-            println!("(no reply within {} s)", REPLY_DEADLINE.as_secs());
+            emit!("(no reply within {} s)", REPLY_DEADLINE.as_secs());
         }
     }
     Ok(if missed == 0 { 0 } else { 1 })
@@ -311,7 +320,7 @@ async fn await_replies(control: &Control, seen: usize) -> Result<bool, DemoError
         let messages = control.messages().await?;
         for m in messages.iter().skip(printed) {
             if m.get("personEmail").and_then(Value::as_str) == Some(BOT_EMAIL) {
-                println!("{}", render_message(m));
+                emit!("{}", render_message(m));
                 last_reply = Some(tokio::time::Instant::now());
             }
         }

@@ -131,10 +131,11 @@ async fn dispatch(command: Cmd) -> Result<()> {
                 shutdown.clone(),
             )
             .await?;
-            println!("webex simulator listening on {}", running.base_url);
-            println!("WEBEX_API_URL={}", running.api_url());
-            println!("WEBEX_U2C_URL={}", running.u2c_url());
-            std::io::stdout().flush().ok();
+            announce(&[
+                format!("webex simulator listening on {}", running.base_url),
+                format!("WEBEX_API_URL={}", running.api_url()),
+                format!("WEBEX_U2C_URL={}", running.u2c_url()),
+            ]);
             shutdown.cancelled().await;
             Ok(())
         }
@@ -179,14 +180,25 @@ async fn dispatch(command: Cmd) -> Result<()> {
                 std::fs::write(&path, format!("{known_hosts_line}\n"))
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
-            println!("device simulator RESTCONF {}", running.restconf_url);
-            println!("device simulator NETCONF {}", running.netconf_addr);
-            println!("known_hosts {known_hosts_line}");
-            std::io::stdout().flush().ok();
+            announce(&[
+                format!("device simulator RESTCONF {}", running.restconf_url),
+                format!("device simulator NETCONF {}", running.netconf_addr),
+                format!("known_hosts {known_hosts_line}"),
+            ]);
             shutdown.cancelled().await;
             Ok(())
         }
     }
+}
+
+/// Prints a simulator's endpoints. A reader that went away (closed pipe) must not take the simulator
+/// down with it, so write errors are ignored rather than panicking as `println!` would.
+fn announce(lines: &[String]) {
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
 }
 
 /// Ctrl-C and SIGTERM both start an orderly shutdown.

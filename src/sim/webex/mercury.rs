@@ -199,9 +199,8 @@ impl Writer {
     }
 
     async fn envelope(&mut self, shared: &Shared, ws: &mut WebSocket, env: &Envelope) -> bool {
-        if !self.json(ws, |seq, ms| env.frame(seq, ms)).await {
-            return false;
-        }
+        // The clock starts before the write: recording after it races a fast bot whose reply can
+        // arrive before this task runs again, which would lose the sample.
         if let Some(uuid) = &env.message_uuid {
             let written = Instant::now();
             let mut inner = shared.lock();
@@ -215,7 +214,7 @@ impl Writer {
                 }
             }
         }
-        true
+        self.json(ws, |seq, ms| env.frame(seq, ms)).await
     }
 }
 
