@@ -74,6 +74,30 @@ pub fn vrfs(answer: &Answer<Vec<Vrf>>) -> String {
     out.trim_end().to_string()
 }
 
+/// ietf-interfaces reports speed in bit/s (`1000000000`); people read `1 Gbit/s`.
+fn speed(raw: &str) -> String {
+    let Ok(bits) = raw.trim().parse::<u64>() else {
+        return escape(raw);
+    };
+    const UNITS: [(u64, &str); 4] = [
+        (1_000_000_000_000, "Tbit/s"),
+        (1_000_000_000, "Gbit/s"),
+        (1_000_000, "Mbit/s"),
+        (1_000, "kbit/s"),
+    ];
+    for (scale, unit) in UNITS {
+        if bits >= scale && bits % (scale / 10) == 0 {
+            let tenths = bits / (scale / 10);
+            return if tenths % 10 == 0 {
+                format!("{} {unit}", tenths / 10)
+            } else {
+                format!("{}.{} {unit}", tenths / 10, tenths % 10)
+            };
+        }
+    }
+    format!("{bits} bit/s")
+}
+
 pub fn interface(answer: &Answer<InterfaceView>) -> String {
     let c = &answer.data.config;
     let mut rows: Vec<(&str, String)> = vec![("Description", opt(&c.description))];
@@ -90,7 +114,7 @@ pub fn interface(answer: &Answer<InterfaceView>) -> String {
             rows.push(("Oper state", escape(o)));
         }
         if let Some(s) = &st.speed {
-            rows.push(("Speed", escape(s)));
+            rows.push(("Speed", speed(s)));
         }
     }
     if let Some(m) = &c.mode {
@@ -262,5 +286,15 @@ mod tests {
         let long = "x".repeat(1000);
         assert_eq!(escape(&long).chars().count(), MAX_CELL + 1);
         assert_eq!(escape("a\u{7}\r\nb"), "a   b");
+    }
+
+    #[test]
+    fn speeds_read_like_a_switch() {
+        assert_eq!(speed("1000000000"), "1 Gbit/s");
+        assert_eq!(speed("2500000000"), "2.5 Gbit/s");
+        assert_eq!(speed("100000000"), "100 Mbit/s");
+        assert_eq!(speed("25000000000"), "25 Gbit/s");
+        assert_eq!(speed("1234"), "1234 bit/s");
+        assert_eq!(speed("auto|x"), escape("auto|x"));
     }
 }
