@@ -489,8 +489,8 @@ mod tests {
 
     #[test]
     fn connected_count_reads_the_socket_total() {
-        let state =
-            json!({"devices": [{"id": "d1", "connected": 1}, {"id": "d2", "connected": 0}]});
-        assert_eq!(count_connected(&state), 1);
+        assert_eq!(count_connected(&json!({"devices": [{"sockets": 1}], "sockets": 1})), 1);
+        assert_eq!(count_connected(&json!({"devices": [], "sockets": 0})), 0);
+        assert_eq!(count_connected(&json!({"unexpected": true})), 0);
     }
 }
