@@ -108,8 +108,8 @@ pub static COMMANDS: &[Row] = &[
         args: &[arg("device", ArgKind::Device, true)],
         usage: "vrf <device>",
         summary: "List the VRFs configured on a device.",
-        description: "Reads the device and answers with each VRF: its name, route distinguisher and \
-                      interfaces. `<device>` is the device name from the inventory (letters, digits, \
+        description: "Reads the device and answers with each VRF: its name, route distinguisher, \
+                      route targets, address families and description. `<device>` is the device name from the inventory (letters, digits, \
                       `.`, `-`, `_`; up to 63 characters).",
         examples: &["vrf c9300", "VRF core-sw1.lab", "vrfs \"c9300\""],
         availability: Availability::Available,
