@@ -273,7 +273,7 @@ fn host_key_check(sess: &Session, peer: &NetconfPeer, file: &std::path::Path) ->
 }
 
 struct Nc {
-    _sess: Session,
+    sess: Session,
     ch: ssh2::Channel,
     chunked: bool,
     rx: Vec<u8>,
@@ -292,7 +292,7 @@ impl Nc {
         let mut ch = sess.channel_session().expect("channel");
         ch.subsystem("netconf").expect("netconf subsystem");
         let mut nc = Nc {
-            _sess: sess,
+            sess,
             ch,
             chunked: false,
             rx: Vec::new(),
@@ -323,7 +323,40 @@ impl Nc {
         );
         nc.send(ours.to_xml().as_bytes());
         nc.chunked = nc.has_cap(BASE_1_1);
+        nc.first_rpc_unstuck();
         nc
+    }
+
+    /// netconfd 2.13 leaves an rpc that reached it in the same read as the client hello unanswered
+    /// until the next message arrives (quirk in tests/netconf/README.md). Separate writes make that
+    /// rare, not impossible, so the first rpc is a harmless probe; if its reply is slow, a second
+    /// probe releases it. Replies are matched by message-id, so a merely slow reply is fine too.
+    fn first_rpc_unstuck(&mut self) {
+        let probe = |id: &str| {
+            el("rpc").ns(BASE_NS).attr("message-id", id).kid(
+                el("get-config").kid(el("source").kid(el("running"))).kid(
+                    el("filter")
+                        .attr("type", "subtree")
+                        .kid(el("native").ns(NATIVE_NS).kid(el("hostname"))),
+                ),
+            )
+        };
+        self.send(probe("probe-1").to_xml().as_bytes());
+        self.sess.set_timeout(1000);
+        let first = self.try_recv();
+        self.sess.set_timeout(IO_TIMEOUT.as_millis() as u32);
+        let mut want = vec!["probe-1"];
+        match first {
+            Ok(reply) => assert_eq!(parse(&reply).attr("message-id"), Some("probe-1")),
+            Err(_) => {
+                eprintln!("netconf: first rpc stalled behind the hello; sending a second probe");
+                self.send(probe("probe-2").to_xml().as_bytes());
+                want.push("probe-2");
+                for id in want {
+                    assert_eq!(parse(&self.recv()).attr("message-id"), Some(id));
+                }
+            }
+        }
     }
 
     fn has_cap(&self, prefix: &str) -> bool {
@@ -348,6 +381,11 @@ impl Nc {
     }
 
     fn recv(&mut self) -> String {
+        self.try_recv().expect("read from the channel")
+    }
+
+    /// Like `recv`, but a read timeout is returned, not fatal (bytes read so far stay buffered).
+    fn try_recv(&mut self) -> std::io::Result<String> {
         loop {
             let before = self.rx.clone();
             let msg = if self.chunked {
@@ -357,10 +395,10 @@ impl Nc {
             };
             if let Some(m) = msg {
                 self.last_raw = before[..before.len() - self.rx.len()].to_vec();
-                return String::from_utf8(m).expect("UTF-8 message");
+                return Ok(String::from_utf8(m).expect("UTF-8 message"));
             }
             let mut buf = [0u8; 16384];
-            let n = self.ch.read(&mut buf).expect("read from the channel");
+            let n = self.ch.read(&mut buf)?;
             assert!(
                 n > 0,
                 "peer closed the channel mid-message: {:?}",
@@ -697,4 +735,49 @@ fn framing_helpers() {
     let mut eom = b"<a/>]]>]]><b/>".to_vec();
     assert_eq!(take_eom(&mut eom).as_deref(), Some(&b"<a/>"[..]));
     assert_eq!(eom, b"<b/>");
+}
+
+/// The quirk behind `first_rpc_unstuck`: a hello and an rpc in one write leave the rpc waiting, and
+/// the next message releases it; both replies then arrive, in order.
+#[test]
+fn rpc_coalesced_with_the_hello_is_answered_once_another_message_arrives() {
+    let peer = NetconfPeer::start();
+    let sess = ssh(&peer, Auth::Password);
+    let mut ch = sess.channel_session().unwrap();
+    ch.subsystem("netconf").unwrap();
+    let mut rx = Vec::new();
+    let mut read_eom = |ch: &mut ssh2::Channel| loop {
+        if let Some(m) = take_eom(&mut rx) {
+            return parse(std::str::from_utf8(&m).unwrap());
+        }
+        let mut buf = [0u8; 16384];
+        let n = ch.read(&mut buf).unwrap();
+        assert!(n > 0, "channel closed");
+        rx.extend_from_slice(&buf[..n]);
+    };
+    assert_eq!(read_eom(&mut ch).name, "hello");
+    let hello = el("hello")
+        .ns(BASE_NS)
+        .kid(el("capabilities").kid(el("capability").text(BASE_1_0)));
+    let rpc = |id: &str, op: El| {
+        el("rpc")
+            .ns(BASE_NS)
+            .attr("message-id", id)
+            .kid(op)
+            .to_xml()
+    };
+    let mut wire = hello.to_xml().into_bytes();
+    wire.extend_from_slice(EOM);
+    wire.extend(rpc("1", el("get-config").kid(el("source").kid(el("running")))).into_bytes());
+    wire.extend_from_slice(EOM);
+    ch.write_all(&wire).unwrap();
+    let mut close = rpc("2", el("close-session")).into_bytes();
+    close.extend_from_slice(EOM);
+    ch.write_all(&close).unwrap();
+    let first = read_eom(&mut ch);
+    assert_eq!(first.attr("message-id"), Some("1"));
+    assert!(first.child("data").is_some(), "{first:#?}");
+    let second = read_eom(&mut ch);
+    assert_eq!(second.attr("message-id"), Some("2"));
+    assert!(second.child("ok").is_some());
 }

@@ -12,7 +12,8 @@
 #   PEER_PROTOCOLS  passed to netconfd --protocols, e.g. netconf1.0 to offer base:1.0 only
 #   PEER_YANG       folder of extra YANG modules loaded by path (default: yang/ next to this script)
 #   PEER_OWNER_PID  if set, a watchdog runs `down` once that process is gone (a killed test run)
-#   PEER_PURGE=1    down also deletes everything inside PEER_DIR (files are root's; the caller may not be)
+#   PEER_PURGE=1    down also deletes PEER_DIR and everything in it (files are root's; the caller may
+#                   not be, and may be gone)
 # Exit codes: 0 ok; 2 usage or missing prerequisite; 75 port or user name taken (pick another port);
 # anything else: the instance failed to start (its logs are in PEER_DIR) and was torn down again.
 set -eu
@@ -102,7 +103,9 @@ down() {
   fi
   # Only a folder that up has used (it holds "port") is ever emptied.
   if [ "${PEER_PURGE:-}" = 1 ] && [ -f "$D/port" ]; then
+    # The folder itself too: the caller may die before removing its temp dir (and may not be root).
     find "$D" -mindepth 1 -delete 2>/dev/null || rm -rf "${D:?}"/* "${D:?}"/.[!.]* 2>/dev/null || true
+    rmdir "$D" 2>/dev/null || true
   fi
 }
 
