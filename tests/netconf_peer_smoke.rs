@@ -644,6 +644,8 @@ fn out_of_range_mtu_is_invalid_value() {
         "{err:#?}"
     );
     assert_eq!(err.text_at(&["error-severity"]), Some("error"));
+    let path = err.text_at(&["error-path"]).unwrap_or_default();
+    assert!(path.ends_with(":mtu"), "error-path names the leaf: {path}");
     // Nothing of the rejected edit reached running either.
     nc.rpc_ok(el("commit"));
     assert!(nc.get_running_iface("1/0/3").is_none());
