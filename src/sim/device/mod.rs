@@ -9,9 +9,12 @@
 //! (generic XML tree), `filter` (RFC 6241 subtree filter), `framing` (RFC 6242, sans IO), `netconf`
 //! (protocol, sans IO), `ssh` (russh server IO), `restconf` (axum).
 
+pub mod edit;
+pub mod error;
 pub mod filter;
 pub mod framing;
 pub mod model;
+pub mod native_edit;
 pub mod netconf;
 pub mod render_json;
 pub mod render_xml;
