@@ -20,6 +20,7 @@ pub mod render_json;
 pub mod render_xml;
 pub mod restconf;
 pub mod ssh;
+pub mod state;
 pub mod xmltree;
 
 use std::net::SocketAddr;
