@@ -16,17 +16,20 @@
 //! (russh server IO), `restconf` (axum, reads and writes), `json_xml` (RFC 7951 JSON to trees),
 //! `control` (`/_sim`).
 
+pub mod control;
 pub mod edit;
 pub mod error;
 pub mod faults;
 pub mod filter;
 pub mod framing;
+pub mod json_xml;
 pub mod model;
 pub mod native_edit;
 pub mod netconf;
 pub mod render_json;
 pub mod render_xml;
 pub mod restconf;
+pub mod restconf_write;
 pub mod rpc;
 pub mod ssh;
 pub mod state;
