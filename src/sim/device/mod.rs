@@ -25,6 +25,7 @@ pub mod framing;
 pub mod json_xml;
 pub mod model;
 pub mod native_edit;
+pub mod native_parse;
 pub mod netconf;
 pub mod render_json;
 pub mod render_xml;

@@ -3,6 +3,8 @@
 
 use super::*;
 use crate::sim::device::model::seed_c9300;
+use crate::sim::device::native_parse::valid_vlan_list;
+use std::net::Ipv4Addr;
 
 fn config(xml: &str) -> Element {
     Element::parse(
