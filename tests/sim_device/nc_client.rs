@@ -1,5 +1,7 @@
 //! A minimal, independent NETCONF client for the simulator tests: blocking `ssh2` (libssh2) with its own
 //! end-of-message and chunk parsing, so the server's framing is checked by code it does not share.
+// Each test binary that includes this module uses a different part of it.
+#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -41,10 +43,74 @@ impl Nc {
 
     /// Returns false at EOF.
     pub fn fill(&mut self) -> bool {
-        let mut tmp = [0u8; 4096];
-        let n = self.ch.read(&mut tmp).unwrap();
+        self.try_fill().unwrap()
+    }
+
+    /// Like `fill`, but a read error (a timeout, a dropped connection) is returned.
+    pub fn try_fill(&mut self) -> std::io::Result<bool> {
+        let mut tmp = [0u8; 16384];
+        let n = self.ch.read(&mut tmp)?;
         self.buf.extend_from_slice(&tmp[..n]);
-        n > 0
+        Ok(n > 0)
+    }
+
+    /// Read timeout of the whole SSH session, in milliseconds.
+    pub fn set_timeout(&self, ms: u32) {
+        self._sess.set_timeout(ms);
+    }
+
+    /// Whatever bytes the next read brings, unparsed (empty at EOF).
+    pub fn read_raw(&mut self) -> std::io::Result<Vec<u8>> {
+        if self.buf.is_empty() {
+            self.try_fill()?;
+        }
+        Ok(std::mem::take(&mut self.buf))
+    }
+
+    /// Read one chunked message without keeping it: its length and its last bytes.
+    pub fn measure_chunked(&mut self) -> Option<(u64, Vec<u8>)> {
+        let mut total = 0u64;
+        let mut tail: Vec<u8> = Vec::new();
+        loop {
+            while self.buf.len() < 4 {
+                if !self.fill() {
+                    return None;
+                }
+            }
+            assert_eq!(&self.buf[..2], b"\n#", "chunk header");
+            if self.buf[2] == b'#' {
+                assert_eq!(self.buf[3], b'\n');
+                self.buf.drain(..4);
+                return Some((total, tail));
+            }
+            let lf = loop {
+                if let Some(p) = self.buf[2..].iter().position(|b| *b == b'\n') {
+                    break p + 2;
+                }
+                if !self.fill() {
+                    return None;
+                }
+            };
+            let size: usize = std::str::from_utf8(&self.buf[2..lf])
+                .unwrap()
+                .parse()
+                .unwrap();
+            self.buf.drain(..=lf);
+            let mut left = size;
+            while left > 0 {
+                if self.buf.is_empty() && !self.fill() {
+                    return None;
+                }
+                let n = left.min(self.buf.len());
+                tail.extend_from_slice(&self.buf[..n]);
+                if tail.len() > 256 {
+                    tail.drain(..tail.len() - 256);
+                }
+                self.buf.drain(..n);
+                left -= n;
+            }
+            total += size as u64;
+        }
     }
 
     pub fn read_eom(&mut self) -> Option<String> {

@@ -4,23 +4,44 @@
 //! INTERFACE (stable): `start(DeviceSimConfig, CancellationToken) -> Result<RunningDeviceSim, DeviceSimError>`.
 //! `start` returns once both listeners are bound; every task it spawns stops on the token, and
 //! [`RunningDeviceSim::stopped`] waits for them. The seeded data is [`model::seed_c9300`].
+//! Added: [`start_with`] takes [`DeviceSimOptions`] (datastore mode: candidate-capable or running-only);
+//! [`RunningDeviceSim::inject`] / [`RunningDeviceSim::reset`] / [`RunningDeviceSim::state`] are the Rust
+//! side of the `/_sim` control API on the RESTCONF listener.
 //!
 //! Layout: `model` (typed datastore + seed), `render_xml` / `render_json` (serialisers), `xmltree`
-//! (generic XML tree), `filter` (RFC 6241 subtree filter), `framing` (RFC 6242, sans IO), `netconf`
-//! (protocol, sans IO), `ssh` (russh server IO), `restconf` (axum).
+//! (generic XML tree), `filter` (RFC 6241 subtree filter), `edit` (RFC 6241 edit operations over trees),
+//! `native_edit` (typed edit + IOS-XE value checks), `error` (rpc-error / RFC 8040 error shape),
+//! `state` (datastores, locks, confirmed commit; pure), `store` (the shared device + commit timer),
+//! `faults`, `framing` (RFC 6242, sans IO), `netconf` (session, sans IO), `rpc` (operations), `ssh`
+//! (russh server IO), `restconf` (axum, reads and writes), `json_xml` (RFC 7951 JSON to trees),
+//! `control` (`/_sim`).
 
+pub mod control;
+pub mod edit;
+pub mod error;
+pub mod faults;
 pub mod filter;
 pub mod framing;
+pub mod json_xml;
 pub mod model;
+pub mod native_edit;
+pub mod native_parse;
 pub mod netconf;
 pub mod render_json;
 pub mod render_xml;
 pub mod restconf;
+pub mod restconf_write;
+pub mod rpc;
 pub mod ssh;
+pub mod state;
+pub mod store;
 pub mod xmltree;
 
+pub use faults::Fault;
+pub use state::DatastoreMode;
+
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -43,6 +64,14 @@ pub struct DeviceSimConfig {
     pub base_1_1: bool,
 }
 
+/// Behaviour beyond the wire endpoints (kept out of [`DeviceSimConfig`] so its users need not change).
+#[derive(Debug, Clone, Default)]
+pub struct DeviceSimOptions {
+    /// Candidate-capable (default) or running-only, which decides the advertised capabilities and so the
+    /// apply path a client takes.
+    pub mode: DatastoreMode,
+}
+
 #[derive(Debug, Clone)]
 pub struct RunningDeviceSim {
     /// e.g. `http://127.0.0.1:PORT/restconf`
@@ -53,6 +82,7 @@ pub struct RunningDeviceSim {
     /// The bound RESTCONF address (useful when `restconf_listen` had port 0).
     pub restconf_addr: SocketAddr,
     tasks: TaskTracker,
+    store: Datastore,
 }
 
 impl RunningDeviceSim {
@@ -64,6 +94,32 @@ impl RunningDeviceSim {
             self.netconf_addr.port(),
             self.host_key_openssh
         )
+    }
+
+    /// Switch a fault on (see [`Fault`]); `Err` names what is wrong with it.
+    pub fn inject(&self, fault: Fault) -> Result<(), error::YangError> {
+        self.store.inject(fault)
+    }
+
+    /// Every fault off.
+    pub fn clear_faults(&self) {
+        // Clear has no invalid argument.
+        let _ = self.store.inject(Fault::Clear);
+    }
+
+    /// Back to the seed: datastores, locks, pending confirmed commit, counters, faults.
+    pub fn reset(&self) {
+        self.store.reset();
+    }
+
+    /// Sessions, locks, pending confirmed commit, counters (saves, commits, rollbacks…), faults.
+    pub fn state(&self) -> SimState {
+        self.store.snapshot()
+    }
+
+    /// A copy of the running configuration.
+    pub fn running_config(&self) -> model::NativeConfig {
+        self.store.read(Clone::clone)
     }
 
     /// Resolves once every task of the simulator has ended (after the shutdown token was cancelled).
@@ -87,30 +143,28 @@ pub enum DeviceSimError {
     Other(String),
 }
 
-/// The one datastore both protocols read. Locks are held only for the length of one render, never across
-/// an await.
-#[derive(Debug, Clone)]
-pub struct Datastore(Arc<RwLock<model::NativeConfig>>);
-
-impl Datastore {
-    pub fn new(cfg: model::NativeConfig) -> Self {
-        Datastore(Arc::new(RwLock::new(cfg)))
-    }
-
-    pub fn read<T>(&self, f: impl FnOnce(&model::NativeConfig) -> T) -> T {
-        // A panic while holding the lock cannot leave the config half-written (readers only), so a
-        // poisoned lock is still safe to read.
-        let guard = self.0.read().unwrap_or_else(|e| e.into_inner());
-        f(&guard)
-    }
-}
+pub use store::{Datastore, SimState};
 
 pub async fn start(
     cfg: DeviceSimConfig,
     shutdown: CancellationToken,
 ) -> Result<RunningDeviceSim, DeviceSimError> {
-    let store = Datastore::new(model::seed_c9300(&cfg.hostname));
+    start_with(cfg, DeviceSimOptions::default(), shutdown).await
+}
+
+/// [`start`] with [`DeviceSimOptions`].
+pub async fn start_with(
+    cfg: DeviceSimConfig,
+    options: DeviceSimOptions,
+    shutdown: CancellationToken,
+) -> Result<RunningDeviceSim, DeviceSimError> {
     let tasks = TaskTracker::new();
+    let store = Datastore::new(
+        model::seed_c9300(&cfg.hostname),
+        options.mode,
+        shutdown.clone(),
+        tasks.clone(),
+    );
 
     let host_key = ssh::load_or_create_host_key(cfg.host_key_path.as_deref())?;
     let host_key_openssh = ssh::public_openssh(&host_key)?;
@@ -142,7 +196,7 @@ pub async fn start(
 
     let shared = Arc::new(
         ssh::SshShared::new(
-            store,
+            store.clone(),
             cfg.credentials.clone(),
             shutdown.clone(),
             tasks.clone(),
@@ -168,6 +222,7 @@ pub async fn start(
         host_key_openssh,
         restconf_addr,
         tasks,
+        store,
     })
 }
 

@@ -136,6 +136,11 @@ pub struct Interface {
 }
 
 impl Interface {
+    /// An interface with nothing configured (`default interface`), no link.
+    pub fn blank(kind: IfKind, name: &str) -> Self {
+        Self::new(kind, name)
+    }
+
     fn new(kind: IfKind, name: &str) -> Self {
         Interface {
             kind,

@@ -27,6 +27,7 @@ pub fn list_keys(e: &Element) -> &'static [&'static str] {
         ) => &["name"],
         (NS_NATIVE, "without-stitching") => &["asn-ip"],
         (NS_IF, "interface") => &["name"],
+        (NS_IP, "address") => &["ip"],
         _ => &[],
     }
 }
@@ -195,32 +196,37 @@ fn iana_type(iface: &Interface) -> Element {
 pub fn interfaces(cfg: &NativeConfig) -> Element {
     let mut top = Element::new(NS_IF, "interfaces");
     for iface in &cfg.interfaces {
-        let mut e = Element::new(NS_IF, "interface").with_child(Element::leaf(
-            NS_IF,
-            "name",
-            iface.full_name(),
-        ));
-        if let Some(d) = &iface.description {
-            e.push(Element::leaf(NS_IF, "description", d.clone()));
-        }
-        e.push(iana_type(iface));
-        e.push(Element::leaf(NS_IF, "enabled", bool_text(!iface.shutdown)));
-        if let Some(ip) = &iface.ipv4 {
-            e.push(
-                Element::new(NS_IP, "ipv4").with_child(
-                    Element::new(NS_IP, "address")
-                        .with_child(Element::leaf(NS_IP, "ip", ip.address.to_string()))
-                        .with_child(Element::leaf(
-                            NS_IP,
-                            "prefix-length",
-                            ip.prefix_length().to_string(),
-                        )),
-                ),
-            );
-        }
-        top.push(e);
+        top.push(ietf_interface(iface));
     }
     top
+}
+
+/// One ietf-interfaces `interface` entry (config view).
+pub fn ietf_interface(iface: &Interface) -> Element {
+    let mut e = Element::new(NS_IF, "interface").with_child(Element::leaf(
+        NS_IF,
+        "name",
+        iface.full_name(),
+    ));
+    if let Some(d) = &iface.description {
+        e.push(Element::leaf(NS_IF, "description", d.clone()));
+    }
+    e.push(iana_type(iface));
+    e.push(Element::leaf(NS_IF, "enabled", bool_text(!iface.shutdown)));
+    if let Some(ip) = &iface.ipv4 {
+        e.push(
+            Element::new(NS_IP, "ipv4").with_child(
+                Element::new(NS_IP, "address")
+                    .with_child(Element::leaf(NS_IP, "ip", ip.address.to_string()))
+                    .with_child(Element::leaf(
+                        NS_IP,
+                        "prefix-length",
+                        ip.prefix_length().to_string(),
+                    )),
+            ),
+        );
+    }
+    e
 }
 
 /// ietf-interfaces `interfaces-state`: status, speed and counters.

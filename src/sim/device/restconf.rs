@@ -1,10 +1,13 @@
-//! RESTCONF (RFC 8040) over plain HTTP on axum: `/.well-known/host-meta`, `/restconf`, and GET on
-//! `/restconf/data/…` resolved generically against the RFC 7951 JSON of the datastore. Basic auth when
-//! credentials are set; JSON only (`application/yang-data+json`).
+//! RESTCONF (RFC 8040) over plain HTTP on axum: `/.well-known/host-meta`, `/restconf`, GET on
+//! `/restconf/data/…` resolved generically against the RFC 7951 JSON of the datastore, writes on interface
+//! entries (`restconf_write`), `cisco-ia:save-config`, and the `/_sim` control API (`control`, no auth).
+//! Basic auth when credentials are set; JSON only (`application/yang-data+json`).
 
 use super::render_json;
+use super::restconf_write;
 use super::Datastore;
 use crate::secret::Secret;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -30,6 +33,8 @@ pub fn router(state: RestState) -> Router {
         .route("/restconf/data", any(data))
         .route("/restconf/data/", any(data))
         .route("/restconf/data/{*path}", any(data))
+        .route("/restconf/operations/{*op}", any(operations))
+        .merge(super::control::routes())
         .fallback(fallback)
         .with_state(state)
 }
@@ -196,7 +201,7 @@ async fn root(State(state): State<RestState>, method: Method, headers: HeaderMap
     )
 }
 
-async fn data(
+async fn operations(
     State(state): State<RestState>,
     method: Method,
     headers: HeaderMap,
@@ -205,17 +210,52 @@ async fn data(
     if let Some(r) = check_auth(&state, &headers) {
         return r;
     }
+    let op = uri
+        .path()
+        .strip_prefix("/restconf/operations/")
+        .unwrap_or("");
+    restconf_write::operation(&state.store, &method, op)
+}
+
+fn is_write(method: &Method) -> bool {
+    *method == Method::PATCH || *method == Method::PUT || *method == Method::DELETE
+}
+
+async fn data(
+    State(state): State<RestState>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = check_auth(&state, &headers) {
+        return r;
+    }
     if !accepts_json(&headers) {
         return not_acceptable();
-    }
-    if let Some(r) = read_only(&method) {
-        return r;
     }
     let raw = uri
         .path()
         .strip_prefix("/restconf/data")
         .unwrap_or("")
         .trim_start_matches('/');
+    if is_write(&method) && !raw.is_empty() {
+        return match parse_path(raw) {
+            Ok(segments) => {
+                restconf_write::write(&state.store, &method, &headers, &segments, &body)
+            }
+            Err(message) => error(
+                StatusCode::BAD_REQUEST,
+                "protocol",
+                "invalid-value",
+                Some(uri.path()),
+                &message,
+            ),
+        };
+    }
+    if let Some(r) = read_only(&method) {
+        return r;
+    }
     let tree = state.store.read(render_json::datastore);
     if raw.is_empty() {
         return yang_json(StatusCode::OK, &tree);

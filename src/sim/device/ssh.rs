@@ -1,19 +1,22 @@
 //! The NETCONF-over-SSH edge (RFC 6242) on russh: host key persistence, password / public-key auth, the
-//! `netconf` subsystem, and one task per channel pumping bytes through a sans-IO [`netconf::Session`].
+//! `netconf` subsystem pumping bytes through a sans-IO [`netconf::Session`], session ends reported to the
+//! device (locks, confirmed-commit rollback), `kill-session` across connections, and the wire faults
+//! that need IO: dropping the connection and streaming a huge reply under SSH flow control.
 
-use super::netconf::Session;
+use super::framing::Framing;
+use super::netconf::{HugeReply, Session};
 use super::{Datastore, DeviceSimError};
 use crate::secret::Secret;
 use russh::keys::ssh_key::rand_core::OsRng;
 use russh::keys::ssh_key::LineEnding;
 use russh::keys::{Algorithm, PrivateKey, PublicKey};
-use russh::server::{Auth, Handler, Msg, Session as SshSession};
-use russh::{Channel, ChannelId, CryptoVec, MethodKind, MethodSet};
-use std::collections::{HashMap, HashSet};
+use russh::server::{Auth, Handle, Handler, Msg, Session as SshSession};
+use russh::{Channel, ChannelId, ChannelWriteHalf, CryptoVec, MethodKind, MethodSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -102,6 +105,8 @@ pub struct SshShared {
     next_session_id: AtomicU32,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    /// Live sessions by id, so `kill-session` can close a channel of another connection.
+    live: Mutex<HashMap<u32, (Handle, ChannelId)>>,
 }
 
 impl SshShared {
@@ -124,6 +129,7 @@ impl SshShared {
             next_session_id: AtomicU32::new(1),
             shutdown,
             tasks,
+            live: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -149,7 +155,7 @@ pub async fn serve(
                 let handler = Connection {
                     shared: shared.clone(),
                     peer,
-                    opened: HashSet::new(),
+                    opened: HashMap::new(),
                     sessions: HashMap::new(),
                 };
                 let config = config.clone();
@@ -212,9 +218,9 @@ async fn connection(
 struct Connection {
     shared: Arc<SshShared>,
     peer: SocketAddr,
-    /// Session channels opened but not yet bound to a subsystem (bounded).
-    opened: HashSet<ChannelId>,
-    sessions: HashMap<ChannelId, Session>,
+    /// Session channels opened but not yet bound to a subsystem (bounded), with their write halves.
+    opened: HashMap<ChannelId, ChannelWriteHalf<Msg>>,
+    sessions: HashMap<ChannelId, (Session, ChannelWriteHalf<Msg>)>,
 }
 
 /// Compare without an early exit on the first differing byte.
@@ -258,12 +264,14 @@ impl Handler for Connection {
         channel: Channel<Msg>,
         _session: &mut SshSession,
     ) -> Result<bool, Self::Error> {
-        // The channel object is dropped: its data reaches `data()` below. Bound the channels one client
-        // can hold open.
+        // Only the write half is kept (to stream huge replies under flow control); the read half is
+        // dropped, so incoming data reaches `data()` below and never queues in the channel. Bound the
+        // channels one client can hold open.
         if self.opened.len() + self.sessions.len() >= 16 {
             return Ok(false);
         }
-        self.opened.insert(channel.id());
+        let (_read, write) = channel.split();
+        self.opened.insert(write.id(), write);
         Ok(true)
     }
 
@@ -273,17 +281,26 @@ impl Handler for Connection {
         name: &str,
         session: &mut SshSession,
     ) -> Result<(), Self::Error> {
-        if name != "netconf" || !self.opened.remove(&id) {
-            tracing::debug!(peer = %self.peer, subsystem = name, "subsystem refused");
-            session.channel_failure(id)?;
-            return Ok(());
-        }
+        let writer = match self.opened.remove(&id) {
+            Some(w) if name == "netconf" => w,
+            other => {
+                if let Some(w) = other {
+                    self.opened.insert(id, w);
+                }
+                tracing::debug!(peer = %self.peer, subsystem = name, "subsystem refused");
+                session.channel_failure(id)?;
+                return Ok(());
+            }
+        };
         session.channel_success(id)?;
         let session_id = self.shared.next_session_id.fetch_add(1, Ordering::Relaxed);
-        let (nc, hello) = Session::with_base_1_1(session_id, self.shared.base_1_1);
+        let mode = self.shared.store.inspect(|s| s.mode());
+        let (nc, hello) = Session::start(session_id, self.shared.base_1_1, mode);
         tracing::debug!(peer = %self.peer, session_id, "netconf session started");
         session.data(id, CryptoVec::from(hello))?;
-        self.sessions.insert(id, nc);
+        self.shared.store.session_started(session_id);
+        lock_live(&self.shared.live).insert(session_id, (session.handle(), id));
+        self.sessions.insert(id, (nc, writer));
         Ok(())
     }
 
@@ -293,19 +310,35 @@ impl Handler for Connection {
         data: &[u8],
         session: &mut SshSession,
     ) -> Result<(), Self::Error> {
-        let Some(nc) = self.sessions.get_mut(&id) else {
+        let Some((nc, writer)) = self.sessions.get_mut(&id) else {
             return Ok(());
         };
-        let out = self.shared.store.read(|cfg| nc.on_bytes(data, cfg));
+        let session_id = nc.session_id();
+        let out = nc.on_bytes(data, &self.shared.store);
+        let huge_writer = out.huge.as_ref().map(|_| Box::pin(writer.make_writer()));
+        if out.drop_connection {
+            tracing::info!(peer = %self.peer, session_id, "fault: dropping the connection after a commit");
+            // Ending the handler with an error drops the TCP connection without another byte; Drop
+            // reports the sessions as lost.
+            return Err(russh::Error::Disconnect);
+        }
         for bytes in out.send {
             session.data(id, CryptoVec::from(bytes))?;
         }
+        for killed in out.kill {
+            self.kill(killed);
+        }
+        if let (Some(huge), Some(w)) = (out.huge, huge_writer) {
+            tracing::info!(peer = %self.peer, session_id, bytes = huge.filler, "fault: streaming a huge reply");
+            let shutdown = self.shared.shutdown.clone();
+            self.shared.tasks.spawn(stream_huge(w, huge, shutdown));
+        }
         if let Some(error) = &out.error {
-            tracing::info!(peer = %self.peer, session_id = nc.session_id(), error, "netconf session dropped");
+            tracing::info!(peer = %self.peer, session_id, error, "netconf session dropped");
         }
         if out.close {
-            tracing::debug!(peer = %self.peer, session_id = nc.session_id(), "netconf session ended");
-            self.sessions.remove(&id);
+            tracing::debug!(peer = %self.peer, session_id, "netconf session ended");
+            self.end(id);
             session.eof(id)?;
             session.close(id)?;
         }
@@ -318,7 +351,7 @@ impl Handler for Connection {
         session: &mut SshSession,
     ) -> Result<(), Self::Error> {
         // The client will send nothing more; every reply is already queued, so end the session.
-        let known = self.sessions.remove(&id).is_some() | self.opened.remove(&id);
+        let known = self.end(id) | self.opened.remove(&id).is_some();
         if known {
             session.eof(id)?;
             session.close(id)?;
@@ -331,13 +364,95 @@ impl Handler for Connection {
         id: ChannelId,
         _session: &mut SshSession,
     ) -> Result<(), Self::Error> {
-        self.sessions.remove(&id);
+        self.end(id);
         self.opened.remove(&id);
         Ok(())
     }
 }
 
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // The connection is gone (client left, fault, shutdown): its sessions are lost.
+        let ids: Vec<ChannelId> = self.sessions.keys().copied().collect();
+        for id in ids {
+            self.end(id);
+        }
+    }
+}
+
+fn lock_live(
+    m: &Mutex<HashMap<u32, (Handle, ChannelId)>>,
+) -> std::sync::MutexGuard<'_, HashMap<u32, (Handle, ChannelId)>> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Write a huge reply in framed pieces through the channel writer, which waits for the client's SSH
+/// window, so memory stays bounded by the window however large the reply.
+async fn stream_huge<W>(mut w: W, huge: HugeReply, shutdown: CancellationToken)
+where
+    W: tokio::io::AsyncWrite + Unpin + Send,
+{
+    use tokio::io::AsyncWriteExt;
+    const PIECE: usize = 64 * 1024;
+    let filler = vec![b'x'; PIECE];
+    let frame = |data: &[u8]| -> Vec<u8> {
+        match huge.framing {
+            Framing::Chunked => {
+                let mut v = format!("\n#{}\n", data.len()).into_bytes();
+                v.extend_from_slice(data);
+                v
+            }
+            Framing::Eom => data.to_vec(),
+        }
+    };
+    let stream = async {
+        w.write_all(&frame(&huge.head)).await?;
+        let mut left = huge.filler;
+        while left > 0 {
+            let n = usize::try_from(left).unwrap_or(PIECE).min(PIECE);
+            w.write_all(&frame(&filler[..n])).await?;
+            left -= n as u64;
+        }
+        w.write_all(&frame(&huge.tail)).await?;
+        let end: &[u8] = match huge.framing {
+            Framing::Chunked => b"\n##\n",
+            Framing::Eom => b"]]>]]>",
+        };
+        w.write_all(end).await?;
+        w.flush().await
+    };
+    let result = tokio::select! {
+        _ = shutdown.cancelled() => Ok(()),
+        r = stream => r,
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "huge reply stream ended early");
+    }
+}
+
 impl Connection {
+    /// End the NETCONF session on channel `id`; `true` if there was one.
+    fn end(&mut self, id: ChannelId) -> bool {
+        let Some((nc, _)) = self.sessions.remove(&id) else {
+            return false;
+        };
+        lock_live(&self.shared.live).remove(&nc.session_id());
+        self.shared.store.session_ended(nc.session_id());
+        true
+    }
+
+    /// `kill-session` ended `session_id` in the device; close its channel wherever it is.
+    fn kill(&self, session_id: u32) {
+        let Some((handle, channel)) = lock_live(&self.shared.live).remove(&session_id) else {
+            return;
+        };
+        tracing::info!(peer = %self.peer, session_id, "netconf session killed");
+        self.shared.tasks.spawn(async move {
+            let _ = handle.eof(channel).await;
+            let _ = handle.close(channel).await;
+        });
+    }
+
     fn publickey_decision(&self) -> Auth {
         if self.shared.credentials.is_none() {
             Auth::Accept

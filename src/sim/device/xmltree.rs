@@ -160,7 +160,9 @@ impl Element {
         }
         writer.write_event(Event::Start(start))?;
         if !self.text.is_empty() {
-            writer.write_event(Event::Text(BytesText::new(&self.text)))?;
+            // Only `<`, `>` and `&` need escaping in text; quotes stay readable (as real servers send them).
+            let escaped = quick_xml::escape::partial_escape(&self.text);
+            writer.write_event(Event::Text(BytesText::from_escaped(escaped)))?;
         }
         for child in &self.children {
             child.write(writer, &self.ns)?;
