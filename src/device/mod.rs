@@ -19,6 +19,7 @@
 //! `extract` (model out of trees, per YANG model), `render` (markdown), `restconf`, `netconf/{framing,rpc,transport}`,
 //! `reader` (protocol choice and orchestration).
 
+pub mod change;
 mod error;
 pub mod extract;
 pub mod inventory;
