@@ -25,6 +25,7 @@ pub mod extract;
 pub mod inventory;
 pub mod model;
 pub mod netconf;
+pub mod profile;
 pub mod reader;
 pub mod render;
 pub mod restconf;
