@@ -20,6 +20,7 @@
 //! `reader` (protocol choice and orchestration).
 
 pub mod change;
+pub mod diff;
 mod error;
 pub mod extract;
 pub mod inventory;
