@@ -19,6 +19,7 @@
 //! `extract` (model out of trees, per YANG model), `render` (markdown), `restconf`, `netconf/{framing,rpc,transport}`,
 //! `reader` (protocol choice and orchestration).
 
+pub mod apply;
 pub mod change;
 pub mod diff;
 mod error;
@@ -30,6 +31,7 @@ pub mod profile;
 pub mod reader;
 pub mod render;
 pub mod restconf;
+pub mod restconf_write;
 pub mod tree;
 
 pub use error::{DeviceError, RpcErrorInfo};
