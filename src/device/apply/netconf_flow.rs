@@ -129,7 +129,8 @@ impl Flow<'_> {
         let r = f(&mut *self.ops);
         if let Err(e) = &r {
             tracing::debug!(device = %self.input.device.name, step, error = %e, "NETCONF step failed");
-            if matches!(e, NcFailure::ConnectionLost { .. }) {
+            // The client closes the session after a lost connection or a missed deadline.
+            if matches!(e, NcFailure::ConnectionLost { .. } | NcFailure::Timeout { .. }) {
                 self.dead = true;
             }
         }
