@@ -367,3 +367,34 @@ impl NetconfConnector for PendingConnector {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    #[tokio::test]
+    async fn one_change_in_flight_per_device() {
+        let locks = DeviceLocks::default();
+        let held = locks.lock("c9300").await;
+        // Same device in another spelling waits; another device does not.
+        assert!(locks.lock("C9300").now_or_never().is_none());
+        assert!(locks.lock("other").now_or_never().is_some());
+        drop(held);
+        assert!(locks.lock("c9300").now_or_never().is_some());
+    }
+
+    #[test]
+    fn routes_prefer_netconf() {
+        let d = |port: Option<u16>, url: Option<&str>| Device {
+            name: "d".into(),
+            host: "h".into(),
+            netconf_port: port,
+            restconf_url: url.map(str::to_string),
+            profile: None,
+        };
+        assert!(uses_netconf(&d(None, None)));
+        assert!(uses_netconf(&d(Some(830), Some("https://h/restconf"))));
+        assert!(!uses_netconf(&d(None, Some("https://h/restconf"))));
+    }
+}
