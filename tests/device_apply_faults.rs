@@ -6,7 +6,7 @@
 //! API (branch nc-core). INTEGRATION: delete the `#![cfg(any())]` line below once both are merged.
 #![cfg(any())]
 
-use patchpanel::device::apply::{ApplyError, Applier, Outcome};
+use patchpanel::device::apply::{Applier, ApplyError, Outcome};
 use patchpanel::device::change::{ChangeReason, Edit, InterfaceChange};
 use patchpanel::device::{DeviceSettings, Inventory};
 use patchpanel::secret::Secret;
@@ -110,29 +110,57 @@ async fn ignored_value_on_a_candidate_device_is_cancelled() {
 }
 
 #[tokio::test]
-async fn truncated_description_on_a_running_only_device_is_restored() {
+async fn ignored_value_on_a_running_only_device_is_restored_from_the_snapshot() {
     let f = Fixture::start(DatastoreMode::RunningOnly).await;
     f.sim
-        .inject(Fault::TruncateDescription { max_len: 5 })
+        .inject(Fault::IgnoreLeaf { leaf: "mtu".into() })
         .unwrap();
     let before = f.sim.running_config();
     let r = f.applier().apply(&change(), &[]).await.unwrap();
     let Outcome::RolledBack { reason, .. } = &r.outcome else {
         panic!("{:?} after {:?}", r.outcome, r.steps)
     };
-    assert!(reason.contains("description is"), "{reason}");
+    assert_eq!(reason, "verification failed: MTU is unset, expected 9000");
     assert!(r
         .steps
         .iter()
         .any(|s| s == "edit-config running (restore snapshot)"));
     assert_eq!(f.sim.running_config(), before);
+    assert_eq!(f.sim.state().counters.saves, 0);
+}
+
+#[tokio::test]
+async fn a_device_that_keeps_mangling_the_value_is_outcome_unknown() {
+    let f = Fixture::start(DatastoreMode::RunningOnly).await;
+    // Every description write is cut, the restore's too: the bot must not claim a clean rollback.
+    f.sim
+        .inject(Fault::TruncateDescription { max_len: 5 })
+        .unwrap();
+    let r = f.applier().apply(&change(), &[]).await.unwrap();
+    let Outcome::OutcomeUnknown { detail, .. } = &r.outcome else {
+        panic!("{:?} after {:?}", r.outcome, r.steps)
+    };
+    assert!(
+        detail.starts_with(
+            "verification failed: description is `uplin`, expected `uplink ##ticket:7##`"
+        ),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("after the rollback the interface still differs from before"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
 async fn running_only_device_is_written_directly_and_saved() {
     let f = Fixture::start(DatastoreMode::RunningOnly).await;
     let r = f.applier().apply(&change(), &[]).await.unwrap();
-    assert!(matches!(r.outcome, Outcome::Applied { .. }), "{:?}", r.outcome);
+    assert!(
+        matches!(r.outcome, Outcome::Applied { .. }),
+        "{:?}",
+        r.outcome
+    );
     assert_eq!(
         r.steps,
         [
@@ -155,9 +183,16 @@ async fn connection_lost_after_commit_is_outcome_unknown_and_left_to_the_device(
     let Outcome::OutcomeUnknown { detail, .. } = &r.outcome else {
         panic!("{:?} after {:?}", r.outcome, r.steps)
     };
-    assert!(detail.contains("rolls it back by itself within 60 s"), "{detail}");
+    assert!(
+        detail.contains("rolls it back by itself within 60 s"),
+        "{detail}"
+    );
     // The commit landed unconfirmed: the device holds it pending its own rollback.
-    let pending = f.sim.state().confirmed_commit.expect("a pending confirmed commit");
+    let pending = f
+        .sim
+        .state()
+        .confirmed_commit
+        .expect("a pending confirmed commit");
     assert_eq!(pending.timeout_secs, 60);
     assert!(pending.persist.is_some());
 }

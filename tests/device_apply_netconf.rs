@@ -5,7 +5,7 @@
 //! simulator's edit-config/lock/commit support (branch sim-grow); until both are merged only
 //! `invalid_changes_are_refused_before_connecting` can pass.
 
-use patchpanel::device::apply::{ApplyError, Applier, Outcome};
+use patchpanel::device::apply::{Applier, ApplyError, Outcome};
 use patchpanel::device::change::{
     ticket_tagged, ChangeReason, Edit, InterfaceChange, Ipv4Change, ModeChange, VlanList,
 };
@@ -125,7 +125,11 @@ async fn access_port_change_is_committed_verified_and_saved() {
         panic!("{:?} after {:?}", r.outcome, r.steps)
     };
     assert!(!diff.is_empty());
-    assert!(r.steps.iter().any(|s| s == "commit (confirmed)"), "{:?}", r.steps);
+    assert!(
+        r.steps.iter().any(|s| s == "commit (confirmed)"),
+        "{:?}",
+        r.steps
+    );
     assert!(r.steps.iter().any(|s| s == "commit (confirming)"));
     assert!(r.steps.iter().any(|s| s == "save-config"));
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
@@ -151,7 +155,11 @@ async fn trunk_list_is_normalized_and_routed_port_gets_its_address() {
         ..change("GigabitEthernet1/0/3")
     };
     let r = applier.apply(&trunk, &[]).await.unwrap();
-    assert!(matches!(r.outcome, Outcome::Applied { .. }), "{:?}", r.outcome);
+    assert!(
+        matches!(r.outcome, Outcome::Applied { .. }),
+        "{:?}",
+        r.outcome
+    );
     assert_eq!(
         f.read("Gi1/0/3").await.mode,
         Some(PortMode::Trunk {
@@ -169,7 +177,11 @@ async fn trunk_list_is_normalized_and_routed_port_gets_its_address() {
         ..change("Gi1/0/4")
     };
     let r = applier.apply(&routed, &[]).await.unwrap();
-    assert!(matches!(r.outcome, Outcome::Applied { .. }), "{:?}", r.outcome);
+    assert!(
+        matches!(r.outcome, Outcome::Applied { .. }),
+        "{:?}",
+        r.outcome
+    );
     let now = f.read("Gi1/0/4").await;
     assert_eq!(now.mode, Some(PortMode::Routed));
     assert_eq!(now.ipv4[0].address, "192.0.2.1");
@@ -231,7 +243,11 @@ async fn invalid_changes_are_refused_before_connecting() {
         description: Some(Edit::Set("x".into())),
         ..change("Gi1/0/1")
     };
-    match f.applier().apply(&c, &["GigabitEthernet1/0/1".into()]).await {
+    match f
+        .applier()
+        .apply(&c, &["GigabitEthernet1/0/1".into()])
+        .await
+    {
         Err(ApplyError::Invalid(inv)) => {
             assert_eq!(
                 inv.to_string(),

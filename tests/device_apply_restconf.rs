@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
-use patchpanel::device::apply::{ApplyError, Applier, Outcome};
+use patchpanel::device::apply::{Applier, ApplyError, Outcome};
 use patchpanel::device::change::{ChangeReason, Edit, InterfaceChange, ModeChange};
 use patchpanel::device::{DeviceSettings, Inventory, PortMode, Protocol};
 use serde_json::{json, Map, Value};
@@ -69,11 +69,15 @@ fn reply(status: StatusCode, body: Value) -> Response {
 
 async fn handle(state: Shared, method: Method, uri: Uri, body: Bytes) -> Response {
     let path = uri.path().to_string();
-    let json_body: Option<Value> = (!body.is_empty()).then(|| serde_json::from_slice(&body).unwrap());
+    let json_body: Option<Value> =
+        (!body.is_empty()).then(|| serde_json::from_slice(&body).unwrap());
     let mut s = state.lock().unwrap();
     s.log.push((format!("{method} {path}"), json_body.clone()));
     if path == SAVE && method == Method::POST {
-        return reply(StatusCode::OK, json!({"cisco-ia:output":{"result":"Save running config successful"}}));
+        return reply(
+            StatusCode::OK,
+            json!({"cisco-ia:output":{"result":"Save running config successful"}}),
+        );
     }
     let Some(rest) = path.strip_prefix(ENTRY) else {
         return reply(StatusCode::NOT_FOUND, Value::Null);
@@ -97,7 +101,11 @@ async fn handle(state: Shared, method: Method, uri: Uri, body: Bytes) -> Respons
                 .as_object()
                 .unwrap()
                 .clone();
-            assert_eq!(e.get("name"), Some(&json!("1/0/2")), "PATCH names the entry");
+            assert_eq!(
+                e.get("name"),
+                Some(&json!("1/0/2")),
+                "PATCH names the entry"
+            );
             if s.behaviour == Behaviour::IgnoreMtu {
                 e.remove("mtu");
             }
@@ -179,7 +187,13 @@ fn change() -> InterfaceChange {
 }
 
 fn requests(f: &Fake) -> Vec<String> {
-    f.state.lock().unwrap().log.iter().map(|(l, _)| l.clone()).collect()
+    f.state
+        .lock()
+        .unwrap()
+        .log
+        .iter()
+        .map(|(l, _)| l.clone())
+        .collect()
 }
 
 #[tokio::test]
@@ -215,7 +229,10 @@ async fn patch_read_back_verify_and_save() {
         s.entry["switchport-config"]["switchport"]["Cisco-IOS-XE-switch:access"]["vlan"]["vlan"],
         json!(100)
     );
-    assert_eq!(r.after.as_ref().unwrap().mode, Some(PortMode::Access { vlan: Some(100) }));
+    assert_eq!(
+        r.after.as_ref().unwrap().mode,
+        Some(PortMode::Access { vlan: Some(100) })
+    );
     assert!(r.warnings.is_empty());
 }
 
@@ -236,7 +253,9 @@ async fn invalid_value_is_rejected_and_nothing_changes() {
     );
     assert_eq!(diff_attempted.changes.len(), 4);
     assert_eq!(f.state.lock().unwrap().entry, initial());
-    assert!(!requests(&f).iter().any(|l| l.starts_with("DELETE") || l.starts_with("POST")));
+    assert!(!requests(&f)
+        .iter()
+        .any(|l| l.starts_with("DELETE") || l.starts_with("POST")));
     assert!(r.markdown().contains("the device refused the change"));
 }
 
@@ -312,6 +331,7 @@ async fn changes_to_one_device_run_one_at_a_time() {
         lines,
         ["GET", "PATCH", "DELETE", "GET", "POST", "GET", "PATCH", "GET", "POST"]
     );
-    let second = log[6].1.as_ref().unwrap()["Cisco-IOS-XE-native:GigabitEthernet"][0]["description"].clone();
+    let second =
+        log[6].1.as_ref().unwrap()["Cisco-IOS-XE-native:GigabitEthernet"][0]["description"].clone();
     assert_eq!(f.state.lock().unwrap().entry["description"], second);
 }

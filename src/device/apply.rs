@@ -24,7 +24,7 @@ pub mod verify;
 #[cfg(test)]
 mod flow_tests;
 
-use super::change::{ChangeReason, Invalid, InterfaceChange};
+use super::change::{ChangeReason, InterfaceChange, Invalid};
 use super::diff::Diff;
 use super::inventory::{Device, Inventory, Profile};
 use super::model::{InterfaceConfig, Protocol};
@@ -264,13 +264,7 @@ impl Applier {
         let device = self.inventory.get(&change.device)?.clone();
         if let Some(profile) = device.profile {
             // Refuse a bad change before connecting when the profile is already known.
-            super::change::validate(
-                change,
-                &super::change::Rules {
-                    profile,
-                    protected,
-                },
-            )?;
+            super::change::validate(change, &super::change::Rules { profile, protected })?;
         }
         let _guard = self.locks.lock(&device.name).await;
         tracing::info!(device = %device.name, interface = %change.interface, reason = %change.reason, "applying change");
@@ -278,9 +272,7 @@ impl Applier {
             self.apply_netconf(device, change.clone(), protected.to_vec())
                 .await
         } else {
-            self.restconf
-                .apply(&device, change, protected)
-                .await
+            self.restconf.apply(&device, change, protected).await
         };
         match &report {
             Ok(r) => tracing::info!(

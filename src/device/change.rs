@@ -94,6 +94,8 @@ impl fmt::Display for Ipv4Net {
 
 /// A change that passed validation for one profile. Only `validate` builds it, so a payload builder
 /// that takes one never sees an unchecked value.
+// `#[non_exhaustive]` would still let other modules of this crate build one; the private field does not.
+#[allow(clippy::manual_non_exhaustive)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidChange {
     pub device: String,
@@ -254,10 +256,7 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
             if is_protected(&name, rules.protected) {
                 bad(
                     Field::Interface,
-                    format!(
-                        "{} is protected; the bot does not change it",
-                        name.full
-                    ),
+                    format!("{} is protected; the bot does not change it", name.full),
                 );
             }
             Some(name)
@@ -484,9 +483,11 @@ fn prefix_mask(prefix: u8) -> u32 {
 pub fn mask_prefix(mask: &str) -> Result<u8, String> {
     let m = mask.trim();
     let shown: String = m.chars().take(40).filter(|c| !c.is_control()).collect();
-    if let Some(len) = m.strip_prefix('/').or(Some(m)).filter(|s| {
-        !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit())
-    }) {
+    if let Some(len) = m
+        .strip_prefix('/')
+        .or(Some(m))
+        .filter(|s| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit()))
+    {
         return match len.parse::<u8>() {
             Ok(p) if p <= 32 => Ok(p),
             _ => Err(format!("the prefix length `{shown}` is not 0–32")),

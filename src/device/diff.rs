@@ -33,7 +33,13 @@ impl FieldChange {
 impl fmt::Display for FieldChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = |s: &Option<String>| s.clone().unwrap_or_else(|| "(none)".into());
-        write!(f, "{}: {} -> {}", self.field, v(&self.before), v(&self.after))
+        write!(
+            f,
+            "{}: {} -> {}",
+            self.field,
+            v(&self.before),
+            v(&self.after)
+        )
     }
 }
 
@@ -80,7 +86,11 @@ pub fn diff(before: &InterfaceConfig, after: &InterfaceConfig) -> Diff {
         before.mtu.map(|m| m.to_string()),
         after.mtu.map(|m| m.to_string()),
     );
-    field("mode", before.mode.as_ref().map(mode), after.mode.as_ref().map(mode));
+    field(
+        "mode",
+        before.mode.as_ref().map(mode),
+        after.mode.as_ref().map(mode),
+    );
     field("ipv4", addresses(&before.ipv4), addresses(&after.ipv4));
     field("vrf", before.vrf.clone(), after.vrf.clone());
     Diff {

@@ -96,9 +96,7 @@ impl RestconfWriter {
         }
         if let Some(b) = body {
             let bytes = serde_json::to_vec(b).map_err(|e| DeviceError::Other(e.to_string()))?;
-            req = req
-                .header(reqwest::header::CONTENT_TYPE, MEDIA)
-                .body(bytes);
+            req = req.header(reqwest::header::CONTENT_TYPE, MEDIA).body(bytes);
         }
         tracing::debug!(device = dev, %method, url, "restconf write");
         let mut resp = req.send().await.map_err(|e| self.transport(device, e))?;
@@ -197,9 +195,10 @@ impl RestconfWriter {
         change: &InterfaceChange,
         protected: &[String],
     ) -> Result<ApplyReport, ApplyError> {
-        let base = device.restconf_url.clone().ok_or_else(|| {
-            DeviceError::Config(format!("{} has no restconf_url", device.name))
-        })?;
+        let base = device
+            .restconf_url
+            .clone()
+            .ok_or_else(|| DeviceError::Config(format!("{} has no restconf_url", device.name)))?;
         let profile = self.profile(device, &base).await?;
         let valid = validate(change, &Rules { profile, protected })?;
         let entry = profile::restconf_entry(profile, &valid.interface);
@@ -211,7 +210,8 @@ impl RestconfWriter {
             })
         };
         let raw = self.get_json(device, &url).await?.ok_or_else(missing)?;
-        let before = profile::parse_restconf(profile, &valid.interface, &raw).ok_or_else(missing)?;
+        let before =
+            profile::parse_restconf(profile, &valid.interface, &raw).ok_or_else(missing)?;
         let attempted = diff(&before.config, &project(&before.config, &valid));
         let mut run = Run {
             w: self,
@@ -333,7 +333,11 @@ impl Run<'_> {
         let plan = profile::restconf_plan(self.valid, &self.before.config);
         if let Some(body) = &plan.patch {
             self.steps.push("PATCH interface".into());
-            match self.w.send(self.device, Method::PATCH, self.url, Some(body)).await {
+            match self
+                .w
+                .send(self.device, Method::PATCH, self.url, Some(body))
+                .await
+            {
                 Ok(a) if a.ok() => {}
                 Ok(a) => {
                     let words = a.words();
@@ -412,7 +416,12 @@ impl Run<'_> {
         );
         let problem = match self
             .w
-            .send(self.device, Method::POST, &url, Some(&Value::Object(Default::default())))
+            .send(
+                self.device,
+                Method::POST,
+                &url,
+                Some(&Value::Object(Default::default())),
+            )
             .await
         {
             Ok(a) if a.ok() => None,
@@ -441,7 +450,11 @@ impl Run<'_> {
         }
         self.steps.push("PATCH snapshot".into());
         let body = as_patch_body(self.raw);
-        match self.w.send(self.device, Method::PATCH, self.url, Some(&body)).await {
+        match self
+            .w
+            .send(self.device, Method::PATCH, self.url, Some(&body))
+            .await
+        {
             Ok(a) if a.ok() => {}
             Ok(a) => {
                 return self.unknown(format!(
@@ -449,7 +462,9 @@ impl Run<'_> {
                     a.words()
                 ))
             }
-            Err(e) => return self.unknown(format!("{reason}; restoring the snapshot failed ({e})")),
+            Err(e) => {
+                return self.unknown(format!("{reason}; restoring the snapshot failed ({e})"))
+            }
         }
         match self.read().await {
             Ok(Some(now)) if diff(&self.before.config, &now.config).is_empty() => (
@@ -476,7 +491,9 @@ impl Run<'_> {
                     Some(now.config),
                 )
             }
-            Ok(None) => self.unknown(format!("{reason}; after restoring, the interface is missing")),
+            Ok(None) => self.unknown(format!(
+                "{reason}; after restoring, the interface is missing"
+            )),
             Err(e) => self.unknown(format!("{reason}; the restore could not be checked ({e})")),
         }
     }

@@ -63,9 +63,19 @@ impl NetconfOps for Fake {
             .unwrap_or_else(|| Err(NcFailure::Other("no scripted read left".into())))
             .map(String::into_bytes)
     }
-    fn edit_config(&mut self, target: Store, config: &[u8], opts: EditOpts) -> Result<(), NcFailure> {
-        self.edits.push(String::from_utf8_lossy(config).into_owned());
-        let roe = if opts.rollback_on_error { " rollback-on-error" } else { "" };
+    fn edit_config(
+        &mut self,
+        target: Store,
+        config: &[u8],
+        opts: EditOpts,
+    ) -> Result<(), NcFailure> {
+        self.edits
+            .push(String::from_utf8_lossy(config).into_owned());
+        let roe = if opts.rollback_on_error {
+            " rollback-on-error"
+        } else {
+            ""
+        };
         self.log(format!("edit-config {}{roe}", target.word()))
     }
     fn lock(&mut self, target: Store) -> Result<(), NcFailure> {
@@ -160,7 +170,11 @@ fn change() -> InterfaceChange {
 const BEFORE: &str = "<description>old</description>";
 const AFTER: &str = "<description>uplink ##ticket:1234##</description><mtu>9000</mtu>";
 
-fn go(fake: &mut Fake, c: &InterfaceChange, options: &ApplyOptions) -> Result<super::ApplyReport, ApplyError> {
+fn go(
+    fake: &mut Fake,
+    c: &InterfaceChange,
+    options: &ApplyOptions,
+) -> Result<super::ApplyReport, ApplyError> {
     let device = device();
     run(
         fake,
@@ -268,14 +282,12 @@ fn rollback_that_does_not_restore_is_outcome_unknown() {
 
 #[test]
 fn connection_lost_after_commit_is_outcome_unknown() {
-    let mut fake = Fake::new(candidate_caps())
-        .reads(&[BEFORE])
-        .fail(
-            "commit confirmed",
-            NcFailure::ConnectionLost {
-                during: "commit".into(),
-            },
-        );
+    let mut fake = Fake::new(candidate_caps()).reads(&[BEFORE]).fail(
+        "commit confirmed",
+        NcFailure::ConnectionLost {
+            during: "commit".into(),
+        },
+    );
     let r = go(&mut fake, &change(), &ApplyOptions::default()).unwrap();
     let Outcome::OutcomeUnknown { detail, .. } = &r.outcome else {
         panic!("{:?}", r.outcome)
@@ -285,7 +297,10 @@ fn connection_lost_after_commit_is_outcome_unknown() {
         "{detail}"
     );
     // Nothing is attempted on a dead session.
-    assert_eq!(fake.calls.last().map(String::as_str), Some("commit confirmed 60 patchpanel-test"));
+    assert_eq!(
+        fake.calls.last().map(String::as_str),
+        Some("commit confirmed 60 patchpanel-test")
+    );
     assert_eq!(r.after, None);
 }
 
@@ -302,15 +317,19 @@ fn read_back_failure_after_commit_is_outcome_unknown() {
     assert!(detail.contains("could not be read back"), "{detail}");
     // A timed-out session is closed by the client: nothing more is sent, the confirm never happens,
     // so the device rolls the change back by itself.
-    assert_eq!(fake.calls.last().map(String::as_str), Some("get-config running"));
+    assert_eq!(
+        fake.calls.last().map(String::as_str),
+        Some("get-config running")
+    );
     assert!(!fake.calls.iter().any(|c| c.starts_with("commit confirm ")));
 }
 
 #[test]
 fn refused_edit_is_rejected_with_the_device_words() {
-    let mut fake = Fake::new(candidate_caps())
-        .reads(&[BEFORE])
-        .fail("edit-config", rpc_error("invalid-value", "value not in range"));
+    let mut fake = Fake::new(candidate_caps()).reads(&[BEFORE]).fail(
+        "edit-config",
+        rpc_error("invalid-value", "value not in range"),
+    );
     let r = go(&mut fake, &change(), &ApplyOptions::default()).unwrap();
     assert_eq!(
         r.outcome,
@@ -321,15 +340,20 @@ fn refused_edit_is_rejected_with_the_device_words() {
     );
     assert_eq!(
         fake.calls[3..],
-        ["edit-config candidate", "discard-changes", "unlock candidate"]
+        [
+            "edit-config candidate",
+            "discard-changes",
+            "unlock candidate"
+        ]
     );
 }
 
 #[test]
 fn refused_commit_is_rejected_and_discarded() {
-    let mut fake = Fake::new(candidate_caps())
-        .reads(&[BEFORE])
-        .fail("commit confirmed", rpc_error("operation-failed", "commit failed"));
+    let mut fake = Fake::new(candidate_caps()).reads(&[BEFORE]).fail(
+        "commit confirmed",
+        rpc_error("operation-failed", "commit failed"),
+    );
     let r = go(&mut fake, &change(), &ApplyOptions::default()).unwrap();
     assert!(matches!(r.outcome, Outcome::Rejected { .. }));
     assert_eq!(fake.calls[5..], ["discard-changes", "unlock candidate"]);
@@ -360,11 +384,17 @@ fn connection_lost_before_commit_changes_nothing() {
     );
     match go(&mut fake, &change(), &ApplyOptions::default()) {
         Err(ApplyError::Interrupted { detail, .. }) => {
-            assert!(detail.starts_with("edit-config candidate: the connection was lost"), "{detail}")
+            assert!(
+                detail.starts_with("edit-config candidate: the connection was lost"),
+                "{detail}"
+            )
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(fake.calls.last().map(String::as_str), Some("edit-config candidate"));
+    assert_eq!(
+        fake.calls.last().map(String::as_str),
+        Some("edit-config candidate")
+    );
 }
 
 #[test]
@@ -391,12 +421,19 @@ fn validate_is_opt_in() {
             "validate candidate"
         ]
     );
-    assert_eq!(fake.calls[fake.calls.len() - 2..], ["unlock running", "unlock candidate"]);
+    assert_eq!(
+        fake.calls[fake.calls.len() - 2..],
+        ["unlock running", "unlock candidate"]
+    );
 
     // The netconfd quirk (§5.6.3): validate → commit drops the candidate, running is unchanged.
     let mut fake = Fake::new(candidate_caps()).reads(&[BEFORE, BEFORE, BEFORE]);
     let r = go(&mut fake, &change(), &opts).unwrap();
-    assert!(matches!(r.outcome, Outcome::RolledBack { .. }), "{:?}", r.outcome);
+    assert!(
+        matches!(r.outcome, Outcome::RolledBack { .. }),
+        "{:?}",
+        r.outcome
+    );
 }
 
 #[test]
@@ -407,7 +444,11 @@ fn plain_commit_without_confirmed_commit_restores_through_the_candidate() {
     };
     let mut fake = Fake::new(caps).reads(&[BEFORE, "<description>x</description>", BEFORE]);
     let r = go(&mut fake, &change(), &ApplyOptions::default()).unwrap();
-    assert!(matches!(r.outcome, Outcome::RolledBack { .. }), "{:?}", r.outcome);
+    assert!(
+        matches!(r.outcome, Outcome::RolledBack { .. }),
+        "{:?}",
+        r.outcome
+    );
     assert_eq!(
         fake.calls[4..],
         [
@@ -462,7 +503,11 @@ fn running_only_mismatch_restores_the_snapshot() {
 #[test]
 fn running_only_partial_rejection_without_rollback_on_error_is_undone() {
     let mut fake = Fake::new(running_caps(false))
-        .reads(&[BEFORE, "<description>uplink ##ticket:1234##</description>", BEFORE])
+        .reads(&[
+            BEFORE,
+            "<description>uplink ##ticket:1234##</description>",
+            BEFORE,
+        ])
         .fail("edit-config running", rpc_error("invalid-value", "bad mtu"));
     let r = go(&mut fake, &change(), &ApplyOptions::default()).unwrap();
     let Outcome::RolledBack { reason, .. } = &r.outcome else {
@@ -517,7 +562,10 @@ fn invalid_changes_and_missing_interfaces_send_nothing() {
     fake.reads.push_back(Ok("<data/>".into()));
     match go(&mut fake, &change(), &ApplyOptions::default()) {
         Err(ApplyError::Device(e)) => {
-            assert_eq!(e.to_string(), "no interface GigabitEthernet1/0/2 on device sw1")
+            assert_eq!(
+                e.to_string(),
+                "no interface GigabitEthernet1/0/2 on device sw1"
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -537,8 +585,14 @@ fn base_1_0_servers_get_delete_only_for_present_nodes() {
         "<description>uplink ##ticket:1234##</description>",
     ]);
     let r = go(&mut fake, &c, &ApplyOptions::default()).unwrap();
-    assert!(matches!(r.outcome, Outcome::Applied { .. }), "{:?}", r.outcome);
-    assert!(fake.edits[0].contains("<shutdown xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" nc:operation=\"delete\"/>"));
+    assert!(
+        matches!(r.outcome, Outcome::Applied { .. }),
+        "{:?}",
+        r.outcome
+    );
+    assert!(fake.edits[0].contains(
+        "<shutdown xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" nc:operation=\"delete\"/>"
+    ));
     assert!(!fake.edits[0].contains("mtu"));
 }
 
@@ -549,7 +603,9 @@ fn ietf_devices_are_detected_from_capabilities() {
         ..running_caps(true)
     };
     let entry = |inner: &str| {
-        format!(r#"<interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces"><interface><name>GigabitEthernet1/0/2</name>{inner}</interface></interfaces>"#)
+        format!(
+            r#"<interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces"><interface><name>GigabitEthernet1/0/2</name>{inner}</interface></interfaces>"#
+        )
     };
     let mut fake = Fake::new(caps);
     fake.reads.push_back(Ok(entry("<enabled>true</enabled>")));
@@ -562,7 +618,11 @@ fn ietf_devices_are_detected_from_capabilities() {
     };
     let r = go(&mut fake, &c, &ApplyOptions::default()).unwrap();
     assert_eq!(r.profile, Profile::Ietf);
-    assert!(matches!(r.outcome, Outcome::Applied { .. }), "{:?}", r.outcome);
+    assert!(
+        matches!(r.outcome, Outcome::Applied { .. }),
+        "{:?}",
+        r.outcome
+    );
     // Not Cisco, no :startup: no save-config.
     assert!(!fake.calls.iter().any(|c| c == "save-config"));
     assert!(fake.edits[0].contains("<enabled>false</enabled>"));

@@ -130,7 +130,10 @@ impl Flow<'_> {
         if let Err(e) = &r {
             tracing::debug!(device = %self.input.device.name, step, error = %e, "NETCONF step failed");
             // The client closes the session after a lost connection or a missed deadline.
-            if matches!(e, NcFailure::ConnectionLost { .. } | NcFailure::Timeout { .. }) {
+            if matches!(
+                e,
+                NcFailure::ConnectionLost { .. } | NcFailure::Timeout { .. }
+            ) {
                 self.dead = true;
             }
         }
@@ -139,7 +142,9 @@ impl Flow<'_> {
 
     fn read(&mut self) -> Result<Option<Snapshot>, NcFailure> {
         let filter = self.filter.clone();
-        let data = self.op("get-config running", |o| o.get_config(Store::Running, &filter))?;
+        let data = self.op("get-config running", |o| {
+            o.get_config(Store::Running, &filter)
+        })?;
         profile::parse_data(self.valid.profile, &self.valid.interface, &data)
             .map_err(|e| NcFailure::Other(e.to_string()))
     }
@@ -156,16 +161,16 @@ impl Flow<'_> {
         match e {
             NcFailure::LockDenied { held_by } => ApplyError::Busy { device, held_by },
             NcFailure::Rejected(errors)
-                if errors.iter().any(|r| r.tag.as_deref() == Some("lock-denied")) =>
+                if errors
+                    .iter()
+                    .any(|r| r.tag.as_deref() == Some("lock-denied")) =>
             {
                 ApplyError::Busy {
                     device,
                     held_by: None,
                 }
             }
-            NcFailure::Rejected(errors) => {
-                ApplyError::Device(DeviceError::Rpc { device, errors })
-            }
+            NcFailure::Rejected(errors) => ApplyError::Device(DeviceError::Rpc { device, errors }),
             NcFailure::Unsupported(what) => {
                 ApplyError::Device(DeviceError::Unsupported { device, what })
             }
@@ -181,8 +186,10 @@ impl Flow<'_> {
             return; // the session is gone, and its locks with it
         }
         if let Err(e) = self.op(&format!("unlock {}", store.word()), |o| o.unlock(store)) {
-            self.warnings
-                .push(format!("unlocking the {} datastore failed: {e}", store.word()));
+            self.warnings.push(format!(
+                "unlocking the {} datastore failed: {e}",
+                store.word()
+            ));
         }
     }
 
@@ -282,14 +289,23 @@ impl Flow<'_> {
         } else {
             CommitRequest::Plain
         };
-        let step = if confirmed { "commit (confirmed)" } else { "commit" };
+        let step = if confirmed {
+            "commit (confirmed)"
+        } else {
+            "commit"
+        };
         match self.op(step, |o| o.commit(&request)) {
             Ok(()) => {}
             Err(NcFailure::Rejected(errors)) => {
                 self.discard();
                 return Ok(rejected(errors));
             }
-            Err(e) => return Ok((self.unknown(attempted, &format!("{step}: {e}"), confirmed), None)),
+            Err(e) => {
+                return Ok((
+                    self.unknown(attempted, &format!("{step}: {e}"), confirmed),
+                    None,
+                ))
+            }
         }
         // Running has changed from here on.
         let after = match self.read() {
@@ -400,7 +416,9 @@ impl Flow<'_> {
                     })
                 })
                 .and_then(|()| {
-                    self.op("commit (restore snapshot)", |o| o.commit(&CommitRequest::Plain))
+                    self.op("commit (restore snapshot)", |o| {
+                        o.commit(&CommitRequest::Plain)
+                    })
                 });
             if let Err(e) = restored {
                 if !self.dead {
@@ -426,7 +444,8 @@ impl Flow<'_> {
                         Some(now.config),
                     )
                 } else {
-                    let differs: Vec<String> = left.changes.iter().map(ToString::to_string).collect();
+                    let differs: Vec<String> =
+                        left.changes.iter().map(ToString::to_string).collect();
                     (
                         Outcome::OutcomeUnknown {
                             detail: format!(

@@ -3,8 +3,8 @@
 //! through `session_adapter`; tests implement it with a scripted fake, so the procedure is tested
 //! without a device. Everything here is blocking.
 
-use crate::device::RpcErrorInfo;
 use crate::device::inventory::Device;
+use crate::device::RpcErrorInfo;
 use crate::device::{DeviceError, DeviceSettings};
 use std::time::Duration;
 
@@ -110,8 +110,12 @@ pub trait NetconfOps: Send {
     /// The content of `<data>` for a get-config with a subtree filter.
     fn get_config(&mut self, source: Store, filter: &[u8]) -> Result<Vec<u8>, NcFailure>;
     /// `config` is the content of `<config>`; default-operation merge.
-    fn edit_config(&mut self, target: Store, config: &[u8], opts: EditOpts)
-        -> Result<(), NcFailure>;
+    fn edit_config(
+        &mut self,
+        target: Store,
+        config: &[u8],
+        opts: EditOpts,
+    ) -> Result<(), NcFailure>;
     fn lock(&mut self, target: Store) -> Result<(), NcFailure>;
     fn unlock(&mut self, target: Store) -> Result<(), NcFailure>;
     fn validate(&mut self, source: Store) -> Result<(), NcFailure>;

@@ -38,7 +38,10 @@ pub fn verify(change: &ValidChange, after: &InterfaceConfig) -> Vec<String> {
     match &change.mtu {
         Some(Edit::Set(m)) if after.mtu != Some(u32::from(*m)) => out.push(format!(
             "MTU is {}, expected {m}",
-            after.mtu.map(|m| m.to_string()).unwrap_or_else(|| "unset".into())
+            after
+                .mtu
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "unset".into())
         )),
         Some(Edit::Remove) if after.mtu.is_some() => out.push(format!(
             "MTU is {}, expected unset",
@@ -54,9 +57,10 @@ pub fn verify(change: &ValidChange, after: &InterfaceConfig) -> Vec<String> {
     match &change.ipv4 {
         Some(Edit::Set(net)) => {
             let want = net.address.to_string();
-            let found = after.ipv4.iter().any(|a| {
-                a.address == want && mask_prefix(&a.mask).ok() == Some(net.prefix)
-            });
+            let found = after
+                .ipv4
+                .iter()
+                .any(|a| a.address == want && mask_prefix(&a.mask).ok() == Some(net.prefix));
             if !found {
                 out.push(format!("IPv4 address {net} is not configured"));
             }
@@ -78,12 +82,16 @@ fn mode_mismatch(want: &ModeChange, got: &Option<PortMode>) -> Option<String> {
             "the port is {}, expected access VLAN {vlan}",
             describe(got)
         )),
-        (ModeChange::Trunk { native, allowed }, Some(PortMode::Trunk { allowed: a, native: n })) => {
+        (
+            ModeChange::Trunk { native, allowed },
+            Some(PortMode::Trunk {
+                allowed: a,
+                native: n,
+            }),
+        ) => {
             let got_list = VlanList::new(a.as_deref().unwrap_or("all"));
             if !got_list.same_set(allowed) {
-                Some(format!(
-                    "trunk allows VLANs {got_list}, expected {allowed}"
-                ))
+                Some(format!("trunk allows VLANs {got_list}, expected {allowed}"))
             } else if native.is_some() && native != n {
                 Some(format!(
                     "trunk native VLAN is {}, expected {}",
@@ -98,10 +106,7 @@ fn mode_mismatch(want: &ModeChange, got: &Option<PortMode>) -> Option<String> {
             Some(format!("the port is {}, expected trunk", describe(got)))
         }
         (ModeChange::Routed, Some(PortMode::Routed)) => None,
-        (ModeChange::Routed, _) => Some(format!(
-            "the port is {}, expected routed",
-            describe(got)
-        )),
+        (ModeChange::Routed, _) => Some(format!("the port is {}, expected routed", describe(got))),
     }
 }
 

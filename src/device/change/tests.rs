@@ -79,7 +79,10 @@ fn interface_names_per_profile() {
     };
     let (f, m) = one(&c, &IOS);
     assert_eq!(f, Field::Interface);
-    assert!(m.starts_with("`Gi1/0/2</name><shutdown/>` is not an IOS-XE interface"), "{m}");
+    assert!(
+        m.starts_with("`Gi1/0/2</name><shutdown/>` is not an IOS-XE interface"),
+        "{m}"
+    );
     let c = InterfaceChange {
         interface: "ge-0/0/0".into(),
         ..base()
@@ -108,7 +111,10 @@ fn protected_interfaces_are_refused_in_any_spelling() {
         };
         let (f, m) = one(&c, &rules);
         assert_eq!(f, Field::Interface);
-        assert!(m.ends_with("is protected; the bot does not change it"), "{m}");
+        assert!(
+            m.ends_with("is protected; the bot does not change it"),
+            "{m}"
+        );
     }
     assert!(validate(&base(), &rules).is_ok());
 }
@@ -258,9 +264,7 @@ fn ipv4_addresses_and_masks() {
 #[test]
 fn a_reason_is_required() {
     let c = InterfaceChange {
-        reason: ChangeReason::Ticket {
-            number: " ".into(),
-        },
+        reason: ChangeReason::Ticket { number: " ".into() },
         ..base()
     };
     assert_eq!(one(&c, &IOS).0, Field::Reason);
@@ -306,7 +310,10 @@ fn every_problem_is_reported_at_once() {
         ]
     );
     let err = validate(&c, &IOS).unwrap_err().to_string();
-    assert!(err.starts_with("the change is not valid: device: no device named; interface: "), "{err}");
+    assert!(
+        err.starts_with("the change is not valid: device: no device named; interface: "),
+        "{err}"
+    );
 }
 
 #[test]

@@ -163,8 +163,8 @@ pub(super) fn restconf_plan(c: &ValidChange, before: &InterfaceConfig) -> Restco
     if !ipv4.is_empty() {
         entry.insert(format!("{IP_MODULE}:ipv4"), Value::Object(ipv4));
     }
-    let patch =
-        (entry.len() > 1).then(|| json!({ format!("{IF_MODULE}:interface"): [Value::Object(entry)] }));
+    let patch = (entry.len() > 1)
+        .then(|| json!({ format!("{IF_MODULE}:interface"): [Value::Object(entry)] }));
     RestconfPlan { patch, deletes }
 }
 

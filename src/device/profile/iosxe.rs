@@ -118,14 +118,12 @@ pub(super) fn edit_config(c: &ValidChange, ctx: &EditContext<'_>) -> Result<Vec<
             x.close("address");
             x.close("ip");
         }
-        Some(Edit::Remove) => {
-            if op == super::RemoveOp::Remove || !before.ipv4.is_empty() {
-                x.open("ip", &[]);
-                removal(&mut x, "address", true, op);
-                x.close("ip");
-            }
+        Some(Edit::Remove) if op == super::RemoveOp::Remove || !before.ipv4.is_empty() => {
+            x.open("ip", &[]);
+            removal(&mut x, "address", true, op);
+            x.close("ip");
         }
-        None => {}
+        _ => {}
     }
     x.close(kind);
     x.close("interface");

@@ -44,7 +44,9 @@ pub fn choose<S: AsRef<str>>(configured: Option<Profile>, capabilities: &[S]) ->
     let lists = |ns: &str, module: &str| {
         capabilities.iter().any(|c| {
             let c = c.as_ref();
-            c == module || c.starts_with(ns) || c.contains(&format!("module={module}&"))
+            c == module
+                || c.starts_with(ns)
+                || c.contains(&format!("module={module}&"))
                 || c.ends_with(&format!("module={module}"))
         })
     };

@@ -176,7 +176,9 @@ fn iosxe_access_trunk_and_routed() {
     let sw = e.path(&["switchport-config", "switchport"]).unwrap();
     assert_eq!(sw.child("mode").unwrap().ns.as_deref(), Some(SWITCH_NS));
     assert_eq!(sw.child("trunk").unwrap().ns.as_deref(), Some(SWITCH_NS));
-    let parsed = parse_data(Profile::Iosxe, &c.interface, &xml).unwrap().unwrap();
+    let parsed = parse_data(Profile::Iosxe, &c.interface, &xml)
+        .unwrap()
+        .unwrap();
     assert_eq!(
         parsed.config.mode,
         Some(PortMode::Trunk {
@@ -191,7 +193,9 @@ fn iosxe_access_trunk_and_routed() {
         r#"<native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native"><interface><GigabitEthernet><name>1/0/2</name>
            <switchport-conf><switchport>false</switchport></switchport-conf></GigabitEthernet></interface></native>"#,
     );
-    let c = change(Profile::Iosxe, |c| c.mode = Some(ModeChange::Access { vlan: 10 }));
+    let c = change(Profile::Iosxe, |c| {
+        c.mode = Some(ModeChange::Access { vlan: 10 })
+    });
     let e = entry_of(&build(&c, &routed, RemoveOp::Remove));
     assert_eq!(
         e.text_at(&["switchport-conf", "switchport"]).as_deref(),
@@ -242,7 +246,10 @@ fn delete_is_only_sent_for_nodes_that_exist() {
         c.ipv4 = Some(Edit::Remove);
     });
     // Nothing of it exists: base:1.0 servers get no delete at all.
-    assert_eq!(operations(&build(&c, &plain_before(), RemoveOp::Delete)), vec![]);
+    assert_eq!(
+        operations(&build(&c, &plain_before(), RemoveOp::Delete)),
+        vec![]
+    );
     let full = snapshot(
         Profile::Iosxe,
         r#"<native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native"><interface><GigabitEthernet><name>1/0/2</name>
@@ -256,7 +263,12 @@ fn delete_is_only_sent_for_nodes_that_exist() {
         .collect();
     assert_eq!(
         ops,
-        ["description=delete", "shutdown=delete", "mtu=delete", "address=delete"]
+        [
+            "description=delete",
+            "shutdown=delete",
+            "mtu=delete",
+            "address=delete"
+        ]
     );
 }
 
@@ -324,7 +336,10 @@ fn ietf_payload_enabled_mtu_and_address_replacement() {
     let root = tree::from_xml(&xml).unwrap();
     assert_eq!(root.ns.as_deref(), Some(IETF_IF_NS));
     let i = root.child("interface").unwrap();
-    assert_eq!(i.text_at(&["name"]).as_deref(), Some("GigabitEthernet1/0/2"));
+    assert_eq!(
+        i.text_at(&["name"]).as_deref(),
+        Some("GigabitEthernet1/0/2")
+    );
     assert_eq!(i.text_at(&["enabled"]).as_deref(), Some("false"));
     let v4 = i.child("ipv4").unwrap();
     assert_eq!(v4.ns.as_deref(), Some(IETF_IP_NS));
@@ -362,7 +377,10 @@ fn restore_replaces_the_entry_with_the_snapshot_exactly() {
            <access xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-switch"><vlan><vlan>10</vlan></vlan></access></switchport></switchport-config>
            </GigabitEthernet><GigabitEthernet><name>1/0/3</name></GigabitEthernet></interface></native></data>"#,
     );
-    assert_eq!(before.config.mode, Some(PortMode::Access { vlan: Some(10) }));
+    assert_eq!(
+        before.config.mode,
+        Some(PortMode::Access { vlan: Some(10) })
+    );
     let xml = restore_config(Profile::Iosxe, &before).unwrap();
     assert_eq!(
         operations(&xml),
@@ -405,9 +423,11 @@ fn restconf_bodies_paths_and_undo() {
     let plan = restconf_plan(&c, &before);
     assert_eq!(
         plan.patch,
-        Some(json!({"Cisco-IOS-XE-native:GigabitEthernet":[{"name":"1/0/2","description":"x <y>",
+        Some(
+            json!({"Cisco-IOS-XE-native:GigabitEthernet":[{"name":"1/0/2","description":"x <y>",
             "switchport-config":{"switchport":{"Cisco-IOS-XE-switch:mode":{"access":{}},
-                "Cisco-IOS-XE-switch:access":{"vlan":{"vlan":10}}}}}]}))
+                "Cisco-IOS-XE-switch:access":{"vlan":{"vlan":10}}}}}]})
+        )
     );
     assert_eq!(plan.deletes, vec![vec![PathSeg::node("shutdown")]]);
     assert_eq!(
@@ -446,8 +466,10 @@ fn restconf_bodies_paths_and_undo() {
     let plan = restconf_plan(&c, &before);
     assert_eq!(
         plan.patch,
-        Some(json!({"ietf-interfaces:interface":[{"name":"GigabitEthernet1/0/2",
-            "ietf-ip:ipv4":{"mtu":1400,"address":[{"ip":"192.0.2.1","prefix-length":24}]}}]}))
+        Some(
+            json!({"ietf-interfaces:interface":[{"name":"GigabitEthernet1/0/2",
+            "ietf-ip:ipv4":{"mtu":1400,"address":[{"ip":"192.0.2.1","prefix-length":24}]}}]})
+        )
     );
     assert_eq!(
         plan.deletes,
@@ -515,6 +537,9 @@ fn data_replies_in_every_wrapping() {
     assert_eq!(parse_data(Profile::Iosxe, &name, b"").unwrap(), None);
     assert_eq!(parse_data(Profile::Iosxe, &name, b"<data/>").unwrap(), None);
     for bad in ["<a><b></a>", "<!DOCTYPE x><x/>", "<?xml"] {
-        assert!(parse_data(Profile::Iosxe, &name, bad.as_bytes()).is_err(), "{bad}");
+        assert!(
+            parse_data(Profile::Iosxe, &name, bad.as_bytes()).is_err(),
+            "{bad}"
+        );
     }
 }
