@@ -19,14 +19,19 @@
 //! `extract` (model out of trees, per YANG model), `render` (markdown), `restconf`, `netconf/{framing,rpc,transport}`,
 //! `reader` (protocol choice and orchestration).
 
+pub mod apply;
+pub mod change;
+pub mod diff;
 mod error;
 pub mod extract;
 pub mod inventory;
 pub mod model;
 pub mod netconf;
+pub mod profile;
 pub mod reader;
 pub mod render;
 pub mod restconf;
+pub mod restconf_write;
 pub mod tree;
 
 pub use error::{DeviceError, RpcErrorInfo};

@@ -1,0 +1,392 @@
+//! Applying one `InterfaceChange` to a device: the ONE procedure every workflow uses.
+//!
+//! `Applier::apply` validates (nothing is sent for an invalid change), takes the device's async lock (one
+//! change in flight per device), snapshots the interface, writes, reads back, verifies every intended
+//! value, and undoes the write when the device does not show it:
+//! * NETCONF with `:candidate` — lock candidate (and running if `lock_running`) → discard-changes →
+//!   edit-config candidate → validate (opt-in, see `ApplyOptions::validate_before_commit`) → confirmed
+//!   commit with a persist id → read back running → confirming commit (or cancel-commit on a mismatch)
+//!   → save-config → unlock.
+//! * NETCONF running-only — lock running → edit-config running (rollback-on-error when offered) →
+//!   read back → on a mismatch replace the interface entry with the snapshot.
+//! * RESTCONF (devices without NETCONF) — PATCH (+ DELETEs) → read back → on a mismatch DELETE what
+//!   the change created and PATCH the snapshot back (`restconf_write`).
+//!
+//! The NETCONF session is blocking and runs on `spawn_blocking`. `Err(ApplyError)` means the device
+//! was not changed; every `Ok(ApplyReport)` carries the before/after and an `Outcome`.
+
+mod netconf_flow;
+pub mod ops;
+#[cfg(any())] // Enabled by the lead once `netconf::session` (NETCONF-API.md) is merged.
+mod session_adapter;
+pub mod verify;
+
+#[cfg(test)]
+mod flow_tests;
+
+use super::change::{ChangeReason, InterfaceChange, Invalid};
+use super::diff::Diff;
+use super::inventory::{Device, Inventory, Profile};
+use super::model::{InterfaceConfig, Protocol};
+use super::restconf_write::RestconfWriter;
+use super::{DeviceError, DeviceSettings};
+use ops::NetconfConnector;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What happened to a change that reached the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Written, read back and verified (and confirmed / saved where the device has it).
+    Applied { diff: Diff },
+    /// The device refused it (rpc-error / RESTCONF error); it is unchanged.
+    Rejected {
+        device_words: String,
+        diff_attempted: Diff,
+    },
+    /// Written but not as intended, so it was undone; the device is back to the snapshot.
+    RolledBack {
+        reason: String,
+        diff_attempted: Diff,
+    },
+    /// The connection broke after the write was sent (or the undo failed): check the device. Under a
+    /// confirmed commit the device rolls back by itself when the confirm timeout passes.
+    OutcomeUnknown {
+        detail: String,
+        diff_attempted: Diff,
+    },
+}
+
+impl Outcome {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Applied { .. } => "applied",
+            Outcome::Rejected { .. } => "rejected",
+            Outcome::RolledBack { .. } => "rolled back",
+            Outcome::OutcomeUnknown { .. } => "outcome unknown",
+        }
+    }
+
+    pub fn diff(&self) -> &Diff {
+        match self {
+            Outcome::Applied { diff } => diff,
+            Outcome::Rejected { diff_attempted, .. }
+            | Outcome::RolledBack { diff_attempted, .. }
+            | Outcome::OutcomeUnknown { diff_attempted, .. } => diff_attempted,
+        }
+    }
+}
+
+/// The record of one apply: for the chat answer, the ticket comment and the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyReport {
+    pub device: String,
+    /// Full name (`GigabitEthernet1/0/2`).
+    pub interface: String,
+    pub protocol: Protocol,
+    pub profile: Profile,
+    pub reason: ChangeReason,
+    /// The interface as read before anything was written.
+    pub before: InterfaceConfig,
+    /// The last read of the interface after writing; `None` when it could not be read.
+    pub after: Option<InterfaceConfig>,
+    pub outcome: Outcome,
+    /// Things that went wrong without changing the outcome (e.g. save-config failed).
+    pub warnings: Vec<String>,
+    /// What was done, in order (`lock candidate`, `edit-config candidate`, ...).
+    pub steps: Vec<String>,
+}
+
+impl ApplyReport {
+    /// Markdown for chat and cards: headline, diff lines, warnings. Device text is escaped.
+    pub fn markdown(&self) -> String {
+        use super::render::escape;
+        let headline = match &self.outcome {
+            Outcome::Applied { diff } if diff.is_empty() => format!(
+                "**{}** {} on **{}**: already as requested, nothing written",
+                escape(&self.interface),
+                "unchanged",
+                escape(&self.device)
+            ),
+            Outcome::Applied { .. } => format!(
+                "**{}** on **{}**: applied and verified ({})",
+                escape(&self.interface),
+                escape(&self.device),
+                escape(&self.reason.to_string())
+            ),
+            Outcome::Rejected { device_words, .. } => format!(
+                "**{}** on **{}**: the device refused the change, nothing was changed: {}",
+                escape(&self.interface),
+                escape(&self.device),
+                escape(device_words)
+            ),
+            Outcome::RolledBack { reason, .. } => format!(
+                "**{}** on **{}**: rolled back, the device is unchanged: {}",
+                escape(&self.interface),
+                escape(&self.device),
+                escape(reason)
+            ),
+            Outcome::OutcomeUnknown { detail, .. } => format!(
+                "**{}** on **{}**: OUTCOME UNKNOWN, check the device: {}",
+                escape(&self.interface),
+                escape(&self.device),
+                escape(detail)
+            ),
+        };
+        let mut lines = vec![headline];
+        lines.extend(self.outcome.diff().markdown_lines());
+        lines.extend(self.warnings.iter().map(|w| format!("- ⚠ {}", escape(w))));
+        lines.join("\n")
+    }
+}
+
+/// The change was not made; the device is as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Fix the change (every problem is listed).
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// Unknown device, unreachable, authentication, unsupported, no such interface, ...
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    /// Another session holds the configuration lock: try again later.
+    #[error("{device} is busy: its configuration is locked by {}", held_by.map(|s| format!("NETCONF session {s}")).unwrap_or_else(|| "another session".into()))]
+    Busy {
+        device: String,
+        held_by: Option<u32>,
+    },
+    /// The session broke before anything was committed; nothing was changed. Try again.
+    #[error("{device}: {detail}; nothing was committed")]
+    Interrupted { device: String, detail: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Confirm timeout of the confirmed commit: how long the device waits for the confirming
+    /// commit before it rolls back by itself (also if the bot dies mid-change).
+    pub confirm_timeout: Duration,
+    /// Send `<validate>` before `<commit>` where `:validate` is offered. Off by default: edit-config's
+    /// default test-option (test-then-set) already validates, the commit validates the candidate
+    /// again, and yuma123 netconfd drops the candidate on validate→commit (spec §5.6.3). If it is on
+    /// and a device drops the candidate, the read-back catches it and the change is rolled back.
+    pub validate_before_commit: bool,
+    /// Also lock running on the candidate path. Off by default: on IOS-XE that is a global lock
+    /// that blocks CLI configuration too (spec §1.8).
+    pub lock_running: bool,
+    /// Per RESTCONF request and per NETCONF connect/operation.
+    pub timeout: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            confirm_timeout: Duration::from_secs(60),
+            validate_before_commit: false,
+            lock_running: false,
+            timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// One async mutex per device name (case-insensitive): one change in flight per device.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceLocks(Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
+
+impl DeviceLocks {
+    pub async fn lock(&self, device: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let m = {
+            // A poisoned map still holds valid mutexes (inserts cannot half-happen).
+            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(device.to_ascii_lowercase())
+                .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(())))
+                .clone()
+        };
+        m.lock_owned().await
+    }
+}
+
+/// Applies changes. Cheap to clone; clones share the per-device locks.
+#[derive(Clone)]
+pub struct Applier {
+    inventory: Arc<Inventory>,
+    settings: Arc<DeviceSettings>,
+    restconf: RestconfWriter,
+    connector: Arc<dyn NetconfConnector>,
+    locks: DeviceLocks,
+    options: ApplyOptions,
+}
+
+impl std::fmt::Debug for Applier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Applier")
+            .field("devices", &self.inventory.devices().len())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Applier {
+    pub fn new(inventory: Inventory, settings: DeviceSettings) -> Result<Self, DeviceError> {
+        let options = ApplyOptions::default();
+        Ok(Applier {
+            restconf: RestconfWriter::new(&settings, options.timeout)?,
+            inventory: Arc::new(inventory),
+            settings: Arc::new(settings),
+            connector: default_connector(),
+            locks: DeviceLocks::default(),
+            options,
+        })
+    }
+
+    pub fn with_options(mut self, options: ApplyOptions) -> Result<Self, DeviceError> {
+        self.restconf = RestconfWriter::new(&self.settings, options.timeout)?;
+        self.options = options;
+        Ok(self)
+    }
+
+    /// Replaces how NETCONF sessions are opened (tests, alternative transports).
+    pub fn with_connector(mut self, connector: Arc<dyn NetconfConnector>) -> Self {
+        self.connector = connector;
+        self
+    }
+
+    pub fn options(&self) -> &ApplyOptions {
+        &self.options
+    }
+
+    /// Applies `change`, refusing any interface in `protected`. See the module docs.
+    pub async fn apply(
+        &self,
+        change: &InterfaceChange,
+        protected: &[String],
+    ) -> Result<ApplyReport, ApplyError> {
+        let device = self.inventory.get(&change.device)?.clone();
+        if let Some(profile) = device.profile {
+            // Refuse a bad change before connecting when the profile is already known.
+            super::change::validate(change, &super::change::Rules { profile, protected })?;
+        }
+        let _guard = self.locks.lock(&device.name).await;
+        tracing::info!(device = %device.name, interface = %change.interface, reason = %change.reason, "applying change");
+        let report = if uses_netconf(&device) {
+            self.apply_netconf(device, change.clone(), protected.to_vec())
+                .await
+        } else {
+            self.restconf.apply(&device, change, protected).await
+        };
+        match &report {
+            Ok(r) => tracing::info!(
+                device = %r.device,
+                interface = %r.interface,
+                protocol = %r.protocol,
+                outcome = r.outcome.word(),
+                changes = r.outcome.diff().changes.len(),
+                "change finished"
+            ),
+            Err(e) => tracing::warn!(device = %change.device, error = %e, "change not made"),
+        }
+        report
+    }
+
+    async fn apply_netconf(
+        &self,
+        device: Device,
+        change: InterfaceChange,
+        protected: Vec<String>,
+    ) -> Result<ApplyReport, ApplyError> {
+        let connector = self.connector.clone();
+        let settings = self.settings.clone();
+        let options = self.options.clone();
+        let persist = format!("patchpanel-{}", uuid::Uuid::new_v4().simple());
+        let name = device.name.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut session = connector.connect(&device, &settings, options.timeout)?;
+            let input = netconf_flow::Input {
+                device: &device,
+                change: &change,
+                protected: &protected,
+                options: &options,
+                persist_id: &persist,
+            };
+            let result = netconf_flow::run(session.as_mut(), &input);
+            session.close();
+            result
+        })
+        .await
+        .map_err(|e| {
+            // Nothing in the flow panics by design; if the worker died anyway the device state is
+            // not known, and the confirmed commit (if sent) rolls back by itself.
+            ApplyError::Interrupted {
+                device: name,
+                detail: format!("the NETCONF worker stopped ({e}); check the device"),
+            }
+        })?
+    }
+}
+
+/// NETCONF when the inventory gives a NETCONF port or no RESTCONF URL; RESTCONF only for devices
+/// without NETCONF (NETCONF has the transaction: candidate, confirmed commit, locks).
+pub fn uses_netconf(device: &Device) -> bool {
+    device.netconf_port.is_some() || device.restconf_url.is_none()
+}
+
+#[cfg(any())]
+fn default_connector() -> Arc<dyn NetconfConnector> {
+    Arc::new(session_adapter::SessionConnector)
+}
+
+#[cfg(not(any()))]
+fn default_connector() -> Arc<dyn NetconfConnector> {
+    Arc::new(PendingConnector)
+}
+
+/// Stand-in until `netconf::session` is merged (`session_adapter` replaces it).
+#[cfg(not(any()))]
+struct PendingConnector;
+
+#[cfg(not(any()))]
+impl NetconfConnector for PendingConnector {
+    fn connect(
+        &self,
+        device: &Device,
+        _settings: &DeviceSettings,
+        _timeout: Duration,
+    ) -> Result<Box<dyn ops::NetconfOps>, DeviceError> {
+        Err(DeviceError::Unsupported {
+            device: device.name.clone(),
+            what: "NETCONF writes need the NETCONF session API, which this build does not have yet"
+                .into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    #[tokio::test]
+    async fn one_change_in_flight_per_device() {
+        let locks = DeviceLocks::default();
+        let held = locks.lock("c9300").await;
+        // Same device in another spelling waits; another device does not.
+        assert!(locks.lock("C9300").now_or_never().is_none());
+        assert!(locks.lock("other").now_or_never().is_some());
+        drop(held);
+        assert!(locks.lock("c9300").now_or_never().is_some());
+    }
+
+    #[test]
+    fn routes_prefer_netconf() {
+        let d = |port: Option<u16>, url: Option<&str>| Device {
+            name: "d".into(),
+            host: "h".into(),
+            netconf_port: port,
+            restconf_url: url.map(str::to_string),
+            profile: None,
+        };
+        assert!(uses_netconf(&d(None, None)));
+        assert!(uses_netconf(&d(Some(830), Some("https://h/restconf"))));
+        assert!(!uses_netconf(&d(None, Some("https://h/restconf"))));
+    }
+}

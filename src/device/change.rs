@@ -1,0 +1,557 @@
+//! The interface change model (`InterfaceChange`: what a workflow wants done, with the reason it is
+//! allowed) and its validation into a `ValidChange`, the only thing payload builders accept. Every rule
+//! is checked before anything is sent, and every problem is reported at once, in words a chat user
+//! can act on.
+
+pub mod vlan;
+
+use super::inventory::Profile;
+use super::model::InterfaceName;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+pub use vlan::VlanList;
+
+/// Set a value or remove it (`no description`, `no mtu`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit<T> {
+    Set(T),
+    Remove,
+}
+
+/// Why the change may be made. Required: no change reaches a device without a recorded reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeReason {
+    /// A change ticket (NetBox `change_ticket_number`, a Zammad ticket number).
+    Ticket { number: String },
+    /// An approval given in chat or on a card.
+    Approval { id: String, approved_by: String },
+}
+
+impl fmt::Display for ChangeReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChangeReason::Ticket { number } => write!(f, "ticket {number}"),
+            ChangeReason::Approval { id, approved_by } => {
+                write!(f, "approval {id} by {approved_by}")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModeChange {
+    Access {
+        vlan: u16,
+    },
+    /// `native: None` leaves the native VLAN as it is.
+    Trunk {
+        native: Option<u16>,
+        allowed: VlanList,
+    },
+    Routed,
+}
+
+/// An IPv4 address as received: `mask` is dotted (`255.255.255.0`) or a prefix length (`24`, `/24`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipv4Change {
+    pub address: String,
+    pub mask: String,
+}
+
+/// What a workflow asks for. Fields left `None` are not touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceChange {
+    pub device: String,
+    /// As written by the user or the source of truth (`Gi1/0/2`, `GigabitEthernet1/0/2`).
+    pub interface: String,
+    pub description: Option<Edit<String>>,
+    pub enabled: Option<bool>,
+    pub mtu: Option<Edit<u16>>,
+    pub mode: Option<ModeChange>,
+    pub ipv4: Option<Edit<Ipv4Change>>,
+    pub reason: ChangeReason,
+}
+
+/// A checked IPv4 interface address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ipv4Net {
+    pub address: Ipv4Addr,
+    pub prefix: u8,
+}
+
+impl Ipv4Net {
+    pub fn mask(&self) -> Ipv4Addr {
+        Ipv4Addr::from(prefix_mask(self.prefix))
+    }
+}
+
+impl fmt::Display for Ipv4Net {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.prefix)
+    }
+}
+
+/// A change that passed validation for one profile. Only `validate` builds it, so a payload builder
+/// that takes one never sees an unchecked value.
+// `#[non_exhaustive]` would still let other modules of this crate build one; the private field does not.
+#[allow(clippy::manual_non_exhaustive)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidChange {
+    pub device: String,
+    pub interface: InterfaceName,
+    pub profile: Profile,
+    /// Trimmed; the ticket tag, if any, is already part of the text.
+    pub description: Option<Edit<String>>,
+    pub enabled: Option<bool>,
+    pub mtu: Option<Edit<u16>>,
+    /// Trunk lists are normalized (`10,20,30-40`).
+    pub mode: Option<ModeChange>,
+    pub ipv4: Option<Edit<Ipv4Net>>,
+    pub reason: ChangeReason,
+    _sealed: (),
+}
+
+/// What the device accepts, per profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub mtu_min: u16,
+    pub mtu_max: u16,
+    pub description_max: usize,
+}
+
+/// IOS-XE: the interface `mtu` leaf (spec §5.4 `range "1500..9216"`) and `description LINE` (240).
+pub const IOSXE_LIMITS: Limits = Limits {
+    mtu_min: 1500,
+    mtu_max: 9216,
+    description_max: 240,
+};
+/// ietf-ip `ipv4/mtu` is `uint16 { range "68..max" }` (RFC 8344); descriptions kept to IOS-XE's 240.
+pub const IETF_LIMITS: Limits = Limits {
+    mtu_min: 68,
+    mtu_max: u16::MAX,
+    description_max: 240,
+};
+
+pub fn limits(profile: Profile) -> Limits {
+    match profile {
+        Profile::Iosxe => IOSXE_LIMITS,
+        Profile::Ietf => IETF_LIMITS,
+    }
+}
+
+/// The context a change is checked in.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    pub profile: Profile,
+    /// Interfaces the bot must never change (uplinks, management), in any spelling.
+    pub protected: &'a [String],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Device,
+    Interface,
+    Description,
+    Enabled,
+    Mtu,
+    Mode,
+    Ipv4,
+    Reason,
+    Change,
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Field::Device => "device",
+            Field::Interface => "interface",
+            Field::Description => "description",
+            Field::Enabled => "enabled",
+            Field::Mtu => "mtu",
+            Field::Mode => "mode",
+            Field::Ipv4 => "ipv4",
+            Field::Reason => "reason",
+            Field::Change => "change",
+        })
+    }
+}
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: Field,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Every problem found, in field order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the change is not valid: {}", join(.0))]
+pub struct Invalid(pub Vec<Problem>);
+
+fn join(p: &[Problem]) -> String {
+    p.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `##ticket:N##` as in seed 003.
+pub fn ticket_tag(ticket: &str) -> String {
+    format!("##ticket:{ticket}##")
+}
+
+/// `text ##ticket:N##`: any earlier tag is dropped first, so tagging twice changes nothing.
+pub fn ticket_tagged(text: &str, ticket: &str) -> String {
+    let base = strip_ticket_tags(text);
+    let base = base.trim_end();
+    if base.is_empty() {
+        ticket_tag(ticket)
+    } else {
+        format!("{base} {}", ticket_tag(ticket))
+    }
+}
+
+/// The ticket number of the first `##ticket:N##` tag in a description.
+pub fn ticket_of(description: &str) -> Option<&str> {
+    let start = description.find("##ticket:")? + "##ticket:".len();
+    let rest = &description[start..];
+    let end = rest.find("##")?;
+    Some(&rest[..end])
+}
+
+fn strip_ticket_tags(text: &str) -> String {
+    let mut out = text.to_string();
+    while let Some(start) = out.find("##ticket:") {
+        let after = start + "##ticket:".len();
+        match out[after..].find("##") {
+            Some(end) => {
+                out.replace_range(start..after + end + 2, "");
+            }
+            None => break,
+        }
+    }
+    out.trim().to_string()
+}
+
+/// Checks a change for one profile. All problems are collected; none is sent anywhere.
+pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChange, Invalid> {
+    let mut problems = Vec::new();
+    let mut bad = |field: Field, message: String| problems.push(Problem { field, message });
+    let lim = limits(rules.profile);
+
+    let device = change.device.trim().to_string();
+    if device.is_empty() {
+        bad(Field::Device, "no device named".into());
+    }
+
+    let interface = match interface_name(&change.interface, rules.profile) {
+        Ok(name) => {
+            if is_protected(&name, rules.protected) {
+                bad(
+                    Field::Interface,
+                    format!("{} is protected; the bot does not change it", name.full),
+                );
+            }
+            Some(name)
+        }
+        Err(why) => {
+            bad(Field::Interface, why);
+            None
+        }
+    };
+
+    let description = match &change.description {
+        None => None,
+        Some(Edit::Remove) => Some(Edit::Remove),
+        Some(Edit::Set(text)) => match check_description(text, lim.description_max) {
+            Ok(t) => Some(Edit::Set(t)),
+            Err(why) => {
+                bad(Field::Description, why);
+                None
+            }
+        },
+    };
+
+    if let Some(Edit::Set(mtu)) = change.mtu {
+        if !(lim.mtu_min..=lim.mtu_max).contains(&mtu) {
+            bad(
+                Field::Mtu,
+                format!(
+                    "MTU {mtu} is out of range for {} devices ({}–{})",
+                    profile_name(rules.profile),
+                    lim.mtu_min,
+                    lim.mtu_max
+                ),
+            );
+        }
+    }
+
+    let mode = match &change.mode {
+        None => None,
+        Some(_) if rules.profile == Profile::Ietf => {
+            bad(
+                Field::Mode,
+                "the device speaks ietf-interfaces, which has no switchport model; the port mode cannot be changed on it".into(),
+            );
+            None
+        }
+        Some(ModeChange::Routed) => Some(ModeChange::Routed),
+        Some(ModeChange::Access { vlan }) => match vlan::check_vlan("access", *vlan) {
+            Ok(()) => Some(ModeChange::Access { vlan: *vlan }),
+            Err(why) => {
+                bad(Field::Mode, why);
+                None
+            }
+        },
+        Some(ModeChange::Trunk { native, allowed }) => {
+            let native_ok = match native {
+                Some(v) => vlan::check_vlan("native", *v).map_err(|why| bad(Field::Mode, why)),
+                None => Ok(()),
+            };
+            let allowed = allowed
+                .normalized()
+                .map_err(|why| bad(Field::Mode, format!("allowed VLANs: {why}")));
+            match (native_ok, allowed) {
+                (Ok(()), Ok(allowed)) => Some(ModeChange::Trunk {
+                    native: *native,
+                    allowed,
+                }),
+                _ => None,
+            }
+        }
+    };
+
+    let ipv4 = match &change.ipv4 {
+        None => None,
+        Some(Edit::Remove) => Some(Edit::Remove),
+        Some(Edit::Set(a)) => match check_ipv4(a) {
+            Ok(net) => Some(Edit::Set(net)),
+            Err(why) => {
+                bad(Field::Ipv4, why);
+                None
+            }
+        },
+    };
+    if matches!(change.ipv4, Some(Edit::Set(_)))
+        && matches!(
+            change.mode,
+            Some(ModeChange::Access { .. } | ModeChange::Trunk { .. })
+        )
+    {
+        bad(
+            Field::Ipv4,
+            "an IPv4 address needs a routed port, but the change also makes it a switchport".into(),
+        );
+    }
+
+    if change.description.is_none()
+        && change.enabled.is_none()
+        && change.mtu.is_none()
+        && change.mode.is_none()
+        && change.ipv4.is_none()
+    {
+        bad(Field::Change, "the change sets nothing".into());
+    }
+
+    if let Err(why) = check_reason(&change.reason) {
+        bad(Field::Reason, why);
+    }
+
+    match interface {
+        Some(interface) if problems.is_empty() => Ok(ValidChange {
+            device,
+            interface,
+            profile: rules.profile,
+            description,
+            enabled: change.enabled,
+            mtu: change.mtu.clone(),
+            mode,
+            ipv4,
+            reason: change.reason.clone(),
+            _sealed: (),
+        }),
+        _ => Err(Invalid(problems)),
+    }
+}
+
+pub fn profile_name(p: Profile) -> &'static str {
+    match p {
+        Profile::Iosxe => "IOS-XE",
+        Profile::Ietf => "ietf-interfaces",
+    }
+}
+
+/// IOS-XE names go through the chat grammar's expansion (`gi 1/0/2` → `GigabitEthernet1/0/2`) and must
+/// split into a native list name and key; ietf names are any plain name.
+fn interface_name(input: &str, profile: Profile) -> Result<InterfaceName, String> {
+    let shown: String = input
+        .chars()
+        .take(64)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    match profile {
+        Profile::Iosxe => {
+            let canonical = crate::command::canonical_interface(input)
+                .map_err(|why| format!("`{shown}` is not an IOS-XE interface: {why}"))?;
+            let name = InterfaceName::parse(&canonical)
+                .map_err(|why| format!("`{shown}` is not an IOS-XE interface: {why}"))?;
+            if name.native.is_none() {
+                return Err(format!("`{shown}` is not an IOS-XE interface type"));
+            }
+            Ok(name)
+        }
+        Profile::Ietf => InterfaceName::parse(input)
+            .map(|n| InterfaceName {
+                // ietf keys are the full name; the native split is irrelevant.
+                native: None,
+                ..n
+            })
+            .map_err(|why| format!("`{shown}` is not a valid interface name: {why}")),
+    }
+}
+
+fn is_protected(name: &InterfaceName, protected: &[String]) -> bool {
+    protected.iter().any(|p| {
+        let canonical = crate::command::canonical_interface(p)
+            .ok()
+            .and_then(|c| InterfaceName::parse(&c).ok())
+            .or_else(|| InterfaceName::parse(p).ok());
+        match canonical {
+            Some(c) => c.full.eq_ignore_ascii_case(&name.full),
+            None => p.trim().eq_ignore_ascii_case(&name.full),
+        }
+    })
+}
+
+fn check_description(text: &str, max: usize) -> Result<String, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("the description is empty; remove it instead of setting it to nothing".into());
+    }
+    if let Some((i, c)) = t.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return Err(format!(
+            "the description contains the control character U+{:04X} at position {}; only printable characters are allowed",
+            u32::from(c),
+            i + 1
+        ));
+    }
+    let n = t.chars().count();
+    if n > max {
+        return Err(format!(
+            "the description is {n} characters long; the limit is {max} (including any ticket tag)"
+        ));
+    }
+    Ok(t.to_string())
+}
+
+fn check_reason(reason: &ChangeReason) -> Result<(), String> {
+    let word = |s: &str| {
+        let s = s.trim();
+        !s.is_empty()
+            && s.chars().count() <= 64
+            && !s.chars().any(|c| c.is_control() || c.is_whitespace())
+    };
+    match reason {
+        ChangeReason::Ticket { number } if !word(number) => Err(
+            "a ticket number is required (one word, at most 64 characters); no change is made without a recorded reason".into(),
+        ),
+        ChangeReason::Ticket { number } if number.contains('#') => {
+            Err("a ticket number cannot contain `#`".into())
+        }
+        ChangeReason::Approval { id, approved_by } if !word(id) || !word(approved_by) => Err(
+            "an approval needs its id and the approver; no change is made without a recorded reason".into(),
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn prefix_mask(prefix: u8) -> u32 {
+    match prefix {
+        0 => 0,
+        p => u32::MAX << (32 - u32::from(p.min(32))),
+    }
+}
+
+/// A mask as prefix length: dotted contiguous (`255.255.255.0`), `24` or `/24`.
+pub fn mask_prefix(mask: &str) -> Result<u8, String> {
+    let m = mask.trim();
+    let shown: String = m.chars().take(40).filter(|c| !c.is_control()).collect();
+    if let Some(len) = m
+        .strip_prefix('/')
+        .or(Some(m))
+        .filter(|s| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return match len.parse::<u8>() {
+            Ok(p) if p <= 32 => Ok(p),
+            _ => Err(format!("the prefix length `{shown}` is not 0–32")),
+        };
+    }
+    let dotted: Ipv4Addr = m
+        .parse()
+        .map_err(|_| format!("`{shown}` is not a netmask (write 255.255.255.0 or /24)"))?;
+    let bits = u32::from(dotted);
+    let ones = bits.leading_ones();
+    if bits.checked_shl(ones).unwrap_or(0) != 0 {
+        return Err(format!(
+            "the netmask {dotted} is not contiguous (ones must be followed only by zeros)"
+        ));
+    }
+    // leading_ones is at most 32.
+    Ok(ones as u8)
+}
+
+fn check_ipv4(a: &Ipv4Change) -> Result<Ipv4Net, String> {
+    let shown: String = a
+        .address
+        .trim()
+        .chars()
+        .take(40)
+        .filter(|c| !c.is_control())
+        .collect();
+    let address: Ipv4Addr = a
+        .address
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{shown}` is not an IPv4 address"))?;
+    let prefix = mask_prefix(&a.mask)?;
+    if address.is_unspecified()
+        || address.is_loopback()
+        || address.is_multicast()
+        || address.is_broadcast()
+        || address.octets()[0] >= 240
+    {
+        return Err(format!(
+            "{address} cannot be an interface address (unspecified, loopback, multicast or reserved)"
+        ));
+    }
+    if prefix == 0 {
+        return Err("a /0 mask cannot be used on an interface".into());
+    }
+    if prefix <= 30 {
+        let mask = prefix_mask(prefix);
+        let bits = u32::from(address);
+        if bits & !mask == 0 {
+            return Err(format!(
+                "{address} is the network address of {}/{prefix}; use a host address",
+                Ipv4Addr::from(bits & mask)
+            ));
+        }
+        if bits & !mask == !mask {
+            return Err(format!(
+                "{address} is the broadcast address of {}/{prefix}; use a host address",
+                Ipv4Addr::from(bits & mask)
+            ));
+        }
+    }
+    Ok(Ipv4Net { address, prefix })
+}
+
+#[cfg(test)]
+mod tests;
