@@ -489,7 +489,10 @@ mod tests {
 
     #[test]
     fn connected_count_reads_the_socket_total() {
-        assert_eq!(count_connected(&json!({"devices": [{"sockets": 1}], "sockets": 1})), 1);
+        assert_eq!(
+            count_connected(&json!({"devices": [{"sockets": 1}], "sockets": 1})),
+            1
+        );
         assert_eq!(count_connected(&json!({"devices": [], "sockets": 0})), 0);
         assert_eq!(count_connected(&json!({"unexpected": true})), 0);
     }
