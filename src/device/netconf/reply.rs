@@ -164,9 +164,10 @@ pub fn readable_path(path: &str) -> String {
         }
     }
     if let Some(rest) = out.strip_prefix("/rpc/") {
-        if let Some(i) = rest.find('/') {
-            return rest[i..].to_string();
-        }
+        return match rest.find('/') {
+            Some(i) => rest[i..].to_string(),
+            None => format!("/{rest}"),
+        };
     }
     out
 }
