@@ -395,3 +395,51 @@ fn word_scan_matches_naive_search() {
     assert_eq!(memchr(0xff, &high), Some(33));
     assert_eq!(memchr(0x7f, &high), None);
 }
+
+/// The fuzz target's invariant on random near-valid input: however the stream is cut, the messages
+/// that come out (before any error) are the same as from one push, and so is the verdict.
+#[test]
+fn splitting_never_changes_the_result() {
+    fn decode(framing: Framing, input: &[u8], step: Option<usize>) -> (Vec<Vec<u8>>, bool) {
+        let mut d = decoder(framing, 64);
+        let mut out = vec![];
+        for piece in input.chunks(step.unwrap_or(input.len()).max(1)) {
+            d.push(piece);
+            loop {
+                match d.next_message() {
+                    Ok(Some(m)) => out.push(m),
+                    Ok(None) => break,
+                    Err(_) => return (out, true),
+                }
+            }
+        }
+        (out, false)
+    }
+    let mut rng = fastrand::Rng::with_seed(11);
+    let pieces: [&[u8]; 8] = [
+        b"\n#3\nabc",
+        b"\n##\n",
+        b"\n#1\nx",
+        b"]]>]]>",
+        b"]]>",
+        b"<a/>",
+        b"\n",
+        b"\n#70\n",
+    ];
+    for _ in 0..5000 {
+        let input: Vec<u8> = (0..rng.usize(0..12))
+            .flat_map(|_| pieces[rng.usize(0..pieces.len())].iter().copied())
+            .collect();
+        for framing in [Framing::Chunked, Framing::EndOfMessage] {
+            let whole = decode(framing, &input, None);
+            for step in 1..8 {
+                assert_eq!(
+                    decode(framing, &input, Some(step)),
+                    whole,
+                    "{framing:?} step {step}: {:?}",
+                    String::from_utf8_lossy(&input)
+                );
+            }
+        }
+    }
+}

@@ -17,6 +17,7 @@ pub mod options;
 pub mod read;
 pub mod reply;
 pub mod rpc;
+pub mod rpc_error;
 pub mod session;
 pub mod transport;
 
