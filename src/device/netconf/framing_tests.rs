@@ -1,3 +1,5 @@
+//! Unit tests of the framing codec: every split point, adversarial and hostile input, bounds, reuse.
+
 use super::*;
 
 fn drain(d: &mut Decoder) -> Result<Vec<Vec<u8>>, FramingError> {

@@ -45,6 +45,13 @@ pub struct ConnectOptions {
     pub offer_base_1_1: bool,
 }
 
+/// No host or user yet; port 830 and the defaults of [`ConnectOptions::new`].
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions::new("", NETCONF_PORT, "")
+    }
+}
+
 impl ConnectOptions {
     /// Defaults: strict host keys, 15 s connect, 30 s per RPC, 64 MiB replies, base:1.1 offered.
     pub fn new(host: impl Into<String>, port: u16, username: impl Into<String>) -> Self {

@@ -1,3 +1,5 @@
+//! Unit tests of reply parsing: the spec's rpc-error samples, data extraction, hellos, refusals.
+
 use super::*;
 use crate::device::tree::from_xml;
 

@@ -1,3 +1,5 @@
+//! Unit tests of request building: every operation's XML, fragment checks, a hostile description round trip.
+
 use super::*;
 use crate::device::tree::{from_xml, Node};
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
