@@ -2,6 +2,7 @@
 //! user can act on. Nothing here ever carries a password, key or token.
 
 use super::model::Protocol;
+use super::netconf::{NetconfError, RpcError};
 use std::fmt;
 
 /// One `<rpc-error>` (NETCONF) or `ietf-restconf:errors/error` entry, as the device reported it.
@@ -153,4 +154,110 @@ pub enum DeviceError {
     },
     #[error("device: {0}")]
     Other(String),
+    /// A NETCONF failure without device context (see [`DeviceError::from_netconf`] for the read path).
+    #[error("NETCONF: {0}")]
+    Netconf(NetconfError),
+}
+
+impl From<NetconfError> for DeviceError {
+    fn from(e: NetconfError) -> Self {
+        DeviceError::Netconf(e)
+    }
+}
+
+impl From<&RpcError> for RpcErrorInfo {
+    fn from(e: &RpcError) -> Self {
+        let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        let info = e
+            .error_info
+            .iter()
+            .map(|(k, v)| {
+                if v.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{k}: {v}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        RpcErrorInfo {
+            error_type: non_empty(&e.error_type),
+            tag: non_empty(&e.error_tag),
+            severity: non_empty(&e.error_severity),
+            app_tag: e.error_app_tag.clone(),
+            path: e.error_path.clone(),
+            message: e.error_message.clone(),
+            info: non_empty(&info),
+        }
+    }
+}
+
+impl DeviceError {
+    /// A NETCONF failure on the read path, in the device layer's terms (`address` is `host:port`).
+    pub fn from_netconf(device: &str, address: &str, e: NetconfError) -> DeviceError {
+        let device = device.to_string();
+        match e {
+            NetconfError::HostKeyUnknown {
+                host,
+                port,
+                fingerprint,
+            } => DeviceError::HostKeyUnknown {
+                device,
+                address: host_port(&host, port),
+                fingerprint,
+            },
+            NetconfError::HostKeyMismatch {
+                host,
+                port,
+                fingerprint,
+            } => DeviceError::HostKeyMismatch {
+                device,
+                address: host_port(&host, port),
+                fingerprint,
+            },
+            NetconfError::KnownHostsMissing => DeviceError::KnownHostsMissing {
+                device,
+                address: address.to_string(),
+            },
+            NetconfError::KnownHostsUnreadable { path, reason } => {
+                DeviceError::KnownHostsUnreadable { path, reason }
+            }
+            NetconfError::AuthFailed { reason, .. } => DeviceError::AuthFailed {
+                device,
+                protocol: Protocol::Netconf,
+                reason,
+            },
+            NetconfError::Unreachable { address, reason } => DeviceError::Unreachable {
+                device,
+                address,
+                reason,
+            },
+            NetconfError::Timeout { after, .. } => DeviceError::Timeout {
+                device,
+                protocol: Protocol::Netconf,
+                seconds: after.as_secs().max(1),
+            },
+            NetconfError::Rpc(errors) => DeviceError::Rpc {
+                device,
+                errors: errors.iter().map(RpcErrorInfo::from).collect(),
+            },
+            NetconfError::Unsupported(what) => DeviceError::Unsupported {
+                device,
+                what: format!("the device does not support {what}"),
+            },
+            other => DeviceError::Protocol {
+                device,
+                protocol: Protocol::Netconf,
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
 }

@@ -4,7 +4,7 @@
 use super::error::DeviceError;
 use super::inventory::{Device, Inventory};
 use super::model::{Answer, InterfaceName, InterfaceView, Protocol, Vrf};
-use super::netconf::{self, transport::SshConfig};
+use super::netconf::{self, ConnectOptions};
 use super::render;
 use super::restconf::Restconf;
 use super::DeviceSettings;
@@ -24,7 +24,7 @@ pub struct DeviceReader {
 /// How to reach one device.
 enum Route<'a> {
     Restconf(&'a str),
-    Netconf(u16),
+    Netconf,
 }
 
 impl DeviceReader {
@@ -52,19 +52,28 @@ impl DeviceReader {
     fn route<'a>(&self, device: &'a Device) -> Route<'a> {
         match &device.restconf_url {
             Some(url) => Route::Restconf(url),
-            None => Route::Netconf(device.netconf_port_or(self.settings.default_netconf_port)),
+            None => Route::Netconf,
         }
     }
 
-    fn ssh_config(&self) -> SshConfig {
-        SshConfig {
-            username: self.settings.username.clone(),
-            password: self.settings.password.clone(),
-            key: self.settings.ssh_key.clone(),
-            known_hosts: self.settings.known_hosts.clone(),
-            timeout: self.timeout,
-            max_reply: netconf::transport::MAX_REPLY,
+    fn connect_options(&self, device: &Device) -> Result<ConnectOptions, DeviceError> {
+        if self
+            .settings
+            .username
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .is_none()
+            && self.settings.known_hosts.is_some()
+        {
+            return Err(DeviceError::Config(
+                "DEVICE_USERNAME is not set; NETCONF needs a username".into(),
+            ));
         }
+        Ok(ConnectOptions::for_device(
+            device,
+            &self.settings,
+            self.timeout,
+        ))
     }
 
     async fn blocking<T: Send + 'static>(
@@ -79,10 +88,10 @@ impl DeviceReader {
         let dev = self.inventory.get(device)?.clone();
         let (protocol, data) = match self.route(&dev) {
             Route::Restconf(url) => (Protocol::Restconf, self.restconf.vrfs(&dev, url).await?),
-            Route::Netconf(port) => {
-                let cfg = self.ssh_config();
+            Route::Netconf => {
+                let opts = self.connect_options(&dev)?;
                 let d = dev.clone();
-                let data = Self::blocking(move || netconf::read_vrfs(&d, port, &cfg)).await?;
+                let data = Self::blocking(move || netconf::read_vrfs(&d, &opts)).await?;
                 (Protocol::Netconf, data)
             }
         };
@@ -110,12 +119,11 @@ impl DeviceReader {
                 Protocol::Restconf,
                 self.restconf.interface(&dev, url, &name).await?,
             ),
-            Route::Netconf(port) => {
-                let cfg = self.ssh_config();
+            Route::Netconf => {
+                let opts = self.connect_options(&dev)?;
                 let d = dev.clone();
                 let n = name.clone();
-                let data =
-                    Self::blocking(move || netconf::read_interface(&d, port, &cfg, &n)).await?;
+                let data = Self::blocking(move || netconf::read_interface(&d, &opts, &n)).await?;
                 (Protocol::Netconf, data)
             }
         };

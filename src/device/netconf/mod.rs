@@ -1,127 +1,36 @@
-//! NETCONF over SSH (RFC 6241/6242): sans-IO `framing`, XML building/parsing in `rpc`, and the blocking
-//! `ssh2` session in `transport`. The read functions here are blocking: run them on `spawn_blocking`.
+//! The NETCONF client (RFC 6241 over RFC 6242 SSH), in layers, each with its own error type:
+//! `transport` (ssh2: connect, host key, auth, `netconf` subsystem; `TransportError`) →
+//! `framing` (sans-IO EOM and chunked codec; `FramingError`) → `session` (hello, capabilities,
+//! message-ids, deadlines, reply bound; `SessionError`) → `ops` (typed RPCs, capability checks;
+//! `OperationError`), with XML built in `rpc` and parsed in `reply`. `NetconfError` combines them into
+//! variants that say what to do. `read` is `DeviceReader`'s NETCONF read path.
+//!
+//! Everything here is blocking (libssh2): call it only from `tokio::task::spawn_blocking` or a
+//! dedicated thread, never on an async worker.
 
+pub mod capabilities;
+pub mod error;
 pub mod framing;
+mod legacy;
+pub mod ops;
+pub mod options;
+pub mod read;
+pub mod reply;
 pub mod rpc;
+pub mod rpc_error;
+pub mod session;
 pub mod transport;
 
-use super::error::DeviceError;
-use super::extract;
-use super::inventory::{Device, Profile};
-use super::model::{InterfaceName, InterfaceState, InterfaceView, Vrf};
-use super::restconf::{no_vrf_model, not_native_name};
-use super::tree::Node;
-use rpc::{Filter, Operation, Reply, IETF_IF_NS, NATIVE_NS};
-use transport::{Session, SshConfig};
-
-/// The profile from the inventory, else from the modules the server hello advertises.
-fn profile(device: &Device, session: &Session) -> Profile {
-    device.profile.unwrap_or_else(|| {
-        if !session.hello.has_module(NATIVE_NS) && session.hello.has_module(IETF_IF_NS) {
-            Profile::Ietf
-        } else {
-            Profile::Iosxe
-        }
-    })
-}
-
-fn data(reply: Reply) -> Node {
-    match reply {
-        Reply::Data(d) => d,
-        Reply::Ok => Node::new("data"),
-    }
-}
-
-/// Runs `f` on a fresh session and always closes it (close-session is skipped if the stream broke).
-fn with_session<T>(
-    device: &Device,
-    port: u16,
-    cfg: &SshConfig,
-    f: impl FnOnce(&mut Session) -> Result<T, DeviceError>,
-) -> Result<T, DeviceError> {
-    let mut session = Session::connect(device, port, cfg)?;
-    let result = f(&mut session);
-    session.close();
-    result
-}
-
-pub fn read_vrfs(device: &Device, port: u16, cfg: &SshConfig) -> Result<Vec<Vrf>, DeviceError> {
-    with_session(device, port, cfg, |s| {
-        if profile(device, s) == Profile::Ietf {
-            return Err(no_vrf_model(device));
-        }
-        let d = data(s.read(Operation::GetConfig, &Filter::NativeVrfs)?);
-        let defs = d
-            .children_named("native")
-            .filter_map(|n| n.child("vrf"))
-            .flat_map(|v| v.children_named("definition"));
-        Ok(extract::native_vrfs(defs))
-    })
-}
-
-pub fn read_interface(
-    device: &Device,
-    port: u16,
-    cfg: &SshConfig,
-    name: &InterfaceName,
-) -> Result<InterfaceView, DeviceError> {
-    let missing = || DeviceError::NoSuchInterface {
-        device: device.name.clone(),
-        interface: name.full.clone(),
-    };
-    with_session(device, port, cfg, |s| match profile(device, s) {
-        Profile::Iosxe => {
-            let (kind, number) = name.native.as_ref().ok_or_else(|| not_native_name(name))?;
-            let filter = Filter::NativeInterface {
-                kind: kind.clone(),
-                number: number.clone(),
-            };
-            let d = data(s.read(Operation::GetConfig, &filter)?);
-            let entries = d
-                .children_named("native")
-                .filter_map(|n| n.child("interface"))
-                .flat_map(|i| i.children_named(kind));
-            let entry = extract::find_entry(entries, number).ok_or_else(missing)?;
-            let config = extract::native_interface(entry, &name.full);
-            Ok(InterfaceView {
-                config,
-                state: state(s, &name.full),
-            })
-        }
-        Profile::Ietf => {
-            let filter = Filter::IetfInterface {
-                name: name.full.clone(),
-            };
-            let d = data(s.read(Operation::GetConfig, &filter)?);
-            let entries = d
-                .children_named("interfaces")
-                .flat_map(|i| i.children_named("interface"));
-            let entry = extract::find_entry(entries, &name.full).ok_or_else(missing)?;
-            let config = extract::ietf_interface(entry, &name.full);
-            Ok(InterfaceView {
-                config,
-                state: state(s, &name.full),
-            })
-        }
-    })
-}
-
-/// Best effort `<get>` of ietf-interfaces state; any failure means "unknown".
-fn state(s: &mut Session, full: &str) -> Option<InterfaceState> {
-    let filter = Filter::IetfInterfaceState {
-        name: full.to_string(),
-    };
-    match s.read(Operation::Get, &filter) {
-        Ok(reply) => {
-            let d = data(reply);
-            let entries = d
-                .children_named("interfaces-state")
-                .flat_map(|i| i.children_named("interface"));
-            extract::find_entry(entries, full).and_then(extract::ietf_state)
-        }
-        Err(e) => {
-            tracing::debug!(error = %e, "no interface state over NETCONF");
-            None
-        }
-    }
-}
+pub use capabilities::{Capabilities, Module};
+pub use error::{NetconfError, OperationError};
+pub use framing::{Decoder, Framing, FramingError};
+pub use ops::DataReply;
+pub use options::{ConnectOptions, HostKeyPolicy};
+pub use read::{read_interface, read_vrfs};
+pub use reply::RpcError;
+pub use rpc::{
+    CommitOptions, ConfigPayload, Datastore, DefaultOperation, EditOptions, ErrorOption, Filter,
+    TestOption,
+};
+pub use session::{NetconfSession, SessionError, SessionOptions};
+pub use transport::{SshTransport, Transport, TransportError};

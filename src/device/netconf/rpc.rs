@@ -1,77 +1,232 @@
-//! NETCONF messages as values: `<hello>` and `<rpc>` built with quick-xml's escaping writer (never by
-//! pasting text), `<hello>`/`<rpc-reply>` parsed with namespace resolution (prefixes are never compared).
+//! NETCONF requests as values and their XML: `<hello>` and every `<rpc>` are written with quick-xml's
+//! escaping writer (never by pasting text). Caller-built fragments (subtree filters, `<config>` content)
+//! are checked to be well-formed XML before they are embedded, so a bug in a profile cannot break out
+//! of its element or the message framing.
 
-use crate::device::error::RpcErrorInfo;
-use crate::device::tree::{from_xml, Node};
+use super::capabilities::{BASE_1_0, BASE_1_1, CISCO_IA_NS};
+use super::framing::find_eom;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::Writer;
+use quick_xml::name::ResolveResult;
+use quick_xml::{NsReader, Writer};
 
+/// The NETCONF base namespace (elements of `<rpc>`, `<rpc-reply>`, `<hello>`).
 pub const BASE_NS: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
-pub const BASE_1_0: &str = "urn:ietf:params:netconf:base:1.0";
-pub const BASE_1_1: &str = "urn:ietf:params:netconf:base:1.1";
-pub const NATIVE_NS: &str = "http://cisco.com/ns/yang/Cisco-IOS-XE-native";
-pub const IETF_IF_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-interfaces";
+pub const NOTIFICATION_NS: &str = "urn:ietf:params:xml:ns:netconf:notification:1.0";
 
-/// What to read. Interface types are element names, so `NativeInterface::kind` must come from
-/// `InterfaceName::parse` (a fixed list of IOS-XE type names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Datastore {
+    Running,
+    Candidate,
+    Startup,
+}
+
+impl Datastore {
+    pub fn name(self) -> &'static str {
+        match self {
+            Datastore::Running => "running",
+            Datastore::Candidate => "candidate",
+            Datastore::Startup => "startup",
+        }
+    }
+}
+
+impl std::fmt::Display for Datastore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Filter {
-    NativeVrfs,
-    NativeInterface { kind: String, number: String },
-    IetfInterface { name: String },
-    IetfInterfaceState { name: String },
+enum FilterKind {
+    Subtree(Vec<u8>),
+    XPath(String),
+}
+
+/// A `<filter>` for `<get>` / `<get-config>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter(FilterKind);
+
+impl Filter {
+    /// A subtree filter (RFC 6241 §6): the XML fragment inside `<filter type="subtree">`, built with
+    /// quick-xml by the caller. Checked to be well-formed when the request is built.
+    pub fn subtree(fragment: impl Into<Vec<u8>>) -> Filter {
+        Filter(FilterKind::Subtree(fragment.into()))
+    }
+
+    /// An empty subtree filter: selects nothing (a cheap request that proves liveness).
+    pub fn empty() -> Filter {
+        Filter::subtree(Vec::new())
+    }
+
+    /// An XPath filter (`type="xpath" select="…"`); needs the `:xpath` capability.
+    pub fn xpath(select: impl Into<String>) -> Filter {
+        Filter(FilterKind::XPath(select.into()))
+    }
+
+    pub fn is_xpath(&self) -> bool {
+        matches!(self.0, FilterKind::XPath(_))
+    }
+
+    /// The subtree fragment (empty for an XPath filter).
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            FilterKind::Subtree(b) => b,
+            FilterKind::XPath(_) => &[],
+        }
+    }
+}
+
+/// The content of `<config>` for `<edit-config>`, built with quick-xml by the caller. The prefix `nc`
+/// is bound to the base namespace on `<config>`, so `nc:operation="remove"` works without declaring it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigPayload(Vec<u8>);
+
+impl ConfigPayload {
+    pub fn from_xml(fragment: impl Into<Vec<u8>>) -> ConfigPayload {
+        ConfigPayload(fragment.into())
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    /// `<get-config>` of `<running/>`.
-    GetConfig,
-    /// `<get>` (config + state).
-    Get,
+pub enum DefaultOperation {
+    Merge,
+    Replace,
+    None,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerHello {
-    pub capabilities: Vec<String>,
-    pub session_id: Option<String>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestOption {
+    TestThenSet,
+    Set,
+    /// Needs `:validate:1.1`.
+    TestOnly,
 }
 
-impl ServerHello {
-    pub fn supports_1_1(&self) -> bool {
-        self.capabilities.iter().any(|c| c.trim() == BASE_1_1)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorOption {
+    StopOnError,
+    ContinueOnError,
+    /// Needs `:rollback-on-error`.
+    RollbackOnError,
+}
+
+/// `<edit-config>` parameters; `None` leaves the server default (merge, test-then-set, stop-on-error).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EditOptions {
+    pub default_operation: Option<DefaultOperation>,
+    pub test_option: Option<TestOption>,
+    pub error_option: Option<ErrorOption>,
+}
+
+/// `<commit>` parameters (RFC 6241 §8.4.5.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitOptions {
+    /// A confirmed commit: rolled back unless confirmed within `confirm_timeout` (default 600 s).
+    pub confirmed: bool,
+    pub confirm_timeout: Option<u32>,
+    /// Makes a confirmed commit survive this session; confirm or cancel later with the token.
+    pub persist: Option<String>,
+    /// Confirms (or extends) the persistent confirmed commit with this token.
+    pub persist_id: Option<String>,
+}
+
+impl CommitOptions {
+    /// A confirmed commit that any session can confirm with `persist` (needs `:confirmed-commit:1.1`).
+    pub fn confirmed_persistent(timeout_secs: u32, persist: impl Into<String>) -> Self {
+        CommitOptions {
+            confirmed: true,
+            confirm_timeout: Some(timeout_secs),
+            persist: Some(persist.into()),
+            persist_id: None,
+        }
     }
 
-    /// Whether a YANG module is advertised (`namespace?module=NAME&...`).
-    pub fn has_module(&self, namespace: &str) -> bool {
-        self.capabilities
-            .iter()
-            .any(|c| c.trim() == namespace || c.trim().starts_with(&format!("{namespace}?")))
+    /// The confirming commit for a persistent confirmed commit.
+    pub fn confirming(persist_id: impl Into<String>) -> Self {
+        CommitOptions {
+            persist_id: Some(persist_id.into()),
+            ..CommitOptions::default()
+        }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
-    Ok,
-    /// The `<data>` element.
-    Data(Node),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReplyError {
-    #[error("malformed reply: {0}")]
-    Malformed(String),
-    #[error("reply message-id {got:?} does not match request {expected}")]
-    WrongId {
-        expected: String,
-        got: Option<String>,
+/// One request. `name()` is what errors and logs call it.
+#[derive(Debug, Clone, Copy)]
+pub enum Operation<'a> {
+    Get {
+        filter: Option<&'a Filter>,
     },
-    #[error("rpc-error")]
-    Rpc(Vec<RpcErrorInfo>),
+    GetConfig {
+        source: Datastore,
+        filter: Option<&'a Filter>,
+    },
+    EditConfig {
+        target: Datastore,
+        config: &'a ConfigPayload,
+        options: &'a EditOptions,
+    },
+    Lock(Datastore),
+    Unlock(Datastore),
+    Validate(Datastore),
+    Commit(&'a CommitOptions),
+    CancelCommit {
+        persist_id: Option<&'a str>,
+    },
+    DiscardChanges,
+    /// IOS-XE: `<save-config xmlns="http://cisco.com/yang/cisco-ia"/>` (running → startup).
+    SaveConfig,
+    CloseSession,
+    KillSession(u32),
+}
+
+impl Operation<'_> {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::Get { .. } => "get",
+            Operation::GetConfig { .. } => "get-config",
+            Operation::EditConfig { .. } => "edit-config",
+            Operation::Lock(_) => "lock",
+            Operation::Unlock(_) => "unlock",
+            Operation::Validate(_) => "validate",
+            Operation::Commit(_) => "commit",
+            Operation::CancelCommit { .. } => "cancel-commit",
+            Operation::DiscardChanges => "discard-changes",
+            Operation::SaveConfig => "save-config",
+            Operation::CloseSession => "close-session",
+            Operation::KillSession(_) => "kill-session",
+        }
+    }
+
+    /// Whether the request may have changed the device (after a lost reply its outcome is unknown).
+    pub fn changes_device(&self) -> bool {
+        is_change(self.name())
+    }
+}
+
+/// Operation names that change configuration.
+pub fn is_change(operation: &str) -> bool {
+    matches!(
+        operation,
+        "edit-config" | "commit" | "cancel-commit" | "discard-changes" | "save-config"
+    )
+}
+
+/// A caller-built fragment is not acceptable XML (a bug in the code that built it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} is not a well-formed XML fragment: {reason}")]
+pub struct PayloadError {
+    pub what: &'static str,
+    pub reason: String,
 }
 
 type W = Writer<Vec<u8>>;
+type IoResult = std::io::Result<()>;
 
-fn start(w: &mut W, name: &str, attrs: &[(&str, &str)]) -> std::io::Result<()> {
+fn start(w: &mut W, name: &str, attrs: &[(&str, &str)]) -> IoResult {
     let mut e = BytesStart::new(name);
     for (k, v) in attrs {
         e.push_attribute((*k, *v));
@@ -79,336 +234,266 @@ fn start(w: &mut W, name: &str, attrs: &[(&str, &str)]) -> std::io::Result<()> {
     w.write_event(Event::Start(e))
 }
 
-fn end(w: &mut W, name: &str) -> std::io::Result<()> {
+fn end(w: &mut W, name: &str) -> IoResult {
     w.write_event(Event::End(BytesEnd::new(name)))
 }
 
-fn empty(w: &mut W, name: &str) -> std::io::Result<()> {
+fn empty(w: &mut W, name: &str) -> IoResult {
     w.write_event(Event::Empty(BytesStart::new(name)))
 }
 
-fn leaf(w: &mut W, name: &str, text: &str) -> std::io::Result<()> {
+fn leaf(w: &mut W, name: &str, text: &str) -> IoResult {
     start(w, name, &[])?;
     w.write_event(Event::Text(BytesText::new(text)))?;
     end(w, name)
 }
 
-fn document(body: impl FnOnce(&mut W) -> std::io::Result<()>) -> Vec<u8> {
+fn datastore(w: &mut W, wrapper: &str, ds: Datastore) -> IoResult {
+    start(w, wrapper, &[])?;
+    empty(w, ds.name())?;
+    end(w, wrapper)
+}
+
+fn document(body: impl FnOnce(&mut W) -> IoResult) -> Vec<u8> {
     let mut w = Writer::new(Vec::new());
-    let r = w
+    // Writing into a Vec cannot fail.
+    let _ = w
         .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
         .and_then(|()| body(&mut w));
-    // Writing into a Vec cannot fail; keep whatever was written if it somehow did.
-    let _ = r;
     w.into_inner()
 }
 
-/// The client `<hello>` offering base:1.0 and base:1.1 (no session-id, as RFC 6241 requires).
-pub fn client_hello() -> Vec<u8> {
+/// The client `<hello>`: base:1.0, and base:1.1 when offered (never a session-id, RFC 6241 §8.1).
+pub fn client_hello(offer_1_1: bool) -> Vec<u8> {
     document(|w| {
         start(w, "hello", &[("xmlns", BASE_NS)])?;
         start(w, "capabilities", &[])?;
         leaf(w, "capability", BASE_1_0)?;
-        leaf(w, "capability", BASE_1_1)?;
+        if offer_1_1 {
+            leaf(w, "capability", BASE_1_1)?;
+        }
         end(w, "capabilities")?;
         end(w, "hello")
     })
 }
 
-/// `<rpc message-id=ID><get-config|get>…<filter type="subtree">…</filter></…></rpc>`.
-pub fn read_rpc(message_id: &str, op: Operation, filter: &Filter) -> Vec<u8> {
-    document(|w| {
-        start(w, "rpc", &[("message-id", message_id), ("xmlns", BASE_NS)])?;
-        let op_name = match op {
-            Operation::GetConfig => "get-config",
-            Operation::Get => "get",
-        };
-        start(w, op_name, &[])?;
-        if op == Operation::GetConfig {
-            start(w, "source", &[])?;
-            empty(w, "running")?;
-            end(w, "source")?;
+/// `<rpc message-id=ID xmlns=base>…</rpc>` for one operation.
+pub fn build_rpc(message_id: u64, op: &Operation<'_>) -> Result<Vec<u8>, PayloadError> {
+    match op {
+        Operation::Get { filter } | Operation::GetConfig { filter, .. } => {
+            if let Some(f) = filter {
+                check_fragment(f.as_bytes(), "the subtree filter")?;
+            }
         }
-        start(w, "filter", &[("type", "subtree")])?;
-        write_filter(w, filter)?;
-        end(w, "filter")?;
-        end(w, op_name)?;
+        Operation::EditConfig { config, .. } => {
+            check_fragment(config.as_bytes(), "the <config> payload")?;
+        }
+        _ => {}
+    }
+    let id = message_id.to_string();
+    Ok(document(|w| {
+        start(w, "rpc", &[("message-id", &id), ("xmlns", BASE_NS)])?;
+        write_operation(w, op)?;
         end(w, "rpc")
-    })
+    }))
 }
 
-fn write_filter(w: &mut W, filter: &Filter) -> std::io::Result<()> {
-    match filter {
-        Filter::NativeVrfs => {
-            start(w, "native", &[("xmlns", NATIVE_NS)])?;
-            start(w, "vrf", &[])?;
-            empty(w, "definition")?;
-            end(w, "vrf")?;
-            end(w, "native")
+fn write_operation(w: &mut W, op: &Operation<'_>) -> IoResult {
+    let name = op.name();
+    match op {
+        Operation::Get { filter } => {
+            start(w, name, &[])?;
+            if let Some(f) = filter {
+                write_filter(w, f)?;
+            }
+            end(w, name)
         }
-        Filter::NativeInterface { kind, number } => {
-            start(w, "native", &[("xmlns", NATIVE_NS)])?;
-            start(w, "interface", &[])?;
-            start(w, kind, &[])?;
-            leaf(w, "name", number)?;
-            end(w, kind)?;
-            end(w, "interface")?;
-            end(w, "native")
+        Operation::GetConfig { source, filter } => {
+            start(w, name, &[])?;
+            datastore(w, "source", *source)?;
+            if let Some(f) = filter {
+                write_filter(w, f)?;
+            }
+            end(w, name)
         }
-        Filter::IetfInterface { name } | Filter::IetfInterfaceState { name } => {
-            let top = if matches!(filter, Filter::IetfInterface { .. }) {
-                "interfaces"
-            } else {
-                "interfaces-state"
-            };
-            start(w, top, &[("xmlns", IETF_IF_NS)])?;
-            start(w, "interface", &[])?;
-            leaf(w, "name", name)?;
-            end(w, "interface")?;
-            end(w, top)
+        Operation::EditConfig {
+            target,
+            config,
+            options,
+        } => {
+            start(w, name, &[])?;
+            datastore(w, "target", *target)?;
+            if let Some(d) = options.default_operation {
+                let v = match d {
+                    DefaultOperation::Merge => "merge",
+                    DefaultOperation::Replace => "replace",
+                    DefaultOperation::None => "none",
+                };
+                leaf(w, "default-operation", v)?;
+            }
+            if let Some(t) = options.test_option {
+                let v = match t {
+                    TestOption::TestThenSet => "test-then-set",
+                    TestOption::Set => "set",
+                    TestOption::TestOnly => "test-only",
+                };
+                leaf(w, "test-option", v)?;
+            }
+            if let Some(e) = options.error_option {
+                let v = match e {
+                    ErrorOption::StopOnError => "stop-on-error",
+                    ErrorOption::ContinueOnError => "continue-on-error",
+                    ErrorOption::RollbackOnError => "rollback-on-error",
+                };
+                leaf(w, "error-option", v)?;
+            }
+            start(w, "config", &[("xmlns:nc", BASE_NS)])?;
+            w.get_mut().extend_from_slice(config.as_bytes());
+            end(w, "config")?;
+            end(w, name)
+        }
+        Operation::Lock(ds) | Operation::Unlock(ds) => {
+            start(w, name, &[])?;
+            datastore(w, "target", *ds)?;
+            end(w, name)
+        }
+        Operation::Validate(ds) => {
+            start(w, name, &[])?;
+            datastore(w, "source", *ds)?;
+            end(w, name)
+        }
+        Operation::Commit(c) => {
+            if !c.confirmed && c.persist_id.is_none() {
+                return empty(w, name);
+            }
+            start(w, name, &[])?;
+            if c.confirmed {
+                empty(w, "confirmed")?;
+                if let Some(t) = c.confirm_timeout {
+                    leaf(w, "confirm-timeout", &t.to_string())?;
+                }
+                if let Some(p) = &c.persist {
+                    leaf(w, "persist", p)?;
+                }
+            }
+            if let Some(p) = &c.persist_id {
+                leaf(w, "persist-id", p)?;
+            }
+            end(w, name)
+        }
+        Operation::CancelCommit { persist_id } => match persist_id {
+            None => empty(w, name),
+            Some(p) => {
+                start(w, name, &[])?;
+                leaf(w, "persist-id", p)?;
+                end(w, name)
+            }
+        },
+        Operation::DiscardChanges | Operation::CloseSession => empty(w, name),
+        Operation::SaveConfig => {
+            let mut e = BytesStart::new(name);
+            e.push_attribute(("xmlns", CISCO_IA_NS));
+            w.write_event(Event::Empty(e))
+        }
+        Operation::KillSession(id) => {
+            start(w, name, &[])?;
+            leaf(w, "session-id", &id.to_string())?;
+            end(w, name)
         }
     }
 }
 
-pub fn close_session(message_id: &str) -> Vec<u8> {
-    document(|w| {
-        start(w, "rpc", &[("message-id", message_id), ("xmlns", BASE_NS)])?;
-        empty(w, "close-session")?;
-        end(w, "rpc")
-    })
+fn write_filter(w: &mut W, f: &Filter) -> IoResult {
+    match &f.0 {
+        FilterKind::Subtree(fragment) => {
+            if fragment.is_empty() {
+                let mut e = BytesStart::new("filter");
+                e.push_attribute(("type", "subtree"));
+                return w.write_event(Event::Empty(e));
+            }
+            start(w, "filter", &[("type", "subtree"), ("xmlns:nc", BASE_NS)])?;
+            w.get_mut().extend_from_slice(fragment);
+            end(w, "filter")
+        }
+        FilterKind::XPath(select) => {
+            let mut e = BytesStart::new("filter");
+            e.push_attribute(("type", "xpath"));
+            e.push_attribute(("select", select.as_str()));
+            w.write_event(Event::Empty(e))
+        }
+    }
 }
 
-fn in_base(n: &Node) -> bool {
-    n.ns.as_deref() == Some(BASE_NS)
-}
+/// Deepest nesting accepted in a caller fragment.
+const MAX_FRAGMENT_DEPTH: usize = 256;
 
-pub fn parse_hello(bytes: &[u8]) -> Result<ServerHello, String> {
-    let root = from_xml(bytes)?;
-    if root.name != "hello" || !in_base(&root) {
-        return Err(format!("expected <hello>, got <{}>", root.name));
+/// Accepts a sequence of balanced elements (with text, comments and CDATA inside), in UTF-8, whose
+/// namespace prefixes are bound (or are `nc`, bound by the wrapper). Refuses declarations, DTDs,
+/// processing instructions, text at the top level and the base:1.0 end-of-message marker.
+pub fn check_fragment(bytes: &[u8], what: &'static str) -> Result<(), PayloadError> {
+    let fail = |reason: String| PayloadError { what, reason };
+    std::str::from_utf8(bytes).map_err(|e| fail(format!("not UTF-8 ({e})")))?;
+    if find_eom(bytes).is_some() {
+        return Err(fail("contains the end-of-message marker ]]>]]>".into()));
     }
-    let capabilities: Vec<String> = root
-        .child("capabilities")
-        .map(|c| {
-            c.children_named("capability")
-                .filter_map(|n| n.text.as_deref().map(str::trim).map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    if capabilities.is_empty() {
-        return Err("server hello lists no capabilities".into());
+    let mut r = NsReader::from_reader(bytes);
+    let mut depth = 0usize;
+    loop {
+        let (ns, event) = r
+            .read_resolved_event()
+            .map_err(|e| fail(format!("malformed XML: {e}")))?;
+        if let ResolveResult::Unknown(p) = &ns {
+            return Err(fail(format!(
+                "unbound namespace prefix `{}`",
+                String::from_utf8_lossy(p)
+            )));
+        }
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                for a in e.attributes() {
+                    let a = a.map_err(|e| fail(format!("bad attribute: {e}")))?;
+                    if let (ResolveResult::Unknown(p), _) = r.resolve_attribute(a.key) {
+                        if p != b"nc" {
+                            return Err(fail(format!(
+                                "unbound namespace prefix `{}`",
+                                String::from_utf8_lossy(&p)
+                            )));
+                        }
+                    }
+                    a.unescape_value()
+                        .map_err(|e| fail(format!("bad attribute value: {e}")))?;
+                }
+                if matches!(event, Event::Start(_)) {
+                    depth += 1;
+                    if depth > MAX_FRAGMENT_DEPTH {
+                        return Err(fail("nested too deeply".into()));
+                    }
+                }
+            }
+            Event::End(_) => {
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or_else(|| fail("unbalanced end tag".into()))?;
+            }
+            Event::Text(t) => {
+                let text = t.unescape().map_err(|e| fail(format!("bad text: {e}")))?;
+                if depth == 0 && !text.trim().is_empty() {
+                    return Err(fail("text outside any element".into()));
+                }
+            }
+            Event::CData(_) | Event::Comment(_) => {}
+            Event::Decl(_) => return Err(fail("an XML declaration inside the fragment".into())),
+            Event::PI(_) => return Err(fail("a processing instruction".into())),
+            Event::DocType(_) => return Err(fail("a DOCTYPE".into())),
+            Event::Eof => break,
+        }
     }
-    Ok(ServerHello {
-        capabilities,
-        session_id: root.text_at(&["session-id"]),
-    })
-}
-
-/// Parses an `<rpc-reply>`: errors (not warnings) become `ReplyError::Rpc`.
-pub fn parse_reply(bytes: &[u8], expected_id: &str) -> Result<Reply, ReplyError> {
-    let root = from_xml(bytes).map_err(ReplyError::Malformed)?;
-    if root.name != "rpc-reply" || !in_base(&root) {
-        return Err(ReplyError::Malformed(format!(
-            "expected <rpc-reply>, got <{}>",
-            root.name
-        )));
+    if depth != 0 {
+        return Err(fail("an element is not closed".into()));
     }
-    let got = root.attr("message-id");
-    if got != Some(expected_id) {
-        return Err(ReplyError::WrongId {
-            expected: expected_id.to_string(),
-            got: got.map(|s| s.chars().take(64).collect()),
-        });
-    }
-    let errors: Vec<RpcErrorInfo> = root
-        .children
-        .iter()
-        .filter(|c| c.name == "rpc-error" && in_base(c))
-        .map(rpc_error)
-        .filter(|e| e.severity.as_deref() != Some("warning"))
-        .collect();
-    if !errors.is_empty() {
-        return Err(ReplyError::Rpc(errors));
-    }
-    if let Some(data) = root
-        .children
-        .iter()
-        .find(|c| c.name == "data" && in_base(c))
-    {
-        return Ok(Reply::Data(data.clone()));
-    }
-    if root.children.iter().any(|c| c.name == "ok" && in_base(c)) {
-        return Ok(Reply::Ok);
-    }
-    // An empty <rpc-reply/> to a read means no data (seen from some servers).
-    Ok(Reply::Data(Node::new("data")))
-}
-
-fn rpc_error(e: &Node) -> RpcErrorInfo {
-    let short = |s: String| -> String { s.chars().take(300).collect() };
-    let info = e.child("error-info").map(|i| {
-        i.children
-            .iter()
-            .map(|c| match c.text.as_deref().map(str::trim) {
-                Some(t) if !t.is_empty() => format!("{}: {t}", c.name),
-                _ => c.name.clone(),
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    });
-    RpcErrorInfo {
-        error_type: e.text_at(&["error-type"]).map(short),
-        tag: e.text_at(&["error-tag"]).map(short),
-        severity: e.text_at(&["error-severity"]).map(short),
-        app_tag: e.text_at(&["error-app-tag"]).map(short),
-        path: e.text_at(&["error-path"]).map(short),
-        message: e.text_at(&["error-message"]).map(short),
-        info: info.filter(|s| !s.is_empty()).map(short),
-    }
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(v: &[u8]) -> String {
-        String::from_utf8(v.to_vec()).unwrap()
-    }
-
-    #[test]
-    fn hello_offers_both_bases_without_session_id() {
-        let h = s(&client_hello());
-        assert!(h.contains(BASE_1_0) && h.contains(BASE_1_1));
-        assert!(!h.contains("session-id"));
-        // parses as a hello (round trip through our own parser)
-        let parsed = parse_hello(h.as_bytes()).unwrap();
-        assert!(parsed.supports_1_1());
-    }
-
-    #[test]
-    fn get_config_filters_match_spec_shapes() {
-        let x = s(&read_rpc(
-            "2",
-            Operation::GetConfig,
-            &Filter::NativeInterface {
-                kind: "GigabitEthernet".into(),
-                number: "1/0/2".into(),
-            },
-        ));
-        assert!(
-            x.contains(r#"<rpc message-id="2" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">"#),
-            "{x}"
-        );
-        assert!(x.contains("<get-config><source><running/></source><filter type=\"subtree\"><native xmlns=\"http://cisco.com/ns/yang/Cisco-IOS-XE-native\"><interface><GigabitEthernet><name>1/0/2</name></GigabitEthernet></interface></native></filter></get-config>"), "{x}");
-        let v = s(&read_rpc("3", Operation::GetConfig, &Filter::NativeVrfs));
-        assert!(v.contains("<vrf><definition/></vrf>"), "{v}");
-        let st = s(&read_rpc(
-            "4",
-            Operation::Get,
-            &Filter::IetfInterfaceState { name: "Gi1".into() },
-        ));
-        assert!(st.contains("<get><filter type=\"subtree\"><interfaces-state xmlns=\"urn:ietf:params:xml:ns:yang:ietf-interfaces\">"), "{st}");
-    }
-
-    #[test]
-    fn user_text_is_escaped_in_filters() {
-        // The spec's injection string (§4.3) must stay text.
-        let evil = "hi</name></interface></interfaces><x>&";
-        let x = s(&read_rpc(
-            "5",
-            Operation::GetConfig,
-            &Filter::IetfInterface { name: evil.into() },
-        ));
-        assert!(
-            x.contains(
-                "<name>hi&lt;/name&gt;&lt;/interface&gt;&lt;/interfaces&gt;&lt;x&gt;&amp;</name>"
-            ),
-            "{x}"
-        );
-        let parsed = from_xml(x.as_bytes()).unwrap();
-        let name = parsed
-            .path(&["get-config", "filter", "interfaces", "interface"])
-            .unwrap()
-            .text_at(&["name"]);
-        assert_eq!(name.as_deref(), Some(evil));
-    }
-
-    #[test]
-    fn server_hello_with_prefixes_and_modules() {
-        let hello = br#"<?xml version="1.0" encoding="UTF-8"?>
-<nc:hello xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0"><nc:capabilities>
-<nc:capability>urn:ietf:params:netconf:base:1.0</nc:capability>
-<nc:capability>urn:ietf:params:netconf:base:1.1</nc:capability>
-<nc:capability>http://cisco.com/ns/yang/Cisco-IOS-XE-native?module=Cisco-IOS-XE-native&amp;revision=2021-03-01</nc:capability>
-</nc:capabilities><nc:session-id>42</nc:session-id></nc:hello>"#;
-        let h = parse_hello(hello).unwrap();
-        assert!(h.supports_1_1());
-        assert!(h.has_module(NATIVE_NS));
-        assert!(!h.has_module(IETF_IF_NS));
-        assert_eq!(h.session_id.as_deref(), Some("42"));
-        assert!(parse_hello(b"<hello xmlns=\"urn:other\"/>").is_err());
-    }
-
-    #[test]
-    fn data_reply_from_spec() {
-        let reply = br#"<rpc-reply message-id="2" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0">
-  <data><native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native"><interface><GigabitEthernet>
-    <name>1/0/2</name><description>uplink to core</description><shutdown/><mtu>9000</mtu>
-  </GigabitEthernet></interface></native></data></rpc-reply>"#;
-        match parse_reply(reply, "2").unwrap() {
-            Reply::Data(d) => {
-                let gi = d.path(&["native", "interface", "GigabitEthernet"]).unwrap();
-                assert_eq!(
-                    gi.text_at(&["description"]).as_deref(),
-                    Some("uplink to core")
-                );
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(
-            parse_reply(reply, "3"),
-            Err(ReplyError::WrongId {
-                expected: "3".into(),
-                got: Some("2".into())
-            })
-        );
-        let ok = br#"<nc:rpc-reply xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="9"><nc:ok/></nc:rpc-reply>"#;
-        assert_eq!(parse_reply(ok, "9"), Ok(Reply::Ok));
-    }
-
-    #[test]
-    fn rpc_error_from_spec_is_readable_and_warnings_ignored() {
-        let reply = br#"<rpc-reply message-id="7" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><rpc-error>
-  <error-type>application</error-type>
-  <error-tag>data-missing</error-tag>
-  <error-severity>error</error-severity>
-  <error-app-tag>data-incomplete</error-app-tag>
-  <error-path>/nc:rpc/nc:edit-config/nc:config/ios:native/ios:interface/ios:GigabitEthernet[ios:name='1/0/2']/ios:shutdown</error-path>
-  <error-message xml:lang="en">data missing</error-message>
-  <error-info><error-number xmlns="http://netconfcentral.org/ns/yuma-ncx">272</error-number></error-info>
-</rpc-error><rpc-error><error-type>rpc</error-type><error-tag>x</error-tag><error-severity>warning</error-severity></rpc-error></rpc-reply>"#;
-        let Err(ReplyError::Rpc(errs)) = parse_reply(reply, "7") else {
-            panic!()
-        };
-        assert_eq!(errs.len(), 1);
-        let text = errs[0].to_string();
-        assert_eq!(
-            text,
-            "application/data-missing: data missing (at /nc:rpc/nc:edit-config/nc:config/ios:native/ios:interface/ios:GigabitEthernet[ios:name='1/0/2']/ios:shutdown) [error-number: 272]"
-        );
-        let only_warning = br#"<rpc-reply message-id="8" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><rpc-error><error-severity>warning</error-severity></rpc-error><ok/></rpc-reply>"#;
-        assert_eq!(parse_reply(only_warning, "8"), Ok(Reply::Ok));
-    }
-
-    #[test]
-    fn foreign_namespace_reply_is_rejected() {
-        assert!(matches!(
-            parse_reply(br#"<rpc-reply message-id="1"><ok/></rpc-reply>"#, "1"),
-            Err(ReplyError::Malformed(_))
-        ));
-        assert!(matches!(
-            parse_reply(b"<<garbage", "1"),
-            Err(ReplyError::Malformed(_))
-        ));
-    }
-}
+#[path = "rpc_tests.rs"]
+mod tests;

@@ -1,35 +1,81 @@
-//! Blocking NETCONF-over-SSH session on `ssh2` (libssh2). Call only from a dedicated thread
-//! (`tokio::task::spawn_blocking`). Order of trust: TCP connect (timeout) → SSH handshake → host key
-//! checked against known_hosts (fail closed) → only then authenticate → `netconf` subsystem → hellos.
-//! Every blocking call is bounded by the session timeout, every read by a deadline and a size cap.
+//! Transport layer: the byte stream under NETCONF. [`Transport`] is what the session needs (write,
+//! read with a deadline, close); [`SshTransport`] is the real one over blocking `ssh2` (libssh2):
+//! TCP connect with a timeout, handshake, host-key check *before* authentication, password or key
+//! authentication, and the `netconf` subsystem (RFC 6242).
+//!
+//! Everything here blocks: call it only from `tokio::task::spawn_blocking` or a dedicated thread,
+//! never from an async worker.
 
-use super::framing::{encode, Decoder, Framing};
-use super::rpc::{self, Filter, Operation, Reply, ReplyError, ServerHello};
-use crate::device::error::DeviceError;
-use crate::device::inventory::Device;
-use crate::device::model::Protocol;
-use crate::secret::Secret;
+use super::options::{ConnectOptions, HostKeyPolicy};
 use base64::Engine as _;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Largest NETCONF message accepted from a device.
-pub const MAX_REPLY: usize = 32 * 1024 * 1024;
-const LIBSSH2_ERROR_TIMEOUT: i32 = -9;
-const LIBSSH2_ERROR_AUTHENTICATION_FAILED: i32 = -18;
-const LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED: i32 = -19;
+pub use super::legacy::{Session, SshConfig, MAX_REPLY};
 
-#[derive(Debug, Clone)]
-pub struct SshConfig {
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    pub key: Option<PathBuf>,
-    pub known_hosts: Option<PathBuf>,
-    /// Bound for connect, each blocking SSH call, and each whole reply.
-    pub timeout: Duration,
-    pub max_reply: usize,
+const LIBSSH2_ERROR_TIMEOUT: i32 = -9;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("cannot reach {address}: {reason}")]
+    Unreachable { address: String, reason: String },
+    #[error("no known_hosts file configured")]
+    KnownHostsMissing,
+    #[error("cannot use known_hosts file {path}: {reason}")]
+    KnownHostsUnreadable { path: String, reason: String },
+    #[error("SSH host key of {host}:{port} is not in known_hosts ({fingerprint})")]
+    HostKeyUnknown {
+        host: String,
+        port: u16,
+        fingerprint: String,
+    },
+    #[error("SSH host key of {host}:{port} differs from known_hosts ({fingerprint})")]
+    HostKeyMismatch {
+        host: String,
+        port: u16,
+        fingerprint: String,
+    },
+    #[error("SSH authentication as {user} failed: {reason}")]
+    AuthFailed { user: String, reason: String },
+    /// Not an SSH server, or no common algorithms.
+    #[error("SSH handshake with {address} failed ({reason}); is this an SSH/NETCONF port?")]
+    Handshake { address: String, reason: String },
+    #[error("the device refused the `netconf` SSH subsystem ({reason}); is NETCONF enabled (netconf-yang)?")]
+    Subsystem { reason: String },
+    #[error("timed out during {during} after {after:?}")]
+    Timeout {
+        during: &'static str,
+        after: Duration,
+    },
+    /// The peer closed the channel.
+    #[error("the device closed the session during {during}")]
+    Closed { during: &'static str },
+    #[error("I/O error during {during}: {reason}")]
+    Io {
+        during: &'static str,
+        reason: String,
+    },
+}
+
+/// The byte stream a NETCONF session runs over. Implementations block; `deadline` bounds each call.
+pub trait Transport: Send {
+    fn write_all(
+        &mut self,
+        bytes: &[u8],
+        deadline: Instant,
+        during: &'static str,
+    ) -> Result<(), TransportError>;
+    /// Reads at least one byte; end of stream is `TransportError::Closed`.
+    fn read(
+        &mut self,
+        buf: &mut [u8],
+        deadline: Instant,
+        during: &'static str,
+    ) -> Result<usize, TransportError>;
+    /// Best effort: tell the peer we are done and drop the connection.
+    fn close(&mut self);
 }
 
 /// OpenSSH-style fingerprint of a raw SHA-256 host key hash: `SHA256:<base64 without padding>`.
@@ -40,71 +86,68 @@ pub fn fingerprint_sha256(hash: &[u8]) -> String {
     )
 }
 
-pub struct Session {
-    device: String,
+/// NETCONF over SSH with `ssh2`. Blocking; see the module docs.
+pub struct SshTransport {
     ssh: ssh2::Session,
     channel: ssh2::Channel,
-    decoder: Decoder,
-    framing: Framing,
-    next_id: u64,
-    timeout: Duration,
-    /// Set after a transport failure: the stream is out of sync, so no further request is sent.
-    broken: bool,
-    pub hello: ServerHello,
+    address: String,
+    closed: bool,
 }
 
-impl std::fmt::Debug for Session {
+impl std::fmt::Debug for SshTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("device", &self.device)
-            .field("framing", &self.framing)
+        f.debug_struct("SshTransport")
+            .field("address", &self.address)
             .finish_non_exhaustive()
     }
 }
 
-fn proto(device: &str, reason: impl Into<String>) -> DeviceError {
-    DeviceError::Protocol {
-        device: device.to_string(),
-        protocol: Protocol::Netconf,
-        reason: reason.into(),
+fn remaining_ms(deadline: Instant) -> Option<u32> {
+    let left = deadline.checked_duration_since(Instant::now())?;
+    if left.is_zero() {
+        return None;
     }
+    Some(u32::try_from(left.as_millis()).unwrap_or(u32::MAX).max(1))
 }
 
-impl Session {
-    pub fn connect(device: &Device, port: u16, cfg: &SshConfig) -> Result<Session, DeviceError> {
-        let dev = device.name.as_str();
-        let host = device.host.as_str();
-        let address = format!("{host}:{port}");
-        let known_hosts =
-            cfg.known_hosts
-                .as_ref()
-                .ok_or_else(|| DeviceError::KnownHostsMissing {
-                    device: dev.to_string(),
-                    address: address.clone(),
-                })?;
-        if host.contains('\0') {
-            return Err(DeviceError::Config(format!("device {dev}: invalid host")));
-        }
-        let timeout_secs = cfg.timeout.as_secs().max(1);
-        let timeout_err = || DeviceError::Timeout {
-            device: dev.to_string(),
-            protocol: Protocol::Netconf,
-            seconds: timeout_secs,
-        };
-        let unreachable = |reason: String| DeviceError::Unreachable {
-            device: dev.to_string(),
+fn is_timeout(e: &ssh2::Error) -> bool {
+    e.code() == ssh2::ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT)
+}
+
+impl SshTransport {
+    /// Connects, checks the host key, authenticates and starts the `netconf` subsystem, all within
+    /// `opts.connect_timeout`. Refuses before any network traffic when no known_hosts is configured.
+    pub fn connect(opts: &ConnectOptions) -> Result<SshTransport, TransportError> {
+        let known_hosts = opts
+            .known_hosts
+            .as_deref()
+            .ok_or(TransportError::KnownHostsMissing)?;
+        let address = opts.address();
+        let unreachable = |reason: String| TransportError::Unreachable {
             address: address.clone(),
             reason,
         };
+        if opts.host.is_empty() || opts.host.contains('\0') {
+            return Err(unreachable("invalid host name".into()));
+        }
+        let started = Instant::now();
+        let deadline = started + opts.connect_timeout;
+        let timeout = |during: &'static str| TransportError::Timeout {
+            during,
+            after: opts.connect_timeout,
+        };
 
-        let addrs: Vec<_> = (host, port)
+        let addrs: Vec<_> = (opts.host.as_str(), opts.port)
             .to_socket_addrs()
-            .map_err(|e| unreachable(format!("cannot resolve {host}: {e}")))?
+            .map_err(|e| unreachable(format!("cannot resolve {}: {e}", opts.host)))?
             .collect();
         let mut last = String::from("no address");
         let mut tcp = None;
         for a in addrs {
-            match TcpStream::connect_timeout(&a, cfg.timeout) {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return Err(timeout("connect"));
+            };
+            match TcpStream::connect_timeout(&a, left.max(Duration::from_millis(1))) {
                 Ok(s) => {
                     tcp = Some(s);
                     break;
@@ -116,297 +159,300 @@ impl Session {
             }
         }
         let tcp = tcp.ok_or_else(|| unreachable(last))?;
-        // Backstop for libssh2's own timeout: no socket read/write can block longer than this.
-        let _ = tcp.set_read_timeout(Some(cfg.timeout));
-        let _ = tcp.set_write_timeout(Some(cfg.timeout));
+        // Backstop under libssh2's own timeout: no socket call blocks longer than this.
+        let backstop = opts.connect_timeout.max(opts.rpc_timeout);
+        let _ = tcp.set_read_timeout(Some(backstop));
+        let _ = tcp.set_write_timeout(Some(backstop));
         let _ = tcp.set_nodelay(true);
 
-        let mut ssh = ssh2::Session::new()
-            .map_err(|e| proto(dev, format!("cannot start SSH: {}", e.message())))?;
+        let mut ssh = ssh2::Session::new().map_err(|e| TransportError::Io {
+            during: "connect",
+            reason: format!("cannot start SSH: {}", e.message()),
+        })?;
         ssh.set_tcp_stream(tcp);
-        ssh.set_timeout(u32::try_from(cfg.timeout.as_millis()).unwrap_or(u32::MAX));
+        let set_deadline = |ssh: &ssh2::Session, during| -> Result<(), TransportError> {
+            let ms = remaining_ms(deadline).ok_or_else(|| timeout(during))?;
+            ssh.set_timeout(ms);
+            Ok(())
+        };
+        set_deadline(&ssh, "SSH handshake")?;
         ssh.handshake().map_err(|e| {
-            if e.code() == ssh2::ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT) {
-                timeout_err()
+            if is_timeout(&e) {
+                timeout("SSH handshake")
             } else {
-                proto(
-                    dev,
-                    format!(
-                        "SSH handshake with {address} failed ({}); is this an SSH/NETCONF port?",
-                        e.message()
-                    ),
-                )
+                TransportError::Handshake {
+                    address: address.clone(),
+                    reason: e.message().to_string(),
+                }
             }
         })?;
 
-        check_host_key(&ssh, dev, host, port, known_hosts)?;
-        authenticate(&ssh, dev, cfg).map_err(|e| match e {
-            AuthError::Timeout => timeout_err(),
-            AuthError::Device(d) => d,
-        })?;
+        check_host_key(&ssh, opts, known_hosts)?;
+        set_deadline(&ssh, "authentication")?;
+        authenticate(&ssh, opts)?;
 
+        set_deadline(&ssh, "opening the NETCONF channel")?;
         let mut channel = ssh.channel_session().map_err(|e| {
-            if e.code() == ssh2::ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT) {
-                timeout_err()
+            if is_timeout(&e) {
+                timeout("opening the NETCONF channel")
             } else {
-                proto(dev, format!("cannot open an SSH channel: {}", e.message()))
+                TransportError::Io {
+                    during: "opening the NETCONF channel",
+                    reason: e.message().to_string(),
+                }
             }
         })?;
         channel.subsystem("netconf").map_err(|e| {
-            proto(
-                dev,
-                format!(
-                    "the device refused the `netconf` SSH subsystem ({}); is NETCONF enabled (netconf-yang)?",
-                    e.message()
-                ),
-            )
+            if is_timeout(&e) {
+                timeout("opening the NETCONF channel")
+            } else {
+                TransportError::Subsystem {
+                    reason: e.message().to_string(),
+                }
+            }
         })?;
-
-        let mut session = Session {
-            device: dev.to_string(),
+        tracing::debug!(address = %address, elapsed_ms = started.elapsed().as_millis() as u64, "SSH transport up");
+        Ok(SshTransport {
             ssh,
             channel,
-            decoder: Decoder::new(cfg.max_reply),
-            framing: Framing::EndOfMessage,
-            next_id: 1,
-            timeout: cfg.timeout,
-            broken: false,
-            hello: ServerHello {
-                capabilities: Vec::new(),
-                session_id: None,
-            },
-        };
-        // Our hello first (always end-of-message framed), then the server's; only then pick framing.
-        session.write_raw(&encode(Framing::EndOfMessage, &rpc::client_hello()))?;
-        let hello = session.read_message()?;
-        session.hello =
-            rpc::parse_hello(&hello).map_err(|e| proto(dev, format!("bad server hello: {e}")))?;
-        session.framing = if session.hello.supports_1_1() {
-            Framing::Chunked
-        } else {
-            Framing::EndOfMessage
-        };
-        session.decoder.set_framing(session.framing);
-        tracing::debug!(device = dev, framing = ?session.framing, session_id = ?session.hello.session_id, "netconf session up");
-        Ok(session)
-    }
-
-    pub fn framing(&self) -> Framing {
-        self.framing
-    }
-
-    fn fail(&mut self, e: DeviceError) -> DeviceError {
-        self.broken = true;
-        e
-    }
-
-    fn io_error(&mut self, what: &str, e: std::io::Error) -> DeviceError {
-        let err = if matches!(
-            e.kind(),
-            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-        ) {
-            DeviceError::Timeout {
-                device: self.device.clone(),
-                protocol: Protocol::Netconf,
-                seconds: self.timeout.as_secs().max(1),
-            }
-        } else {
-            proto(&self.device, format!("{what} failed: {e}"))
-        };
-        self.fail(err)
-    }
-
-    /// Never call `Write::flush` on the channel: in ssh2 it is `libssh2_channel_flush_ex`, which
-    /// *discards* incoming data already received but not yet read (and refunds the window). Servers
-    /// send their hello as soon as the subsystem starts, so a flush after our hello threw theirs away
-    /// and the session waited for it until the timeout. A blocking `write` has sent the packet on return.
-    fn write_raw(&mut self, bytes: &[u8]) -> Result<(), DeviceError> {
-        if let Err(e) = self.channel.write_all(bytes) {
-            return Err(self.io_error("sending", e));
-        }
-        Ok(())
-    }
-
-    fn read_message(&mut self) -> Result<Vec<u8>, DeviceError> {
-        let deadline = Instant::now() + self.timeout;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            match self.decoder.next_message() {
-                Ok(Some(m)) => return Ok(m),
-                Ok(None) => {}
-                Err(e) => {
-                    let err = proto(&self.device, format!("framing: {e}"));
-                    return Err(self.fail(err));
-                }
-            }
-            if Instant::now() >= deadline {
-                let err = DeviceError::Timeout {
-                    device: self.device.clone(),
-                    protocol: Protocol::Netconf,
-                    seconds: self.timeout.as_secs().max(1),
-                };
-                return Err(self.fail(err));
-            }
-            match self.channel.read(&mut buf) {
-                Ok(0) => {
-                    let err = proto(&self.device, "the device closed the NETCONF session");
-                    return Err(self.fail(err));
-                }
-                Ok(n) => self.decoder.push(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.io_error("reading", e)),
-            }
-        }
-    }
-
-    /// One read RPC; `<rpc-error>`s become `DeviceError::Rpc`.
-    pub fn read(&mut self, op: Operation, filter: &Filter) -> Result<Reply, DeviceError> {
-        if self.broken {
-            return Err(proto(&self.device, "session is no longer usable"));
-        }
-        let id = self.next_id.to_string();
-        self.next_id += 1;
-        let msg = rpc::read_rpc(&id, op, filter);
-        self.write_raw(&encode(self.framing, &msg))?;
-        let reply = self.read_message()?;
-        rpc::parse_reply(&reply, &id).map_err(|e| match e {
-            ReplyError::Rpc(errors) => DeviceError::Rpc {
-                device: self.device.clone(),
-                errors,
-            },
-            other => {
-                self.broken = true;
-                proto(&self.device, other.to_string())
-            }
+            address,
+            closed: false,
         })
     }
 
-    /// `<close-session/>` then disconnect; best effort (errors are logged, never returned).
-    pub fn close(mut self) {
-        if !self.broken {
-            let id = self.next_id.to_string();
-            let msg = rpc::close_session(&id);
-            let framed = encode(self.framing, &msg);
-            let result = self.write_raw(&framed).and_then(|()| self.read_message());
-            if let Err(e) = result {
-                tracing::debug!(device = %self.device, error = %e, "close-session");
+    fn io_error(e: std::io::Error, during: &'static str) -> TransportError {
+        match e.kind() {
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                TransportError::Timeout {
+                    during,
+                    after: Duration::ZERO,
+                }
             }
+            std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::BrokenPipe
+            | std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted => TransportError::Closed { during },
+            _ => TransportError::Io {
+                during,
+                reason: e.to_string(),
+            },
         }
-        let _ = self.channel.send_eof();
-        let _ = self.channel.close();
-        let _ = self.ssh.disconnect(None, "bye", None);
     }
 }
 
-/// Fails closed unless the presented host key matches a known_hosts entry for host (and port).
+impl Transport for SshTransport {
+    /// Never `flush()` the channel: in ssh2 that is `libssh2_channel_flush_ex`, which *discards*
+    /// received but unread data (we lost the server hello to it once). A blocking write has handed
+    /// the bytes to the socket when it returns.
+    fn write_all(
+        &mut self,
+        bytes: &[u8],
+        deadline: Instant,
+        during: &'static str,
+    ) -> Result<(), TransportError> {
+        let ms = remaining_ms(deadline).ok_or(TransportError::Timeout {
+            during,
+            after: Duration::ZERO,
+        })?;
+        self.ssh.set_timeout(ms);
+        self.channel
+            .write_all(bytes)
+            .map_err(|e| Self::io_error(e, during))
+    }
+
+    fn read(
+        &mut self,
+        buf: &mut [u8],
+        deadline: Instant,
+        during: &'static str,
+    ) -> Result<usize, TransportError> {
+        loop {
+            let ms = remaining_ms(deadline).ok_or(TransportError::Timeout {
+                during,
+                after: Duration::ZERO,
+            })?;
+            self.ssh.set_timeout(ms);
+            match self.channel.read(buf) {
+                Ok(0) => return Err(TransportError::Closed { during }),
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Self::io_error(e, during)),
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        // Short bound: a dead peer must not hold the worker thread.
+        self.ssh.set_timeout(2_000);
+        let _ = self.channel.send_eof();
+        let _ = self.channel.close();
+        let _ = self.ssh.disconnect(None, "closing NETCONF session", None);
+    }
+}
+
+impl Drop for SshTransport {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// The OpenSSH name of a host key type, for a known_hosts line.
+fn key_type_name(kind: ssh2::HostKeyType) -> Option<&'static str> {
+    Some(match kind {
+        ssh2::HostKeyType::Rsa => "ssh-rsa",
+        ssh2::HostKeyType::Dss => "ssh-dss",
+        ssh2::HostKeyType::Ecdsa256 => "ecdsa-sha2-nistp256",
+        ssh2::HostKeyType::Ecdsa384 => "ecdsa-sha2-nistp384",
+        ssh2::HostKeyType::Ecdsa521 => "ecdsa-sha2-nistp521",
+        ssh2::HostKeyType::Ed25519 => "ssh-ed25519",
+        ssh2::HostKeyType::Unknown => return None,
+    })
+}
+
+/// The host field of a known_hosts line: `host` on port 22, else `[host]:port`.
+pub fn known_hosts_pattern(host: &str, port: u16) -> String {
+    if port == 22 {
+        host.to_string()
+    } else {
+        format!("[{host}]:{port}")
+    }
+}
+
+/// Whether a plain (unhashed) known_hosts line names this host (with or without the port).
+fn names_host(line: &str, host: &str, port: u16) -> bool {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return false;
+    }
+    let mut fields = line.split_whitespace();
+    let mut first = fields.next().unwrap_or("");
+    if first.starts_with('@') {
+        first = fields.next().unwrap_or("");
+    }
+    let with_port = known_hosts_pattern(host, port);
+    first
+        .split(',')
+        .any(|h| h == with_port || h == host || h == format!("[{host}]:{port}"))
+}
+
+/// Checks the server's key against known_hosts before any credential is sent.
 fn check_host_key(
     ssh: &ssh2::Session,
-    dev: &str,
-    host: &str,
-    port: u16,
-    path: &std::path::Path,
-) -> Result<(), DeviceError> {
-    let address = format!("{host}:{port}");
+    opts: &ConnectOptions,
+    path: &Path,
+) -> Result<(), TransportError> {
+    let (host, port) = (opts.host.as_str(), opts.port);
     let fingerprint = ssh
         .host_key_hash(ssh2::HashType::Sha256)
         .map(fingerprint_sha256)
         .unwrap_or_else(|| "SHA256:(unavailable)".into());
-    let (key, _kind) = ssh.host_key().ok_or_else(|| DeviceError::HostKeyUnknown {
-        device: dev.to_string(),
-        address: address.clone(),
+    let unknown = || TransportError::HostKeyUnknown {
+        host: host.to_string(),
+        port,
         fingerprint: fingerprint.clone(),
-    })?;
-    let unreadable = |reason: String| DeviceError::KnownHostsUnreadable {
+    };
+    let mismatch = || TransportError::HostKeyMismatch {
+        host: host.to_string(),
+        port,
+        fingerprint: fingerprint.clone(),
+    };
+    let (key, kind) = ssh.host_key().ok_or_else(unknown)?;
+    let unreadable = |reason: String| TransportError::KnownHostsUnreadable {
         path: path.display().to_string(),
         reason,
     };
-    if !path.is_file() {
+    let exists = path.is_file();
+    if !exists && opts.host_key_policy == HostKeyPolicy::Strict {
         return Err(unreadable("no such file".into()));
     }
     let mut kh = ssh
         .known_hosts()
         .map_err(|e| unreadable(e.message().to_string()))?;
-    kh.read_file(path, ssh2::KnownHostFileKind::OpenSSH)
-        .map_err(|e| unreadable(e.message().to_string()))?;
+    if exists {
+        kh.read_file(path, ssh2::KnownHostFileKind::OpenSSH)
+            .map_err(|e| unreadable(e.message().to_string()))?;
+    }
     match kh.check_port(host, port, key) {
         ssh2::CheckResult::Match => Ok(()),
         ssh2::CheckResult::Mismatch => {
-            tracing::warn!(device = dev, address = %address, fingerprint = %fingerprint, "SSH host key mismatch");
-            Err(DeviceError::HostKeyMismatch {
-                device: dev.to_string(),
-                address,
-                fingerprint,
-            })
+            tracing::warn!(host, port, fingerprint = %fingerprint, "SSH host key MISMATCH: refusing");
+            Err(mismatch())
         }
-        ssh2::CheckResult::NotFound | ssh2::CheckResult::Failure => {
-            Err(DeviceError::HostKeyUnknown {
-                device: dev.to_string(),
-                address,
-                fingerprint,
-            })
-        }
+        ssh2::CheckResult::NotFound | ssh2::CheckResult::Failure => match opts.host_key_policy {
+            HostKeyPolicy::Strict => Err(unknown()),
+            HostKeyPolicy::AcceptNew => {
+                let text = if exists {
+                    std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?
+                } else {
+                    String::new()
+                };
+                // A key of another type already on file for this host is a changed key, not a new one.
+                if text.lines().any(|l| names_host(l, host, port)) {
+                    tracing::warn!(host, port, fingerprint = %fingerprint, "SSH host key differs from the one on file (other key type): refusing");
+                    return Err(mismatch());
+                }
+                let type_name = key_type_name(kind).ok_or_else(unknown)?;
+                let line = format!(
+                    "{} {type_name} {}\n",
+                    known_hosts_pattern(host, port),
+                    base64::engine::general_purpose::STANDARD.encode(key)
+                );
+                append_line(path, &text, &line).map_err(|e| unreadable(e.to_string()))?;
+                tracing::warn!(host, port, fingerprint = %fingerprint, known_hosts = %path.display(),
+                    "accepted a NEW SSH host key on first use (HostKeyPolicy::AcceptNew) and added it to known_hosts");
+                Ok(())
+            }
+        },
     }
 }
 
-enum AuthError {
-    Timeout,
-    Device(DeviceError),
+fn append_line(path: &Path, existing: &str, line: &str) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    if !existing.is_empty() && !existing.ends_with('\n') {
+        f.write_all(b"\n")?;
+    }
+    f.write_all(line.as_bytes())
 }
 
-fn authenticate(ssh: &ssh2::Session, dev: &str, cfg: &SshConfig) -> Result<(), AuthError> {
-    let failed = |reason: &str| {
-        AuthError::Device(DeviceError::AuthFailed {
-            device: dev.to_string(),
-            protocol: Protocol::Netconf,
-            reason: reason.to_string(),
-        })
+fn authenticate(ssh: &ssh2::Session, opts: &ConnectOptions) -> Result<(), TransportError> {
+    let user = opts.username.as_str();
+    let failed = |reason: &str| TransportError::AuthFailed {
+        user: user.to_string(),
+        reason: reason.to_string(),
     };
-    let user = cfg
-        .username
-        .as_deref()
-        .filter(|u| !u.is_empty())
-        .ok_or_else(|| {
-            AuthError::Device(DeviceError::Config(
-                "DEVICE_USERNAME is not set; NETCONF needs a username".into(),
-            ))
-        })?;
-    let classify = |e: &ssh2::Error| -> Option<AuthError> {
-        match e.code() {
-            ssh2::ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT) => Some(AuthError::Timeout),
-            ssh2::ErrorCode::Session(
-                LIBSSH2_ERROR_AUTHENTICATION_FAILED | LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED,
-            ) => None,
-            _ => None,
-        }
+    if user.is_empty() {
+        return Err(failed("no username configured"));
+    }
+    let timeout = || TransportError::Timeout {
+        during: "authentication",
+        after: opts.connect_timeout,
     };
     let mut tried = false;
-    if let Some(key) = &cfg.key {
+    if let Some(key) = &opts.ssh_key {
         tried = true;
         match ssh.userauth_pubkey_file(user, None, key, None) {
             Ok(()) if ssh.authenticated() => return Ok(()),
             Ok(()) => {}
+            Err(e) if is_timeout(&e) => return Err(timeout()),
             Err(e) => {
-                if let Some(t) = classify(&e) {
-                    return Err(t);
-                }
-                tracing::debug!(
-                    device = dev,
-                    error = e.message(),
-                    "SSH key authentication failed"
-                );
+                tracing::debug!(user, error = e.message(), "SSH key authentication failed")
             }
         }
     }
-    if let Some(pw) = &cfg.password {
+    if let Some(pw) = &opts.password {
         tried = true;
         match ssh.userauth_password(user, pw.expose()) {
             Ok(()) if ssh.authenticated() => return Ok(()),
             Ok(()) => {}
-            Err(e) => {
-                if let Some(t) = classify(&e) {
-                    return Err(t);
-                }
-            }
+            Err(e) if is_timeout(&e) => return Err(timeout()),
+            Err(_) => {}
         }
     }
     if !tried {
@@ -431,5 +477,21 @@ mod tests {
             fingerprint_sha256(&h),
             "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"
         );
+    }
+
+    #[test]
+    fn known_hosts_lines_name_hosts() {
+        assert_eq!(known_hosts_pattern("10.0.0.5", 830), "[10.0.0.5]:830");
+        assert_eq!(known_hosts_pattern("sw1", 22), "sw1");
+        assert!(names_host("[10.0.0.5]:830 ssh-rsa AAAA", "10.0.0.5", 830));
+        assert!(names_host("a,10.0.0.5 ssh-rsa AAAA", "10.0.0.5", 830));
+        assert!(names_host(
+            "@cert-authority [10.0.0.5]:830 ssh-rsa AAAA",
+            "10.0.0.5",
+            830
+        ));
+        assert!(!names_host("[10.0.0.5]:831 ssh-rsa AAAA", "10.0.0.5", 830));
+        assert!(!names_host("# [10.0.0.5]:830 ssh-rsa", "10.0.0.5", 830));
+        assert!(!names_host("10.0.0.50 ssh-rsa AAAA", "10.0.0.5", 830));
     }
 }

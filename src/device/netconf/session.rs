@@ -1,0 +1,316 @@
+//! Session layer: one NETCONF session over a [`Transport`]. Owns the hello exchange (ours first, then
+//! the server's is read in full before any `<rpc>` is written, never coalesced with it), the framing
+//! choice, capabilities, message-id numbering and matching, a wall-clock deadline over each RPC (on
+//! top of the transport's per-call timeout) and the reply bound. After any transport, framing or
+//! protocol failure the session is poisoned: the connection is dropped and later calls fail fast.
+//!
+//! Blocking: use it from `tokio::task::spawn_blocking` or a dedicated thread only.
+
+use super::capabilities::Capabilities;
+use super::error::{NetconfError, OperationError};
+use super::framing::{encode_into, Decoder, Framing, FramingError};
+use super::options::ConnectOptions;
+use super::reply::{parse_hello, parse_message, Incoming, ParsedReply, RpcError};
+use super::rpc::{build_rpc, client_hello, Operation};
+use super::transport::{SshTransport, Transport, TransportError};
+use std::time::{Duration, Instant};
+
+/// Size of each transport read (libssh2 hands out at most one SSH packet, ~32 KiB, per read).
+const READ_CHUNK: usize = 64 * 1024;
+/// Bound for the close-session exchange: a dead peer must not hold the thread for a full RPC timeout.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Framing(#[from] FramingError),
+    #[error("{0}")]
+    Protocol(String),
+    #[error("reply message-id {got:?} does not match request {expected}")]
+    MessageIdMismatch {
+        expected: String,
+        got: Option<String>,
+    },
+    #[error("session closed: {reason}")]
+    Closed { reason: String },
+}
+
+/// Session parameters when the transport is supplied by the caller ([`NetconfSession::over`]).
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Bounds the hello exchange.
+    pub hello_timeout: Duration,
+    pub rpc_timeout: Duration,
+    pub max_reply_bytes: usize,
+    pub offer_base_1_1: bool,
+    /// `host:port` (or any label) for logs.
+    pub peer: String,
+}
+
+impl From<&ConnectOptions> for SessionOptions {
+    fn from(o: &ConnectOptions) -> Self {
+        SessionOptions {
+            hello_timeout: o.connect_timeout,
+            rpc_timeout: o.rpc_timeout,
+            max_reply_bytes: o.max_reply_bytes,
+            offer_base_1_1: o.offer_base_1_1,
+            peer: o.address(),
+        }
+    }
+}
+
+/// An open NETCONF session. `Send`, not `Sync`: one thread drives it at a time.
+pub struct NetconfSession {
+    transport: Box<dyn Transport>,
+    decoder: Decoder,
+    framing: Framing,
+    capabilities: Capabilities,
+    session_id: Option<u32>,
+    next_id: u64,
+    rpc_timeout: Duration,
+    read_buf: Vec<u8>,
+    out_buf: Vec<u8>,
+    /// Why the session can no longer be used.
+    poisoned: Option<String>,
+    warnings: Vec<RpcError>,
+    peer: String,
+}
+
+impl std::fmt::Debug for NetconfSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetconfSession")
+            .field("peer", &self.peer)
+            .field("session_id", &self.session_id)
+            .field("framing", &self.framing)
+            .field("poisoned", &self.poisoned)
+            .finish_non_exhaustive()
+    }
+}
+
+fn classify(e: SessionError, operation: &'static str, after: Duration) -> NetconfError {
+    match e {
+        SessionError::Transport(TransportError::Timeout { .. }) => {
+            NetconfError::Timeout { operation, after }
+        }
+        SessionError::Transport(TransportError::Closed { .. } | TransportError::Io { .. }) => {
+            NetconfError::ConnectionLost { during: operation }
+        }
+        other => other.into(),
+    }
+}
+
+impl NetconfSession {
+    /// Opens SSH (host key checked, authenticated) and runs the hello exchange. Blocking.
+    pub fn connect(opts: &ConnectOptions) -> Result<NetconfSession, NetconfError> {
+        let started = Instant::now();
+        let transport = SshTransport::connect(opts)?;
+        let mut session_opts = SessionOptions::from(opts);
+        // The connect timeout covers the hello too.
+        session_opts.hello_timeout = opts
+            .connect_timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(1));
+        Self::over(Box::new(transport), &session_opts)
+    }
+
+    /// Runs the hello exchange over an already open transport (tests, other transports).
+    pub fn over(
+        transport: Box<dyn Transport>,
+        opts: &SessionOptions,
+    ) -> Result<NetconfSession, NetconfError> {
+        let mut s = NetconfSession {
+            transport,
+            decoder: Decoder::new(opts.max_reply_bytes),
+            framing: Framing::EndOfMessage,
+            capabilities: Capabilities::default(),
+            session_id: None,
+            next_id: 1,
+            rpc_timeout: opts.rpc_timeout,
+            read_buf: vec![0; READ_CHUNK],
+            out_buf: Vec::new(),
+            poisoned: None,
+            warnings: Vec::new(),
+            peer: opts.peer.clone(),
+        };
+        let deadline = Instant::now() + opts.hello_timeout;
+        match s.hello(opts.offer_base_1_1, deadline) {
+            Ok(()) => Ok(s),
+            Err(e) => {
+                let e = classify(e, "hello", opts.hello_timeout);
+                s.poison(&e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    fn hello(&mut self, offer_1_1: bool, deadline: Instant) -> Result<(), SessionError> {
+        // Our hello goes out alone, end-of-message framed; the first <rpc> is written only after the
+        // server's hello has been read and parsed (netconfd stalls on a coalesced hello + rpc).
+        let hello = super::framing::encode(Framing::EndOfMessage, &client_hello(offer_1_1));
+        self.transport.write_all(&hello, deadline, "hello")?;
+        let msg = self.read_message(deadline, "hello")?;
+        let hello = parse_hello(&msg)
+            .map_err(|e| SessionError::Protocol(format!("bad server hello: {e}")))?;
+        let caps = hello.capabilities;
+        self.framing = if offer_1_1 && caps.base_1_1() {
+            Framing::Chunked
+        } else if caps.base_1_0() {
+            Framing::EndOfMessage
+        } else {
+            return Err(SessionError::Protocol(
+                "the server hello offers no NETCONF base version this client speaks".into(),
+            ));
+        };
+        self.decoder.set_framing(self.framing);
+        self.session_id = hello.session_id;
+        self.capabilities = caps;
+        tracing::debug!(peer = %self.peer, framing = ?self.framing, session_id = ?self.session_id, "NETCONF session up");
+        Ok(())
+    }
+
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    pub fn session_id(&self) -> Option<u32> {
+        self.session_id
+    }
+
+    pub fn framing(&self) -> Framing {
+        self.framing
+    }
+
+    /// `<rpc-error>`s of severity `warning` in the last reply (the operation succeeded).
+    pub fn warnings(&self) -> &[RpcError] {
+        &self.warnings
+    }
+
+    /// Whether the session can still be used (no transport, framing or protocol failure so far).
+    pub fn is_usable(&self) -> bool {
+        self.poisoned.is_none()
+    }
+
+    pub fn rpc_timeout(&self) -> Duration {
+        self.rpc_timeout
+    }
+
+    /// Changes the deadline for later RPCs (e.g. longer for a large get-config).
+    pub fn set_rpc_timeout(&mut self, timeout: Duration) {
+        self.rpc_timeout = timeout;
+    }
+
+    fn poison(&mut self, reason: &str) {
+        if self.poisoned.is_none() {
+            tracing::debug!(peer = %self.peer, reason, "NETCONF session closed after an error");
+            self.poisoned = Some(reason.to_string());
+            self.transport.close();
+        }
+    }
+
+    /// Reads until one whole message is decoded, or the deadline passes.
+    fn read_message(
+        &mut self,
+        deadline: Instant,
+        during: &'static str,
+    ) -> Result<Vec<u8>, SessionError> {
+        loop {
+            if let Some(m) = self.decoder.next_message()? {
+                return Ok(m);
+            }
+            if Instant::now() >= deadline {
+                return Err(TransportError::Timeout {
+                    during,
+                    after: Duration::ZERO,
+                }
+                .into());
+            }
+            let n = self.transport.read(&mut self.read_buf, deadline, during)?;
+            self.decoder
+                .push(&self.read_buf[..n.min(self.read_buf.len())]);
+        }
+    }
+
+    /// Sends one `<rpc>` and returns its parsed `<rpc-reply>` (errors included, not yet judged).
+    pub(crate) fn exchange(&mut self, op: &Operation<'_>) -> Result<ParsedReply, NetconfError> {
+        if let Some(reason) = &self.poisoned {
+            return Err(NetconfError::SessionClosed {
+                reason: reason.clone(),
+            });
+        }
+        let id = self.next_id;
+        let xml = build_rpc(id, op).map_err(OperationError::from)?;
+        self.next_id += 1;
+        let name = op.name();
+        let timeout = self.rpc_timeout;
+        let deadline = Instant::now() + timeout;
+        match self.send_and_receive(&xml, id, deadline, name) {
+            Ok(reply) => Ok(reply),
+            Err(e) => {
+                let e = classify(e, name, timeout);
+                self.poison(&e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    fn send_and_receive(
+        &mut self,
+        xml: &[u8],
+        id: u64,
+        deadline: Instant,
+        name: &'static str,
+    ) -> Result<ParsedReply, SessionError> {
+        let mut out = std::mem::take(&mut self.out_buf);
+        out.clear();
+        encode_into(self.framing, xml, &mut out);
+        let sent = self.transport.write_all(&out, deadline, name);
+        // Keep a modest buffer for the next request, not a huge edit's.
+        if out.capacity() <= 1 << 20 {
+            self.out_buf = out;
+        }
+        sent?;
+        let expected = id.to_string();
+        loop {
+            let msg = self.read_message(deadline, name)?;
+            let parsed = parse_message(&msg)
+                .map_err(|e| SessionError::Protocol(format!("malformed reply to {name}: {e}")));
+            self.decoder.recycle(msg);
+            match parsed? {
+                Incoming::Notification => {
+                    tracing::debug!(peer = %self.peer, "skipping a notification while waiting for a reply");
+                }
+                Incoming::Reply(reply) => {
+                    let matches = match reply.message_id.as_deref() {
+                        Some(got) => got == expected,
+                        // RFC 6241 §4.1: a server that cannot parse the rpc answers without the id.
+                        None => !reply.errors.is_empty(),
+                    };
+                    if !matches {
+                        return Err(SessionError::MessageIdMismatch {
+                            expected,
+                            got: reply.message_id,
+                        });
+                    }
+                    return Ok(reply);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn set_warnings(&mut self, warnings: Vec<RpcError>) {
+        self.warnings = warnings;
+    }
+
+    /// `<close-session/>`, then EOF and disconnect. Best effort: failures are logged, not returned.
+    pub fn close(mut self) {
+        if self.poisoned.is_none() {
+            self.rpc_timeout = self.rpc_timeout.min(CLOSE_TIMEOUT);
+            if let Err(e) = self.exchange(&Operation::CloseSession) {
+                tracing::debug!(peer = %self.peer, error = %e, "close-session");
+            }
+        }
+        self.transport.close();
+    }
+}
