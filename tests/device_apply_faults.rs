@@ -2,9 +2,8 @@
 //! (candidate: cancel-commit; running-only: snapshot restore), a connection lost after the commit, a
 //! lock held by someone else.
 //!
-//! Uses the simulator's fault switches and datastore modes (branch sim-grow) and the NETCONF session
-//! API (branch nc-core). INTEGRATION: delete the `#![cfg(any())]` line below once both are merged.
-#![cfg(any())]
+//! Uses the simulator's fault switches and datastore modes and the NETCONF session
+//! API.
 
 use patchpanel::device::apply::{Applier, ApplyError, Outcome};
 use patchpanel::device::change::{ChangeReason, Edit, InterfaceChange};

@@ -1,14 +1,17 @@
 //! `NetconfSession` (ssh2 on blocking threads) against the device simulator (russh): connect, hello,
 //! capabilities, get / get-config with filters, keepalive, close, both framings, host-key policies
-//! (strict, accept-new, mismatch), password and key authentication, an rpc-error for an operation
-//! the simulator lacks, and the reply bound.
+//! (strict, accept-new, mismatch), password and key authentication, an rpc-error for a value the
+//! device refuses (and no request for a capability it lacks), and the reply bound.
 
 use patchpanel::device::netconf::framing::Framing;
+use patchpanel::device::netconf::{ConfigPayload, EditOptions};
 use patchpanel::device::netconf::{
     ConnectOptions, Datastore, Filter, HostKeyPolicy, NetconfError, NetconfSession,
 };
 use patchpanel::secret::Secret;
-use patchpanel::sim::device::{ssh, start, DeviceSimConfig, RunningDeviceSim};
+use patchpanel::sim::device::{
+    ssh, start_with, DatastoreMode, DeviceSimConfig, DeviceSimOptions, RunningDeviceSim,
+};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -33,8 +36,12 @@ impl Drop for Fixture {
 
 impl Fixture {
     async fn start(base_1_1: bool, with_password: bool) -> Fixture {
+        Fixture::start_in(base_1_1, with_password, DatastoreMode::default()).await
+    }
+
+    async fn start_in(base_1_1: bool, with_password: bool, mode: DatastoreMode) -> Fixture {
         let shutdown = CancellationToken::new();
-        let sim = start(
+        let sim = start_with(
             DeviceSimConfig {
                 restconf_listen: "127.0.0.1:0".parse().unwrap(),
                 netconf_listen: "127.0.0.1:0".parse().unwrap(),
@@ -43,6 +50,7 @@ impl Fixture {
                 host_key_path: None,
                 base_1_1,
             },
+            DeviceSimOptions { mode },
             shutdown.clone(),
         )
         .await
@@ -161,8 +169,8 @@ async fn connect_read_and_close_in_both_framings() {
             .revision
             .is_some());
         assert!(
-            !caps.candidate(),
-            "the simulator has no candidate datastore (yet)"
+            caps.candidate(),
+            "the simulator is candidate-capable by default"
         );
         assert_eq!(gi.text_at(&["name"]).as_deref(), Some("1/0/2"));
         assert_eq!(
@@ -179,13 +187,19 @@ async fn connect_read_and_close_in_both_framings() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_operation_the_device_lacks_is_an_rpc_error() {
-    let f = Fixture::start(true, true).await;
+async fn device_refusals_are_rpc_errors_and_missing_capabilities_send_nothing() {
+    // A running-only device: no `:candidate` in its hello.
+    let f = Fixture::start_in(true, true, DatastoreMode::RunningOnly).await;
     let opts = f.options(f.trusted());
     let (e, still_usable, unsupported) = blocking(move || {
         let mut s = NetconfSession::connect(&opts).unwrap();
-        // Running needs no capability, so the request goes out and the device refuses it.
-        let e = s.lock(Datastore::Running).unwrap_err();
+        // The device checks the value and refuses it (IOS-XE: mtu 576–9216).
+        let bad_mtu = ConfigPayload::from_xml(
+            r#"<native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native"><interface><GigabitEthernet><name>1/0/2</name><mtu>100</mtu></GigabitEthernet></interface></native>"#,
+        );
+        let e = s
+            .edit_config(Datastore::Running, &bad_mtu, &EditOptions::default())
+            .unwrap_err();
         let still_usable = s.keepalive().is_ok();
         // The candidate is checked against the hello first: nothing is sent.
         let unsupported = s.lock(Datastore::Candidate).unwrap_err();
@@ -195,12 +209,20 @@ async fn an_operation_the_device_lacks_is_an_rpc_error() {
     .await;
     let errors = e.rpc_errors();
     assert_eq!(errors.len(), 1, "{e:?}");
-    assert_eq!(errors[0].error_tag, "operation-not-supported");
-    assert_eq!(errors[0].error_type, "protocol");
-    assert_eq!(errors[0].bad_element(), Some("lock"));
-    assert_eq!(
-        e.to_string(),
-        "the device rejected the request: operation lock is not supported (operation-not-supported, element <lock>)"
+    assert_eq!(errors[0].error_tag, "invalid-value");
+    assert!(
+        errors[0]
+            .error_path
+            .as_deref()
+            .unwrap_or("")
+            .contains("mtu"),
+        "{:?}",
+        errors[0]
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("invalid-value") && text.contains("mtu"),
+        "{text}"
     );
     assert!(still_usable, "an rpc-error leaves the session usable");
     assert!(matches!(unsupported, NetconfError::Unsupported(w) if w.contains(":candidate")));

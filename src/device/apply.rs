@@ -17,7 +17,6 @@
 
 mod netconf_flow;
 pub mod ops;
-#[cfg(any())] // Enabled by the lead once `netconf::session` (NETCONF-API.md) is merged.
 mod session_adapter;
 pub mod verify;
 
@@ -330,34 +329,8 @@ pub fn uses_netconf(device: &Device) -> bool {
     device.netconf_port.is_some() || device.restconf_url.is_none()
 }
 
-#[cfg(any())]
 fn default_connector() -> Arc<dyn NetconfConnector> {
     Arc::new(session_adapter::SessionConnector)
-}
-
-#[cfg(not(any()))]
-fn default_connector() -> Arc<dyn NetconfConnector> {
-    Arc::new(PendingConnector)
-}
-
-/// Stand-in until `netconf::session` is merged (`session_adapter` replaces it).
-#[cfg(not(any()))]
-struct PendingConnector;
-
-#[cfg(not(any()))]
-impl NetconfConnector for PendingConnector {
-    fn connect(
-        &self,
-        device: &Device,
-        _settings: &DeviceSettings,
-        _timeout: Duration,
-    ) -> Result<Box<dyn ops::NetconfOps>, DeviceError> {
-        Err(DeviceError::Unsupported {
-            device: device.name.clone(),
-            what: "NETCONF writes need the NETCONF session API, which this build does not have yet"
-                .into(),
-        })
-    }
 }
 
 #[cfg(test)]
