@@ -171,7 +171,13 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         devices,
         allowed: settings.allowed.clone(),
     });
-    serve(bot, settings, identity, shutdown).await
+    let devices = bot.devices.clone();
+    let result = serve(bot, settings, identity, shutdown).await;
+    // Pooled NETCONF sessions end with a <close-session/>, not a dropped TCP connection.
+    if let Some(devices) = devices {
+        devices.pool().close_all().await;
+    }
+    result
 }
 
 async fn serve(

@@ -27,6 +27,7 @@ pub mod extract;
 pub mod inventory;
 pub mod model;
 pub mod netconf;
+pub mod pool;
 pub mod profile;
 pub mod reader;
 pub mod render;

@@ -4,7 +4,8 @@
 use super::error::DeviceError;
 use super::inventory::{Device, Inventory};
 use super::model::{Answer, InterfaceName, InterfaceView, Protocol, Vrf};
-use super::netconf::{self, ConnectOptions};
+use super::netconf::{self, ConnectOptions, NetconfSession};
+use super::pool::{PoolConfig, SessionPool};
 use super::render;
 use super::restconf::Restconf;
 use super::DeviceSettings;
@@ -19,6 +20,7 @@ pub struct DeviceReader {
     settings: Arc<DeviceSettings>,
     restconf: Restconf,
     timeout: Duration,
+    pool: SessionPool,
 }
 
 /// How to reach one device.
@@ -35,7 +37,14 @@ impl DeviceReader {
             settings: Arc::new(settings),
             restconf,
             timeout: DEFAULT_TIMEOUT,
+            pool: SessionPool::new(PoolConfig::default()),
         })
+    }
+
+    /// Replaces the NETCONF session pool (limits for a large fan-out, say).
+    pub fn with_pool(mut self, config: PoolConfig) -> Self {
+        self.pool = SessionPool::new(config);
+        self
     }
 
     /// Sets the bound for each RESTCONF request and each NETCONF connect/operation.
@@ -76,12 +85,24 @@ impl DeviceReader {
         ))
     }
 
-    async fn blocking<T: Send + 'static>(
-        f: impl FnOnce() -> Result<T, DeviceError> + Send + 'static,
+    /// Runs a read on a pooled NETCONF session (reused across commands; bounded in flight).
+    async fn pooled<T: Send + 'static>(
+        &self,
+        device: &Device,
+        opts: ConnectOptions,
+        read: impl FnOnce(&mut NetconfSession, &str) -> Result<T, DeviceError> + Send + 'static,
     ) -> Result<T, DeviceError> {
-        tokio::task::spawn_blocking(f)
+        let address = opts.address();
+        let in_op = address.clone();
+        self.pool
+            .run(&device.name, opts, move |s| read(s, &in_op))
             .await
-            .map_err(|e| DeviceError::Other(format!("NETCONF worker failed: {e}")))?
+            .map_err(|e| DeviceError::from_netconf(&device.name, &address, e))?
+    }
+
+    /// The pool NETCONF reads use (shared by clones of this reader).
+    pub fn pool(&self) -> &SessionPool {
+        &self.pool
     }
 
     pub async fn vrfs(&self, device: &str) -> Result<Answer<Vec<Vrf>>, DeviceError> {
@@ -91,7 +112,11 @@ impl DeviceReader {
             Route::Netconf => {
                 let opts = self.connect_options(&dev)?;
                 let d = dev.clone();
-                let data = Self::blocking(move || netconf::read_vrfs(&d, &opts)).await?;
+                let data = self
+                    .pooled(&dev, opts, move |s, address| {
+                        netconf::read_vrfs(&d, address, s)
+                    })
+                    .await?;
                 (Protocol::Netconf, data)
             }
         };
@@ -123,7 +148,11 @@ impl DeviceReader {
                 let opts = self.connect_options(&dev)?;
                 let d = dev.clone();
                 let n = name.clone();
-                let data = Self::blocking(move || netconf::read_interface(&d, &opts, &n)).await?;
+                let data = self
+                    .pooled(&dev, opts, move |s, address| {
+                        netconf::read_interface(&d, address, s, &n)
+                    })
+                    .await?;
                 (Protocol::Netconf, data)
             }
         };

@@ -2,7 +2,6 @@
 //! or ietf-interfaces), with subtree filters built by quick-xml's escaping writer. Blocking.
 
 use super::ops::DataReply;
-use super::options::ConnectOptions;
 use super::rpc::{Datastore, Filter};
 use super::session::NetconfSession;
 use crate::device::error::DeviceError;
@@ -90,58 +89,50 @@ fn tree(device: &Device, reply: DataReply) -> Result<Node, DeviceError> {
     })
 }
 
-/// Runs `f` on a fresh session and always closes it (close-session is skipped if the stream broke).
-fn with_session<T>(
-    device: &Device,
-    opts: &ConnectOptions,
-    f: impl FnOnce(&mut NetconfSession) -> Result<T, DeviceError>,
-) -> Result<T, DeviceError> {
-    let mut session = NetconfSession::connect(opts)
-        .map_err(|e| DeviceError::from_netconf(&device.name, &opts.address(), e))?;
-    let result = f(&mut session);
-    session.close();
-    result
-}
-
 fn get_config(
     device: &Device,
-    opts: &ConnectOptions,
+    address: &str,
     s: &mut NetconfSession,
     filter: &Filter,
 ) -> Result<Node, DeviceError> {
     let reply = s
         .get_config(Datastore::Running, Some(filter))
-        .map_err(|e| DeviceError::from_netconf(&device.name, &opts.address(), e))?;
+        .map_err(|e| DeviceError::from_netconf(&device.name, address, e))?;
     tree(device, reply)
 }
 
-pub fn read_vrfs(device: &Device, opts: &ConnectOptions) -> Result<Vec<Vrf>, DeviceError> {
-    with_session(device, opts, |s| {
-        if profile(device, s) == Profile::Ietf {
-            return Err(no_vrf_model(device));
-        }
-        let d = get_config(device, opts, s, &native_vrfs_filter())?;
-        let defs = d
-            .children_named("native")
-            .filter_map(|n| n.child("vrf"))
-            .flat_map(|v| v.children_named("definition"));
-        Ok(extract::native_vrfs(defs))
-    })
+/// The VRFs of `device` over an open session (`address` names the endpoint in errors).
+pub fn read_vrfs(
+    device: &Device,
+    address: &str,
+    s: &mut NetconfSession,
+) -> Result<Vec<Vrf>, DeviceError> {
+    if profile(device, s) == Profile::Ietf {
+        return Err(no_vrf_model(device));
+    }
+    let d = get_config(device, address, s, &native_vrfs_filter())?;
+    let defs = d
+        .children_named("native")
+        .filter_map(|n| n.child("vrf"))
+        .flat_map(|v| v.children_named("definition"));
+    Ok(extract::native_vrfs(defs))
 }
 
+/// One interface of `device` (config, and state where the device has it) over an open session.
 pub fn read_interface(
     device: &Device,
-    opts: &ConnectOptions,
+    address: &str,
+    s: &mut NetconfSession,
     name: &InterfaceName,
 ) -> Result<InterfaceView, DeviceError> {
     let missing = || DeviceError::NoSuchInterface {
         device: device.name.clone(),
         interface: name.full.clone(),
     };
-    with_session(device, opts, |s| match profile(device, s) {
+    match profile(device, s) {
         Profile::Iosxe => {
             let (kind, number) = name.native.as_ref().ok_or_else(|| not_native_name(name))?;
-            let d = get_config(device, opts, s, &native_interface_filter(kind, number))?;
+            let d = get_config(device, address, s, &native_interface_filter(kind, number))?;
             let entries = d
                 .children_named("native")
                 .filter_map(|n| n.child("interface"))
@@ -154,7 +145,7 @@ pub fn read_interface(
             })
         }
         Profile::Ietf => {
-            let d = get_config(device, opts, s, &ietf_interface_filter(&name.full))?;
+            let d = get_config(device, address, s, &ietf_interface_filter(&name.full))?;
             let entries = d
                 .children_named("interfaces")
                 .flat_map(|i| i.children_named("interface"));
@@ -165,7 +156,7 @@ pub fn read_interface(
                 state: state(s, &name.full),
             })
         }
-    })
+    }
 }
 
 /// Best effort `<get>` of ietf-interfaces state; any failure means "unknown".
