@@ -5,13 +5,14 @@
 //! Uses the simulator's fault switches and datastore modes and the NETCONF session
 //! API.
 
-use patchpanel::device::apply::{Applier, ApplyError, Outcome};
+use patchpanel::device::apply::{Applier, ApplyError, ApplyOptions, Outcome};
 use patchpanel::device::change::{ChangeReason, Edit, InterfaceChange};
-use patchpanel::device::{DeviceSettings, Inventory};
+use patchpanel::device::{DeviceReader, DeviceSettings, Inventory};
 use patchpanel::secret::Secret;
 use patchpanel::sim::device::{
     start_with, DatastoreMode, DeviceSimConfig, DeviceSimOptions, Fault, RunningDeviceSim,
 };
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 const USER: &str = "netops";
@@ -71,6 +72,33 @@ impl Fixture {
             },
         )
         .unwrap()
+    }
+}
+
+impl Fixture {
+    /// The interface's description as the device's RESTCONF side reports it (an independent read).
+    async fn description(&self, interface: &str) -> Option<String> {
+        let inventory = Inventory::from_toml_str(&format!(
+            "[[device]]\nname = \"c9300\"\nhost = \"127.0.0.1\"\nrestconf_url = \"{}\"\n",
+            self.sim.restconf_url
+        ))
+        .unwrap();
+        let reader = DeviceReader::new(
+            inventory,
+            DeviceSettings {
+                username: Some(USER.into()),
+                password: Some(Secret::new(PASSWORD)),
+                ..DeviceSettings::default()
+            },
+        )
+        .unwrap();
+        reader
+            .interface("c9300", interface)
+            .await
+            .unwrap()
+            .data
+            .config
+            .description
     }
 }
 
@@ -178,22 +206,44 @@ async fn running_only_device_is_written_directly_and_saved() {
 async fn connection_lost_after_commit_is_outcome_unknown_and_left_to_the_device() {
     let f = Fixture::start(DatastoreMode::CandidateAndRunning).await;
     f.sim.inject(Fault::DropAfterCommit).unwrap();
-    let r = f.applier().apply(&change(), &[]).await.unwrap();
+    let applier = f
+        .applier()
+        .with_options(ApplyOptions {
+            confirm_timeout: Duration::from_secs(2),
+            ..ApplyOptions::default()
+        })
+        .unwrap();
+    let r = applier.apply(&change(), &[]).await.unwrap();
     let Outcome::OutcomeUnknown { detail, .. } = &r.outcome else {
         panic!("{:?} after {:?}", r.outcome, r.steps)
     };
-    assert!(
-        detail.contains("rolls it back by itself within 60 s"),
-        "{detail}"
-    );
-    // The commit landed unconfirmed: the device holds it pending its own rollback.
+    assert!(detail.contains("rolls it back by itself"), "{detail}");
+    // The commit landed unconfirmed: the device holds it pending its own rollback…
     let pending = f
         .sim
         .state()
         .confirmed_commit
         .expect("a pending confirmed commit");
-    assert_eq!(pending.timeout_secs, 60);
+    assert_eq!(pending.timeout_secs, 2);
     assert!(pending.persist.is_some());
+    assert_eq!(
+        f.description("GigabitEthernet1/0/2").await.as_deref(),
+        Some("uplink ##ticket:7##")
+    );
+    // …and rolls it back by itself when nobody confirms it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while f.sim.state().confirmed_commit.is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the device never rolled back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(f.sim.state().counters.rollbacks, 1);
+    assert_eq!(
+        f.description("GigabitEthernet1/0/2").await.as_deref(),
+        Some("Floor 2 printer")
+    );
 }
 
 #[tokio::test]
