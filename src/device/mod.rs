@@ -1,4 +1,5 @@
-//! Device layer: inventory, RESTCONF and NETCONF reads, answers rendered as markdown.
+//! Device layer: inventory, RESTCONF and NETCONF reads and writes, the one apply procedure, answers
+//! rendered as markdown.
 //!
 //! INTERFACE (stable; the app depends on it):
 //! * `Inventory::load(path) -> Result<Inventory, DeviceError>`, `Inventory::from_toml_str(&str)`
@@ -15,9 +16,15 @@
 //! * `DeviceReader::with_timeout(self, Duration)`: per-request / per-NETCONF-operation timeout (default 15 s).
 //! * `Inventory::{devices, get}`; `Device`, `Profile`, `Protocol`, `InterfaceName` (abbreviation-aware parse).
 //!
+//! Writes: `change::InterfaceChange` → `change::validate` → `apply::Applier::apply` (NETCONF candidate +
+//! confirmed commit, or running with rollback-on-error, or RESTCONF PATCH; every value read back and
+//! verified) → `apply::ApplyReport` with the `diff`.
+//!
 //! Layout: `inventory` (TOML), `model` (typed data), `tree` (one generic tree for JSON and XML data),
-//! `extract` (model out of trees, per YANG model), `render` (markdown), `restconf`, `netconf/{framing,rpc,transport}`,
-//! `reader` (protocol choice and orchestration).
+//! `extract` (model out of trees, per YANG model), `render` (markdown), `restconf` / `restconf_write`,
+//! `netconf/` (transport → framing → session → ops), `pool` (pooled NETCONF sessions, fan-out),
+//! `reader` (protocol choice and reads), `change`, `profile/` (payloads per YANG model family), `diff`,
+//! `apply`.
 
 pub mod apply;
 pub mod change;
