@@ -4,6 +4,12 @@
 //! top of the transport's per-call timeout) and the reply bound. After any transport, framing or
 //! protocol failure the session is poisoned: the connection is dropped and later calls fail fast.
 //!
+//! The first reply of a session is nudged: yuma123 netconfd leaves an rpc that reached it in the same
+//! read as the client hello unanswered until another message arrives (separate writes make that rare,
+//! but the SSH server or the OS may still join them). So when the first reply is [`FIRST_REPLY_NUDGE`]
+//! late, one harmless probe (a `<get-config>` that selects nothing) is sent; its reply is recognised by
+//! message-id and skipped whenever it arrives. A prompt server never sees the probe.
+//!
 //! Blocking: use it from `tokio::task::spawn_blocking` or a dedicated thread only.
 
 use super::capabilities::Capabilities;
@@ -11,7 +17,7 @@ use super::error::{NetconfError, OperationError};
 use super::framing::{encode_into, Decoder, Framing, FramingError};
 use super::options::ConnectOptions;
 use super::reply::{parse_hello, parse_message, Incoming, ParsedReply, RpcError};
-use super::rpc::{build_rpc, client_hello, Operation};
+use super::rpc::{build_rpc, client_hello, Datastore, Filter, Operation};
 use super::transport::{SshTransport, Transport, TransportError};
 use std::time::{Duration, Instant};
 
@@ -19,6 +25,9 @@ use std::time::{Duration, Instant};
 const READ_CHUNK: usize = 64 * 1024;
 /// Bound for the close-session exchange: a dead peer must not hold the thread for a full RPC timeout.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the first reply may take before a probe is sent to release it (see the module docs).
+/// netconfd answers in about a millisecond; a slow real device only costs one cheap extra request.
+pub const FIRST_REPLY_NUDGE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
@@ -76,6 +85,10 @@ pub struct NetconfSession {
     poisoned: Option<String>,
     warnings: Vec<RpcError>,
     peer: String,
+    /// No reply has been read yet: the next request may need a nudge.
+    awaiting_first_reply: bool,
+    /// Message-ids of probes whose replies are still to come (and to be skipped).
+    probes: Vec<String>,
 }
 
 impl std::fmt::Debug for NetconfSession {
@@ -133,6 +146,8 @@ impl NetconfSession {
             poisoned: None,
             warnings: Vec::new(),
             peer: opts.peer.clone(),
+            awaiting_first_reply: true,
+            probes: Vec::new(),
         };
         let deadline = Instant::now() + opts.hello_timeout;
         match s.hello(opts.offer_base_1_1, deadline) {
@@ -272,8 +287,22 @@ impl NetconfSession {
         }
         sent?;
         let expected = id.to_string();
+        let mut nudge_at = self
+            .awaiting_first_reply
+            .then(|| Instant::now() + FIRST_REPLY_NUDGE)
+            .filter(|at| *at < deadline);
         loop {
-            let msg = self.read_message(deadline, name)?;
+            let msg = match nudge_at {
+                Some(at) => match self.read_message(at, name) {
+                    Err(SessionError::Transport(TransportError::Timeout { .. })) => {
+                        nudge_at = None;
+                        self.send_probe(deadline, name)?;
+                        continue;
+                    }
+                    other => other?,
+                },
+                None => self.read_message(deadline, name)?,
+            };
             let parsed = parse_message(&msg)
                 .map_err(|e| SessionError::Protocol(format!("malformed reply to {name}: {e}")));
             self.decoder.recycle(msg);
@@ -282,6 +311,15 @@ impl NetconfSession {
                     tracing::debug!(peer = %self.peer, "skipping a notification while waiting for a reply");
                 }
                 Incoming::Reply(reply) => {
+                    self.awaiting_first_reply = false;
+                    if let Some(i) = reply
+                        .message_id
+                        .as_deref()
+                        .and_then(|got| self.probes.iter().position(|p| p == got))
+                    {
+                        self.probes.swap_remove(i);
+                        continue;
+                    }
                     let matches = match reply.message_id.as_deref() {
                         Some(got) => got == expected,
                         // RFC 6241 §4.1: a server that cannot parse the rpc answers without the id.
@@ -297,6 +335,25 @@ impl NetconfSession {
                 }
             }
         }
+    }
+
+    /// Sends the probe that releases a first rpc stuck behind the hello (module docs). Read-only and
+    /// selects nothing, so it is harmless whatever the stuck request was.
+    fn send_probe(&mut self, deadline: Instant, during: &'static str) -> Result<(), SessionError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let empty = Filter::empty();
+        let probe = Operation::GetConfig {
+            source: Datastore::Running,
+            filter: Some(&empty),
+        };
+        let xml = build_rpc(id, &probe)
+            .map_err(|e| SessionError::Protocol(format!("cannot build the probe: {e}")))?;
+        tracing::debug!(peer = %self.peer, waiting_for = during, "first reply is late; sending a probe to release it");
+        let framed = super::framing::encode(self.framing, &xml);
+        self.transport.write_all(&framed, deadline, during)?;
+        self.probes.push(id.to_string());
+        Ok(())
     }
 
     pub(crate) fn set_warnings(&mut self, warnings: Vec<RpcError>) {

@@ -1,0 +1,222 @@
+//! The apply procedure (`Applier::apply`, candidate path) end to end against a target: an inventory
+//! entry and device settings pointing at it (password auth, known_hosts from the server's own line),
+//! the interface seeded with the client first (netconfd starts empty), and every result read back
+//! with the client independently of the applier.
+
+use crate::checks::{commit, merge, running};
+use crate::payload::{Iface, Set};
+use crate::target::Target;
+use patchpanel::device::apply::{Applier, ApplyError, ApplyReport, Outcome};
+use patchpanel::device::change::{ticket_tagged, ChangeReason, Edit, InterfaceChange, ModeChange};
+use patchpanel::device::netconf::Datastore;
+use patchpanel::device::{DeviceSettings, Inventory, Protocol};
+use patchpanel::secret::Secret;
+
+fn applier(t: &Target) -> Applier {
+    let inventory = Inventory::from_toml_str(&format!(
+        "[[device]]\nname = \"c9300\"\nhost = \"{}\"\nnetconf_port = {}\nprofile = \"iosxe\"\n",
+        t.host(),
+        t.port()
+    ))
+    .unwrap();
+    let settings = DeviceSettings {
+        username: Some(t.username.clone()),
+        password: Some(Secret::new(t.password.clone())),
+        known_hosts: Some(t.known_hosts.clone()),
+        ..DeviceSettings::default()
+    };
+    Applier::new(inventory, settings).unwrap()
+}
+
+fn change(interface: &str) -> InterfaceChange {
+    InterfaceChange {
+        device: "c9300".into(),
+        interface: interface.into(),
+        description: None,
+        enabled: None,
+        mtu: None,
+        mode: None,
+        ipv4: None,
+        reason: ChangeReason::Ticket {
+            number: "1234".into(),
+        },
+    }
+}
+
+/// `Gi1/0/<n>`: shut, mtu 1500, access VLAN 10, description "old".
+fn seed(t: &Target, n: &str) -> Iface {
+    let mut s = t.connect();
+    merge(
+        &mut s,
+        n,
+        &Set {
+            description: Some("old"),
+            mtu: Some("1500"),
+            shutdown: true,
+            access_vlan: Some("10"),
+        },
+    )
+    .unwrap();
+    commit(&mut s);
+    let now = running(&mut s, n).unwrap();
+    s.close();
+    now
+}
+
+fn read_back(t: &Target, n: &str) -> Iface {
+    let mut s = t.connect();
+    let now = running(&mut s, n).unwrap();
+    s.close();
+    now
+}
+
+fn fields(r: &ApplyReport) -> Vec<(&'static str, Option<String>, Option<String>)> {
+    r.outcome
+        .diff()
+        .changes
+        .iter()
+        .map(|c| (c.field, c.before.clone(), c.after.clone()))
+        .collect()
+}
+
+/// A ticketed change: edit → confirmed commit → verify → confirming commit → save-config.
+/// (`enabled: true` removes `shutdown`: `remove` under base:1.1, `delete` under base:1.0.)
+pub fn ticket_change_is_applied(t: &Target) {
+    seed(t, "1/0/20");
+    let text = ticket_tagged("to core <&> ]]>]]> ✓", "1234");
+    let c = InterfaceChange {
+        description: Some(Edit::Set(text.clone())),
+        enabled: Some(true),
+        mtu: Some(Edit::Set(9000)),
+        mode: Some(ModeChange::Access { vlan: 20 }),
+        ..change("Gi1/0/20")
+    };
+    let r = t.block_on(applier(t).apply(&c, &[])).unwrap();
+    assert_eq!(r.protocol, Protocol::Netconf);
+    assert_eq!(r.interface, "GigabitEthernet1/0/20");
+    assert!(
+        matches!(r.outcome, Outcome::Applied { .. }),
+        "{}: {:?} after {:?}",
+        t.facts.name,
+        r.outcome,
+        r.steps
+    );
+    assert_eq!(
+        fields(&r),
+        [
+            ("description", Some("old".into()), Some(text.clone())),
+            ("enabled", Some("no (shutdown)".into()), Some("yes".into())),
+            ("mtu", Some("1500".into()), Some("9000".into())),
+            (
+                "mode",
+                Some("access, VLAN 10".into()),
+                Some("access, VLAN 20".into())
+            ),
+        ],
+        "{}",
+        t.facts.name
+    );
+    // A confirmed commit needs `:confirmed-commit:1.1` (persist); without it, one plain commit.
+    let confirmed = t.facts.base_1_1 || t.facts.keeps_1_1_features_on_base_1_0;
+    let commits: &[&str] = if confirmed {
+        &["commit (confirmed)", "commit (confirming)"]
+    } else {
+        &["commit"]
+    };
+    let order: Vec<&str> = ["lock candidate", "discard-changes", "edit-config candidate"]
+        .into_iter()
+        .chain(commits.iter().copied())
+        .chain(["save-config", "unlock candidate"])
+        .collect();
+    let at: Vec<usize> = order
+        .iter()
+        .map(|step| {
+            r.steps
+                .iter()
+                .position(|s| s == step)
+                .unwrap_or_else(|| panic!("{step} missing from {:?}", r.steps))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{:?}", r.steps);
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert!(r.markdown().contains("applied and verified (ticket 1234)"));
+    assert_eq!(
+        read_back(t, "1/0/20"),
+        Iface {
+            description: Some(text),
+            shutdown: false,
+            mtu: Some("9000".into()),
+            mode_access: true,
+            access_vlan: Some("20".into()),
+        }
+    );
+}
+
+/// A description that passes the bot's IOS-XE rules (240 characters) but not the device's model:
+/// the mock YANG allows 200, so netconfd refuses it and the change is `Rejected` with the device's
+/// words, nothing changed and the candidate discarded. The simulator allows IOS-XE's 240, so there
+/// the same change is applied (a difference of the models, not of the procedure).
+pub fn device_only_refusal(t: &Target) {
+    let before = seed(t, "1/0/21");
+    let long = "x".repeat(220);
+    let c = InterfaceChange {
+        description: Some(Edit::Set(long.clone())),
+        ..change("Gi1/0/21")
+    };
+    let r = t.block_on(applier(t).apply(&c, &[])).unwrap();
+    if long.len() <= t.facts.description_max {
+        assert!(
+            matches!(r.outcome, Outcome::Applied { .. }),
+            "{:?}",
+            r.outcome
+        );
+        assert_eq!(read_back(t, "1/0/21").description.as_deref(), Some(&*long));
+        return;
+    }
+    let Outcome::Rejected {
+        device_words,
+        diff_attempted,
+    } = &r.outcome
+    else {
+        panic!("{}: {:?} after {:?}", t.facts.name, r.outcome, r.steps)
+    };
+    assert!(device_words.contains("description"), "{device_words}");
+    assert_eq!(diff_attempted.changes.len(), 1);
+    assert!(
+        r.steps.iter().any(|s| s == "discard-changes"),
+        "{:?}",
+        r.steps
+    );
+    assert!(
+        !r.steps.iter().any(|s| s.starts_with("commit")),
+        "{:?}",
+        r.steps
+    );
+    assert_eq!(read_back(t, "1/0/21"), before);
+    // netconfd refuses a lock on a modified candidate: getting one proves the edit was discarded.
+    let mut s = t.connect();
+    s.lock(Datastore::Candidate).unwrap();
+    s.unlock(Datastore::Candidate).unwrap();
+    s.close();
+}
+
+/// Another session holds the candidate lock: `Busy`, naming it, and nothing is written.
+pub fn locked_elsewhere_is_busy(t: &Target) {
+    let before = seed(t, "1/0/22");
+    let mut holder = t.connect();
+    holder.lock(Datastore::Candidate).unwrap();
+    let c = InterfaceChange {
+        description: Some(Edit::Set("while locked".into())),
+        ..change("Gi1/0/22")
+    };
+    match t.block_on(applier(t).apply(&c, &[])) {
+        Err(ApplyError::Busy { device, held_by }) => {
+            assert_eq!(device, "c9300");
+            assert_eq!(held_by, holder.session_id());
+        }
+        other => panic!("{}: {other:?}", t.facts.name),
+    }
+    assert_eq!(read_back(t, "1/0/22"), before);
+    holder.unlock(Datastore::Candidate).unwrap();
+    holder.close();
+}
