@@ -66,7 +66,8 @@ async fn seed_003_remove_payload() {
     let sim = sim(DatastoreMode::CandidateAndRunning).await;
     let running = sim.running.clone();
     tokio::task::spawn_blocking(move || {
-        let (mut nc, _) = session(running.netconf_addr, false);
+        // `remove` is a base:1.1 operation, so this session negotiates base:1.1.
+        let (mut nc, _) = session(running.netconf_addr, true);
         // Gi1/0/3 is shut in the seed; the NetBox script of seed 003 removes shutdown and mtu.
         let payload = r#"<edit-config><target><candidate/></target><config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">
   <native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native">
@@ -100,6 +101,28 @@ async fn seed_003_remove_payload() {
         let err = nc.rpc(&rpc(5, &delete));
         assert!(err.contains("<error-type>application</error-type><error-tag>data-missing</error-tag>"), "{err}");
         assert!(err.contains("/ios:native/ios:interface/ios:GigabitEthernet[ios:name='1/0/3']/ios:shutdown</error-path>"), "{err}");
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remove_is_unknown_in_a_base_1_0_session() {
+    let sim = sim(DatastoreMode::CandidateAndRunning).await;
+    let running = sim.running.clone();
+    tokio::task::spawn_blocking(move || {
+        let (mut nc, hello) = session(running.netconf_addr, false);
+        // The client offered base:1.0 only, so the session speaks 1.0: no 1.1 `remove` (as netconfd
+        // answers).
+        assert!(hello.contains("<session-id>"));
+        let remove = edit_gi(
+            "candidate",
+            "",
+            "1/0/3",
+            r#"<shutdown xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0" nc:operation="remove"/>"#,
+        );
+        let err = nc.rpc(&rpc(1, &remove));
+        assert!(err.contains("<error-tag>unknown-element</error-tag>"), "{err}");
     })
     .await
     .unwrap();

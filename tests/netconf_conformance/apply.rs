@@ -117,7 +117,7 @@ pub fn ticket_change_is_applied(t: &Target) {
         t.facts.name
     );
     // A confirmed commit needs `:confirmed-commit:1.1` (persist); without it, one plain commit.
-    let confirmed = t.facts.base_1_1 || t.facts.keeps_1_1_features_on_base_1_0;
+    let confirmed = t.facts.base_1_1;
     let commits: &[&str] = if confirmed {
         &["commit (confirmed)", "commit (confirming)"]
     } else {

@@ -73,7 +73,7 @@ pub fn hello_and_capabilities(t: &Target) {
     assert_eq!(c.base_1_1(), f.base_1_1, "{:?}", c.uris());
     assert!(c.candidate(), "{:?}", c.uris());
     assert!(c.confirmed_commit() && c.validate(), "{:?}", c.uris());
-    let has_1_1 = f.base_1_1 || f.keeps_1_1_features_on_base_1_0;
+    let has_1_1 = f.base_1_1;
     assert_eq!(c.confirmed_commit_1_1(), has_1_1, "{:?}", c.uris());
     assert_eq!(c.validate_1_1(), has_1_1, "{:?}", c.uris());
     assert!(c.rollback_on_error(), "{:?}", c.uris());
@@ -203,7 +203,7 @@ pub fn remove_operation(t: &Target) {
     let before = running(&mut s, name).unwrap();
     assert!(before.shutdown && before.mtu.as_deref() == Some("9000"));
     let text = "Webhook function completed! ##ticket:1234##";
-    if !t.facts.base_1_1 && !t.facts.keeps_1_1_features_on_base_1_0 {
+    if !t.facts.base_1_1 {
         // `remove` is a base:1.1 operation: netconfd refuses it in a base:1.0 session (the apply
         // procedure sends `delete` of present leaves there instead), and nothing changes.
         let e = s

@@ -44,11 +44,6 @@ pub struct Facts {
     /// netconfd leaves a first rpc that reached it in the same read as the client hello unanswered
     /// (README quirk 2), so the client's probe is needed; the simulator answers it at once.
     pub stalls_coalesced_first_rpc: bool,
-    /// Whether the capabilities that build on base:1.1 (`:confirmed-commit:1.1`, `:validate:1.1`) and
-    /// the `remove` edit operation (RFC 6241 §7.2, new in 1.1) stay available in a base:1.0-only
-    /// session. netconfd drops them (`remove` is `unknown-element` "base:1.1 protocol not enabled");
-    /// the simulator keeps advertising and accepting them.
-    pub keeps_1_1_features_on_base_1_0: bool,
 }
 
 /// Owns the server: dropping the peer stops it; the simulator stops on its token.
@@ -115,7 +110,6 @@ impl Target {
                 rollback_poll: Duration::from_millis(1500),
                 lock_own_dirty_candidate: false,
                 stalls_coalesced_first_rpc: true,
-                keeps_1_1_features_on_base_1_0: false,
             },
             username: peer.username.clone(),
             password: peer.password.clone(),
@@ -166,7 +160,6 @@ impl Target {
                 rollback_poll: Duration::from_millis(200),
                 lock_own_dirty_candidate: true,
                 stalls_coalesced_first_rpc: false,
-                keeps_1_1_features_on_base_1_0: true,
             },
             username: SIM_USER.into(),
             password: SIM_PASSWORD.into(),

@@ -73,7 +73,10 @@ pub fn server_hello_for(session_id: u32, base_1_1: bool, mode: DatastoreMode) ->
         .iter()
         .copied()
         .chain(datastore_capabilities(mode));
-    for c in all.filter(|c| base_1_1 || *c != CAP_BASE_11) {
+    // A base:1.0-only server offers only the 1.0 versions of the capabilities (as netconfd does with
+    // `--protocols=netconf1.0`): confirmed-commit:1.1 and validate:1.1 belong to base:1.1.
+    let v11 = [CAP_BASE_11, CAP_CONFIRMED_COMMIT_11, CAP_VALIDATE_11];
+    for c in all.filter(|c| base_1_1 || !v11.contains(c)) {
         caps.push(Element::leaf(NS_BASE, "capability", c));
     }
     Element::new(NS_BASE, "hello")
@@ -177,8 +180,23 @@ pub fn huge_reply_parts(rpc_attrs: &[(String, String)]) -> (Vec<u8>, Vec<u8>) {
     }
 }
 
-/// Handle one message received after the hellos, for `session`.
+/// Handle one message received after the hellos, for `session` (negotiated base:1.1).
 pub fn handle_rpc(bytes: &[u8], session: u32, store: &Datastore) -> Reply {
+    handle_rpc_in(bytes, session, store, true)
+}
+
+/// Whether an `<edit-config>` uses the `remove` operation anywhere (RFC 6241 §7.2: new in base:1.1).
+fn uses_remove(e: &Element) -> bool {
+    e.attrs.iter().any(|(k, v)| {
+        (k == "operation" || k.ends_with(":operation"))
+            && !k.starts_with("xmlns")
+            && v.trim() == "remove"
+    }) || e.children.iter().any(uses_remove)
+}
+
+/// [`handle_rpc`] in a session that negotiated base:1.1 or only base:1.0. A base:1.0 session does not
+/// know the 1.1 `remove` operation (netconfd answers `unknown-element` there as well).
+pub fn handle_rpc_in(bytes: &[u8], session: u32, store: &Datastore, base_1_1: bool) -> Reply {
     let rpc = match Element::parse(bytes) {
         Ok(rpc) => rpc,
         Err(e) => {
@@ -199,7 +217,22 @@ pub fn handle_rpc(bytes: &[u8], session: u32, store: &Datastore) -> Reply {
             .with_info("bad-element", "rpc");
         return Reply::error(&rpc.attrs, err);
     }
-    match rpc::dispatch(&rpc, session, store) {
+    let outcome = if !base_1_1
+        && rpc
+            .children
+            .iter()
+            .any(|op| op.is(NS_BASE, "edit-config") && uses_remove(op))
+    {
+        Err(vec![YangError::new(
+            "application",
+            "unknown-element",
+            "the remove operation needs base:1.1; this session speaks base:1.0",
+        )
+        .with_info("bad-element", "remove")])
+    } else {
+        rpc::dispatch(&rpc, session, store)
+    };
+    match outcome {
         Ok(done) => Reply {
             xml: rpc_reply(&rpc.attrs, done.body),
             close: done.close,
@@ -359,7 +392,12 @@ impl Session {
                         return out;
                     }
                     let framing = self.decoder.framing();
-                    let reply = handle_rpc(&message, self.session_id, store);
+                    let reply = handle_rpc_in(
+                        &message,
+                        self.session_id,
+                        store,
+                        framing == Framing::Chunked,
+                    );
                     out.kill.extend(reply.killed);
                     if reply.applied_to_running && store.take_drop_after_commit() {
                         self.phase = Phase::Closed;
