@@ -153,6 +153,9 @@ fn no_inventory() -> String {
 
 /// Runs the bot until `shutdown` fires or the Webex connection stops for good.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), AppError> {
+    if settings.devices.accept_new_host_keys {
+        warn!("DEVICE_ACCEPT_NEW_HOST_KEYS is on: unknown SSH host keys are learned on first use (changed keys are still refused)");
+    }
     let devices = match &settings.inventory {
         None => None,
         Some(path) => {

@@ -98,6 +98,10 @@ impl Settings {
                 known_hosts: get("DEVICE_KNOWN_HOSTS").map(PathBuf::from),
                 default_netconf_port,
                 ca_file: get("DEVICE_CA_FILE").map(PathBuf::from),
+                accept_new_host_keys: flag(
+                    get("DEVICE_ACCEPT_NEW_HOST_KEYS"),
+                    "DEVICE_ACCEPT_NEW_HOST_KEYS",
+                )?,
             },
         })
     }
@@ -105,6 +109,18 @@ impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Settings, ConfigError> {
         Settings::from_lookup(|var| std::env::var(var).ok())
+    }
+}
+
+/// A yes/no setting: unset is no.
+fn flag(value: Option<String>, var: &'static str) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("0" | "false" | "no" | "off") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some(other) => Err(ConfigError::Invalid {
+            var,
+            reason: format!("`{other}` is not yes/no (use `yes` or `no`)"),
+        }),
     }
 }
 

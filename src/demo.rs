@@ -134,6 +134,7 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
             known_hosts: Some(known_hosts),
             default_netconf_port: device.netconf_addr.port(),
             ca_file: None,
+            accept_new_host_keys: false,
         },
     };
     let bot_shutdown = shutdown.child_token();

@@ -234,3 +234,47 @@ async fn chat_reads_go_through_the_pool() {
     assert!(missing.to_string().contains("no interface"), "{missing}");
     assert_eq!(reader.pool().idle_count(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_host_keys_are_learned_only_when_the_setting_allows_it() {
+    let s = sim().await;
+    let inventory = || {
+        Inventory::from_toml_str(&format!(
+            "[[device]]\nname = \"c9300-nc\"\nhost = \"127.0.0.1\"\nnetconf_port = {}\n",
+            s.sim.netconf_addr.port()
+        ))
+        .unwrap()
+    };
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let settings = |accept| DeviceSettings {
+        username: Some(USER.into()),
+        password: Some(Secret::new(PASSWORD)),
+        known_hosts: Some(empty.path().to_path_buf()),
+        accept_new_host_keys: accept,
+        ..DeviceSettings::default()
+    };
+    // Default: an unknown key is refused, naming the fingerprint.
+    let strict = DeviceReader::new(inventory(), settings(false)).unwrap();
+    let e = strict
+        .vrfs_markdown("c9300-nc")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("SHA256:"), "{e}");
+    assert_eq!(std::fs::read_to_string(empty.path()).unwrap(), "");
+    // Opted in: the key is learned once and written down; later reads check against it.
+    let learning = DeviceReader::new(inventory(), settings(true)).unwrap();
+    assert!(learning
+        .vrfs_markdown("c9300-nc")
+        .await
+        .unwrap()
+        .contains("BLUE"));
+    let learned = std::fs::read_to_string(empty.path()).unwrap();
+    let key = s.sim.host_key_openssh.split_whitespace().nth(1).unwrap();
+    assert!(learned.contains(key), "{learned}");
+    assert!(strict
+        .vrfs_markdown("c9300-nc")
+        .await
+        .unwrap()
+        .contains("BLUE"));
+}

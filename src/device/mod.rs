@@ -63,4 +63,8 @@ pub struct DeviceSettings {
     pub default_netconf_port: u16,
     /// Extra CA certificate (PEM) trusted for RESTCONF over HTTPS.
     pub ca_file: Option<PathBuf>,
+    /// `DEVICE_ACCEPT_NEW_HOST_KEYS`: learn the SSH host key of a device not yet in `known_hosts` on
+    /// first use (logged with its fingerprint, appended to the file). Off by default: unknown keys are
+    /// refused. A *changed* key is refused either way.
+    pub accept_new_host_keys: bool,
 }

@@ -78,6 +78,11 @@ impl ConnectOptions {
             password: settings.password.clone(),
             ssh_key: settings.ssh_key.clone(),
             known_hosts: settings.known_hosts.clone(),
+            host_key_policy: if settings.accept_new_host_keys {
+                HostKeyPolicy::AcceptNew
+            } else {
+                HostKeyPolicy::Strict
+            },
             connect_timeout: timeout,
             rpc_timeout: timeout,
             ..ConnectOptions::new(
