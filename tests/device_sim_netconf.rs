@@ -3,7 +3,7 @@
 //! RFC 6242 on either side shows up. Also checks that RESTCONF and NETCONF read the same facts.
 
 use patchpanel::device::netconf::framing::Framing;
-use patchpanel::device::netconf::transport::{Session, SshConfig, MAX_REPLY};
+use patchpanel::device::netconf::{ConnectOptions, NetconfSession};
 use patchpanel::device::{
     DeviceError, DeviceReader, DeviceSettings, Inventory, PortMode, Protocol,
 };
@@ -96,19 +96,20 @@ impl Fixture {
 
     /// A raw client session, to see what the hello exchange negotiated.
     async fn session_framing(&self) -> (Framing, Option<String>) {
-        let device = self.inventory().get("c9300-nc").unwrap().clone();
-        let port = self.sim.netconf_addr.port();
-        let cfg = SshConfig {
-            username: Some(USER.into()),
+        let addr = self.sim.netconf_addr;
+        let opts = ConnectOptions {
             password: Some(Secret::new(PASSWORD)),
-            key: None,
             known_hosts: Some(self.trusted()),
-            timeout: TIMEOUT,
-            max_reply: MAX_REPLY,
+            connect_timeout: TIMEOUT,
+            rpc_timeout: TIMEOUT,
+            ..ConnectOptions::new(addr.ip().to_string(), addr.port(), USER)
         };
         tokio::task::spawn_blocking(move || {
-            let session = Session::connect(&device, port, &cfg).unwrap();
-            let out = (session.framing(), session.hello.session_id.clone());
+            let session = NetconfSession::connect(&opts).unwrap();
+            let out = (
+                session.framing(),
+                session.session_id().map(|id| id.to_string()),
+            );
             session.close();
             out
         })

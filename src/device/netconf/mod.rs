@@ -11,7 +11,6 @@
 pub mod capabilities;
 pub mod error;
 pub mod framing;
-mod legacy;
 pub mod ops;
 pub mod options;
 pub mod read;

@@ -13,8 +13,6 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-pub use super::legacy::{Session, SshConfig, MAX_REPLY};
-
 const LIBSSH2_ERROR_TIMEOUT: i32 = -9;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
