@@ -103,6 +103,35 @@ pub enum Fetched {
     NotFound(String),
 }
 
+/// The HTTPS client every RESTCONF call uses (reads and writes): certificates verified against the
+/// system roots plus `DEVICE_CA_FILE`, no redirects, bounded by `timeout`.
+pub fn https_client(
+    settings: &DeviceSettings,
+    timeout: Duration,
+) -> Result<reqwest::Client, DeviceError> {
+    let mut b = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("patchpanel/", env!("CARGO_PKG_VERSION")));
+    if let Some(ca) = &settings.ca_file {
+        let pem = std::fs::read(ca).map_err(|e| {
+            DeviceError::Config(format!("cannot read CA file {}: {e}", ca.display()))
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .ok()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                DeviceError::Config(format!("CA file {} holds no PEM certificate", ca.display()))
+            })?;
+        for cert in certs {
+            b = b.add_root_certificate(cert);
+        }
+    }
+    b.build()
+        .map_err(|e| DeviceError::Config(format!("cannot build the HTTPS client: {e}")))
+}
+
 #[derive(Debug, Clone)]
 pub struct Restconf {
     http: reqwest::Client,
@@ -113,31 +142,7 @@ pub struct Restconf {
 
 impl Restconf {
     pub fn new(settings: &DeviceSettings, timeout: Duration) -> Result<Self, DeviceError> {
-        let mut b = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("patchpanel/", env!("CARGO_PKG_VERSION")));
-        if let Some(ca) = &settings.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| {
-                DeviceError::Config(format!("cannot read CA file {}: {e}", ca.display()))
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .ok()
-                .filter(|c| !c.is_empty())
-                .ok_or_else(|| {
-                    DeviceError::Config(format!(
-                        "CA file {} holds no PEM certificate",
-                        ca.display()
-                    ))
-                })?;
-            for cert in certs {
-                b = b.add_root_certificate(cert);
-            }
-        }
-        let http = b
-            .build()
-            .map_err(|e| DeviceError::Config(format!("cannot build the HTTPS client: {e}")))?;
+        let http = https_client(settings, timeout)?;
         Ok(Restconf {
             http,
             username: settings.username.clone(),

@@ -46,31 +46,7 @@ impl Answer {
 
 impl RestconfWriter {
     pub fn new(settings: &DeviceSettings, timeout: Duration) -> Result<Self, DeviceError> {
-        let mut b = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("patchpanel/", env!("CARGO_PKG_VERSION")));
-        if let Some(ca) = &settings.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| {
-                DeviceError::Config(format!("cannot read CA file {}: {e}", ca.display()))
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .ok()
-                .filter(|c| !c.is_empty())
-                .ok_or_else(|| {
-                    DeviceError::Config(format!(
-                        "CA file {} holds no PEM certificate",
-                        ca.display()
-                    ))
-                })?;
-            for cert in certs {
-                b = b.add_root_certificate(cert);
-            }
-        }
-        let http = b
-            .build()
-            .map_err(|e| DeviceError::Config(format!("cannot build the HTTPS client: {e}")))?;
+        let http = super::restconf::https_client(settings, timeout)?;
         Ok(RestconfWriter {
             http,
             username: settings.username.clone(),
