@@ -5,70 +5,24 @@
 
 use patchpanel::device::apply::{Applier, Outcome};
 use patchpanel::device::change::{ChangeReason, Edit, InterfaceChange};
-use patchpanel::device::{DeviceReader, DeviceSettings, Inventory};
-use patchpanel::secret::Secret;
-use patchpanel::sim::device::{start, DeviceSimConfig, Fault, RunningDeviceSim};
-use tokio_util::sync::CancellationToken;
+use patchpanel::device::DeviceReader;
+use patchpanel::sim::device::Fault;
 
-const USER: &str = "netops";
-const PASSWORD: &str = "rc-s3cret";
+mod device_sim_fixture;
+use device_sim_fixture::SimDevice;
 
-struct Fixture {
-    sim: RunningDeviceSim,
-    _shutdown: tokio_util::sync::DropGuard,
+fn applier(f: &SimDevice) -> Applier {
+    Applier::new(f.restconf_inventory("c9300"), f.settings()).unwrap()
 }
 
-async fn fixture() -> Fixture {
-    let shutdown = CancellationToken::new();
-    let sim = start(
-        DeviceSimConfig {
-            restconf_listen: "127.0.0.1:0".parse().unwrap(),
-            netconf_listen: "127.0.0.1:0".parse().unwrap(),
-            hostname: "c9300".into(),
-            credentials: Some((USER.into(), Secret::new(PASSWORD))),
-            host_key_path: None,
-            base_1_1: true,
-        },
-        shutdown.clone(),
-    )
-    .await
-    .unwrap();
-    Fixture {
-        sim,
-        _shutdown: shutdown.drop_guard(),
-    }
-}
-
-impl Fixture {
-    fn inventory(&self) -> Inventory {
-        Inventory::from_toml_str(&format!(
-            "[[device]]\nname = \"c9300\"\nhost = \"127.0.0.1\"\nrestconf_url = \"{}\"\nprofile = \"iosxe\"\n",
-            self.sim.restconf_url
-        ))
+async fn config(f: &SimDevice) -> patchpanel::device::InterfaceConfig {
+    DeviceReader::new(f.restconf_inventory("c9300"), f.settings())
         .unwrap()
-    }
-
-    fn settings() -> DeviceSettings {
-        DeviceSettings {
-            username: Some(USER.into()),
-            password: Some(Secret::new(PASSWORD)),
-            ..DeviceSettings::default()
-        }
-    }
-
-    fn applier(&self) -> Applier {
-        Applier::new(self.inventory(), Self::settings()).unwrap()
-    }
-
-    async fn config(&self) -> patchpanel::device::InterfaceConfig {
-        DeviceReader::new(self.inventory(), Self::settings())
-            .unwrap()
-            .interface("c9300", "GigabitEthernet1/0/2")
-            .await
-            .unwrap()
-            .data
-            .config
-    }
+        .interface("c9300", "GigabitEthernet1/0/2")
+        .await
+        .unwrap()
+        .data
+        .config
 }
 
 fn change(description: &str, mtu: u16) -> InterfaceChange {
@@ -88,10 +42,9 @@ fn change(description: &str, mtu: u16) -> InterfaceChange {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patch_is_applied_and_verified() {
-    let f = fixture().await;
+    let f = SimDevice::start().await;
     let hostile = "printer <b>&amp; ]]>]]> “Zürich” ##ticket:1234##";
-    let r = f
-        .applier()
+    let r = applier(&f)
         .apply(&change(hostile, 9000), &[])
         .await
         .unwrap();
@@ -101,7 +54,7 @@ async fn a_patch_is_applied_and_verified() {
         r.outcome,
         r.steps
     );
-    let now = f.config().await;
+    let now = config(&f).await;
     assert_eq!(
         now.description.as_deref(),
         Some(hostile),
@@ -112,13 +65,12 @@ async fn a_patch_is_applied_and_verified() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silently_ignored_value_is_rolled_back() {
-    let f = fixture().await;
-    let before = f.config().await;
+    let f = SimDevice::start().await;
+    let before = config(&f).await;
     f.sim
         .inject(Fault::IgnoreLeaf { leaf: "mtu".into() })
         .unwrap();
-    let r = f
-        .applier()
+    let r = applier(&f)
         .apply(&change("new text ##ticket:1234##", 9000), &[])
         .await
         .unwrap();
@@ -128,7 +80,7 @@ async fn a_silently_ignored_value_is_rolled_back() {
         r.outcome,
         r.steps
     );
-    let after = f.config().await;
+    let after = config(&f).await;
     assert_eq!(
         after.description, before.description,
         "the snapshot was restored"

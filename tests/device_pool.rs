@@ -5,58 +5,18 @@
 
 use patchpanel::device::netconf::{ConnectOptions, Datastore, Filter, NetconfSession};
 use patchpanel::device::pool::{PoolConfig, SessionPool};
-use patchpanel::device::{DeviceReader, DeviceSettings, Inventory};
+use patchpanel::device::{DeviceReader, DeviceSettings};
 use patchpanel::secret::Secret;
-use patchpanel::sim::device::{start, DeviceSimConfig, Fault, RunningDeviceSim};
+use patchpanel::sim::device::Fault;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
-const USER: &str = "netops";
-const PASSWORD: &str = "pool-s3cret";
+mod device_sim_fixture;
+use device_sim_fixture::{SimDevice, PASSWORD, USER};
 
-struct Sim {
-    sim: RunningDeviceSim,
-    _shutdown: tokio_util::sync::DropGuard,
-    known_hosts: tempfile::NamedTempFile,
-}
-
-async fn sim() -> Sim {
-    let shutdown = CancellationToken::new();
-    let sim = start(
-        DeviceSimConfig {
-            restconf_listen: "127.0.0.1:0".parse().unwrap(),
-            netconf_listen: "127.0.0.1:0".parse().unwrap(),
-            hostname: "c9300".into(),
-            credentials: Some((USER.into(), Secret::new(PASSWORD))),
-            host_key_path: None,
-            base_1_1: true,
-        },
-        shutdown.clone(),
-    )
-    .await
-    .unwrap();
-    let known_hosts = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(known_hosts.path(), format!("{}\n", sim.known_hosts_line())).unwrap();
-    Sim {
-        sim,
-        _shutdown: shutdown.drop_guard(),
-        known_hosts,
-    }
-}
-
-impl Sim {
-    fn options(&self) -> ConnectOptions {
-        let addr = self.sim.netconf_addr;
-        ConnectOptions {
-            password: Some(Secret::new(PASSWORD)),
-            known_hosts: Some(self.known_hosts.path().to_path_buf()),
-            connect_timeout: Duration::from_secs(10),
-            rpc_timeout: Duration::from_secs(5),
-            ..ConnectOptions::new(addr.ip().to_string(), addr.port(), USER)
-        }
-    }
+async fn sim() -> SimDevice {
+    SimDevice::start().await
 }
 
 /// The NETCONF session id of whichever session the pool hands out, after one cheap RPC.
@@ -198,21 +158,7 @@ async fn at_most_max_in_flight_operations_run_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_reads_go_through_the_pool() {
     let s = sim().await;
-    let inventory = Inventory::from_toml_str(&format!(
-        "[[device]]\nname = \"c9300-nc\"\nhost = \"127.0.0.1\"\nnetconf_port = {}\n",
-        s.sim.netconf_addr.port()
-    ))
-    .unwrap();
-    let reader = DeviceReader::new(
-        inventory,
-        DeviceSettings {
-            username: Some(USER.into()),
-            password: Some(Secret::new(PASSWORD)),
-            known_hosts: Some(s.known_hosts.path().to_path_buf()),
-            ..DeviceSettings::default()
-        },
-    )
-    .unwrap();
+    let reader = DeviceReader::new(s.netconf_inventory("c9300-nc"), s.settings()).unwrap();
     let vrfs = reader.vrfs_markdown("c9300-nc").await.unwrap();
     assert!(vrfs.contains("BLUE"), "{vrfs}");
     let iface = reader
@@ -238,13 +184,7 @@ async fn chat_reads_go_through_the_pool() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_host_keys_are_learned_only_when_the_setting_allows_it() {
     let s = sim().await;
-    let inventory = || {
-        Inventory::from_toml_str(&format!(
-            "[[device]]\nname = \"c9300-nc\"\nhost = \"127.0.0.1\"\nnetconf_port = {}\n",
-            s.sim.netconf_addr.port()
-        ))
-        .unwrap()
-    };
+    let inventory = || s.netconf_inventory("c9300-nc");
     let empty = tempfile::NamedTempFile::new().unwrap();
     let settings = |accept| DeviceSettings {
         username: Some(USER.into()),

@@ -134,6 +134,11 @@ impl SessionPool {
         close_in_background(expired);
         let keepalive_after = self.inner.config.keepalive_after;
         let outcome = tokio::task::spawn_blocking(move || {
+            // A reused session honours this caller's RPC bound, not the one it was opened with.
+            let reusable = reusable.map(|mut idle| {
+                idle.session.set_rpc_timeout(opts.rpc_timeout);
+                idle
+            });
             let mut session = match reusable {
                 Some(idle) if idle.since.elapsed() < keepalive_after => idle.session,
                 Some(mut idle) => match idle.session.keepalive() {
