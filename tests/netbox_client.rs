@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Router;
 use patchpanel::netbox::{
-    ChangeAction, ClearOutcome, InterfaceUpdate, L2Update, MgmtAddress, NetboxClient,
-    NetboxConfig, NetboxError,
+    ChangeAction, ClearOutcome, InterfaceUpdate, L2Update, MgmtAddress, NetboxClient, NetboxConfig,
+    NetboxError,
 };
 use patchpanel::secret::Secret;
 use reqwest::Url;
@@ -124,7 +124,10 @@ async fn device_lookup_acts_only_on_exactly_one_match() {
 
     let d = c.device_by_name("c9300", Some("lab")).await.unwrap();
     assert_eq!(d.id, 1);
-    assert_eq!(d.mgmt_address(), Some(MgmtAddress::Ip([192, 0, 2, 10].into())));
+    assert_eq!(
+        d.mgmt_address(),
+        Some(MgmtAddress::Ip([192, 0, 2, 10].into()))
+    );
 
     match c.device_by_name("c9300", None).await {
         Err(NetboxError::Ambiguous { candidates, .. }) => {
@@ -138,7 +141,10 @@ async fn device_lookup_acts_only_on_exactly_one_match() {
 
     let seen = nb.seen();
     assert_eq!(seen[0].path, "/api/dcim/devices/");
-    assert_eq!(seen[0].header("authorization"), Some(format!("Token {V1}").as_str()));
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some(format!("Token {V1}").as_str())
+    );
     assert_eq!(seen[0].header("accept"), Some("application/json"));
     // The hostile name arrived as one encoded value, not as an extra filter.
     assert_eq!(seen[2].q("name"), Some("sw&name=c9300"));
@@ -206,7 +212,10 @@ async fn ambiguous_vid_is_refused_before_any_write_and_unique_vids_become_ids() 
                "changelog_message": "chatops-bot: CHG-1001"})
     );
     assert_eq!(patch.header("content-type"), Some("application/json"));
-    assert_eq!(patch.header("authorization"), Some(format!("Bearer {V2}").as_str()));
+    assert_eq!(
+        patch.header("authorization"),
+        Some(format!("Bearer {V2}").as_str())
+    );
 }
 
 /// A NetBox 4.6+ that versions interface 3 with an ETag and enforces If-Match.
@@ -228,7 +237,11 @@ async fn etag_is_sent_back_as_if_match_and_a_concurrent_change_gives_412() {
                 *cur += 1;
                 let mut body = iface("y");
                 body["custom_fields"]["change_ticket_number"] = Value::Null;
-                (200, vec![("etag", format!("W/\"v{cur}\""))], body.to_string())
+                (
+                    200,
+                    vec![("etag", format!("W/\"v{cur}\""))],
+                    body.to_string(),
+                )
             }
         }
     })
@@ -273,7 +286,10 @@ async fn without_etag_no_if_match_is_sent_and_a_changed_ticket_is_left_alone() {
         }
     );
     assert!(nb.seen().iter().all(|s| s.method == "GET"));
-    assert_eq!(c.clear_ticket_number(3, "CHG-1001", "m").await.unwrap(), ClearOutcome::Cleared);
+    assert_eq!(
+        c.clear_ticket_number(3, "CHG-1001", "m").await.unwrap(),
+        ClearOutcome::Cleared
+    );
     let patch = nb.seen().into_iter().find(|s| s.method == "PATCH").unwrap();
     assert_eq!(patch.header("if-match"), None);
 }
@@ -286,9 +302,11 @@ async fn forbidden_and_bad_token_bodies_become_actionable_errors_without_the_tok
             vec![],
             json!({"detail": "You do not have permission to perform this action."}).to_string(),
         ),
-        _ if s.path == "/api/status/" => {
-            (403, vec![], json!({"detail": "Invalid v2 token"}).to_string())
-        }
+        _ if s.path == "/api/status/" => (
+            403,
+            vec![],
+            json!({"detail": "Invalid v2 token"}).to_string(),
+        ),
         _ => ok(iface("x")),
     })
     .await;
@@ -332,7 +350,10 @@ async fn change_log_falls_back_from_core_to_extras_on_404_and_remembers() {
     let changes = c.object_changes_after(10, 200).await.unwrap();
     assert_eq!(changes.len(), 1);
     let ch = &changes[0];
-    assert_eq!((ch.id, ch.changed_object_id, ch.action), (11, 3, ChangeAction::Update));
+    assert_eq!(
+        (ch.id, ch.changed_object_id, ch.action),
+        (11, 3, ChangeAction::Update)
+    );
     let post = ch.postchange_data.as_ref().unwrap();
     assert_eq!(post.change_ticket_number(), Some("1234"));
     assert_eq!(post.untagged_vlan(), Some(7));
@@ -378,14 +399,22 @@ async fn pagination_follows_next_on_our_own_origin_and_is_bounded() {
         let offset: usize = s.q("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
         if s.q("device_id") == Some("2") {
             // A runaway server: always another page.
-            let next = format!("http://elsewhere.invalid/api/dcim/interfaces/?device_id=2&limit=500&offset={}", offset + 1);
+            let next = format!(
+                "http://elsewhere.invalid/api/dcim/interfaces/?device_id=2&limit=500&offset={}",
+                offset + 1
+            );
             return ok(json!({"count": 1_000_000, "next": next, "results": [iface("x")]}));
         }
-        let all: Vec<Value> = (0..5).map(|i| json!({"id": i, "name": format!("Gi1/0/{i}")})).collect();
+        let all: Vec<Value> = (0..5)
+            .map(|i| json!({"id": i, "name": format!("Gi1/0/{i}")}))
+            .collect();
         let page: Vec<Value> = all.iter().skip(offset).take(2).cloned().collect();
         // `next` names the wrong host, as NetBox behind a proxy does.
         let next = (offset + 2 < all.len()).then(|| {
-            format!("http://internal.invalid:8000/api/dcim/interfaces/?device_id=1&limit=2&offset={}", offset + 2)
+            format!(
+                "http://internal.invalid:8000/api/dcim/interfaces/?device_id=1&limit=2&offset={}",
+                offset + 2
+            )
         });
         ok(json!({"count": all.len(), "next": next, "results": page}))
     })
@@ -393,7 +422,10 @@ async fn pagination_follows_next_on_our_own_origin_and_is_bounded() {
     let c = nb.client(V1);
     let all = c.interfaces(1).await.unwrap();
     let names: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
-    assert_eq!(names, ["Gi1/0/0", "Gi1/0/1", "Gi1/0/2", "Gi1/0/3", "Gi1/0/4"]);
+    assert_eq!(
+        names,
+        ["Gi1/0/0", "Gi1/0/1", "Gi1/0/2", "Gi1/0/3", "Gi1/0/4"]
+    );
     assert_eq!(nb.seen().len(), 3);
 
     let e = c.interfaces(2).await.unwrap_err();

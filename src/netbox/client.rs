@@ -3,59 +3,25 @@
 //! every body is bounded, every call has a timeout, and nothing acts on `results[0]` unless
 //! `count == 1`.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::AtomicU8;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MATCH, RETRY_AFTER};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MATCH, RETRY_AFTER,
+};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::auth::{authorization, TokenKind};
+use super::changelog::ChangeLogApi;
 use super::error::{excerpt, map_status, NetboxError};
 use super::paging::{next_page_url, MAX_PAGES};
 use super::update::{InterfaceUpdate, L2Update};
-use super::wire::{
-    Device, Interface, InterfacePatchBody, IpAddress, IpAssignBody, ObjectChange, Page,
-    StatusBody, Vlan, TICKET_FIELD,
-};
+use super::wire::{Device, Interface, InterfacePatchBody, Page, StatusBody, Vlan, TICKET_FIELD};
 use super::NetboxConfig;
-
-/// Which change-log endpoint this NetBox serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeLogApi {
-    /// `/api/core/object-changes/` (4.1+).
-    Core,
-    /// `/api/extras/object-changes/` (3.x, 4.0).
-    Extras,
-}
-
-impl ChangeLogApi {
-    fn app(self) -> &'static str {
-        match self {
-            ChangeLogApi::Core => "core",
-            ChangeLogApi::Extras => "extras",
-        }
-    }
-
-    /// The endpoint for a `major.minor[.patch]` NetBox version; `None` when unparsable.
-    pub fn for_version(version: &str) -> Option<ChangeLogApi> {
-        let mut parts = version.trim().trim_start_matches('v').split('.');
-        let major: u32 = parts.next()?.parse().ok()?;
-        let minor: u32 = parts
-            .next()
-            .map(|m| m.chars().take_while(char::is_ascii_digit).collect::<String>())
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(0);
-        Some(if (major, minor) >= (4, 1) {
-            ChangeLogApi::Core
-        } else {
-            ChangeLogApi::Extras
-        })
-    }
-}
 
 /// What `patchpanel check` reports about NetBox.
 #[derive(Debug, Clone)]
@@ -82,10 +48,12 @@ pub struct Fetched<T> {
 pub enum ClearOutcome {
     Cleared,
     /// The interface no longer carries the ticket we handled (someone changed it): nothing written.
-    TicketChanged { current: Option<String> },
+    TicketChanged {
+        current: Option<String>,
+    },
 }
 
-struct Raw {
+pub(super) struct Raw {
     status: u16,
     etag: Option<String>,
     api_version: Option<String>,
@@ -93,23 +61,19 @@ struct Raw {
     body: Vec<u8>,
 }
 
-const CL_UNKNOWN: u8 = 0;
-const CL_CORE: u8 = 1;
-const CL_EXTRAS: u8 = 2;
-
 /// A cheap-to-clone handle on NetBox's REST API.
 #[derive(Clone)]
 pub struct NetboxClient {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     http: reqwest::Client,
     base: Url,
     auth: HeaderValue,
     token_kind: TokenKind,
     max_body: usize,
-    change_log: AtomicU8,
+    pub(super) change_log: AtomicU8,
 }
 
 impl std::fmt::Debug for NetboxClient {
@@ -140,7 +104,7 @@ impl NetboxClient {
                 auth,
                 token_kind,
                 max_body: cfg.max_body,
-                change_log: AtomicU8::new(CL_UNKNOWN),
+                change_log: AtomicU8::new(super::changelog::CL_UNKNOWN),
             }),
         })
     }
@@ -150,7 +114,7 @@ impl NetboxClient {
     }
 
     /// `<base>/api/<segments…>/?<query>`, every segment and value encoded.
-    fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+    pub(super) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.inner.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().push("api").extend(segments).push("");
@@ -161,7 +125,7 @@ impl NetboxClient {
         url
     }
 
-    async fn send(
+    pub(super) async fn send(
         &self,
         method: Method,
         url: Url,
@@ -213,7 +177,7 @@ impl NetboxClient {
     }
 
     /// GET a JSON document; non-2xx answers become errors naming `what`.
-    async fn get_json<T: DeserializeOwned>(
+    pub(super) async fn get_json<T: DeserializeOwned>(
         &self,
         url: Url,
         what: &str,
@@ -230,7 +194,7 @@ impl NetboxClient {
     }
 
     /// Every result of a listing, following `next` (bounded by `MAX_PAGES` and `max_items`).
-    async fn list_all<T: DeserializeOwned>(
+    pub(super) async fn list_all<T: DeserializeOwned>(
         &self,
         mut url: Url,
         what: &str,
@@ -368,7 +332,11 @@ impl NetboxClient {
         let what = format!("VLAN {vid} for device id {device_id}");
         let url = self.url(
             &["ipam", "vlans"],
-            &[("vid", &vid_s), ("available_on_device", &dev), ("limit", "20")],
+            &[
+                ("vid", &vid_s),
+                ("available_on_device", &dev),
+                ("limit", "20"),
+            ],
         );
         let (page, _) = self.get_json::<Page<Vlan>>(url, &what).await?;
         let vlan = exactly_one(page.value, &what, |v| {
@@ -513,143 +481,6 @@ impl NetboxClient {
             .await?;
         Ok(ClearOutcome::Cleared)
     }
-
-    pub async fn ip_addresses_on_interface(
-        &self,
-        interface_id: u64,
-    ) -> Result<Vec<IpAddress>, NetboxError> {
-        let id = interface_id.to_string();
-        let url = self.url(
-            &["ipam", "ip-addresses"],
-            &[("interface_id", &id), ("limit", "200")],
-        );
-        self.list_all(url, &format!("IP addresses of interface id {interface_id}"), 2_000)
-            .await
-    }
-
-    /// Addresses matching `address`: with a mask exactly, without one any mask (§1.6).
-    pub async fn ip_addresses_by_address(
-        &self,
-        address: &str,
-    ) -> Result<Vec<IpAddress>, NetboxError> {
-        let url = self.url(
-            &["ipam", "ip-addresses"],
-            &[("address", address), ("limit", "200")],
-        );
-        self.list_all(url, &format!("IP address {address:?}"), 2_000)
-            .await
-    }
-
-    /// Creates `address` (with mask) on an interface.
-    pub async fn create_ip_address(
-        &self,
-        address: &str,
-        interface_id: u64,
-        changelog_message: &str,
-    ) -> Result<IpAddress, NetboxError> {
-        let body = IpAssignBody {
-            address: Some(address),
-            status: Some("active"),
-            assigned_object_type: "dcim.interface",
-            assigned_object_id: interface_id,
-            changelog_message,
-        };
-        let what = format!("creating IP address {address:?}");
-        let url = self.url(&["ipam", "ip-addresses"], &[]);
-        let raw = self
-            .send(Method::POST, url, Some(to_json(&body)?), None, &what)
-            .await?;
-        decode(&raw, &what)
-    }
-
-    /// Moves an existing IP address to an interface.
-    pub async fn assign_ip_address(
-        &self,
-        ip_id: u64,
-        interface_id: u64,
-        changelog_message: &str,
-    ) -> Result<IpAddress, NetboxError> {
-        let body = IpAssignBody {
-            address: None,
-            status: None,
-            assigned_object_type: "dcim.interface",
-            assigned_object_id: interface_id,
-            changelog_message,
-        };
-        let id = ip_id.to_string();
-        let what = format!("assigning IP address id {ip_id}");
-        let url = self.url(&["ipam", "ip-addresses", &id], &[]);
-        let raw = self
-            .send(Method::PATCH, url, Some(to_json(&body)?), None, &what)
-            .await?;
-        decode(&raw, &what)
-    }
-
-    fn remember_change_log(&self, api: ChangeLogApi) {
-        let v = match api {
-            ChangeLogApi::Core => CL_CORE,
-            ChangeLogApi::Extras => CL_EXTRAS,
-        };
-        self.inner.change_log.store(v, Ordering::Relaxed);
-    }
-
-    /// One page of the change log: `dcim.interface` changes with `id > after`, oldest first.
-    /// Uses `/api/core/` and falls back to `/api/extras/` (3.x, 4.0) on 404, remembering which.
-    pub async fn object_changes_after(
-        &self,
-        after: u64,
-        limit: u16,
-    ) -> Result<Vec<ObjectChange>, NetboxError> {
-        let after = after.to_string();
-        let limit = limit.clamp(1, 1000).to_string();
-        let q = [
-            ("changed_object_type", "dcim.interface"),
-            ("id__gt", after.as_str()),
-            ("ordering", "id"),
-            ("limit", limit.as_str()),
-        ];
-        let page = self.change_log_page(&q).await?;
-        Ok(page.results)
-    }
-
-    /// The newest change-log id (`None` on an empty log): the cursor for a first start.
-    pub async fn latest_object_change_id(&self) -> Result<Option<u64>, NetboxError> {
-        let q = [
-            ("changed_object_type", "dcim.interface"),
-            ("ordering", "-id"),
-            ("limit", "1"),
-        ];
-        let page = self.change_log_page(&q).await?;
-        Ok(page.results.first().map(|c| c.id))
-    }
-
-    async fn change_log_page(
-        &self,
-        q: &[(&str, &str)],
-    ) -> Result<Page<ObjectChange>, NetboxError> {
-        let what = "the change log";
-        let known = self.inner.change_log.load(Ordering::Relaxed);
-        let first = if known == CL_EXTRAS {
-            ChangeLogApi::Extras
-        } else {
-            ChangeLogApi::Core
-        };
-        let url = self.url(&[first.app(), "object-changes"], q);
-        match self.get_json::<Page<ObjectChange>>(url, what).await {
-            Ok((page, _)) => {
-                self.remember_change_log(first);
-                Ok(page.value)
-            }
-            Err(NetboxError::NotFound { .. }) if known == CL_UNKNOWN => {
-                let url = self.url(&[ChangeLogApi::Extras.app(), "object-changes"], q);
-                let (page, _) = self.get_json::<Page<ObjectChange>>(url, what).await?;
-                tracing::info!("netbox change log is /api/extras/ (NetBox before 4.1)");
-                self.remember_change_log(ChangeLogApi::Extras);
-                Ok(page.value)
-            }
-            Err(e) => Err(e),
-        }
-    }
 }
 
 /// NETBOX_URL → the URL under which `/api/` lives (a trailing `/api` is tolerated).
@@ -666,7 +497,8 @@ fn base_url(raw: &str) -> Result<Url, NetboxError> {
     }
     if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
         return Err(NetboxError::Config(
-            "NETBOX_URL must not carry credentials or a query; put the token in NETBOX_TOKEN".into(),
+            "NETBOX_URL must not carry credentials or a query; put the token in NETBOX_TOKEN"
+                .into(),
         ));
     }
     Ok(url)
@@ -706,7 +538,7 @@ fn exactly_one<T>(
     })
 }
 
-fn decode<T: DeserializeOwned>(raw: &Raw, what: &str) -> Result<T, NetboxError> {
+pub(super) fn decode<T: DeserializeOwned>(raw: &Raw, what: &str) -> Result<T, NetboxError> {
     if !(200..300).contains(&raw.status) {
         return Err(map_status(raw.status, raw.retry_after, &raw.body, what));
     }
@@ -714,7 +546,10 @@ fn decode<T: DeserializeOwned>(raw: &Raw, what: &str) -> Result<T, NetboxError> 
         what: what.to_owned(),
         detail: format!(
             "not the JSON expected ({e}): {}",
-            excerpt(&String::from_utf8_lossy(&raw.body[..raw.body.len().min(200)]), 120)
+            excerpt(
+                &String::from_utf8_lossy(&raw.body[..raw.body.len().min(200)]),
+                120
+            )
         ),
     })
 }
@@ -727,7 +562,7 @@ fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn to_json<T: Serialize>(body: &T) -> Result<Vec<u8>, NetboxError> {
+pub(super) fn to_json<T: Serialize>(body: &T) -> Result<Vec<u8>, NetboxError> {
     serde_json::to_vec(body).map_err(|e| NetboxError::Config(format!("request body: {e}")))
 }
 
@@ -741,7 +576,12 @@ fn unavailable(what: &str, e: &reqwest::Error) -> NetboxError {
     };
     NetboxError::Unavailable {
         retry_after: None,
-        detail: format!("{kind} while reading {what}: {}", std::error::Error::source(e).map(ToString::to_string).unwrap_or_else(|| e.to_string())),
+        detail: format!(
+            "{kind} while reading {what}: {}",
+            std::error::Error::source(e)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| e.to_string())
+        ),
     }
 }
 
@@ -755,16 +595,6 @@ fn too_big(what: &str, limit: usize) -> NetboxError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn change_log_endpoint_follows_the_version() {
-        assert_eq!(ChangeLogApi::for_version("4.7.3"), Some(ChangeLogApi::Core));
-        assert_eq!(ChangeLogApi::for_version("4.1"), Some(ChangeLogApi::Core));
-        assert_eq!(ChangeLogApi::for_version("4.0.11"), Some(ChangeLogApi::Extras));
-        assert_eq!(ChangeLogApi::for_version("3.5.9"), Some(ChangeLogApi::Extras));
-        assert_eq!(ChangeLogApi::for_version("v4.10-beta"), Some(ChangeLogApi::Core));
-        assert_eq!(ChangeLogApi::for_version("junk"), None);
-    }
 
     #[test]
     fn base_url_tolerates_api_suffix_and_refuses_credentials() {
@@ -807,7 +637,10 @@ mod tests {
 
     #[test]
     fn exactly_one_requires_count_one() {
-        assert_eq!(exactly_one(page(1, vec![7]), "x", |n| n.to_string()).unwrap(), 7);
+        assert_eq!(
+            exactly_one(page(1, vec![7]), "x", |n| n.to_string()).unwrap(),
+            7
+        );
         assert!(matches!(
             exactly_one(page(0, Vec::<u8>::new()), "x", |n| n.to_string()),
             Err(NetboxError::NotFound { .. })

@@ -252,7 +252,10 @@ mod tests {
             r#"{"detail":"Invalid token"}"#,
         ] {
             let e = map_status(403, None, body.as_bytes(), "device c9300");
-            assert!(matches!(e, NetboxError::Unauthorized { .. }), "{body}: {e:?}");
+            assert!(
+                matches!(e, NetboxError::Unauthorized { .. }),
+                "{body}: {e:?}"
+            );
             assert!(e.to_string().contains("NETBOX_TOKEN"));
         }
     }
@@ -302,7 +305,12 @@ mod tests {
 
     #[test]
     fn precondition_and_unavailable_carry_what_to_do() {
-        let e = map_status(412, None, br#"{"detail":"Precondition failed."}"#, "interface 3");
+        let e = map_status(
+            412,
+            None,
+            br#"{"detail":"Precondition failed."}"#,
+            "interface 3",
+        );
         assert!(matches!(e, NetboxError::PreconditionFailed { .. }));
         assert!(e.to_string().contains("re-read"));
         let e = map_status(503, Some(Duration::from_secs(7)), b"busy", "status");

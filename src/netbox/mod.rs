@@ -12,8 +12,10 @@
 //! * `wire::WebhookBody` parses a webhook body of any version (signature checks live elsewhere).
 
 mod auth;
+mod changelog;
 mod client;
 mod error;
+mod ipam;
 mod paging;
 mod update;
 pub mod wire;
@@ -21,7 +23,8 @@ pub mod wire;
 use std::time::Duration;
 
 pub use auth::{authorization, TokenKind};
-pub use client::{ChangeLogApi, ClearOutcome, Fetched, NetboxClient, NetboxStatus};
+pub use changelog::ChangeLogApi;
+pub use client::{ClearOutcome, Fetched, NetboxClient, NetboxStatus};
 pub use error::{FieldError, NetboxError};
 pub use update::{InterfaceUpdate, L2Update};
 pub use wire::{

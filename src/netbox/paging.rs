@@ -29,7 +29,8 @@ mod tests {
 
     #[test]
     fn next_keeps_our_origin_and_path_and_takes_the_query() {
-        let cur = Url::parse("https://nb.example/netbox/api/dcim/interfaces/?device_id=1&limit=2").unwrap();
+        let cur = Url::parse("https://nb.example/netbox/api/dcim/interfaces/?device_id=1&limit=2")
+            .unwrap();
         let next = "http://internal:8000/api/dcim/interfaces/?device_id=1&limit=2&offset=2";
         let n = next_page_url(&cur, Some(next)).unwrap();
         assert_eq!(

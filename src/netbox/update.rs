@@ -11,10 +11,17 @@ use super::wire::TICKET_FIELD;
 pub enum L2Update {
     /// `mode: ""`, no VLANs.
     Clear,
-    Access { vlan: u16 },
+    Access {
+        vlan: u16,
+    },
     /// NetBox `tagged` (a trunk with an allowed list).
-    Tagged { native: Option<u16>, allowed: Vec<u16> },
-    TaggedAll { native: Option<u16> },
+    Tagged {
+        native: Option<u16>,
+        allowed: Vec<u16>,
+    },
+    TaggedAll {
+        native: Option<u16>,
+    },
 }
 
 /// What to change on an interface; `None` fields are left as they are.

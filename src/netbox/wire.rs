@@ -294,7 +294,10 @@ impl Snapshot {
     pub fn mode(&self) -> Option<&str> {
         match self.0.get("mode")? {
             Value::String(s) if !s.is_empty() => Some(s),
-            Value::Object(m) => m.get("value").and_then(Value::as_str).filter(|s| !s.is_empty()),
+            Value::Object(m) => m
+                .get("value")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty()),
             _ => None,
         }
     }
@@ -313,8 +316,7 @@ impl Snapshot {
 }
 
 fn id_of(v: &Value) -> Option<u64> {
-    v.as_u64()
-        .or_else(|| v.get("id").and_then(Value::as_u64))
+    v.as_u64().or_else(|| v.get("id").and_then(Value::as_u64))
 }
 
 /// A NetBox webhook body, read defensively across 3.5–4.7 (specs/netbox.md §1.9).

@@ -88,7 +88,10 @@ fn seed_003_webhook_body_parses_into_shared_structs() {
     let i = w.interface().unwrap();
     assert_eq!(i.id, 3);
     assert_eq!(i.name, "GigabitEthernet1/0/2");
-    assert_eq!(i.device.as_ref().and_then(|d| d.name.as_deref()), Some("c9300"));
+    assert_eq!(
+        i.device.as_ref().and_then(|d| d.name.as_deref()),
+        Some("c9300")
+    );
     assert_eq!(i.change_ticket_number(), Some("1234"));
     assert_eq!(i.mode, None);
     assert_eq!(i.mtu, None);
@@ -115,7 +118,11 @@ fn webhook_of_47_reads_user_and_request_from_request_object() {
     let i = w.interface().unwrap();
     assert_eq!(i.mode.as_deref(), Some("access"));
     assert_eq!(i.untagged_vlan.as_ref().map(|v| v.vid), Some(100));
-    assert_eq!(i.change_ticket_number(), None, "blank ticket numbers are no ticket");
+    assert_eq!(
+        i.change_ticket_number(),
+        None,
+        "blank ticket numbers are no ticket"
+    );
 }
 
 #[test]
@@ -126,13 +133,19 @@ fn device_mgmt_address_strips_prefix_or_uses_dns_or_is_none() {
             "primary_ip4": {"id": 1, "address": "192.0.2.10/24", "dns_name": "c9300.lab.example"}}"#,
     )
     .unwrap();
-    assert_eq!(d.mgmt_address(), Some(MgmtAddress::Ip([192, 0, 2, 10].into())));
+    assert_eq!(
+        d.mgmt_address(),
+        Some(MgmtAddress::Ip([192, 0, 2, 10].into()))
+    );
     assert_eq!(d.role.unwrap().slug.as_deref(), Some("access-switch"));
     let d: Device = serde_json::from_str(
         r#"{"id": 1, "primary_ip4": {"id": 1, "address": "garbage", "dns_name": "sw.example"}}"#,
     )
     .unwrap();
-    assert_eq!(d.mgmt_address(), Some(MgmtAddress::Dns("sw.example".into())));
+    assert_eq!(
+        d.mgmt_address(),
+        Some(MgmtAddress::Dns("sw.example".into()))
+    );
     let d: Device = serde_json::from_str(r#"{"id": 1, "primary_ip4": null}"#).unwrap();
     assert_eq!(d.mgmt_address(), None);
 }
@@ -156,7 +169,13 @@ fn patch_body_writes_the_l2_triple_and_message() {
 
 #[test]
 fn hostile_shapes_do_not_panic() {
-    for s in ["null", "[]", "{}", r#"{"id": -1}"#, r#"{"id": 1, "custom_fields": [1]}"#] {
+    for s in [
+        "null",
+        "[]",
+        "{}",
+        r#"{"id": -1}"#,
+        r#"{"id": 1, "custom_fields": [1]}"#,
+    ] {
         let _ = serde_json::from_str::<Interface>(s);
         let _ = serde_json::from_str::<ObjectChange>(s);
         let _ = serde_json::from_str::<WebhookBody>(s);
