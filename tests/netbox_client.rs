@@ -452,3 +452,89 @@ async fn oversized_and_non_json_answers_are_invalid_responses() {
         Err(NetboxError::InvalidResponse { .. })
     ));
 }
+
+#[tokio::test]
+async fn ip_addresses_lookup_create_and_reassign() {
+    let nb = fake(|s| match (s.method.as_str(), s.path.as_str()) {
+        ("GET", "/api/ipam/ip-addresses/") => ok(list(vec![json!({
+            "id": 5, "address": "10.1.2.3/24", "status": {"value": "active"},
+            "assigned_object_type": "dcim.interface", "assigned_object_id": 9})])),
+        ("POST", "/api/ipam/ip-addresses/") => (
+            400,
+            vec![],
+            json!({"address": ["Duplicate IP address found in global table: 10.1.2.3/24"]})
+                .to_string(),
+        ),
+        ("PATCH", "/api/ipam/ip-addresses/5/") => ok(json!({
+            "id": 5, "address": "10.1.2.3/24", "assigned_object_type": "dcim.interface",
+            "assigned_object_id": 12})),
+        _ => (404, vec![], "{}".into()),
+    })
+    .await;
+    let c = nb.client(V1);
+    let found = c.ip_addresses_by_address("10.1.2.3").await.unwrap();
+    assert_eq!(found[0].assigned_object_id, Some(9));
+    let on = c.ip_addresses_on_interface(9).await.unwrap();
+    assert_eq!(on[0].status.as_deref(), Some("active"));
+
+    match c.create_ip_address("10.1.2.3/24", 12, "m").await {
+        Err(NetboxError::Invalid { field_errors, .. }) => {
+            assert_eq!(field_errors[0].field, "address");
+            assert!(field_errors[0].messages[0].contains("Duplicate"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let moved = c
+        .assign_ip_address(5, 12, "chatops-bot: move")
+        .await
+        .unwrap();
+    assert_eq!(moved.assigned_object_id, Some(12));
+
+    let seen = nb.seen();
+    assert_eq!(seen[0].q("address"), Some("10.1.2.3"));
+    assert_eq!(seen[1].q("interface_id"), Some("9"));
+    assert_eq!(
+        seen[2].body,
+        json!({"address": "10.1.2.3/24", "status": "active", "assigned_object_type": "dcim.interface",
+               "assigned_object_id": 12, "changelog_message": "m"})
+    );
+    assert_eq!(
+        seen[3].body,
+        json!({"assigned_object_type": "dcim.interface", "assigned_object_id": 12,
+               "changelog_message": "chatops-bot: move"})
+    );
+}
+
+#[tokio::test]
+async fn interface_by_name_and_unreachable_netbox() {
+    let nb = fake(|s| match s.q("name") {
+        Some("GigabitEthernet1/0/3") => ok(list(vec![iface("x")])),
+        _ => ok(list(vec![])),
+    })
+    .await;
+    let c = nb.client(V1);
+    let i = c
+        .interface_by_name(1, "GigabitEthernet1/0/3")
+        .await
+        .unwrap();
+    assert_eq!(i.change_ticket_number(), Some("CHG-1001"));
+    assert_eq!(nb.seen()[0].q("device_id"), Some("1"));
+    assert!(matches!(
+        c.interface_by_name(1, "Gi9/9/9").await,
+        Err(NetboxError::NotFound { .. })
+    ));
+
+    // A port nobody listens on: bind, learn the port, drop the listener.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let down = NetboxClient::new(&NetboxConfig::new(
+        format!("http://127.0.0.1:{port}"),
+        Secret::new(V1),
+    ))
+    .unwrap();
+    let e = down.status().await.unwrap_err();
+    assert!(matches!(e, NetboxError::Unavailable { .. }), "{e:?}");
+    assert!(!format!("{e} {e:?}").contains(V1));
+}
