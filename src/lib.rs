@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod device;
 pub mod inbound;
+pub mod netbox;
 pub mod policy;
 pub mod secret;
 pub mod sim;

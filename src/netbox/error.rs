@@ -1,0 +1,323 @@
+//! `NetboxError`: every way a NetBox call fails, each variant saying what a person should do next.
+//! Pure mapping from (status, headers, body) to a variant lives here so it is unit-tested.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// One field's validation messages from a NetBox `400` body (`{"mtu": ["Ensure ..."]}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field name; nested errors are joined with dots (`custom_fields.nope`).
+    pub field: String,
+    pub messages: Vec<String>,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.messages.join("; "))
+    }
+}
+
+fn join_fields(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetboxError {
+    /// NETBOX_URL / NETBOX_TOKEN cannot be used as given.
+    #[error("NetBox configuration: {0}")]
+    Config(String),
+    /// NetBox did not accept the token (it answers 403, not 401, for missing or bad tokens).
+    #[error("NetBox refused the token ({detail}): check NETBOX_TOKEN (v1 `Token <40 chars>` or v2 `Bearer nbt_<key>.<secret>`), its expiry and allowed IPs")]
+    Unauthorized { detail: String },
+    /// The token is valid but lacks a permission (read-only token, object permissions).
+    #[error("NetBox forbids {what} ({detail}): give the bot's token write permission for it")]
+    Forbidden { what: String, detail: String },
+    #[error("NetBox has no {what}")]
+    NotFound { what: String },
+    /// More than one object matched where exactly one is required; a human must pick.
+    #[error("{what} is ambiguous in NetBox: {}", candidates.join(", "))]
+    Ambiguous {
+        what: String,
+        candidates: Vec<String>,
+    },
+    /// NetBox rejected the values we sent (`400` with field errors).
+    #[error("NetBox rejected {what}: {}", join_fields(field_errors))]
+    Invalid {
+        what: String,
+        field_errors: Vec<FieldError>,
+    },
+    /// `If-Match` failed: somebody changed the object since we read it. Re-read and retry.
+    #[error("{what} was changed in NetBox since it was read: re-read it and retry")]
+    PreconditionFailed { what: String },
+    /// NetBox is down, overloaded or unreachable; try again later.
+    #[error("NetBox is unavailable ({detail}){}", retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default())]
+    Unavailable {
+        retry_after: Option<Duration>,
+        detail: String,
+    },
+    /// NetBox answered something we cannot use (wrong shape, HTML, too big). Check NETBOX_URL.
+    #[error("NetBox answered {what} with something unusable ({detail}): check NETBOX_URL points at NetBox's API")]
+    InvalidResponse { what: String, detail: String },
+}
+
+/// A log-safe, bounded, single-line excerpt of server text.
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// `{"detail": "..."}` of a NetBox/DRF error body, if that is what the body is.
+pub(crate) fn detail_of(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    v.get("detail")
+        .and_then(Value::as_str)
+        .map(|d| excerpt(d, 300))
+}
+
+/// Field errors of a DRF `400` body. Lists of strings, nested objects (`custom_fields`) and the
+/// per-index lists of bulk writes are all flattened into `field: messages`.
+pub(crate) fn field_errors_of(body: &[u8]) -> Vec<FieldError> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    collect_field_errors("", &v, &mut out, 0);
+    out.truncate(50);
+    out
+}
+
+fn collect_field_errors(prefix: &str, v: &Value, out: &mut Vec<FieldError>, depth: usize) {
+    if depth > 8 || out.len() >= 50 {
+        return;
+    }
+    let name = |k: &str| {
+        if prefix.is_empty() {
+            excerpt(k, 80)
+        } else {
+            format!("{prefix}.{}", excerpt(k, 80))
+        }
+    };
+    match v {
+        Value::Object(map) => {
+            for (k, inner) in map {
+                match inner {
+                    Value::String(s) => out.push(FieldError {
+                        field: name(k),
+                        messages: vec![excerpt(s, 300)],
+                    }),
+                    Value::Array(items) if items.iter().all(Value::is_string) => {
+                        out.push(FieldError {
+                            field: name(k),
+                            messages: items
+                                .iter()
+                                .filter_map(Value::as_str)
+                                .take(10)
+                                .map(|s| excerpt(s, 300))
+                                .collect(),
+                        })
+                    }
+                    other => collect_field_errors(&name(k), other, out, depth + 1),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate().take(50) {
+                let p = if prefix.is_empty() {
+                    format!("[{i}]")
+                } else {
+                    format!("{prefix}[{i}]")
+                };
+                if let Value::String(s) = item {
+                    out.push(FieldError {
+                        field: if prefix.is_empty() {
+                            "request".into()
+                        } else {
+                            prefix.to_owned()
+                        },
+                        messages: vec![excerpt(s, 300)],
+                    });
+                } else {
+                    collect_field_errors(&p, item, out, depth + 1);
+                }
+            }
+        }
+        Value::String(s) => out.push(FieldError {
+            field: if prefix.is_empty() {
+                "request".into()
+            } else {
+                prefix.to_owned()
+            },
+            messages: vec![excerpt(s, 300)],
+        }),
+        _ => {}
+    }
+}
+
+/// 403 texts that mean "the token itself is missing or bad" rather than "not allowed to".
+fn is_credential_problem(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    [
+        "credentials were not provided",
+        "invalid token",
+        "invalid v2 token",
+        "token expired",
+        "could not parse key",
+        "not permitted from",
+        "authentication",
+    ]
+    .iter()
+    .any(|p| d.contains(p))
+        && !d.contains("do not have permission")
+}
+
+/// Maps a non-success answer to an error. `what` names the object or action for the message.
+pub(crate) fn map_status(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+    what: &str,
+) -> NetboxError {
+    let detail = detail_of(body);
+    let text = || {
+        detail
+            .clone()
+            .unwrap_or_else(|| excerpt(&String::from_utf8_lossy(&body[..body.len().min(300)]), 200))
+    };
+    match status {
+        401 => NetboxError::Unauthorized { detail: text() },
+        403 => {
+            let d = text();
+            if is_credential_problem(&d) {
+                NetboxError::Unauthorized { detail: d }
+            } else {
+                NetboxError::Forbidden {
+                    what: what.to_owned(),
+                    detail: d,
+                }
+            }
+        }
+        404 => NetboxError::NotFound {
+            what: what.to_owned(),
+        },
+        400 => {
+            let mut field_errors = field_errors_of(body);
+            if field_errors.is_empty() {
+                field_errors.push(FieldError {
+                    field: "request".into(),
+                    messages: vec![text()],
+                });
+            }
+            NetboxError::Invalid {
+                what: what.to_owned(),
+                field_errors,
+            }
+        }
+        412 => NetboxError::PreconditionFailed {
+            what: what.to_owned(),
+        },
+        408 | 429 | 500..=599 => NetboxError::Unavailable {
+            retry_after,
+            detail: format!("HTTP {status}: {}", text()),
+        },
+        _ => NetboxError::InvalidResponse {
+            what: what.to_owned(),
+            detail: format!("HTTP {status}: {}", text()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_and_bad_tokens_are_unauthorized_even_as_403() {
+        for body in [
+            r#"{"detail":"Authentication credentials were not provided."}"#,
+            r#"{"detail":"Invalid v2 token"}"#,
+            r#"{"detail":"Invalid token"}"#,
+        ] {
+            let e = map_status(403, None, body.as_bytes(), "device c9300");
+            assert!(
+                matches!(e, NetboxError::Unauthorized { .. }),
+                "{body}: {e:?}"
+            );
+            assert!(e.to_string().contains("NETBOX_TOKEN"));
+        }
+    }
+
+    #[test]
+    fn read_only_token_is_forbidden_naming_the_action() {
+        let body = br#"{"detail":"You do not have permission to perform this action."}"#;
+        let e = map_status(403, None, body, "changing interface 3");
+        match &e {
+            NetboxError::Forbidden { what, detail } => {
+                assert_eq!(what, "changing interface 3");
+                assert!(detail.contains("permission"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn field_errors_are_flattened_including_custom_fields() {
+        let body = br#"{"tagged_vlans":["Invalid pk \"999\" - object does not exist."],
+            "custom_fields":{"nope":"Custom field 'nope' does not exist for this object type."}}"#;
+        let e = map_status(400, None, body, "the interface change");
+        let NetboxError::Invalid { field_errors, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(field_errors
+            .iter()
+            .any(|f| f.field == "tagged_vlans" && f.messages[0].contains("999")));
+        assert!(field_errors
+            .iter()
+            .any(|f| f.field == "custom_fields.nope" && f.messages[0].contains("does not exist")));
+        assert!(e.to_string().contains("tagged_vlans"));
+    }
+
+    #[test]
+    fn bulk_per_index_errors_and_non_json_bodies_do_not_panic() {
+        let e = map_status(400, None, br#"[{},{"mtu":["too big"]}]"#, "bulk");
+        let NetboxError::Invalid { field_errors, .. } = e else {
+            panic!()
+        };
+        assert_eq!(field_errors[0].field, "[1].mtu");
+        let e = map_status(400, None, b"<html>\x00\xff</html>", "x");
+        assert!(matches!(e, NetboxError::Invalid { .. }));
+        let deep = "[".repeat(5000) + &"]".repeat(5000);
+        let _ = map_status(400, None, deep.as_bytes(), "deep");
+    }
+
+    #[test]
+    fn precondition_and_unavailable_carry_what_to_do() {
+        let e = map_status(
+            412,
+            None,
+            br#"{"detail":"Precondition failed."}"#,
+            "interface 3",
+        );
+        assert!(matches!(e, NetboxError::PreconditionFailed { .. }));
+        assert!(e.to_string().contains("re-read"));
+        let e = map_status(503, Some(Duration::from_secs(7)), b"busy", "status");
+        let NetboxError::Unavailable { retry_after, .. } = &e else {
+            panic!()
+        };
+        assert_eq!(*retry_after, Some(Duration::from_secs(7)));
+        assert!(e.to_string().contains("retry after 7s"));
+    }
+}

@@ -1,0 +1,61 @@
+//! Everything that knows NetBox JSON (specs/netbox.md Part 1, NetBox 3.5–4.7): the REST client,
+//! its wire shapes, the `Authorization` rule and the error mapping. The rest of the bot sees typed
+//! values (`Device`, `Interface`, `ObjectChange`, …) and `NetboxError`.
+//!
+//! Interface (others code against it):
+//! * `NetboxClient::new(&NetboxConfig)`; `status()`; `device_by_name(name, site)`, `device(id)`;
+//!   `interface_by_name(device_id, name)`, `interfaces(device_id)`, `interface(id)` → `Fetched`
+//!   (value + ETag); `vlan_for_device(device_id, vid)`; `patch_interface(&Fetched, &InterfaceUpdate)`,
+//!   `patch_interface_body(id, &body, if_match)`, `clear_ticket_number(id, expected, message)`;
+//!   `ip_addresses_on_interface`, `ip_addresses_by_address`, `create_ip_address`,
+//!   `assign_ip_address`; `object_changes_after(cursor, limit)`, `latest_object_change_id()`.
+//! * `wire::WebhookBody` parses a webhook body of any version (signature checks live elsewhere).
+
+mod auth;
+mod changelog;
+mod client;
+mod error;
+mod ipam;
+mod paging;
+mod update;
+pub mod wire;
+
+use std::time::Duration;
+
+pub use auth::{authorization, TokenKind};
+pub use changelog::ChangeLogApi;
+pub use client::{ClearOutcome, Fetched, NetboxClient, NetboxStatus};
+pub use error::{FieldError, NetboxError};
+pub use update::{InterfaceUpdate, L2Update};
+pub use wire::{
+    ChangeAction, Device, Interface, IpAddress, MgmtAddress, ObjectChange, Snapshot, Vlan,
+    WebhookBody,
+};
+
+use crate::secret::Secret;
+
+/// How to reach NetBox.
+#[derive(Debug, Clone)]
+pub struct NetboxConfig {
+    /// NETBOX_URL, e.g. `https://netbox.example.com` (a trailing `/api` is tolerated).
+    pub url: String,
+    /// NETBOX_TOKEN: the bare v1/v2 token or the whole header value (`Bearer nbt_…`).
+    pub token: Secret,
+    pub connect_timeout: Duration,
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// Largest response body accepted.
+    pub max_body: usize,
+}
+
+impl NetboxConfig {
+    pub fn new(url: impl Into<String>, token: Secret) -> Self {
+        NetboxConfig {
+            url: url.into(),
+            token,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(20),
+            max_body: 8 * 1024 * 1024,
+        }
+    }
+}

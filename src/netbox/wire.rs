@@ -1,0 +1,424 @@
+//! Lenient serde shapes of the NetBox JSON the bot reads and writes (specs/netbox.md §1.3–1.9).
+//! Every field we do not need is ignored; every field we read tolerates `null`, absence and the
+//! shape differences between 3.5 and 4.7 (choice objects vs plain strings, `role`/`device_role`).
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+/// A DRF list page: `{"count", "next", "previous", "results"}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Page<T> {
+    #[serde(default)]
+    pub count: u64,
+    #[serde(default)]
+    pub next: Option<String>,
+    #[serde(default = "Vec::new")]
+    pub results: Vec<T>,
+}
+
+/// A choice field: `{"value": "access", "label": "Access"}` on 3.x/4.x, a plain string in
+/// snapshots, `null` when unset. Empty strings count as unset.
+fn choice<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(match v {
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
+        Some(Value::Object(m)) => m
+            .get("value")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+        _ => None,
+    })
+}
+
+/// `null`, absent or a wrong type all read as `None`, so one odd field never rejects a record.
+fn lenient<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
+}
+
+/// A nested object reference (`{"id", "name", "slug", "display"}`); all but `id` optional.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct Ref {
+    pub id: u64,
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub slug: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub display: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NestedIp {
+    pub id: u64,
+    pub address: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub dns_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Device {
+    pub id: u64,
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "choice")]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub site: Option<Ref>,
+    /// `role` from 3.6 on, `device_role` before.
+    #[serde(default, deserialize_with = "lenient", alias = "device_role")]
+    pub role: Option<Ref>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub primary_ip4: Option<NestedIp>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub primary_ip: Option<NestedIp>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub custom_fields: Option<Map<String, Value>>,
+}
+
+/// Where to reach a device, from NetBox's point of view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MgmtAddress {
+    /// `primary_ip4.address` without its prefix length.
+    Ip(std::net::Ipv4Addr),
+    /// The primary IPv4's `dns_name`, when its address cannot be used.
+    Dns(String),
+}
+
+impl Device {
+    /// The management address: `primary_ip4.address` without its prefix length, else the
+    /// primary IPv4's DNS name. `None` means "device has no primary IPv4": never guess.
+    pub fn mgmt_address(&self) -> Option<MgmtAddress> {
+        let ip = self.primary_ip4.as_ref()?;
+        let bare = ip.address.split('/').next().unwrap_or_default();
+        if let Ok(addr) = bare.trim().parse() {
+            return Some(MgmtAddress::Ip(addr));
+        }
+        ip.dns_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| MgmtAddress::Dns(d.to_owned()))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct VlanRef {
+    pub id: u64,
+    #[serde(default)]
+    pub vid: u16,
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Interface {
+    pub id: u64,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub device: Option<Ref>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub enabled: Option<bool>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub mtu: Option<u32>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "choice")]
+    pub mode: Option<String>,
+    #[serde(rename = "type", default, deserialize_with = "choice")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub untagged_vlan: Option<VlanRef>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub tagged_vlans: Option<Vec<VlanRef>>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub custom_fields: Option<Map<String, Value>>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub last_updated: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub mgmt_only: Option<bool>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub count_ipaddresses: Option<u64>,
+}
+
+impl Interface {
+    /// `custom_fields.change_ticket_number`, `None` when null, empty or not a string.
+    pub fn change_ticket_number(&self) -> Option<&str> {
+        ticket_in(self.custom_fields.as_ref())
+    }
+}
+
+fn ticket_in(cf: Option<&Map<String, Value>>) -> Option<&str> {
+    cf?.get(TICKET_FIELD)?
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// The custom field W2 watches.
+pub const TICKET_FIELD: &str = "change_ticket_number";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Vlan {
+    pub id: u64,
+    pub vid: u16,
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub site: Option<Ref>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub group: Option<Ref>,
+    #[serde(default, deserialize_with = "choice")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IpAddress {
+    pub id: u64,
+    pub address: String,
+    #[serde(default, deserialize_with = "choice")]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub assigned_object_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub assigned_object_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub dns_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub vrf: Option<Ref>,
+}
+
+/// `GET /api/status/`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatusBody {
+    #[serde(rename = "netbox-version", default, deserialize_with = "lenient")]
+    pub netbox_version: Option<String>,
+    #[serde(rename = "rq-workers-running", default, deserialize_with = "lenient")]
+    pub rq_workers_running: Option<u64>,
+}
+
+/// The change-log action: `{"value": "update", ...}` (or a plain string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeAction {
+    Create,
+    Update,
+    Delete,
+    Other,
+}
+
+fn action<'de, D: Deserializer<'de>>(d: D) -> Result<ChangeAction, D::Error> {
+    Ok(match choice(d)?.as_deref() {
+        Some("create") => ChangeAction::Create,
+        Some("update") => ChangeAction::Update,
+        Some("delete") => ChangeAction::Delete,
+        _ => ChangeAction::Other,
+    })
+}
+
+/// `"dcim.interface"`, or `{"app_label": "dcim", "model": "interface"}` as some versions render it.
+fn object_type<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(match v {
+        Some(Value::String(s)) => s,
+        Some(Value::Object(m)) => match (
+            m.get("app_label").and_then(Value::as_str),
+            m.get("model").and_then(Value::as_str),
+        ) {
+            (Some(a), Some(b)) => format!("{a}.{b}"),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    })
+}
+
+/// One object-change record (`/api/core/object-changes/`, 3.x `/api/extras/object-changes/`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ObjectChange {
+    pub id: u64,
+    #[serde(default)]
+    pub time: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub user_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub request_id: Option<String>,
+    #[serde(default = "other_action", deserialize_with = "action")]
+    pub action: ChangeAction,
+    #[serde(default, deserialize_with = "object_type")]
+    pub changed_object_type: String,
+    #[serde(default)]
+    pub changed_object_id: u64,
+    /// 4.4+: the `changelog_message` of the write (absent in 3.x).
+    #[serde(default, deserialize_with = "lenient")]
+    pub message: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub prechange_data: Option<Snapshot>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub postchange_data: Option<Snapshot>,
+}
+
+fn other_action() -> ChangeAction {
+    ChangeAction::Other
+}
+
+/// A flat snapshot of an interface (change log `pre/postchange_data`, webhook `snapshots`):
+/// FKs as ids, `tagged_vlans` as an id list, `mode` a plain string. Kept whole; typed accessors
+/// read the fields W2 needs.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct Snapshot(pub Map<String, Value>);
+
+impl Snapshot {
+    pub fn change_ticket_number(&self) -> Option<&str> {
+        self.0
+            .get("custom_fields")
+            .and_then(Value::as_object)
+            .and_then(|cf| ticket_in(Some(cf)))
+    }
+    pub fn description(&self) -> Option<&str> {
+        self.0.get("description").and_then(Value::as_str)
+    }
+    pub fn enabled(&self) -> Option<bool> {
+        self.0.get("enabled").and_then(Value::as_bool)
+    }
+    pub fn mtu(&self) -> Option<u32> {
+        self.0
+            .get("mtu")
+            .and_then(Value::as_u64)
+            .and_then(|m| u32::try_from(m).ok())
+    }
+    /// `access`, `tagged`, `tagged-all`, `q-in-q`; `None` when unset (`""` or null).
+    pub fn mode(&self) -> Option<&str> {
+        match self.0.get("mode")? {
+            Value::String(s) if !s.is_empty() => Some(s),
+            Value::Object(m) => m
+                .get("value")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty()),
+            _ => None,
+        }
+    }
+    /// The untagged VLAN's NetBox id (not its VID).
+    pub fn untagged_vlan(&self) -> Option<u64> {
+        id_of(self.0.get("untagged_vlan")?)
+    }
+    /// The tagged VLANs' NetBox ids (not VIDs).
+    pub fn tagged_vlans(&self) -> Vec<u64> {
+        self.0
+            .get("tagged_vlans")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(id_of).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn id_of(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.get("id").and_then(Value::as_u64))
+}
+
+/// A NetBox webhook body, read defensively across 3.5–4.7 (specs/netbox.md §1.9).
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookBody {
+    #[serde(default, deserialize_with = "lenient")]
+    pub event: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub timestamp: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    model: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    object_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    username: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    request_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    request: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub data: Value,
+    #[serde(default, deserialize_with = "lenient")]
+    pub snapshots: Option<Snapshots>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Snapshots {
+    #[serde(default, deserialize_with = "lenient")]
+    pub prechange: Option<Snapshot>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub postchange: Option<Snapshot>,
+}
+
+impl WebhookBody {
+    /// `object_type` (4.4+) or `"dcim." + model` (3.5–4.4).
+    pub fn object_type(&self) -> Option<String> {
+        self.object_type
+            .clone()
+            .or_else(|| self.model.as_ref().map(|m| format!("dcim.{m}")))
+    }
+    /// `request.user` (4.7) or `username` (before).
+    pub fn user(&self) -> Option<String> {
+        self.request
+            .as_ref()
+            .and_then(|r| r.get("user"))
+            .and_then(|u| {
+                u.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| u.get("username").and_then(Value::as_str).map(str::to_owned))
+            })
+            .or_else(|| self.username.clone())
+    }
+    /// `request.id` (4.7) or `request_id` (before).
+    pub fn request_id(&self) -> Option<String> {
+        self.request
+            .as_ref()
+            .and_then(|r| r.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| self.request_id.clone())
+    }
+    /// `data` as an interface, when it is one.
+    pub fn interface(&self) -> Option<Interface> {
+        serde_json::from_value(self.data.clone()).ok()
+    }
+}
+
+/// The body of `PATCH /api/dcim/interfaces/{id}/`, with VLANs already resolved to ids.
+/// Absent fields are left untouched by NetBox.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct InterfacePatchBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// `Some(None)` clears the MTU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<Option<u32>>,
+    /// The L2 triple is always written together (a lone `mode` fails on 4.x).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub untagged_vlan: Option<Option<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tagged_vlans: Option<Vec<u64>>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub custom_fields: Map<String, Value>,
+    pub changelog_message: String,
+}
+
+/// `POST /api/ipam/ip-addresses/` and the re-assigning PATCH.
+#[derive(Debug, Clone, Serialize)]
+pub struct IpAssignBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'a str>,
+    pub assigned_object_type: &'a str,
+    pub assigned_object_id: u64,
+    pub changelog_message: &'a str,
+}
+
+#[cfg(test)]
+#[path = "wire_tests.rs"]
+mod tests;
