@@ -55,6 +55,7 @@ async fn bench(rate: u64, count: usize) {
         db_path: std::env::temp_dir().join("patchpanel-bench.db"),
         inventory: None,
         devices: DeviceSettings::default(),
+        netbox: None,
     };
     let bot = tokio::spawn(patchpanel::app::run(settings, shutdown.child_token()));
     let http = reqwest::Client::new();

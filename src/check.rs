@@ -70,6 +70,29 @@ async fn collect() -> Vec<Row> {
             Err(e) => rows.push(row("webex", false, e.to_string())),
         },
     }
+    match &settings.netbox {
+        None => rows.push(row(
+            "netbox",
+            true,
+            "not configured (NETBOX_URL unset)".into(),
+        )),
+        Some(cfg) => rows.push(match crate::netbox::NetboxClient::new(cfg) {
+            Err(e) => row("netbox", false, e.to_string()),
+            Ok(client) => match client.status().await {
+                Ok(st) => row(
+                    "netbox",
+                    true,
+                    format!(
+                        "NetBox {} (change log: {:?} API, {:?} token)",
+                        st.version.as_deref().unwrap_or("?"),
+                        st.change_log,
+                        st.token_kind
+                    ),
+                ),
+                Err(e) => row("netbox", false, e.to_string()),
+            },
+        }),
+    }
     let Some(path) = &settings.inventory else {
         rows.push(row(
             "inventory",

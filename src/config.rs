@@ -2,6 +2,7 @@
 //! function so tests need no process environment. Secrets are [`Secret`]s and never print.
 
 use crate::device::DeviceSettings;
+use crate::netbox::NetboxConfig;
 use crate::policy::{AllowList, AllowListError};
 use crate::secret::Secret;
 use crate::webex::WebexConfig;
@@ -23,6 +24,8 @@ pub struct Settings {
     pub db_path: PathBuf,
     pub inventory: Option<PathBuf>,
     pub devices: DeviceSettings,
+    /// NetBox, when `NETBOX_URL` and `NETBOX_TOKEN` are both set.
+    pub netbox: Option<NetboxConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,7 +81,28 @@ impl Settings {
                 })?,
         };
 
+        let netbox = match (get("NETBOX_URL"), get("NETBOX_TOKEN")) {
+            (None, None) => None,
+            (Some(url), Some(token)) => {
+                let url = url_setting(Some(url), "NETBOX_URL", "")?;
+                Some(NetboxConfig::new(url, Secret::new(token)))
+            }
+            (Some(_), None) => {
+                return Err(ConfigError::Missing {
+                    var: "NETBOX_TOKEN",
+                    hint: "NETBOX_URL is set: give the API token too (the token alone, or `Bearer nbt_…`)",
+                })
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Missing {
+                    var: "NETBOX_URL",
+                    hint: "NETBOX_TOKEN is set: give NetBox's address too, e.g. https://netbox.example.com",
+                })
+            }
+        };
+
         Ok(Settings {
+            netbox,
             webex: WebexConfig {
                 api_url,
                 u2c_url,

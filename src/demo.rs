@@ -127,6 +127,7 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
         notify: None,
         db_path: dir.join("patchpanel.db"),
         inventory: Some(inventory),
+        netbox: None,
         devices: DeviceSettings {
             username: Some("admin".to_owned()),
             password: Some(Secret::new("demo-password")),
