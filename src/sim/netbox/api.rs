@@ -62,7 +62,7 @@ fn base(shared: &Shared, headers: &HeaderMap) -> String {
 }
 
 /// Resolves the credential. NetBox answers 403 (not 401) for a missing or bad token.
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response> {
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, &'static str> {
     let header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -95,15 +95,15 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response
     };
     match (header, credential) {
         _ if matches(expected) => Ok(admin),
-        (None, _) => Err(forbidden("Authentication credentials were not provided.")),
+        (None, _) => Err("Authentication credentials were not provided."),
         (Some(h), Some(c)) if h.starts_with("Bearer ") && c.starts_with("nbt_") => {
             if c.contains('.') {
-                Err(forbidden("Invalid v2 token"))
+                Err("Invalid v2 token")
             } else {
-                Err(forbidden("Could not parse key from v2 token"))
+                Err("Could not parse key from v2 token")
             }
         }
-        _ => Err(forbidden("Invalid token")),
+        _ => Err("Invalid token"),
     }
 }
 
@@ -121,7 +121,7 @@ async fn guard(State(shared): State<Arc<Shared>>, mut req: Request, next: Next) 
     }
     let caller = match authenticate(&shared, req.headers()) {
         Ok(c) => c,
-        Err(resp) => return with_version(resp),
+        Err(msg) => return with_version(forbidden(msg)),
     };
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && !caller.write {
@@ -267,9 +267,9 @@ fn parse_id(raw: &str) -> Option<u64> {
     raw.parse().ok()
 }
 
-fn parse_body(body: &Bytes) -> Result<Value, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| detail(StatusCode::BAD_REQUEST, &format!("JSON parse error - {e}")))
+/// The body as JSON, or the message of NetBox's 400 `detail`.
+fn parse_body(body: &Bytes) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| format!("JSON parse error - {e}"))
 }
 
 pub fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
@@ -467,7 +467,7 @@ async fn patch_interface(
     };
     let body = match parse_body(&body) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(msg) => return detail(StatusCode::BAD_REQUEST, &msg),
     };
     let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
     let b = base(&sh, &headers);
@@ -592,7 +592,7 @@ async fn create_ip(
 ) -> Response {
     let body = match parse_body(&body) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(msg) => return detail(StatusCode::BAD_REQUEST, &msg),
     };
     match sh.write_ip(None, &body, &caller.user, &base(&sh, &headers)) {
         Ok(v) => (StatusCode::CREATED, Json(v)).into_response(),
@@ -612,7 +612,7 @@ async fn patch_ip(
     };
     let body = match parse_body(&body) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(msg) => return detail(StatusCode::BAD_REQUEST, &msg),
     };
     match sh.write_ip(Some(id), &body, &caller.user, &base(&sh, &headers)) {
         Ok(v) => Json(v).into_response(),

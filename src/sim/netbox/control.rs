@@ -31,8 +31,8 @@ fn bad(msg: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": msg }))).into_response()
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| bad(format!("invalid control request: {e}")))
+fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid control request: {e}"))
 }
 
 async fn state(State(sh): State<Arc<Shared>>) -> Response {
@@ -60,7 +60,7 @@ fn default_editor() -> String {
 async fn edit(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     let req: Edit = match parse(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(msg) => return bad(msg),
     };
     if req.user.trim().is_empty() {
         return bad("user must not be empty".into());
@@ -87,7 +87,7 @@ struct DownReq {
 async fn down(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     let req: DownReq = match parse(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(msg) => return bad(msg),
     };
     if !req.seconds.is_finite() || req.seconds < 0.0 || req.seconds > MAX_DOWN_SECONDS {
         return bad(format!("seconds must be between 0 and {MAX_DOWN_SECONDS}"));
@@ -122,7 +122,7 @@ fn yes() -> bool {
 async fn token(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     let req: TokenReq = match parse(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(msg) => return bad(msg),
     };
     if req.token.trim().is_empty() {
         return bad("token must not be empty".into());
