@@ -14,11 +14,13 @@
 //! `change_ticket_number` 1 (text, dcim.interface, filter_logic exact); user `admin` 1.
 //!
 //! Layout: `model` (typed data, seed, change log) and `patch` (validation) are pure; `render` is
-//! the JSON shapes; `api` and `control` are the axum edges. State lives behind one mutex that is
+//! the JSON shapes; `http` (auth, 503, pagination, errors), `api` (handlers) and `control` are the
+//! axum edges. State lives behind one mutex that is
 //! never held across an await.
 
 mod api;
 mod control;
+mod http;
 mod model;
 mod patch;
 mod render;
@@ -358,7 +360,7 @@ pub async fn start(
     });
     let app = api::routes(shared.clone())
         .merge(control::routes())
-        .fallback(api::fallback)
+        .fallback(http::fallback)
         .with_state(shared.clone());
     let stop = shutdown.clone();
     shared.tracker.spawn(async move {
