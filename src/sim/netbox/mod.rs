@@ -15,8 +15,7 @@
 //!
 //! Layout: `model` (typed data, seed, change log) and `patch` (validation) are pure; `render` is
 //! the JSON shapes; `http` (auth, 503, pagination, errors), `api` (handlers) and `control` are the
-//! axum edges. State lives behind one mutex that is
-//! never held across an await.
+//! axum edges. State lives behind one mutex that is never held across an await.
 
 mod api;
 mod control;
@@ -291,7 +290,10 @@ impl RunningNetboxSim {
     }
     /// 503 for a while (`POST /_sim/down`).
     pub fn down_for(&self, d: Duration) {
-        self.shared.set_down(Down::Until(Instant::now() + d));
+        let until = Instant::now()
+            .checked_add(d)
+            .map_or(Down::Forever, Down::Until);
+        self.shared.set_down(until);
     }
     /// Another accepted token, acting as `user`; `write_enabled = false` makes it read-only
     /// (writes answer 403). Checked before the configured token, with or without `--token`.
