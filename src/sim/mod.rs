@@ -2,4 +2,5 @@
 //! Used by `patchpanel sim …`, by `patchpanel demo`, and by the tests.
 
 pub mod device;
+pub mod netbox;
 pub mod webex;
