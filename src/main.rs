@@ -46,6 +46,17 @@ enum SimCmd {
         #[arg(long)]
         token: Option<String>,
     },
+    /// NetBox 4.7: the REST API the bot uses (devices, interfaces, VLANs, IPs, change log) and `/_sim`.
+    Netbox {
+        #[arg(long, default_value = "127.0.0.1:8000")]
+        listen: SocketAddr,
+        /// Require this API token (403 otherwise), as NetBox does.
+        #[arg(long)]
+        token: Option<String>,
+        /// Also accept this token, read-only (writes get 403).
+        #[arg(long)]
+        read_only_token: Option<String>,
+    },
     /// A Catalyst 9300: RESTCONF over HTTP on `--listen`, NETCONF over SSH on `--netconf-listen`.
     Device {
         #[arg(long, default_value = "127.0.0.1:8443")]
@@ -135,6 +146,29 @@ async fn dispatch(command: Cmd) -> Result<()> {
                 format!("webex simulator listening on {}", running.base_url),
                 format!("WEBEX_API_URL={}", running.api_url()),
                 format!("WEBEX_U2C_URL={}", running.u2c_url()),
+            ]);
+            shutdown.cancelled().await;
+            Ok(())
+        }
+        Cmd::Sim {
+            system:
+                SimCmd::Netbox {
+                    listen,
+                    token,
+                    read_only_token,
+                },
+        } => {
+            let running = sim::netbox::start(
+                sim::netbox::NetboxSimConfig { listen, token },
+                shutdown.clone(),
+            )
+            .await?;
+            if let Some(t) = read_only_token {
+                running.add_token(&t, "reader", false);
+            }
+            announce(&[
+                format!("netbox simulator listening on {}", running.base_url),
+                format!("NETBOX_URL={}", running.base_url),
             ]);
             shutdown.cancelled().await;
             Ok(())

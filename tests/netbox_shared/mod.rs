@@ -1,0 +1,111 @@
+//! One test body for the NetBox client, run against the NetBox simulator and against a real NetBox
+//! (so the simulator must answer the same calls the same way). Both are seeded with site `lab`,
+//! device `c9300` (primary IPv4 192.0.2.10/24), GigabitEthernet1/0/1–48, VLANs 10/20/100/200/300 at
+//! `lab`, and the custom field `change_ticket_number` (text, exact filter).
+#![allow(dead_code)]
+
+use patchpanel::netbox::{
+    ChangeLogApi, ClearOutcome, InterfaceUpdate, L2Update, MgmtAddress, NetboxClient, NetboxError,
+};
+
+/// Reads, a ticketed PATCH with its change-log record, the guarded clear, and the errors.
+pub async fn client_conformance(client: &NetboxClient, interface: &str) {
+    let status = client.status().await.expect("status");
+    assert!(
+        status
+            .version
+            .as_deref()
+            .is_some_and(|v| v.starts_with("4.7")),
+        "{status:?}"
+    );
+    assert_eq!(status.change_log, ChangeLogApi::Core);
+
+    let device = client.device_by_name("c9300", None).await.expect("device");
+    assert_eq!(
+        device.mgmt_address(),
+        Some(MgmtAddress::Ip("192.0.2.10".parse().unwrap()))
+    );
+    let missing = client
+        .device_by_name("no-such-switch", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(missing, NetboxError::NotFound { .. }),
+        "{missing:?}"
+    );
+
+    let iface = client
+        .interface_by_name(device.id, interface)
+        .await
+        .expect("interface");
+    assert_eq!(iface.name, interface);
+    let vlan = client
+        .vlan_for_device(device.id, 10)
+        .await
+        .expect("VLAN 10");
+    assert_eq!(vlan.vid, 10);
+
+    let cursor = client
+        .latest_object_change_id()
+        .await
+        .expect("change log")
+        .unwrap_or(0);
+    let current = client.interface(iface.id).await.expect("read");
+    let message = "patchpanel conformance: ticketed edit";
+    let mut update = InterfaceUpdate::new(message).ticket_number(Some("1234"));
+    update.description = Some("Floor 2 printer <&> “ünïcode”".into());
+    update.mtu = Some(Some(9000));
+    update.l2 = Some(L2Update::Access { vlan: 10 });
+    let patched = client
+        .patch_interface(&current, &update)
+        .await
+        .expect("patch");
+    assert_eq!(
+        patched.value.description.as_deref(),
+        Some("Floor 2 printer <&> “ünïcode”")
+    );
+    assert_eq!(patched.value.mtu, Some(9000));
+    assert_eq!(patched.value.change_ticket_number(), Some("1234"));
+
+    // The write is in the change log after the cursor, with our message and the ticket in postchange.
+    let changes = client
+        .object_changes_after(cursor, 100)
+        .await
+        .expect("changes");
+    let ours = changes
+        .iter()
+        .find(|c| c.changed_object_id == iface.id && c.message.as_deref() == Some(message))
+        .unwrap_or_else(|| panic!("no change for interface {} in {changes:#?}", iface.id));
+    assert!(ours.id > cursor);
+    let post = ours.postchange_data.as_ref().expect("postchange data");
+    assert_eq!(post.change_ticket_number(), Some("1234"));
+    assert!(
+        changes.windows(2).all(|w| w[0].id < w[1].id),
+        "oldest first"
+    );
+
+    // Clearing is guarded: only the ticket we handled is cleared, once.
+    let cleared = client
+        .clear_ticket_number(iface.id, "1234", "patchpanel: ticket 1234 handled")
+        .await;
+    assert_eq!(cleared.expect("clear"), ClearOutcome::Cleared);
+    let again = client
+        .clear_ticket_number(iface.id, "1234", "patchpanel: again")
+        .await
+        .expect("clear");
+    assert_eq!(again, ClearOutcome::TicketChanged { current: None });
+    let now = client.interface(iface.id).await.expect("read");
+    assert_eq!(now.value.change_ticket_number(), None);
+
+    // NetBox's own validation comes back as field errors.
+    let mut bad = InterfaceUpdate::new("patchpanel: bad mtu");
+    bad.mtu = Some(Some(70_000));
+    let e = client.patch_interface(&now, &bad).await.unwrap_err();
+    let NetboxError::Invalid { field_errors, .. } = &e else {
+        panic!("{e:?}")
+    };
+    assert!(
+        field_errors.iter().any(|f| f.field == "mtu"),
+        "{field_errors:?}"
+    );
+}
