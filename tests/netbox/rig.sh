@@ -48,6 +48,9 @@ DB_PASSWORD=netbox-rig-db
 MARK="patchpanel netbox test rig"
 
 log() { echo "rig.sh[$PORT]: $*" >&2; }
+T0=$(date +%s.%N)
+# Where the start-up time goes (stderr; the harness shows it when a test fails).
+phase() { log "$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s: $*"; }
 
 # Alive and not a zombie (this VM's init reaps orphans only about once a second).
 alive() {
@@ -83,10 +86,12 @@ down() {
     kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
   fi
   rm -f "$D/watchdog.pid"
-  # gunicorn: TERM lets the master stop its workers; anything left of its session is killed after.
+  # gunicorn (its own session): nothing to save, and even its quick shutdown (INT) takes ~4 s, so
+  # KILL the whole process group, then wait for the master and its workers.
   if pid=$(live_pid "$D/gunicorn.pid"); then
     kids=$(pgrep -P "$pid" || true)
-    stop_pid "$pid" TERM 500
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    stop_pid "$pid" KILL
     for k in $kids; do stop_pid "$k" KILL; done
   fi
   # An `up` still running (its owner died mid-start): stop it and its migrate or seed child.
@@ -197,6 +202,7 @@ up() {
   [ "$rc" -eq 0 ] || { port_taken_or_fail "$D/logs/postgres.log" postgres || exit $?; }
   rc=0; wait_for redis 100 "$D/redis.pid" sh -c "/usr/bin/redis-cli -h 127.0.0.1 -p $REDIS_PORT ping | grep -q PONG" || rc=$?
   [ "$rc" -eq 0 ] || { port_taken_or_fail "$D/logs/redis.log" redis || exit $?; }
+  phase "postgres and redis ready"
   psql_su -c "CREATE ROLE netbox LOGIN PASSWORD '$DB_PASSWORD'" -c "CREATE DATABASE netbox OWNER netbox"
 
   # NetBox reads $NETBOX_ROOT/conf/configuration.py. Every writable path points into $D: the venv is
@@ -223,24 +229,29 @@ REPORTS_ROOT = '$D/root/reports'
 CFG
 
   schema
+  phase "schema restored and migrated"
 
   # The admin user and the two fixed tokens, in one Django process.
   NETBOX_ROOT="$D/root" RIG_TOKEN_V1=$TOKEN_V1 RIG_TOKEN_V2_KEY=$TOKEN_V2_KEY RIG_TOKEN_V2_SECRET=$TOKEN_V2_SECRET \
     "$VENV/bin/netbox" shell -c "exec(open('$here/users.py').read())" >"$D/logs/users.log" 2>&1 ||
     { tail -n 20 "$D/logs/users.log" >&2; exit 1; }
 
+  phase "admin and tokens created"
   (cd "$D/root" && NETBOX_ROOT="$D/root" exec setsid "$VENV/bin/gunicorn" --bind "127.0.0.1:$PORT" \
-    --workers 2 --threads 2 --timeout 120 --error-logfile "$D/logs/gunicorn.log" --access-logfile "$D/logs/access.log" \
+    --workers 2 --threads 2 --timeout 120 --preload \
+    --error-logfile "$D/logs/gunicorn.log" --access-logfile "$D/logs/access.log" \
     netbox.wsgi </dev/null >"$D/logs/gunicorn.out" 2>&1) &
   echo $! >"$D/gunicorn.pid"
   rc=0
   wait_for gunicorn 900 "$D/gunicorn.pid" "$VENV/bin/python" "$here/seed.py" --status "http://127.0.0.1:$PORT" "$TOKEN_V1" || rc=$?
   [ "$rc" -eq 0 ] || { port_taken_or_fail "$D/logs/gunicorn.log" gunicorn || exit $?; }
 
+  phase "gunicorn answers /api/status/"
   if [ "${RIG_SEED:-1}" != 0 ]; then
     "$VENV/bin/python" "$here/seed.py" "http://127.0.0.1:$PORT" "$TOKEN_V1" >"$D/logs/seed.log" 2>&1 ||
       { tail -n 20 "$D/logs/seed.log" >&2; exit 1; }
   fi
+  phase "seeded; up"
   rm -f "$D/up.pid"
   trap - EXIT
   echo "NETBOX_URL=http://127.0.0.1:$PORT"
