@@ -51,7 +51,10 @@ async fn status_reports_4_7_3_with_either_token_kind() {
 async fn wrong_or_missing_credentials_are_refused() {
     let rig = NetboxRig::shared();
     let wrong_v1 = format!("Token {}", "f".repeat(40));
-    let (secretless, _) = rig.auth_v2.rsplit_once('.').expect("v2 header has key.secret");
+    let (secretless, _) = rig
+        .auth_v2
+        .rsplit_once('.')
+        .expect("v2 header has key.secret");
     let wrong_v2 = format!("{secretless}.{}", "0".repeat(40));
     for auth in [wrong_v1.as_str(), wrong_v2.as_str()] {
         let (status, body) = get(rig, auth, "/api/dcim/devices/").await;
@@ -117,8 +120,11 @@ async fn the_c9300_lab_is_seeded() {
 async fn an_interface_patch_with_a_changelog_message_lands_in_the_change_log() {
     let rig = NetboxRig::shared();
     // Gi1/0/48 belongs to this test: the others only read.
-    let found =
-        get_ok(rig, "/api/dcim/interfaces/?device=c9300&name=GigabitEthernet1%2F0%2F48").await;
+    let found = get_ok(
+        rig,
+        "/api/dcim/interfaces/?device=c9300&name=GigabitEthernet1%2F0%2F48",
+    )
+    .await;
     assert_eq!(found["count"], 1, "{found}");
     let id = found["results"][0]["id"].as_i64().expect("interface id");
     let newest = get_ok(rig, "/api/core/object-changes/?ordering=-id&limit=1").await;

@@ -183,9 +183,11 @@ fn preflight() -> Result<bool, String> {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !sudo_ok {
-        return Err("netbox rig: needs root (initdb and postgres run as the postgres user) or \
+        return Err(
+            "netbox rig: needs root (initdb and postgres run as the postgres user) or \
                     passwordless sudo. Run scripts/test as root, or with sudo configured."
-            .to_string());
+                .to_string(),
+        );
     }
     Ok(true)
 }
