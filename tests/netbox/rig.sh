@@ -95,10 +95,11 @@ down() {
     for k in $kids; do stop_pid "$k" KILL; done
   fi
   # An `up` still running (its owner died mid-start): stop it and its migrate or seed child.
+  # The watchdog is one of up's children: when it is the one running this, it must spare itself.
   if [ "${RIG_FROM_UP:-}" != 1 ] && pid=$(live_pid "$D/up.pid"); then
     kids=$(pgrep -P "$pid" || true)
     stop_pid "$pid" KILL
-    for k in $kids; do stop_pid "$k" KILL; done
+    for k in $kids; do [ "$k" = "$$" ] || stop_pid "$k" KILL; done
   fi
   # Nothing to keep: redis has no persistence and the database is thrown away.
   if pid=$(live_pid "$D/redis.pid"); then stop_pid "$pid" KILL; fi
