@@ -503,7 +503,7 @@ async fn token_required_answers_403_like_netbox() {
     assert_eq!(r.status(), 403);
     assert_eq!(
         r.json::<Value>().await.unwrap(),
-        json!({"detail": "Invalid token"})
+        json!({"detail": "Invalid v1 token"})
     );
     let r = get(Some("Bearer nbt_netboxlab001.wrong")).await.unwrap();
     assert_eq!(

@@ -173,6 +173,8 @@ fn is_credential_problem(detail: &str) -> bool {
     [
         "credentials were not provided",
         "invalid token",
+        // NetBox 4.7 names the token version ("Invalid v1 token", "Invalid v2 token").
+        "invalid v1 token",
         "invalid v2 token",
         "token expired",
         "could not parse key",
@@ -249,6 +251,8 @@ mod tests {
         for body in [
             r#"{"detail":"Authentication credentials were not provided."}"#,
             r#"{"detail":"Invalid v2 token"}"#,
+            // What a real NetBox 4.7.3 answers to a wrong 40-hex token (regression).
+            r#"{"detail":"Invalid v1 token"}"#,
             r#"{"detail":"Invalid token"}"#,
         ] {
             let e = map_status(403, None, body.as_bytes(), "device c9300");

@@ -102,7 +102,8 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, &'static
                 Err("Could not parse key from v2 token")
             }
         }
-        _ => Err("Invalid token"),
+        // NetBox 4.7 names the token version it tried: a wrong v1 (40-hex) token is "Invalid v1 token".
+        _ => Err("Invalid v1 token"),
     }
 }
 
