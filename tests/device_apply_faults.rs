@@ -5,101 +5,29 @@
 //! Uses the simulator's fault switches and datastore modes and the NETCONF session
 //! API.
 
+mod device_sim_fixture;
+
+use device_sim_fixture::SimDevice as Fixture;
 use patchpanel::device::apply::{Applier, ApplyError, ApplyOptions, Outcome};
 use patchpanel::device::change::{ChangeReason, Edit, InterfaceChange};
-use patchpanel::device::{DeviceReader, DeviceSettings, Inventory};
-use patchpanel::secret::Secret;
-use patchpanel::sim::device::{
-    start_with, DatastoreMode, DeviceSimConfig, DeviceSimOptions, Fault, RunningDeviceSim,
-};
+use patchpanel::device::DeviceReader;
+use patchpanel::sim::device::{DatastoreMode, Fault};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
-const USER: &str = "netops";
-const PASSWORD: &str = "nc-s3cret";
-
-struct Fixture {
-    sim: RunningDeviceSim,
-    shutdown: CancellationToken,
-    dir: tempfile::TempDir,
+fn applier(f: &Fixture) -> Applier {
+    Applier::new(f.netconf_inventory("c9300"), f.settings()).unwrap()
 }
 
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-impl Fixture {
-    async fn start(mode: DatastoreMode) -> Fixture {
-        let shutdown = CancellationToken::new();
-        let sim = start_with(
-            DeviceSimConfig {
-                restconf_listen: "127.0.0.1:0".parse().unwrap(),
-                netconf_listen: "127.0.0.1:0".parse().unwrap(),
-                hostname: "c9300".into(),
-                credentials: Some((USER.into(), Secret::new(PASSWORD))),
-                host_key_path: None,
-                base_1_1: true,
-            },
-            DeviceSimOptions { mode },
-            shutdown.clone(),
-        )
-        .await
-        .unwrap();
-        Fixture {
-            sim,
-            shutdown,
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn applier(&self) -> Applier {
-        let known_hosts = self.dir.path().join("known_hosts");
-        std::fs::write(&known_hosts, format!("{}\n", self.sim.known_hosts_line())).unwrap();
-        let inventory = Inventory::from_toml_str(&format!(
-            "[[device]]\nname = \"c9300\"\nhost = \"127.0.0.1\"\nnetconf_port = {}\n",
-            self.sim.netconf_addr.port()
-        ))
-        .unwrap();
-        Applier::new(
-            inventory,
-            DeviceSettings {
-                username: Some(USER.into()),
-                password: Some(Secret::new(PASSWORD)),
-                known_hosts: Some(known_hosts),
-                ..DeviceSettings::default()
-            },
-        )
+/// The interface's description as the device's RESTCONF side reports it (an independent read).
+async fn description(f: &Fixture, interface: &str) -> Option<String> {
+    DeviceReader::new(f.restconf_inventory("c9300"), f.settings())
         .unwrap()
-    }
-}
-
-impl Fixture {
-    /// The interface's description as the device's RESTCONF side reports it (an independent read).
-    async fn description(&self, interface: &str) -> Option<String> {
-        let inventory = Inventory::from_toml_str(&format!(
-            "[[device]]\nname = \"c9300\"\nhost = \"127.0.0.1\"\nrestconf_url = \"{}\"\n",
-            self.sim.restconf_url
-        ))
-        .unwrap();
-        let reader = DeviceReader::new(
-            inventory,
-            DeviceSettings {
-                username: Some(USER.into()),
-                password: Some(Secret::new(PASSWORD)),
-                ..DeviceSettings::default()
-            },
-        )
-        .unwrap();
-        reader
-            .interface("c9300", interface)
-            .await
-            .unwrap()
-            .data
-            .config
-            .description
-    }
+        .interface("c9300", interface)
+        .await
+        .unwrap()
+        .data
+        .config
+        .description
 }
 
 fn change() -> InterfaceChange {
@@ -117,12 +45,12 @@ fn change() -> InterfaceChange {
 
 #[tokio::test]
 async fn ignored_value_on_a_candidate_device_is_cancelled() {
-    let f = Fixture::start(DatastoreMode::CandidateAndRunning).await;
+    let f = Fixture::start_in(DatastoreMode::CandidateAndRunning).await;
     f.sim
         .inject(Fault::IgnoreLeaf { leaf: "mtu".into() })
         .unwrap();
     let before = f.sim.running_config();
-    let r = f.applier().apply(&change(), &[]).await.unwrap();
+    let r = applier(&f).apply(&change(), &[]).await.unwrap();
     let Outcome::RolledBack { reason, .. } = &r.outcome else {
         panic!("{:?} after {:?}", r.outcome, r.steps)
     };
@@ -138,12 +66,12 @@ async fn ignored_value_on_a_candidate_device_is_cancelled() {
 
 #[tokio::test]
 async fn ignored_value_on_a_running_only_device_is_restored_from_the_snapshot() {
-    let f = Fixture::start(DatastoreMode::RunningOnly).await;
+    let f = Fixture::start_in(DatastoreMode::RunningOnly).await;
     f.sim
         .inject(Fault::IgnoreLeaf { leaf: "mtu".into() })
         .unwrap();
     let before = f.sim.running_config();
-    let r = f.applier().apply(&change(), &[]).await.unwrap();
+    let r = applier(&f).apply(&change(), &[]).await.unwrap();
     let Outcome::RolledBack { reason, .. } = &r.outcome else {
         panic!("{:?} after {:?}", r.outcome, r.steps)
     };
@@ -158,12 +86,12 @@ async fn ignored_value_on_a_running_only_device_is_restored_from_the_snapshot() 
 
 #[tokio::test]
 async fn a_device_that_keeps_mangling_the_value_is_outcome_unknown() {
-    let f = Fixture::start(DatastoreMode::RunningOnly).await;
+    let f = Fixture::start_in(DatastoreMode::RunningOnly).await;
     // Every description write is cut, the restore's too: the bot must not claim a clean rollback.
     f.sim
         .inject(Fault::TruncateDescription { max_len: 5 })
         .unwrap();
-    let r = f.applier().apply(&change(), &[]).await.unwrap();
+    let r = applier(&f).apply(&change(), &[]).await.unwrap();
     let Outcome::OutcomeUnknown { detail, .. } = &r.outcome else {
         panic!("{:?} after {:?}", r.outcome, r.steps)
     };
@@ -181,8 +109,8 @@ async fn a_device_that_keeps_mangling_the_value_is_outcome_unknown() {
 
 #[tokio::test]
 async fn running_only_device_is_written_directly_and_saved() {
-    let f = Fixture::start(DatastoreMode::RunningOnly).await;
-    let r = f.applier().apply(&change(), &[]).await.unwrap();
+    let f = Fixture::start_in(DatastoreMode::RunningOnly).await;
+    let r = applier(&f).apply(&change(), &[]).await.unwrap();
     assert!(
         matches!(r.outcome, Outcome::Applied { .. }),
         "{:?}",
@@ -204,10 +132,9 @@ async fn running_only_device_is_written_directly_and_saved() {
 
 #[tokio::test]
 async fn connection_lost_after_commit_is_outcome_unknown_and_left_to_the_device() {
-    let f = Fixture::start(DatastoreMode::CandidateAndRunning).await;
+    let f = Fixture::start_in(DatastoreMode::CandidateAndRunning).await;
     f.sim.inject(Fault::DropAfterCommit).unwrap();
-    let applier = f
-        .applier()
+    let applier = applier(&f)
         .with_options(ApplyOptions {
             confirm_timeout: Duration::from_secs(2),
             ..ApplyOptions::default()
@@ -227,7 +154,7 @@ async fn connection_lost_after_commit_is_outcome_unknown_and_left_to_the_device(
     assert_eq!(pending.timeout_secs, 2);
     assert!(pending.persist.is_some());
     assert_eq!(
-        f.description("GigabitEthernet1/0/2").await.as_deref(),
+        description(&f, "GigabitEthernet1/0/2").await.as_deref(),
         Some("uplink ##ticket:7##")
     );
     // …and rolls it back by itself when nobody confirms it.
@@ -241,14 +168,14 @@ async fn connection_lost_after_commit_is_outcome_unknown_and_left_to_the_device(
     }
     assert_eq!(f.sim.state().counters.rollbacks, 1);
     assert_eq!(
-        f.description("GigabitEthernet1/0/2").await.as_deref(),
+        description(&f, "GigabitEthernet1/0/2").await.as_deref(),
         Some("Floor 2 printer")
     );
 }
 
 #[tokio::test]
 async fn a_lock_held_elsewhere_means_busy_and_nothing_is_written() {
-    let f = Fixture::start(DatastoreMode::CandidateAndRunning).await;
+    let f = Fixture::start_in(DatastoreMode::CandidateAndRunning).await;
     f.sim
         .inject(Fault::PhantomLock {
             datastore: None,
@@ -256,7 +183,7 @@ async fn a_lock_held_elsewhere_means_busy_and_nothing_is_written() {
         })
         .unwrap();
     let before = f.sim.running_config();
-    match f.applier().apply(&change(), &[]).await {
+    match applier(&f).apply(&change(), &[]).await {
         Err(ApplyError::Busy { held_by, .. }) => assert_eq!(held_by, Some(0)),
         other => panic!("{other:?}"),
     }

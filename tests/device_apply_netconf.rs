@@ -1,92 +1,28 @@
 //! `Applier::apply` over NETCONF against the device simulator (russh + the sim's RFC 6241 datastore),
 //! with every result read back independently over the simulator's RESTCONF by `DeviceReader`.
-//!
-//! Needs the NETCONF session API (branch nc-core, enabled by `apply::session_adapter`) and the
-//! simulator's edit-config/lock/commit support (branch sim-grow); until both are merged only
-//! `invalid_changes_are_refused_before_connecting` can pass.
 
+mod device_sim_fixture;
+
+use device_sim_fixture::SimDevice as Fixture;
 use patchpanel::device::apply::{Applier, ApplyError, Outcome};
 use patchpanel::device::change::{
     ticket_tagged, ChangeReason, Edit, InterfaceChange, Ipv4Change, ModeChange, VlanList,
 };
-use patchpanel::device::{DeviceReader, DeviceSettings, Inventory, PortMode, Protocol};
-use patchpanel::secret::Secret;
-use patchpanel::sim::device::{start, DeviceSimConfig, RunningDeviceSim};
-use tokio_util::sync::CancellationToken;
+use patchpanel::device::{DeviceReader, PortMode, Protocol};
 
-const USER: &str = "netops";
-const PASSWORD: &str = "nc-s3cret";
-
-struct Fixture {
-    sim: RunningDeviceSim,
-    shutdown: CancellationToken,
-    dir: tempfile::TempDir,
+fn applier(f: &Fixture) -> Applier {
+    Applier::new(f.netconf_inventory("c9300"), f.settings()).unwrap()
 }
 
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-impl Fixture {
-    async fn start() -> Fixture {
-        let shutdown = CancellationToken::new();
-        let sim = start(
-            DeviceSimConfig {
-                restconf_listen: "127.0.0.1:0".parse().unwrap(),
-                netconf_listen: "127.0.0.1:0".parse().unwrap(),
-                hostname: "c9300".into(),
-                credentials: Some((USER.into(), Secret::new(PASSWORD))),
-                host_key_path: None,
-                base_1_1: true,
-            },
-            shutdown.clone(),
-        )
-        .await
-        .unwrap();
-        Fixture {
-            sim,
-            shutdown,
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn settings(&self) -> DeviceSettings {
-        let known_hosts = self.dir.path().join("known_hosts");
-        std::fs::write(&known_hosts, format!("{}\n", self.sim.known_hosts_line())).unwrap();
-        DeviceSettings {
-            username: Some(USER.into()),
-            password: Some(Secret::new(PASSWORD)),
-            known_hosts: Some(known_hosts),
-            ..DeviceSettings::default()
-        }
-    }
-
-    /// `c9300` over NETCONF (writes) and `c9300-rc` over RESTCONF (independent read-back).
-    fn inventory(&self) -> Inventory {
-        Inventory::from_toml_str(&format!(
-            "[[device]]\nname = \"c9300\"\nhost = \"127.0.0.1\"\nnetconf_port = {}\nprofile = \"iosxe\"\n\n\
-             [[device]]\nname = \"c9300-rc\"\nhost = \"127.0.0.1\"\nrestconf_url = \"{}\"\n",
-            self.sim.netconf_addr.port(),
-            self.sim.restconf_url
-        ))
+/// The interface as the simulator's RESTCONF side reports it (an independent read-back).
+async fn read(f: &Fixture, iface: &str) -> patchpanel::device::InterfaceConfig {
+    DeviceReader::new(f.restconf_inventory("c9300-rc"), f.settings())
         .unwrap()
-    }
-
-    fn applier(&self) -> Applier {
-        Applier::new(self.inventory(), self.settings()).unwrap()
-    }
-
-    async fn read(&self, iface: &str) -> patchpanel::device::InterfaceConfig {
-        DeviceReader::new(self.inventory(), self.settings())
-            .unwrap()
-            .interface("c9300-rc", iface)
-            .await
-            .unwrap()
-            .data
-            .config
-    }
+        .interface("c9300-rc", iface)
+        .await
+        .unwrap()
+        .data
+        .config
 }
 
 fn change(interface: &str) -> InterfaceChange {
@@ -118,8 +54,8 @@ async fn access_port_change_is_committed_verified_and_saved() {
         mode: Some(ModeChange::Access { vlan: 20 }),
         ..change("Gi1/0/2")
     };
-    let uplink_before = f.read("Gi1/0/1").await;
-    let r = f.applier().apply(&c, &["Gi1/0/1".into()]).await.unwrap();
+    let uplink_before = read(&f, "Gi1/0/1").await;
+    let r = applier(&f).apply(&c, &["Gi1/0/1".into()]).await.unwrap();
     assert_eq!(r.protocol, Protocol::Netconf);
     let Outcome::Applied { diff } = &r.outcome else {
         panic!("{:?} after {:?}", r.outcome, r.steps)
@@ -134,19 +70,19 @@ async fn access_port_change_is_committed_verified_and_saved() {
     assert!(r.steps.iter().any(|s| s == "save-config"));
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
 
-    let now = f.read("Gi1/0/2").await;
+    let now = read(&f, "Gi1/0/2").await;
     assert_eq!(now.description.as_deref(), Some(text.as_str()));
     assert_eq!(now.shutdown, Some(true));
     assert_eq!(now.mtu, Some(9000));
     assert_eq!(now.mode, Some(PortMode::Access { vlan: Some(20) }));
     // The injection attempt reached no other interface.
-    assert_eq!(f.read("Gi1/0/1").await, uplink_before);
+    assert_eq!(read(&f, "Gi1/0/1").await, uplink_before);
 }
 
 #[tokio::test]
 async fn trunk_list_is_normalized_and_routed_port_gets_its_address() {
     let f = Fixture::start().await;
-    let applier = f.applier();
+    let applier = applier(&f);
     let trunk = InterfaceChange {
         mode: Some(ModeChange::Trunk {
             native: Some(99),
@@ -161,7 +97,7 @@ async fn trunk_list_is_normalized_and_routed_port_gets_its_address() {
         r.outcome
     );
     assert_eq!(
-        f.read("Gi1/0/3").await.mode,
+        read(&f, "Gi1/0/3").await.mode,
         Some(PortMode::Trunk {
             allowed: Some("10,20,30-40".into()),
             native: Some(99)
@@ -182,7 +118,7 @@ async fn trunk_list_is_normalized_and_routed_port_gets_its_address() {
         "{:?}",
         r.outcome
     );
-    let now = f.read("Gi1/0/4").await;
+    let now = read(&f, "Gi1/0/4").await;
     assert_eq!(now.mode, Some(PortMode::Routed));
     assert_eq!(now.ipv4[0].address, "192.0.2.1");
 }
@@ -190,20 +126,20 @@ async fn trunk_list_is_normalized_and_routed_port_gets_its_address() {
 #[tokio::test]
 async fn device_refusal_is_rejected_and_changes_nothing() {
     let f = Fixture::start().await;
-    let before = f.read("Vlan10").await;
+    let before = read(&f, "Vlan10").await;
     // An SVI has no switchport: the device refuses the edit.
     let c = InterfaceChange {
         description: Some(Edit::Set("svi".into())),
         mode: Some(ModeChange::Access { vlan: 20 }),
         ..change("Vlan10")
     };
-    let r = f.applier().apply(&c, &[]).await.unwrap();
+    let r = applier(&f).apply(&c, &[]).await.unwrap();
     let Outcome::Rejected { device_words, .. } = &r.outcome else {
         panic!("{:?}", r.outcome)
     };
     assert!(!device_words.is_empty());
     assert!(r.steps.iter().any(|s| s == "discard-changes"));
-    assert_eq!(f.read("Vlan10").await, before);
+    assert_eq!(read(&f, "Vlan10").await, before);
 }
 
 #[tokio::test]
@@ -213,7 +149,7 @@ async fn applying_the_same_change_twice_writes_once() {
         description: Some(Edit::Set("twice".into())),
         ..change("Gi1/0/5")
     };
-    let applier = f.applier();
+    let applier = applier(&f);
     let first = applier.apply(&c, &[]).await.unwrap();
     assert!(matches!(&first.outcome, Outcome::Applied { diff } if !diff.is_empty()));
     let second = applier.apply(&c, &[]).await.unwrap();
@@ -235,7 +171,7 @@ async fn invalid_changes_are_refused_before_connecting() {
         mtu: Some(Edit::Set(70)),
         ..change("Gi1/0/2")
     };
-    match f.applier().apply(&c, &[]).await {
+    match applier(&f).apply(&c, &[]).await {
         Err(ApplyError::Invalid(inv)) => assert_eq!(inv.0.len(), 2),
         other => panic!("{other:?}"),
     }
@@ -243,8 +179,7 @@ async fn invalid_changes_are_refused_before_connecting() {
         description: Some(Edit::Set("x".into())),
         ..change("Gi1/0/1")
     };
-    match f
-        .applier()
+    match applier(&f)
         .apply(&c, &["GigabitEthernet1/0/1".into()])
         .await
     {

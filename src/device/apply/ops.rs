@@ -1,5 +1,5 @@
 //! The NETCONF operations the apply procedure needs, as a trait named after the session API of
-//! `NETCONF-API.md` (`get_config`, `edit_config`, `lock`, `commit`, ...). `NetconfSession` implements it
+//! `device::netconf::NetconfSession` (`get_config`, `edit_config`, `lock`, `commit`, ...). `NetconfSession` implements it
 //! through `session_adapter`; tests implement it with a scripted fake, so the procedure is tested
 //! without a device. Everything here is blocking.
 
@@ -103,7 +103,7 @@ pub(crate) fn render_errors(errors: &[RpcErrorInfo]) -> String {
         .join("; ")
 }
 
-/// One NETCONF session, blocking. Implemented for `NetconfSession` (the contract of NETCONF-API.md)
+/// One NETCONF session, blocking. Implemented for `NetconfSession` (`device::netconf`)
 /// and by test fakes.
 pub trait NetconfOps: Send {
     fn caps(&self) -> &DeviceCaps;

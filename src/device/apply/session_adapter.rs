@@ -1,4 +1,4 @@
-//! `netconf::NetconfSession` (the client of NETCONF-API.md) as `ops::NetconfOps`, and the connector
+//! `netconf::NetconfSession` (`device::netconf`) as `ops::NetconfOps`, and the connector
 //! that opens it from an inventory device. Only error mapping and option translation live here.
 
 use super::ops::{
