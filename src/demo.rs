@@ -10,6 +10,7 @@ use crate::device::DeviceSettings;
 use crate::policy::AllowList;
 use crate::secret::Secret;
 use crate::sim;
+use crate::sim::webex::MessageDto;
 use crate::webex::WebexConfig;
 use serde_json::{json, Value};
 use std::io::IsTerminal;
@@ -17,6 +18,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 /// `println!` that ignores a closed stdout (`demo | head`) instead of panicking.
@@ -142,7 +144,7 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
     let bot = tokio::spawn(app::run(settings, bot_shutdown.clone()));
 
     let control = Control::new(&webex.base_url);
-    let result = chat(&control, &bot, &shutdown).await;
+    let result = chat(&control, webex.subscribe(), &bot, &shutdown).await;
     bot_shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), bot).await;
     shutdown.cancel();
@@ -227,6 +229,7 @@ fn count_connected(state: &Value) -> u64 {
 
 async fn chat(
     control: &Control,
+    mut posted: broadcast::Receiver<MessageDto>,
     bot: &tokio::task::JoinHandle<Result<(), app::AppError>>,
     shutdown: &CancellationToken,
 ) -> Result<i32, DemoError> {
@@ -259,7 +262,6 @@ async fn chat(
         if !interactive {
             emit!("{sender}> {text}");
         }
-        let seen = control.messages().await?.len();
         if let Some(email) = text.strip_prefix("/as ") {
             sender = email.trim().to_owned();
             emit!("(now speaking as {sender})");
@@ -284,7 +286,7 @@ async fn chat(
                 )
                 .await?;
         }
-        if !await_replies(control, seen).await? {
+        if !await_replies(&mut posted).await? {
             missed += 1;
             emit!("(no reply within {} s)", REPLY_DEADLINE.as_secs());
         }
@@ -312,25 +314,29 @@ async fn wait_connected(
     Err(DemoError::NotConnected(LIMIT.as_secs()))
 }
 
-/// Prints every bot message posted after the first `seen` messages, until the replies settle.
-/// Returns false when nothing arrived before the deadline.
-async fn await_replies(control: &Control, seen: usize) -> Result<bool, DemoError> {
-    let start = tokio::time::Instant::now();
-    let mut printed = seen;
-    let mut last_reply: Option<tokio::time::Instant> = None;
+/// Prints every message the bot posts (pushed by the in-process simulator, so nothing is polled)
+/// until its replies settle. Returns false when nothing arrived before the deadline.
+async fn await_replies(posted: &mut broadcast::Receiver<MessageDto>) -> Result<bool, DemoError> {
+    let deadline = tokio::time::Instant::now() + REPLY_DEADLINE;
+    let mut replied = false;
     loop {
-        let messages = control.messages().await?;
-        for m in messages.iter().skip(printed) {
-            if m.get("personEmail").and_then(Value::as_str) == Some(BOT_EMAIL) {
-                emit!("{}", render_message(m));
-                last_reply = Some(tokio::time::Instant::now());
+        let wait = if replied {
+            SETTLE
+        } else {
+            deadline.saturating_duration_since(tokio::time::Instant::now())
+        };
+        match tokio::time::timeout(wait, posted.recv()).await {
+            Err(_) => return Ok(replied),
+            Ok(Ok(m)) if m.person_email == BOT_EMAIL => {
+                let value = serde_json::to_value(&m).unwrap_or(Value::Null);
+                emit!("{}", render_message(&value));
+                replied = true;
             }
-        }
-        printed = printed.max(messages.len());
-        match last_reply {
-            Some(at) if at.elapsed() >= SETTLE => return Ok(true),
-            None if start.elapsed() >= REPLY_DEADLINE => return Ok(false),
-            _ => tokio::time::sleep(POLL).await,
+            Ok(Ok(_)) => {}
+            Ok(Err(broadcast::error::RecvError::Lagged(n))) => emit!("({n} messages not shown)"),
+            Ok(Err(broadcast::error::RecvError::Closed)) => {
+                return Err(DemoError::Bot("the Webex simulator stopped".into()))
+            }
         }
     }
 }
