@@ -35,12 +35,11 @@ async fn direct_and_group_messages_each_get_one_reply_in_their_thread() {
         .control
         .say("engineer@example.com", "help", "direct", false)
         .await;
-    let replies = s.control.await_replies(&direct).await;
-    assert_eq!(replies.len(), 1, "{replies:#?}");
+    let reply = s.control.only_reply(&direct).await;
     let asked = s.control.message(&direct).await;
-    assert_eq!(replies[0]["roomId"], asked["roomId"]);
+    assert_eq!(reply["roomId"], asked["roomId"]);
     assert!(
-        reply_text(&replies[0]).contains("vrf"),
+        reply_text(&reply).contains("vrf"),
         "help lists the commands"
     );
 
@@ -48,12 +47,11 @@ async fn direct_and_group_messages_each_get_one_reply_in_their_thread() {
         .control
         .say("engineer@example.com", "help vrf", "netops-space", true)
         .await;
-    let replies = s.control.await_replies(&group).await;
-    assert_eq!(replies.len(), 1, "{replies:#?}");
+    let reply = s.control.only_reply(&group).await;
     let asked = s.control.message(&group).await;
-    assert_eq!(replies[0]["roomId"], asked["roomId"]);
+    assert_eq!(reply["roomId"], asked["roomId"]);
     assert_eq!(
-        replies[0]["parentId"],
+        reply["parentId"],
         group.as_str(),
         "the reply is threaded under the message"
     );
@@ -92,7 +90,7 @@ async fn own_and_other_bots_messages_get_no_reply() {
         .control
         .say("engineer@example.com", "help", "direct", false)
         .await;
-    assert_eq!(s.control.await_replies(&person).await.len(), 1);
+    s.control.only_reply(&person).await;
     assert!(s.control.replies_to(&from_bot).await.is_empty());
     // The bot's own replies come back over its socket (as on real Webex) and are not answered:
     // every bot message is a reply to a person's message, never to one of its own.
@@ -113,9 +111,8 @@ async fn a_stranger_gets_only_a_refusal() {
         .control
         .say("eve@elsewhere.example", "vrf c9300", "direct", false)
         .await;
-    let replies = s.control.await_replies(&id).await;
-    assert_eq!(replies.len(), 1);
-    let text = reply_text(&replies[0]);
+    let reply = s.control.only_reply(&id).await;
+    let text = reply_text(&reply);
     assert!(text.contains("not allowed"), "{text}");
     assert!(
         !text.contains("c9300"),
@@ -126,7 +123,7 @@ async fn a_stranger_gets_only_a_refusal() {
         .control
         .say("anyone@ops.example.com", "help", "direct", false)
         .await;
-    assert!(!reply_text(&s.control.await_replies(&id).await[0]).contains("not allowed"));
+    assert!(!reply_text(&s.control.only_reply(&id).await).contains("not allowed"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,7 +137,7 @@ async fn after_a_drop_the_bot_reconnects_and_answers() {
         .control
         .say("engineer@example.com", "help", "direct", false)
         .await;
-    assert_eq!(s.control.await_replies(&id).await.len(), 1);
+    s.control.only_reply(&id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,8 +154,7 @@ async fn a_429_on_reply_delays_it_and_it_is_delivered_once() {
         .control
         .say("engineer@example.com", "help", "direct", false)
         .await;
-    let replies = s.control.await_replies(&id).await;
-    assert_eq!(replies.len(), 1, "{replies:#?}");
+    s.control.only_reply(&id).await;
     // The only way the reply exists is through a retry after the 429; the bot waited for it.
     assert!(
         started.elapsed() >= Duration::from_secs(1),
@@ -179,8 +175,7 @@ async fn the_same_event_delivered_twice_is_answered_once() {
     s.control
         .post("/_sim/replay", json!({"messageId": id}))
         .await;
-    let replies = s.control.await_replies(&id).await;
-    assert_eq!(replies.len(), 1, "{replies:#?}");
+    s.control.only_reply(&id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,12 +188,11 @@ async fn bad_input_gets_a_clear_reply_and_never_kills_the_bot() {
             .control
             .say("engineer@example.com", only_mention, "netops-space", true)
             .await;
-        let replies = s.control.await_replies(&id).await;
-        assert_eq!(replies.len(), 1, "{replies:#?}");
+        let reply = s.control.only_reply(&id).await;
         assert!(
-            reply_text(&replies[0]).contains("help"),
+            reply_text(&reply).contains("help"),
             "{}",
-            reply_text(&replies[0])
+            reply_text(&reply)
         );
     }
 
@@ -213,9 +207,8 @@ async fn bad_input_gets_a_clear_reply_and_never_kills_the_bot() {
             .control
             .say("engineer@example.com", &text, "direct", false)
             .await;
-        let replies = s.control.await_replies(&id).await;
-        assert_eq!(replies.len(), 1, "input {text:?}: {replies:#?}");
-        let answer = reply_text(&replies[0]).to_lowercase();
+        let reply = s.control.only_reply(&id).await;
+        let answer = reply_text(&reply).to_lowercase();
         assert!(!answer.is_empty());
         assert!(answer.contains(expect), "input {text:?} → {answer}");
     }
@@ -228,7 +221,7 @@ async fn bad_input_gets_a_clear_reply_and_never_kills_the_bot() {
         .control
         .say("engineer@example.com", "help", "direct", false)
         .await;
-    assert_eq!(s.control.await_replies(&id).await.len(), 1);
+    s.control.only_reply(&id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -250,7 +243,7 @@ async fn vrf_and_show_iface_read_the_switch_over_restconf_and_netconf() {
                 false,
             )
             .await;
-        let text = reply_text(&control.await_replies(&id).await[0]);
+        let text = reply_text(&control.only_reply(&id).await);
         assert!(text.contains("BLUE") && text.contains("65000:1"), "{text}");
         assert!(
             text.to_lowercase().contains(protocol),
@@ -265,7 +258,7 @@ async fn vrf_and_show_iface_read_the_switch_over_restconf_and_netconf() {
                 false,
             )
             .await;
-        let text = reply_text(&control.await_replies(&id).await[0]);
+        let text = reply_text(&control.only_reply(&id).await);
         assert!(text.contains("GigabitEthernet1/0/2"), "{text}");
         assert!(text.to_lowercase().contains(protocol), "{text}");
     }
@@ -277,7 +270,7 @@ async fn vrf_and_show_iface_read_the_switch_over_restconf_and_netconf() {
             false,
         )
         .await;
-    let text = reply_text(&control.await_replies(&id).await[0]);
+    let text = reply_text(&control.only_reply(&id).await);
     assert!(
         text.contains("GigabitEthernet9/9/9"),
         "names the missing interface: {text}"

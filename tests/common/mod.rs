@@ -292,6 +292,15 @@ impl Control {
     }
 }
 
+impl Control {
+    /// The one reply to `id` (after the settle period): fails when there is none or more than one.
+    pub async fn only_reply(&self, id: &str) -> Value {
+        let mut replies = self.await_replies(id).await;
+        assert_eq!(replies.len(), 1, "exactly one reply to {id}: {replies:#?}");
+        replies.remove(0)
+    }
+}
+
 fn connected(state: &Value) -> u64 {
     state["sockets"].as_u64().unwrap_or(0)
 }
