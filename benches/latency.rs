@@ -56,6 +56,7 @@ async fn bench(rate: u64, count: usize) {
         inventory: None,
         devices: DeviceSettings::default(),
         netbox: None,
+        netbox_sync: Default::default(),
     };
     let bot = tokio::spawn(patchpanel::app::run(settings, shutdown.child_token()));
     let http = reqwest::Client::new();

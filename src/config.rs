@@ -6,7 +6,9 @@ use crate::netbox::NetboxConfig;
 use crate::policy::{AllowList, AllowListError};
 use crate::secret::Secret;
 use crate::webex::WebexConfig;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub const DEFAULT_WEBEX_API_URL: &str = "https://webexapis.com/v1";
 pub const DEFAULT_WEBEX_U2C_URL: &str = "https://u2c.wbx2.com/u2c/api/v1";
@@ -26,6 +28,76 @@ pub struct Settings {
     pub devices: DeviceSettings,
     /// NetBox, when `NETBOX_URL` and `NETBOX_TOKEN` are both set.
     pub netbox: Option<NetboxConfig>,
+    /// How the NetBox workflow (W2) polls, listens and what it must never touch.
+    pub netbox_sync: NetboxSyncSettings,
+}
+
+pub const DEFAULT_NETBOX_POLL_SECONDS: u64 = 5;
+pub const DEFAULT_NETBOX_SWEEP_SECONDS: u64 = 300;
+pub const DEFAULT_PROTECTED_TAG: &str = "patchpanel-protected";
+
+/// Settings of workflow W2 (NetBox edits → switch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetboxSyncSettings {
+    /// NETBOX_POLL_SECONDS [5]: how often the change log is read.
+    pub poll_interval: Duration,
+    /// NETBOX_SWEEP_SECONDS [300]: how often every interface still carrying a ticket number is listed.
+    pub sweep_interval: Duration,
+    /// NETBOX_WEBHOOK_LISTEN: the optional webhook receiver's address (off when unset).
+    pub webhook_listen: Option<SocketAddr>,
+    /// NETBOX_WEBHOOK_SECRET: the webhook's shared secret; required when the receiver is on.
+    pub webhook_secret: Option<Secret>,
+    /// PATCHPANEL_PROTECTED: interfaces the bot never changes.
+    pub protected: ProtectedInterfaces,
+    /// NETBOX_PROTECTED_TAG [patchpanel-protected]: a NetBox interface tag (slug) that protects it too.
+    pub protected_tag: String,
+}
+
+impl Default for NetboxSyncSettings {
+    fn default() -> Self {
+        NetboxSyncSettings {
+            poll_interval: Duration::from_secs(DEFAULT_NETBOX_POLL_SECONDS),
+            sweep_interval: Duration::from_secs(DEFAULT_NETBOX_SWEEP_SECONDS),
+            webhook_listen: None,
+            webhook_secret: None,
+            protected: ProtectedInterfaces::default(),
+            protected_tag: DEFAULT_PROTECTED_TAG.to_owned(),
+        }
+    }
+}
+
+/// `PATCHPANEL_PROTECTED`: `DEVICE:INTERFACE` entries separated by commas; `*` as the device means
+/// every device (e.g. `c9300:GigabitEthernet1/0/1, *:GigabitEthernet0/0`). Interface names are
+/// compared in any spelling by the change validation (`Gi1/0/1` = `GigabitEthernet1/0/1`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProtectedInterfaces(Vec<(String, String)>);
+
+impl ProtectedInterfaces {
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let mut entries = Vec::new();
+        for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            match entry.split_once(':') {
+                Some((device, iface)) if !device.trim().is_empty() && !iface.trim().is_empty() => {
+                    entries.push((device.trim().to_owned(), iface.trim().to_owned()))
+                }
+                _ => {
+                    return Err(format!(
+                        "`{entry}` is not DEVICE:INTERFACE (example: `c9300:GigabitEthernet1/0/1, *:GigabitEthernet0/0`)"
+                    ))
+                }
+            }
+        }
+        Ok(ProtectedInterfaces(entries))
+    }
+
+    /// The protected interfaces of `device` (entries for it and for `*`).
+    pub fn for_device(&self, device: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(d, _)| d == "*" || d.eq_ignore_ascii_case(device))
+            .map(|(_, i)| i.clone())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,8 +173,54 @@ impl Settings {
             }
         };
 
+        let seconds = |var: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            match get(var) {
+                None => Ok(Duration::from_secs(default)),
+                Some(v) => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.05 && *s <= 86_400.0)
+                    .map(Duration::from_secs_f64)
+                    .ok_or(ConfigError::Invalid {
+                        var,
+                        reason: format!("`{v}` is not a number of seconds between 0.05 and 86400"),
+                    }),
+            }
+        };
+        let webhook_listen = match get("NETBOX_WEBHOOK_LISTEN") {
+            None => None,
+            Some(v) => Some(v.parse::<SocketAddr>().map_err(|_| ConfigError::Invalid {
+                var: "NETBOX_WEBHOOK_LISTEN",
+                reason: format!("`{v}` is not ADDRESS:PORT (example: `10.0.0.5:9009`)"),
+            })?),
+        };
+        let webhook_secret = get("NETBOX_WEBHOOK_SECRET").map(Secret::new);
+        if webhook_listen.is_some() && webhook_secret.is_none() {
+            return Err(ConfigError::Missing {
+                var: "NETBOX_WEBHOOK_SECRET",
+                hint: "NETBOX_WEBHOOK_LISTEN is set: give the webhook's secret too (the same as in NetBox's webhook), so unsigned requests are refused",
+            });
+        }
+        let protected = match get("PATCHPANEL_PROTECTED") {
+            None => ProtectedInterfaces::default(),
+            Some(spec) => ProtectedInterfaces::parse(&spec).map_err(|reason| ConfigError::Invalid {
+                var: "PATCHPANEL_PROTECTED",
+                reason,
+            })?,
+        };
+        let netbox_sync = NetboxSyncSettings {
+            poll_interval: seconds("NETBOX_POLL_SECONDS", DEFAULT_NETBOX_POLL_SECONDS)?,
+            sweep_interval: seconds("NETBOX_SWEEP_SECONDS", DEFAULT_NETBOX_SWEEP_SECONDS)?,
+            webhook_listen,
+            webhook_secret,
+            protected,
+            protected_tag: get("NETBOX_PROTECTED_TAG")
+                .unwrap_or_else(|| DEFAULT_PROTECTED_TAG.to_owned()),
+        };
+
         Ok(Settings {
             netbox,
+            netbox_sync,
             webex: WebexConfig {
                 api_url,
                 u2c_url,
@@ -192,6 +310,48 @@ mod tests {
         assert_eq!(s.devices.default_netconf_port, 830);
         assert_eq!(s.db_path, PathBuf::from(DEFAULT_DB));
         assert!(s.allowed.permits("x@example.com"));
+    }
+
+    #[test]
+    fn netbox_sync_settings_parse_and_explain_mistakes() {
+        let base = [
+            ("WEBEX_BOT_TOKEN", "abc"),
+            ("PATCHPANEL_ALLOWED", "@example.com"),
+        ];
+        let s = settings(&base).unwrap();
+        assert_eq!(s.netbox_sync, NetboxSyncSettings::default());
+
+        let mut with = base.to_vec();
+        with.extend([
+            ("NETBOX_POLL_SECONDS", "0.5"),
+            ("PATCHPANEL_PROTECTED", "c9300:Gi1/0/1, *:GigabitEthernet0/0"),
+            ("NETBOX_WEBHOOK_LISTEN", "127.0.0.1:9009"),
+            ("NETBOX_WEBHOOK_SECRET", "s3cret"),
+        ]);
+        let s = settings(&with).unwrap();
+        assert_eq!(s.netbox_sync.poll_interval, Duration::from_millis(500));
+        assert_eq!(
+            s.netbox_sync.protected.for_device("C9300"),
+            vec!["Gi1/0/1".to_owned(), "GigabitEthernet0/0".to_owned()]
+        );
+        assert_eq!(
+            s.netbox_sync.protected.for_device("other"),
+            vec!["GigabitEthernet0/0".to_owned()]
+        );
+        assert!(!format!("{s:?}").contains("s3cret"));
+
+        let mut bad = base.to_vec();
+        bad.push(("NETBOX_WEBHOOK_LISTEN", "127.0.0.1:9009"));
+        assert!(matches!(
+            settings(&bad).unwrap_err(),
+            ConfigError::Missing { var: "NETBOX_WEBHOOK_SECRET", .. }
+        ));
+        let mut bad = base.to_vec();
+        bad.push(("PATCHPANEL_PROTECTED", "Gi1/0/1"));
+        assert!(settings(&bad).unwrap_err().to_string().contains("DEVICE:INTERFACE"));
+        let mut bad = base.to_vec();
+        bad.push(("NETBOX_POLL_SECONDS", "soon"));
+        assert!(settings(&bad).unwrap_err().to_string().contains("NETBOX_POLL_SECONDS"));
     }
 
     #[test]

@@ -130,6 +130,7 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
         db_path: dir.join("patchpanel.db"),
         inventory: Some(inventory),
         netbox: None,
+        netbox_sync: Default::default(),
         devices: DeviceSettings {
             username: Some("admin".to_owned()),
             password: Some(Secret::new("demo-password")),
