@@ -203,10 +203,12 @@ impl Settings {
         }
         let protected = match get("PATCHPANEL_PROTECTED") {
             None => ProtectedInterfaces::default(),
-            Some(spec) => ProtectedInterfaces::parse(&spec).map_err(|reason| ConfigError::Invalid {
-                var: "PATCHPANEL_PROTECTED",
-                reason,
-            })?,
+            Some(spec) => {
+                ProtectedInterfaces::parse(&spec).map_err(|reason| ConfigError::Invalid {
+                    var: "PATCHPANEL_PROTECTED",
+                    reason,
+                })?
+            }
         };
         let netbox_sync = NetboxSyncSettings {
             poll_interval: seconds("NETBOX_POLL_SECONDS", DEFAULT_NETBOX_POLL_SECONDS)?,
@@ -324,7 +326,10 @@ mod tests {
         let mut with = base.to_vec();
         with.extend([
             ("NETBOX_POLL_SECONDS", "0.5"),
-            ("PATCHPANEL_PROTECTED", "c9300:Gi1/0/1, *:GigabitEthernet0/0"),
+            (
+                "PATCHPANEL_PROTECTED",
+                "c9300:Gi1/0/1, *:GigabitEthernet0/0",
+            ),
             ("NETBOX_WEBHOOK_LISTEN", "127.0.0.1:9009"),
             ("NETBOX_WEBHOOK_SECRET", "s3cret"),
         ]);
@@ -344,14 +349,23 @@ mod tests {
         bad.push(("NETBOX_WEBHOOK_LISTEN", "127.0.0.1:9009"));
         assert!(matches!(
             settings(&bad).unwrap_err(),
-            ConfigError::Missing { var: "NETBOX_WEBHOOK_SECRET", .. }
+            ConfigError::Missing {
+                var: "NETBOX_WEBHOOK_SECRET",
+                ..
+            }
         ));
         let mut bad = base.to_vec();
         bad.push(("PATCHPANEL_PROTECTED", "Gi1/0/1"));
-        assert!(settings(&bad).unwrap_err().to_string().contains("DEVICE:INTERFACE"));
+        assert!(settings(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("DEVICE:INTERFACE"));
         let mut bad = base.to_vec();
         bad.push(("NETBOX_POLL_SECONDS", "soon"));
-        assert!(settings(&bad).unwrap_err().to_string().contains("NETBOX_POLL_SECONDS"));
+        assert!(settings(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("NETBOX_POLL_SECONDS"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod command;
 pub mod config;
 pub mod demo;
 pub mod device;
+pub mod devices;
 pub mod inbound;
 pub mod netbox;
 pub mod policy;

@@ -261,6 +261,23 @@ impl Applier {
         protected: &[String],
     ) -> Result<ApplyReport, ApplyError> {
         let device = self.inventory.get(&change.device)?.clone();
+        self.apply_to(&device, change, protected).await
+    }
+
+    /// Applies `change` to a device resolved elsewhere (NetBox, say); `change.device` must name it.
+    pub async fn apply_to(
+        &self,
+        device: &Device,
+        change: &InterfaceChange,
+        protected: &[String],
+    ) -> Result<ApplyReport, ApplyError> {
+        if !device.name.eq_ignore_ascii_case(&change.device) {
+            return Err(ApplyError::Device(DeviceError::Config(format!(
+                "the change is for `{}` but was given device `{}`",
+                change.device, device.name
+            ))));
+        }
+        let device = device.clone();
         if let Some(profile) = device.profile {
             // Refuse a bad change before connecting when the profile is already known.
             super::change::validate(change, &super::change::Rules { profile, protected })?;

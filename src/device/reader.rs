@@ -105,8 +105,15 @@ impl DeviceReader {
         &self.pool
     }
 
+    /// The VRFs of `device`, looked up in this reader's inventory.
     pub async fn vrfs(&self, device: &str) -> Result<Answer<Vec<Vrf>>, DeviceError> {
         let dev = self.inventory.get(device)?.clone();
+        self.vrfs_on(&dev).await
+    }
+
+    /// The VRFs of a device resolved elsewhere (NetBox, say).
+    pub async fn vrfs_on(&self, dev: &Device) -> Result<Answer<Vec<Vrf>>, DeviceError> {
+        let dev = dev.clone();
         let (protocol, data) = match self.route(&dev) {
             Route::Restconf(url) => (Protocol::Restconf, self.restconf.vrfs(&dev, url).await?),
             Route::Netconf => {
@@ -134,6 +141,16 @@ impl DeviceReader {
         interface: &str,
     ) -> Result<Answer<InterfaceView>, DeviceError> {
         let dev = self.inventory.get(device)?.clone();
+        self.interface_on(&dev, interface).await
+    }
+
+    /// One interface of a device resolved elsewhere (NetBox, say).
+    pub async fn interface_on(
+        &self,
+        dev: &Device,
+        interface: &str,
+    ) -> Result<Answer<InterfaceView>, DeviceError> {
+        let dev = dev.clone();
         let name =
             InterfaceName::parse(interface).map_err(|reason| DeviceError::InvalidInterface {
                 input: interface.chars().take(64).collect(),
