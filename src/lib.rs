@@ -16,4 +16,5 @@ pub mod netbox;
 pub mod policy;
 pub mod secret;
 pub mod sim;
+pub mod store;
 pub mod webex;

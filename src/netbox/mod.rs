@@ -12,6 +12,7 @@
 //! * `wire::WebhookBody` parses a webhook body of any version (signature checks live elsewhere).
 
 mod auth;
+pub mod candidate;
 mod changelog;
 mod client;
 mod error;
@@ -23,6 +24,7 @@ pub mod wire;
 use std::time::Duration;
 
 pub use auth::{authorization, TokenKind};
+pub use candidate::{Candidate, CandidateSource, Handled};
 pub use changelog::ChangeLogApi;
 pub use client::{ClearOutcome, Fetched, NetboxClient, NetboxStatus};
 pub use error::{FieldError, NetboxError};

@@ -1,0 +1,334 @@
+//! The embedded store (SQLite, `PATCHPANEL_DB`): the sources' cursors, the NetBox change records
+//! already handled, and a record of every job (the outbox: a job's state is written before its
+//! effects run, so a restart neither loses nor repeats work).
+//!
+//! SQLite calls are short but blocking, so each one runs on a blocking thread; one connection behind a
+//! mutex serializes them (the bot writes a few rows per change, not a stream).
+
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file cannot be opened or created: fix the path or its permissions.
+    #[error("cannot open the store at {path}: {detail} (set PATCHPANEL_DB to a writable file)")]
+    Open { path: PathBuf, detail: String },
+    /// A read or write failed (disk full, file locked by another process, corrupt file, …).
+    #[error("the store failed: {0}")]
+    Sqlite(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e.to_string())
+    }
+}
+
+/// One job as recorded: `state` and `detail` are the owner's words (e.g. `received`, `applied`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    pub key: String,
+    pub kind: String,
+    pub state: String,
+    pub detail: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Cheap to clone; clones share the connection.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS cursor (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seen_change (
+    source TEXT NOT NULL,
+    id     INTEGER NOT NULL,
+    PRIMARY KEY (source, id)
+);
+CREATE TABLE IF NOT EXISTS job (
+    key        TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    detail     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS job_kind_updated ON job (kind, updated_at);
+";
+
+impl Store {
+    /// Opens (or creates) the database file.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |e: rusqlite::Error| StoreError::Open {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        // WAL: readers never block the writer; NORMAL sync is durable across process crashes.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// A store that lives as long as the process (tests, `demo`).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave SQLite half-written (transactions), so a
+            // poisoned mutex still guards a usable connection.
+            let guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            f(&guard)
+        })
+        .await
+        .map_err(|e| StoreError::Sqlite(format!("store worker stopped: {e}")))?
+    }
+
+    pub async fn cursor(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        let name = name.to_owned();
+        self.with(move |c| {
+            let v: Option<i64> = c
+                .query_row(
+                    "SELECT value FROM cursor WHERE name = ?1",
+                    params![name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(v.map(|v| v.max(0) as u64))
+        })
+        .await
+    }
+
+    pub async fn set_cursor(&self, name: &str, value: u64) -> Result<(), StoreError> {
+        let name = name.to_owned();
+        let value = i64::try_from(value).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO cursor (name, value) VALUES (?1, ?2)
+                 ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                params![name, value],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Which of `ids` were already marked handled for `source`.
+    pub async fn seen(&self, source: &str, ids: &[u64]) -> Result<Vec<u64>, StoreError> {
+        let source = source.to_owned();
+        let ids = ids.to_vec();
+        self.with(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT 1 FROM seen_change WHERE source = ?1 AND id = ?2")?;
+            let mut out = Vec::new();
+            for id in ids {
+                let id_i = i64::try_from(id).unwrap_or(i64::MAX);
+                if stmt.exists(params![source, id_i])? {
+                    out.push(id);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Marks `id` handled for `source` and forgets ids below `keep_from` (they are behind the cursor
+    /// and its overlap window, so they are never read again).
+    pub async fn mark_seen(&self, source: &str, id: u64, keep_from: u64) -> Result<(), StoreError> {
+        let source = source.to_owned();
+        let id = i64::try_from(id).unwrap_or(i64::MAX);
+        let keep_from = i64::try_from(keep_from).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO seen_change (source, id) VALUES (?1, ?2)",
+                params![source, id],
+            )?;
+            c.execute(
+                "DELETE FROM seen_change WHERE source = ?1 AND id < ?2",
+                params![source, keep_from],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn job(&self, key: &str) -> Result<Option<JobRecord>, StoreError> {
+        let key = key.to_owned();
+        self.with(move |c| {
+            Ok(c.query_row(
+                "SELECT key, kind, state, detail, created_at, updated_at FROM job WHERE key = ?1",
+                params![key],
+                job_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    /// Creates or updates a job's state (written before the effect it announces runs).
+    pub async fn put_job(
+        &self,
+        key: &str,
+        kind: &str,
+        state: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let (key, kind, state, detail) = (
+            key.to_owned(),
+            kind.to_owned(),
+            state.to_owned(),
+            detail.to_owned(),
+        );
+        let now = now();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO job (key, kind, state, detail, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+                 ON CONFLICT(key) DO UPDATE SET state = excluded.state, detail = excluded.detail,
+                     updated_at = excluded.updated_at",
+                params![key, kind, state, detail, now],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The newest jobs of a kind, newest first (the audit trail).
+    pub async fn jobs(&self, kind: &str, limit: usize) -> Result<Vec<JobRecord>, StoreError> {
+        let kind = kind.to_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT key, kind, state, detail, created_at, updated_at FROM job
+                 WHERE kind = ?1 ORDER BY updated_at DESC, rowid DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![kind, limit], job_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+}
+
+fn job_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
+    Ok(JobRecord {
+        key: r.get(0)?,
+        kind: r.get(1)?,
+        state: r.get(2)?,
+        detail: r.get(3)?,
+        created_at: r.get(4)?,
+        updated_at: r.get(5)?,
+    })
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same checks for every way of opening a store.
+    async fn conformance(store: &Store) {
+        assert_eq!(store.cursor("netbox").await.unwrap(), None);
+        store.set_cursor("netbox", 41).await.unwrap();
+        store.set_cursor("netbox", 42).await.unwrap();
+        assert_eq!(store.cursor("netbox").await.unwrap(), Some(42));
+        assert_eq!(store.cursor("zammad").await.unwrap(), None);
+
+        store.mark_seen("netbox", 10, 0).await.unwrap();
+        store.mark_seen("netbox", 11, 0).await.unwrap();
+        assert_eq!(
+            store.seen("netbox", &[9, 10, 11]).await.unwrap(),
+            vec![10, 11]
+        );
+        assert_eq!(store.seen("other", &[10]).await.unwrap(), Vec::<u64>::new());
+        // Marking with a higher floor forgets what is behind it.
+        store.mark_seen("netbox", 20, 11).await.unwrap();
+        assert_eq!(
+            store.seen("netbox", &[10, 11, 20]).await.unwrap(),
+            vec![11, 20]
+        );
+
+        assert_eq!(store.job("k").await.unwrap(), None);
+        store
+            .put_job("k", "netbox-interface", "received", "")
+            .await
+            .unwrap();
+        store
+            .put_job("k", "netbox-interface", "done", "applied")
+            .await
+            .unwrap();
+        let job = store.job("k").await.unwrap().unwrap();
+        assert_eq!(
+            (job.state.as_str(), job.detail.as_str()),
+            ("done", "applied")
+        );
+        store
+            .put_job("k2", "netbox-interface", "received", "")
+            .await
+            .unwrap();
+        let all = store.jobs("netbox-interface", 10).await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(store.jobs("zammad", 10).await.unwrap(), vec![]);
+    }
+
+    #[tokio::test]
+    async fn in_memory_store_conforms() {
+        conformance(&Store::open_in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn file_store_conforms_and_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("patchpanel.db");
+        {
+            let store = Store::open(&path).unwrap();
+            conformance(&store).await;
+        }
+        let reopened = Store::open(&path).unwrap();
+        assert_eq!(reopened.cursor("netbox").await.unwrap(), Some(42));
+        assert_eq!(reopened.job("k").await.unwrap().unwrap().state, "done");
+    }
+
+    #[test]
+    fn an_unwritable_path_says_what_to_fix() {
+        let e = Store::open(Path::new("/nonexistent-dir/x/patchpanel.db")).unwrap_err();
+        assert!(e.to_string().contains("PATCHPANEL_DB"), "{e}");
+    }
+}
