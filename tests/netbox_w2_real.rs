@@ -1,0 +1,19 @@
+//! Workflow W2 end to end against a real NetBox 4.7.3 (the rig of `tests/netbox/`): the same body the
+//! simulator passes (`tests/netbox_w2_sim.rs`). The person edits with the v1 token; the bot uses the
+//! whole v2 header value, as NETBOX_TOKEN may carry it.
+
+mod device_sim_fixture;
+mod netbox_rig;
+mod netbox_w2;
+mod tcp_proxy;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w2_against_a_real_netbox() {
+    let rig = netbox_rig::NetboxRig::shared();
+    netbox_w2::w2_conformance(&netbox_w2::Backend {
+        url: rig.url.clone(),
+        person_auth: rig.auth_v1.clone(),
+        bot_token: rig.auth_v2.clone(),
+    })
+    .await;
+}
