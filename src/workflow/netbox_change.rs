@@ -193,7 +193,7 @@ fn same_interface(a: &str, b: &str) -> bool {
 fn site_vid(id: u64, vlans: &[VlanFact], ctx: &Context<'_>) -> Result<u16, String> {
     let Some(fact) = vlans.iter().find(|v| v.id == id) else {
         return Err(format!(
-            "VLAN id {id} no longer exists in NetBox: pick one of the site's VLANs"
+            "VLAN id {id} cannot be found in NetBox: pick one of the site's VLANs"
         ));
     };
     match (ctx.site, fact.site.as_deref()) {
