@@ -195,7 +195,8 @@ fn interface_tags_are_read_leniently() {
     assert!(i.has_tag("uplink"));
     assert!(!i.has_tag(""));
     for tags in ["null", "\"x\"", "{}"] {
-        let i: Interface = serde_json::from_str(&format!(r#"{{"id": 3, "tags": {tags}}}"#)).unwrap();
+        let i: Interface =
+            serde_json::from_str(&format!(r#"{{"id": 3, "tags": {tags}}}"#)).unwrap();
         assert!(i.tags.is_empty());
     }
 }

@@ -129,10 +129,7 @@ pub fn invalid(s: &Subject<'_>, problems: &[Problem]) -> String {
             .map(|p| format!("- {}: {}", p.field, escape(&p.message))),
     );
     if problems.len() > MAX_PROBLEMS {
-        lines.push(format!(
-            "- … and {} more",
-            problems.len() - MAX_PROBLEMS
-        ));
+        lines.push(format!("- … and {} more", problems.len() - MAX_PROBLEMS));
     }
     lines.push("Fix it in NetBox and set the ticket number again.".to_owned());
     lines.join("\n")

@@ -76,7 +76,10 @@ fn report(outcome: fn(crate::device::diff::Diff) -> Outcome, after_desc: &str) -
 #[test]
 fn received_names_device_interface_ticket_and_editor() {
     let md = received(&subject(), Some("alice"));
-    assert!(md.contains("**GigabitEthernet1/0/2** on **c9300** (ticket **CHG-1**)"), "{md}");
+    assert!(
+        md.contains("**GigabitEthernet1/0/2** on **c9300** (ticket **CHG-1**)"),
+        "{md}"
+    );
     assert!(md.ends_with(", edited by alice"), "{md}");
     assert!(!received(&subject(), None).contains("edited by"));
     assert!(!received(&subject(), Some("  ")).contains("edited by"));
@@ -93,11 +96,20 @@ fn received_names_device_interface_ticket_and_editor() {
 fn configuring_lists_what_will_be_set() {
     let md = configuring(&subject(), &valid("printer ##ticket:CHG-1##"));
     assert!(md.contains("configuring the device"), "{md}");
-    assert!(md.contains("- description: “printer \\#\\#ticket:CHG-1\\#\\#”"), "{md}");
+    assert!(
+        md.contains("- description: “printer \\#\\#ticket:CHG-1\\#\\#”"),
+        "{md}"
+    );
     assert!(md.contains("- disabled (shutdown)"), "{md}");
     assert!(md.contains("- MTU: the device default (no mtu)"), "{md}");
-    assert!(md.contains("- trunk carrying VLANs 20,100, native VLAN 10"), "{md}");
-    assert_inert(&configuring(&subject(), &valid(&HOSTILE.replace('\u{7}', ""))));
+    assert!(
+        md.contains("- trunk carrying VLANs 20,100, native VLAN 10"),
+        "{md}"
+    );
+    assert_inert(&configuring(
+        &subject(),
+        &valid(&HOSTILE.replace('\u{7}', "")),
+    ));
 }
 
 #[test]
@@ -117,10 +129,19 @@ fn invalid_lists_every_reason_and_how_to_retry() {
         },
     ];
     let md = invalid(&subject(), &problems);
-    assert!(md.contains("not valid; nothing was sent to the device"), "{md}");
+    assert!(
+        md.contains("not valid; nothing was sent to the device"),
+        "{md}"
+    );
     assert!(md.contains("- mtu: MTU 100 is out of range"), "{md}");
-    assert!(md.contains("- mode: VLAN 999 is not defined at site lab"), "{md}");
-    assert!(md.ends_with("Fix it in NetBox and set the ticket number again."), "{md}");
+    assert!(
+        md.contains("- mode: VLAN 999 is not defined at site lab"),
+        "{md}"
+    );
+    assert!(
+        md.ends_with("Fix it in NetBox and set the ticket number again."),
+        "{md}"
+    );
     assert_inert(&md);
     let many: Vec<Problem> = (0..50)
         .map(|n| Problem {
@@ -136,7 +157,10 @@ fn invalid_lists_every_reason_and_how_to_retry() {
 #[test]
 fn finished_is_configured_only_when_applied() {
     let ok = finished(&subject(), &report(|diff| Outcome::Applied { diff }, "x"));
-    assert!(ok.starts_with("🟢 Device configured for ticket **CHG-1**"), "{ok}");
+    assert!(
+        ok.starts_with("🟢 Device configured for ticket **CHG-1**"),
+        "{ok}"
+    );
     assert!(ok.contains("applied and verified"), "{ok}");
     let unknown = finished(
         &subject(),
@@ -148,7 +172,10 @@ fn finished_is_configured_only_when_applied() {
             "x",
         ),
     );
-    assert!(unknown.starts_with("🔴 The device was not configured"), "{unknown}");
+    assert!(
+        unknown.starts_with("🔴 The device was not configured"),
+        "{unknown}"
+    );
     assert!(unknown.contains("OUTCOME UNKNOWN"), "{unknown}");
     let rolled = finished(
         &subject(),
@@ -171,8 +198,14 @@ fn failed_carries_the_apply_error() {
         held_by: Some(7),
     };
     let md = failed(&subject(), &busy);
-    assert!(md.contains("c9300 is busy: its configuration is locked by NETCONF session 7"), "{md}");
-    assert!(md.contains("Set the ticket number again in NetBox to retry."), "{md}");
+    assert!(
+        md.contains("c9300 is busy: its configuration is locked by NETCONF session 7"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Set the ticket number again in NetBox to retry."),
+        "{md}"
+    );
     let interrupted = ApplyError::Interrupted {
         device: "c9300".into(),
         detail: HOSTILE.into(),

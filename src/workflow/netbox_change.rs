@@ -219,8 +219,9 @@ fn mode_change(
     match iface.mode.as_deref() {
         None | Some("") => Ok(None),
         Some("access") => {
-            let id = untagged
-                .ok_or_else(|| vec!["access mode needs an untagged VLAN: set one in NetBox".to_owned()])?;
+            let id = untagged.ok_or_else(|| {
+                vec!["access mode needs an untagged VLAN: set one in NetBox".to_owned()]
+            })?;
             let vlan = site_vid(id, vlans, ctx).map_err(|e| vec![e])?;
             Ok(Some(ModeChange::Access { vlan }))
         }

@@ -139,8 +139,10 @@ fn mtu_out_of_range_is_a_problem_naming_the_limits() {
 
 #[test]
 fn access_uses_the_untagged_vlan() {
-    let c = ok(&iface(json!({"mode": {"value": "access", "label": "Access"},
-                             "untagged_vlan": vlan_ref(3, 100)})));
+    let c = ok(&iface(
+        json!({"mode": {"value": "access", "label": "Access"},
+                             "untagged_vlan": vlan_ref(3, 100)}),
+    ));
     assert_eq!(c.mode, Some(ModeChange::Access { vlan: 100 }));
     let p = problems(&iface(json!({"mode": "access"})), NONE);
     assert_eq!(
@@ -151,8 +153,10 @@ fn access_uses_the_untagged_vlan() {
 
 #[test]
 fn tagged_is_a_trunk_with_the_tagged_vlans_and_the_untagged_as_native() {
-    let i = iface(json!({"mode": {"value": "tagged"}, "untagged_vlan": vlan_ref(1, 10),
-                         "tagged_vlans": [vlan_ref(3, 100), vlan_ref(2, 20)]}));
+    let i = iface(
+        json!({"mode": {"value": "tagged"}, "untagged_vlan": vlan_ref(1, 10),
+                         "tagged_vlans": [vlan_ref(3, 100), vlan_ref(2, 20)]}),
+    );
     assert_eq!(vlan_ids(&i), vec![1, 2, 3]);
     let c = ok(&i);
     let Some(ModeChange::Trunk { native, allowed }) = c.mode else {
@@ -164,7 +168,10 @@ fn tagged_is_a_trunk_with_the_tagged_vlans_and_the_untagged_as_native() {
     let c = ok(&iface(
         json!({"mode": "tagged", "tagged_vlans": [vlan_ref(2, 20)]}),
     ));
-    assert!(matches!(c.mode, Some(ModeChange::Trunk { native: None, .. })));
+    assert!(matches!(
+        c.mode,
+        Some(ModeChange::Trunk { native: None, .. })
+    ));
     let p = problems(&iface(json!({"mode": "tagged"})), NONE);
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(p[0].contains("tagged mode without tagged VLANs"), "{p:?}");
@@ -172,8 +179,10 @@ fn tagged_is_a_trunk_with_the_tagged_vlans_and_the_untagged_as_native() {
 
 #[test]
 fn tagged_all_allows_every_vlan() {
-    let i = iface(json!({"mode": {"value": "tagged-all"}, "untagged_vlan": vlan_ref(2, 20),
-                         "tagged_vlans": [vlan_ref(7, 999)]}));
+    let i = iface(
+        json!({"mode": {"value": "tagged-all"}, "untagged_vlan": vlan_ref(2, 20),
+                         "tagged_vlans": [vlan_ref(7, 999)]}),
+    );
     assert_eq!(vlan_ids(&i), vec![2], "tagged VLANs are irrelevant here");
     let c = ok(&i);
     let Some(ModeChange::Trunk { native, allowed }) = c.mode else {
@@ -205,8 +214,14 @@ fn vlans_must_be_defined_at_the_device_site() {
                                   "tagged_vlans": [vlan_ref(7, 999), vlan_ref(1, 10)]}));
     let p = problems(&other_site, NONE);
     assert_eq!(p.len(), 2, "every bad VLAN is listed: {p:?}");
-    assert!(p[0].contains("VLAN 100 is not defined at site lab"), "{p:?}");
-    assert!(p[1].contains("VLAN 999 is not defined at site lab"), "{p:?}");
+    assert!(
+        p[0].contains("VLAN 100 is not defined at site lab"),
+        "{p:?}"
+    );
+    assert!(
+        p[1].contains("VLAN 999 is not defined at site lab"),
+        "{p:?}"
+    );
     // A VLAN NetBox no longer has, and a device without a site.
     let gone = iface(json!({"mode": "access", "untagged_vlan": vlan_ref(42, 42)}));
     assert!(problems(&gone, NONE)[0].contains("VLAN id 42 cannot be found in NetBox"));
@@ -243,20 +258,32 @@ fn protection_names_the_rule() {
     // All three at once, each named; other tags protect nothing.
     let all = iface(json!({"name": "GigabitEthernet1/0/1", "mgmt_only": true,
                            "tags": [{"slug": "PatchPanel-Protected"}]}));
-    assert_eq!(problems(&all, &["GigabitEthernet1/0/1".to_owned()]).len(), 3);
-    assert!(ok(&iface(json!({"tags": [{"slug": "uplink"}]}))).description.is_some());
+    assert_eq!(
+        problems(&all, &["GigabitEthernet1/0/1".to_owned()]).len(),
+        3
+    );
+    assert!(ok(&iface(json!({"tags": [{"slug": "uplink"}]})))
+        .description
+        .is_some());
 }
 
 #[test]
 fn every_problem_is_listed_at_once() {
-    let i = iface(json!({"mtu": 100, "mode": "access", "untagged_vlan": vlan_ref(7, 999),
-                         "mgmt_only": true, "description": "x\u{7}y"}));
+    let i = iface(
+        json!({"mtu": 100, "mode": "access", "untagged_vlan": vlan_ref(7, 999),
+                         "mgmt_only": true, "description": "x\u{7}y"}),
+    );
     let fields: Vec<Field> = plan(&i, "1234", &facts(), &ctx(NONE))
         .unwrap_err()
         .iter()
         .map(|p| p.field)
         .collect();
-    for f in [Field::Interface, Field::Mtu, Field::Mode, Field::Description] {
+    for f in [
+        Field::Interface,
+        Field::Mtu,
+        Field::Mode,
+        Field::Description,
+    ] {
         assert!(fields.contains(&f), "{f} missing from {fields:?}");
     }
 }

@@ -150,8 +150,13 @@ impl NetboxSync {
             }
             Some(state @ (INVALID | APPLIED | FAILED)) => {
                 let detail = job.as_ref().map(|j| j.detail.clone()).unwrap_or_default();
-                tracing::info!(state, "resuming after the change was handled: clearing the ticket");
-                return self.finish(&key, &iface, &ticket, &last_updated, &detail).await;
+                tracing::info!(
+                    state,
+                    "resuming after the change was handled: clearing the ticket"
+                );
+                return self
+                    .finish(&key, &iface, &ticket, &last_updated, &detail)
+                    .await;
             }
             Some(state) => tracing::info!(state, "resuming an unfinished change"),
             None => self.store.put_job(&key, JOB_KIND, RECEIVED, "").await?,
@@ -263,12 +268,7 @@ impl NetboxSync {
     }
 
     /// The device cannot be used (unknown, no address): reported like an invalid change.
-    async fn refuse(
-        &self,
-        key: &str,
-        subject: &Subject<'_>,
-        why: &str,
-    ) -> Result<Pushed, Retry> {
+    async fn refuse(&self, key: &str, subject: &Subject<'_>, why: &str) -> Result<Pushed, Retry> {
         self.notifier
             .send(&messages::invalid_device(subject, why))
             .await;
@@ -315,7 +315,9 @@ impl NetboxSync {
             return Ok("ticket changed meanwhile, left alone");
         }
         if now.value.last_updated.as_deref().unwrap_or_default() != last_updated {
-            tracing::info!("the interface was edited again meanwhile; its ticket is left for that edit");
+            tracing::info!(
+                "the interface was edited again meanwhile; its ticket is left for that edit"
+            );
             return Ok("edited again meanwhile, ticket left for that edit");
         }
         let mut custom_fields = serde_json::Map::new();
@@ -335,7 +337,9 @@ impl NetboxSync {
                 Ok("ticket cleared")
             }
             Err(NetboxError::PreconditionFailed { .. }) => {
-                tracing::info!("the interface was edited during the clear; its ticket is left for that edit");
+                tracing::info!(
+                    "the interface was edited during the clear; its ticket is left for that edit"
+                );
                 Ok("edited again meanwhile, ticket left for that edit")
             }
             Err(NetboxError::NotFound { .. }) => Ok("interface deleted"),

@@ -14,7 +14,9 @@ impl Notifier {
     /// Messages go to `target` (an email → a 1:1 message; otherwise a room id) through `rest`.
     /// Without either, messages are only logged, and this warns once (build one per process).
     pub fn new(rest: Option<WebexRest>, target: Option<String>) -> Self {
-        let target = target.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let target = target
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
         match (rest, target) {
             (Some(rest), Some(target)) => Notifier {
                 to: Some((rest, target)),
