@@ -164,7 +164,7 @@ impl NetboxSync {
 
         let device_name = self.device_name(&iface).await?;
         let subject = Subject {
-            device: device_name.as_deref().unwrap_or("?"),
+            device: device_name.as_deref().unwrap_or("(no device)"),
             interface: &iface.name,
             ticket: &ticket,
         };
@@ -175,22 +175,23 @@ impl NetboxSync {
                 .await;
         }
 
-        let detail = match self.push(&key, &iface, &ticket, subject).await? {
-            Pushed::Invalid(why) | Pushed::Failed(why) | Pushed::Applied(why) => why,
-        };
+        let detail = self
+            .push(&key, &iface, &ticket, device_name.as_deref(), subject)
+            .await?;
         self.finish(&key, &iface, &ticket, &last_updated, &detail)
             .await
     }
 
-    /// Resolve, plan, apply and report; returns the job's outcome (already recorded).
+    /// Resolve, plan, apply and report; returns the job's outcome in words (already recorded).
     async fn push(
         &self,
         key: &str,
         iface: &Interface,
         ticket: &str,
+        device_name: Option<&str>,
         subject: Subject<'_>,
-    ) -> Result<Pushed, Retry> {
-        let Some(name) = subject_device(&subject) else {
+    ) -> Result<String, Retry> {
+        let Some(name) = device_name else {
             return self
                 .refuse(key, &subject, "the interface names no device in NetBox")
                 .await;
@@ -229,14 +230,14 @@ impl NetboxSync {
                     .collect::<Vec<_>>()
                     .join("; ");
                 self.store.put_job(key, JOB_KIND, INVALID, &why).await?;
-                return Ok(Pushed::Invalid(format!("not valid: {why}")));
+                return Ok(format!("not valid: {why}"));
             }
         };
         self.notifier
             .send(&messages::configuring(&subject, &planned.valid))
             .await;
         self.store.put_job(key, JOB_KIND, APPLYING, "").await?;
-        let pushed = match self
+        let (state, detail) = match self
             .applier
             .apply_to(&resolved.device, &planned.change, &protected)
             .await
@@ -248,32 +249,26 @@ impl NetboxSync {
                 let word = report.outcome.word();
                 let changes = report.outcome.diff().changes.len();
                 match report.outcome {
-                    Outcome::Applied { .. } => {
-                        Pushed::Applied(format!("{word} ({changes} changes)"))
-                    }
-                    _ => Pushed::Failed(word.to_owned()),
+                    Outcome::Applied { .. } => (APPLIED, format!("{word} ({changes} changes)")),
+                    _ => (FAILED, format!("not applied: {word}")),
                 }
             }
             Err(e) => {
                 self.notifier.send(&messages::failed(&subject, &e)).await;
-                Pushed::Failed(format!("not applied: {e}"))
+                (FAILED, format!("not applied: {e}"))
             }
         };
-        let (state, why) = match &pushed {
-            Pushed::Applied(why) => (APPLIED, why),
-            Pushed::Failed(why) | Pushed::Invalid(why) => (FAILED, why),
-        };
-        self.store.put_job(key, JOB_KIND, state, why).await?;
-        Ok(pushed)
+        self.store.put_job(key, JOB_KIND, state, &detail).await?;
+        Ok(detail)
     }
 
     /// The device cannot be used (unknown, no address): reported like an invalid change.
-    async fn refuse(&self, key: &str, subject: &Subject<'_>, why: &str) -> Result<Pushed, Retry> {
+    async fn refuse(&self, key: &str, subject: &Subject<'_>, why: &str) -> Result<String, Retry> {
         self.notifier
             .send(&messages::invalid_device(subject, why))
             .await;
         self.store.put_job(key, JOB_KIND, INVALID, why).await?;
-        Ok(Pushed::Invalid(format!("not valid: {why}")))
+        Ok(format!("not valid: {why}"))
     }
 
     /// Clears the ticket (guarded) and records the job as done.
@@ -376,16 +371,6 @@ impl NetboxSync {
             .find(|r| r.id == change_id)
             .and_then(|r| r.user_name)
     }
-}
-
-enum Pushed {
-    Invalid(String),
-    Failed(String),
-    Applied(String),
-}
-
-fn subject_device<'a>(s: &Subject<'a>) -> Option<&'a str> {
-    Some(s.device).filter(|d| *d != "?")
 }
 
 /// `patchpanel: ticket N <outcome>`, bounded (the outcome may quote a device's words).

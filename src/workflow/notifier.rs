@@ -2,7 +2,13 @@
 //! Unset, the workflows still run and their messages are only logged. A failure to send is logged
 //! and never stops a workflow.
 
+use std::time::Duration;
+
 use crate::webex::WebexRest;
+
+/// Upper bound of one message's send, retries included: a slow or rate-limited Webex delays a
+/// workflow by at most this much.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Cheap to clone.
 #[derive(Debug, Clone)]
@@ -31,15 +37,21 @@ impl Notifier {
         }
     }
 
-    /// Posts `markdown` (or logs it when no target is set). Never fails: a send error is logged.
+    /// Posts `markdown` (or logs it when no target is set). Never fails: a send error or a send
+    /// slower than [`SEND_TIMEOUT`] is logged.
     pub async fn send(&self, markdown: &str) {
         let Some((rest, target)) = &self.to else {
             tracing::info!(message = %markdown, "workflow message (no PATCHPANEL_NOTIFY)");
             return;
         };
-        match rest.notify(target, markdown).await {
-            Ok(ids) => tracing::debug!(parts = ids.len(), "workflow message sent"),
-            Err(e) => tracing::warn!(error = %e, message = %markdown, "workflow message not sent"),
+        match tokio::time::timeout(SEND_TIMEOUT, rest.notify(target, markdown)).await {
+            Ok(Ok(ids)) => tracing::debug!(parts = ids.len(), "workflow message sent"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, message = %markdown, "workflow message not sent")
+            }
+            Err(_) => {
+                tracing::warn!(message = %markdown, "workflow message not sent: Webex took too long")
+            }
         }
     }
 }
