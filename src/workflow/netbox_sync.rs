@@ -32,6 +32,8 @@ const APPLYING: &str = "applying";
 const APPLIED: &str = "applied";
 const FAILED: &str = "failed";
 const DONE: &str = "done";
+/// Between the outcome and what the clear did in a `done` job's detail.
+const CLEAR_SEPARATOR: &str = " | ";
 
 /// The W2 handler. Cheap to clone (every part is a shared handle).
 #[derive(Debug, Clone)]
@@ -145,7 +147,8 @@ impl NetboxSync {
             Some(DONE) => {
                 // Handled before but the ticket is still set: the clear did not happen.
                 let detail = job.as_ref().map(|j| j.detail.clone()).unwrap_or_default();
-                self.clear(&iface, &ticket, &last_updated, &detail).await?;
+                let outcome = detail.split(CLEAR_SEPARATOR).next().unwrap_or_default();
+                self.clear(&iface, &ticket, &last_updated, outcome).await?;
                 return Ok(());
             }
             Some(state @ (INVALID | APPLIED | FAILED)) => {
@@ -281,7 +284,7 @@ impl NetboxSync {
         detail: &str,
     ) -> Result<(), Retry> {
         let cleared = self.clear(iface, ticket, last_updated, detail).await?;
-        let detail = format!("{detail}; {cleared}");
+        let detail = format!("{detail}{CLEAR_SEPARATOR}{cleared}");
         self.store.put_job(key, JOB_KIND, DONE, &detail).await?;
         Ok(())
     }
