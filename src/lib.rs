@@ -18,3 +18,4 @@ pub mod secret;
 pub mod sim;
 pub mod store;
 pub mod webex;
+pub mod workflow;

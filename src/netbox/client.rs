@@ -360,6 +360,24 @@ impl NetboxClient {
         Ok(vlan)
     }
 
+    /// One VLAN by its NetBox id (not its VID), with its site (`None`: a global VLAN).
+    pub async fn vlan(&self, id: u64) -> Result<Vlan, NetboxError> {
+        let id_s = id.to_string();
+        let what = format!("VLAN id {id}");
+        let vlan = self
+            .get_json::<Vlan>(self.url(&["ipam", "vlans", &id_s], &[]), &what)
+            .await?
+            .0
+            .value;
+        if vlan.id != id {
+            return Err(NetboxError::InvalidResponse {
+                what,
+                detail: format!("NetBox answered VLAN id {}", vlan.id),
+            });
+        }
+        Ok(vlan)
+    }
+
     /// Resolves VIDs to VLAN ids and builds the PATCH body.
     pub async fn patch_body(
         &self,

@@ -5,7 +5,7 @@
 //! Interface (others code against it):
 //! * `NetboxClient::new(&NetboxConfig)`; `status()`; `device_by_name(name, site)`, `device(id)`;
 //!   `interface_by_name(device_id, name)`, `interfaces(device_id)`, `interface(id)` → `Fetched`
-//!   (value + ETag); `vlan_for_device(device_id, vid)`; `patch_interface(&Fetched, &InterfaceUpdate)`,
+//!   (value + ETag); `vlan_for_device(device_id, vid)`, `vlan(id)` (with its site); `patch_interface(&Fetched, &InterfaceUpdate)`,
 //!   `patch_interface_body(id, &body, if_match)`, `clear_ticket_number(id, expected, message)`;
 //!   `ip_addresses_on_interface`, `ip_addresses_by_address`, `create_ip_address`,
 //!   `assign_ip_address`; `object_changes_after(cursor, limit)`, `latest_object_change_id()`.
@@ -30,7 +30,7 @@ pub use client::{ClearOutcome, Fetched, NetboxClient, NetboxStatus};
 pub use error::{FieldError, NetboxError};
 pub use update::{InterfaceUpdate, L2Update};
 pub use wire::{
-    ChangeAction, Device, Interface, IpAddress, MgmtAddress, ObjectChange, Snapshot, Vlan,
+    ChangeAction, Device, Interface, IpAddress, MgmtAddress, ObjectChange, Snapshot, Tag, Vlan,
     WebhookBody,
 };
 

@@ -143,12 +143,41 @@ pub struct Interface {
     pub mgmt_only: Option<bool>,
     #[serde(default, deserialize_with = "lenient")]
     pub count_ipaddresses: Option<u64>,
+    /// The interface's tags (`[{"id", "slug", "name", ...}]`); entries without a slug are dropped.
+    #[serde(default, deserialize_with = "tag_list")]
+    pub tags: Vec<Tag>,
+}
+
+/// A tag on an object (`{"id", "url", "display", "name", "slug", "color"}`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Tag {
+    pub slug: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub name: Option<String>,
+}
+
+/// A list of tags; `null`, a wrong type or a malformed entry never rejects the object.
+fn tag_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Tag>, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(match v {
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|t| serde_json::from_value(t).ok())
+            .collect(),
+        _ => Vec::new(),
+    })
 }
 
 impl Interface {
     /// `custom_fields.change_ticket_number`, `None` when null, empty or not a string.
     pub fn change_ticket_number(&self) -> Option<&str> {
         ticket_in(self.custom_fields.as_ref())
+    }
+
+    /// True when the interface carries the tag with this slug (case-insensitive).
+    pub fn has_tag(&self, slug: &str) -> bool {
+        let slug = slug.trim();
+        !slug.is_empty() && self.tags.iter().any(|t| t.slug.eq_ignore_ascii_case(slug))
     }
 }
 

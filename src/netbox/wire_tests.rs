@@ -181,3 +181,22 @@ fn hostile_shapes_do_not_panic() {
         let _ = serde_json::from_str::<WebhookBody>(s);
     }
 }
+
+#[test]
+fn interface_tags_are_read_leniently() {
+    let i: Interface = serde_json::from_str(
+        r#"{"id": 3, "tags": [{"id": 1, "name": "Protected", "slug": "patchpanel-protected", "color": "f44336"},
+                              {"id": 2}, 7, {"slug": "uplink"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(i.tags.len(), 2);
+    assert_eq!(i.tags[0].name.as_deref(), Some("Protected"));
+    assert!(i.has_tag("Patchpanel-Protected"));
+    assert!(i.has_tag("uplink"));
+    assert!(!i.has_tag(""));
+    for tags in ["null", "\"x\"", "{}"] {
+        let i: Interface =
+            serde_json::from_str(&format!(r#"{{"id": 3, "tags": {tags}}}"#)).unwrap();
+        assert!(i.tags.is_empty());
+    }
+}

@@ -55,6 +55,16 @@ struct Inner {
     retry: RetryPolicy,
 }
 
+/// `POST /messages` to a room or to a person by email (exactly one of the two is sent).
+#[derive(Serialize)]
+struct Notification<'a> {
+    #[serde(rename = "roomId", skip_serializing_if = "Option::is_none")]
+    room_id: Option<&'a str>,
+    #[serde(rename = "toPersonEmail", skip_serializing_if = "Option::is_none")]
+    to_person_email: Option<&'a str>,
+    markdown: &'a str,
+}
+
 /// One id per process so Cisco support can correlate all our calls (specs §1.5).
 fn process_tracking_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
@@ -168,6 +178,49 @@ impl WebexRest {
                 Err(e) => {
                     if n > 0 {
                         tracing::warn!(sent = n, total = parts.len(), error = %e, "reply only partly sent");
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Posts `markdown` to a person (`target` contains `@`: `toPersonEmail`, a 1:1 message) or a
+    /// room (`roomId`), split like [`WebexRest::send_reply`]; returns the message ids in order.
+    /// Used for notifications that answer no message (PATCHPANEL_NOTIFY).
+    pub async fn notify(&self, target: &str, markdown: &str) -> Result<Vec<String>, WebexError> {
+        let target = target.trim();
+        if target.is_empty() {
+            return Err(WebexError::Config(
+                "the notification target is empty: set PATCHPANEL_NOTIFY to an email or a room id"
+                    .to_owned(),
+            ));
+        }
+        let url = self.api_url(&["messages"])?;
+        let parts = split_markdown(markdown, MAX_MESSAGE_BYTES);
+        let mut ids = Vec::with_capacity(parts.len());
+        for (n, part) in parts.iter().enumerate() {
+            let body = if target.contains('@') {
+                Notification {
+                    room_id: None,
+                    to_person_email: Some(target),
+                    markdown: part,
+                }
+            } else {
+                Notification {
+                    room_id: Some(target),
+                    to_person_email: None,
+                    markdown: part,
+                }
+            };
+            let sent: Result<wire::Message, _> =
+                self.send_json(Method::POST, url.clone(), Some(&body)).await;
+            match sent {
+                Ok(m) => ids.push(m.id.ok_or_else(|| missing("POST messages", "id"))?),
+                Err(e) => {
+                    if n > 0 {
+                        tracing::warn!(sent = n, total = parts.len(), error = %e, "notification only partly sent");
                     }
                     return Err(e);
                 }

@@ -1,6 +1,6 @@
 """Seeds a NetBox test rig over its REST API (stdlib only, idempotent): the c9300 lab the tests expect.
 
-Usage: seed.py URL TOKEN          create what is missing (custom field, site, device, interfaces, VLANs, IP)
+Usage: seed.py URL TOKEN          create what is missing (custom field, site, device, interfaces, VLANs incl. global 999, IP)
        seed.py --status URL TOKEN exit 0 once GET /api/status/ answers 200 (rig.sh's readiness probe)
 """
 import json
@@ -11,6 +11,7 @@ import urllib.request
 
 INTERFACES = [f"GigabitEthernet1/0/{n}" for n in range(1, 49)]
 VLANS = [10, 20, 100, 200, 300]
+GLOBAL_VLAN = (999, "GLOBAL999")
 
 
 class Api:
@@ -77,6 +78,10 @@ def seed(api):
                  for vid in VLANS if vid not in have_vids]
     if new_vlans:
         api.call("POST", "/api/ipam/vlans/", new_vlans)
+    # A global VLAN (no site): interfaces may use it in NetBox, W2 refuses it (not at the device's site).
+    if not [v for v in api.find("/api/ipam/vlans/", vid=GLOBAL_VLAN[0]) if v["site"] is None]:
+        api.call("POST", "/api/ipam/vlans/",
+                 {"vid": GLOBAL_VLAN[0], "name": GLOBAL_VLAN[1], "status": "active"})
     vlan1 = api.find("/api/dcim/interfaces/", device_id=device["id"], name="Vlan1")[0]
     ip = api.ensure("/api/ipam/ip-addresses/", {"address": "192.0.2.10/24"}, {
         "address": "192.0.2.10/24", "status": "active",
@@ -84,7 +89,7 @@ def seed(api):
     })
     if (device.get("primary_ip4") or {}).get("id") != ip["id"]:
         api.call("PATCH", f"/api/dcim/devices/{device['id']}/", {"primary_ip4": ip["id"]})
-    print(f"seeded: device c9300 id {device['id']}, {len(INTERFACES) + 1} interfaces, VLANs {VLANS}")
+    print(f"seeded: device c9300 id {device['id']}, {len(INTERFACES) + 1} interfaces, VLANs {VLANS} + global {GLOBAL_VLAN[0]}")
 
 
 def main(argv):

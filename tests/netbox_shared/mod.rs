@@ -1,7 +1,7 @@
 //! One test body for the NetBox client, run against the NetBox simulator and against a real NetBox
 //! (so the simulator must answer the same calls the same way). Both are seeded with site `lab`,
 //! device `c9300` (primary IPv4 192.0.2.10/24), GigabitEthernet1/0/1–48, VLANs 10/20/100/200/300 at
-//! `lab`, and the custom field `change_ticket_number` (text, exact filter).
+//! `lab`, the global VLAN 999 `GLOBAL999`, and the custom field `change_ticket_number` (text, exact filter).
 #![allow(dead_code)]
 
 use patchpanel::netbox::{
@@ -44,6 +44,25 @@ pub async fn client_conformance(client: &NetboxClient, interface: &str) {
         .await
         .expect("VLAN 10");
     assert_eq!(vlan.vid, 10);
+    // By id, with its site; the global VLAN 999 has none.
+    let by_id = client.vlan(vlan.id).await.expect("VLAN by id");
+    assert_eq!(by_id.vid, 10);
+    assert_eq!(
+        by_id.site.as_ref().and_then(|s| s.slug.as_deref()),
+        Some("lab")
+    );
+    let global = client
+        .vlan_for_device(device.id, 999)
+        .await
+        .expect("global VLAN 999");
+    assert_eq!(global.name.as_deref(), Some("GLOBAL999"));
+    assert!(global.site.is_none(), "{global:?}");
+    let global = client.vlan(global.id).await.expect("global VLAN by id");
+    assert_eq!((global.vid, global.site), (999, None));
+    assert!(matches!(
+        client.vlan(987_654).await,
+        Err(NetboxError::NotFound { .. })
+    ));
 
     let cursor = client
         .latest_object_change_id()

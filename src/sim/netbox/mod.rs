@@ -10,7 +10,8 @@
 //!
 //! Seeded ids: site `lab` 1 (`other` 2); device `c9300` 1 (platform `cisco-ios-xe`, primary IPv4
 //! 1 = `192.0.2.10/24` on `Vlan1`); interfaces `GigabitEthernet1/0/N` = id N (1..=48), `Vlan1` = 49;
-//! VLANs at `lab`: 10→1, 20→2, 100→3, 200→4, 300→5; VID 100 at `other` → 6; custom field
+//! VLANs at `lab`: 10→1, 20→2, 100→3, 200→4, 300→5; VID 100 at `other` → 6; the global VLAN
+//! (no site) 999 `GLOBAL999` → 7; custom field
 //! `change_ticket_number` 1 (text, dcim.interface, filter_logic exact); user `admin` 1.
 //!
 //! Layout: `model` (typed data, seed, change log) and `patch` (validation) are pure; `render` is

@@ -14,6 +14,8 @@ pub const DEVICE_C9300: u64 = 1;
 /// `GigabitEthernet1/0/N` has id N (1..=48); `Vlan1` comes after them.
 pub const IFACE_VLAN1: u64 = 49;
 pub const IP_MGMT: u64 = 1;
+/// The global VLAN (no site): VID 999, named `GLOBAL999`.
+pub const VLAN_GLOBAL999: u64 = 7;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Site {
@@ -205,6 +207,12 @@ impl Netbox {
                 vlan(4, 200, "printers", SITE_LAB),
                 vlan(5, 300, "guests", SITE_LAB),
                 vlan(6, 100, "other-users", SITE_OTHER),
+                Vlan {
+                    id: VLAN_GLOBAL999,
+                    vid: 999,
+                    name: "GLOBAL999".to_owned(),
+                    site: None,
+                },
             ],
             ips: vec![IpAddress {
                 id: IP_MGMT,

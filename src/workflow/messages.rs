@@ -1,0 +1,175 @@
+//! The Webex markdown W2 posts, one round per change (pure): received → valid/configuring or
+//! invalid → configured or failed. Every value that came from NetBox or a device is escaped, so a
+//! description such as `*x* <b>|` cannot inject formatting; nothing here ever sees a token.
+
+use crate::device::apply::{ApplyError, ApplyReport, Outcome};
+use crate::device::change::{Edit, ModeChange, Problem, ValidChange};
+
+/// Longest piece of outside text shown (descriptions are ≤ 240, device errors can be long).
+const MAX_TEXT: usize = 400;
+/// Problems listed before the rest is summarized.
+const MAX_PROBLEMS: usize = 20;
+
+/// Escapes outside text for markdown as `device::render::escape` does (control characters become
+/// spaces, markdown punctuation is backslash-escaped, HTML-significant characters become
+/// entities), bounded by `MAX_TEXT` rather than a table cell's width.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(MAX_TEXT * 2));
+    for (i, c) in s.chars().enumerate() {
+        if i == MAX_TEXT {
+            out.push('…');
+            break;
+        }
+        match c {
+            c if c.is_control() => out.push(' '),
+            '\\' | '`' | '*' | '_' | '|' | '[' | ']' | '~' | '#' | '{' | '}' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Which change a message is about.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub device: &'a str,
+    pub interface: &'a str,
+    pub ticket: &'a str,
+}
+
+impl Subject<'_> {
+    fn head(&self) -> String {
+        format!(
+            "**{}** on **{}** (ticket **{}**)",
+            escape(self.interface),
+            escape(self.device),
+            escape(self.ticket)
+        )
+    }
+}
+
+/// The edit was seen; `edited_by` is the NetBox user when the change log names one.
+pub fn received(s: &Subject<'_>, edited_by: Option<&str>) -> String {
+    let by = edited_by
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(|u| format!(", edited by {}", escape(u)))
+        .unwrap_or_default();
+    format!("📥 NetBox change received: {}{by}", s.head())
+}
+
+/// The change is valid and is being pushed; lists what will be set.
+pub fn configuring(s: &Subject<'_>, valid: &ValidChange) -> String {
+    let mut lines = vec![format!(
+        "✅ Valid data received for {}; configuring the device:",
+        s.head()
+    )];
+    lines.extend(what_is_set(valid).into_iter().map(|l| format!("- {l}")));
+    lines.join("\n")
+}
+
+/// What a valid change sets, one item per line (no bullets).
+pub fn what_is_set(v: &ValidChange) -> Vec<String> {
+    let mut out = Vec::new();
+    match &v.description {
+        Some(Edit::Set(t)) => out.push(format!("description: “{}”", escape(t))),
+        Some(Edit::Remove) => out.push("description: removed".to_owned()),
+        None => {}
+    }
+    match v.enabled {
+        Some(true) => out.push("enabled (no shutdown)".to_owned()),
+        Some(false) => out.push("disabled (shutdown)".to_owned()),
+        None => {}
+    }
+    match &v.mtu {
+        Some(Edit::Set(m)) => out.push(format!("MTU {m}")),
+        Some(Edit::Remove) => out.push("MTU: the device default (no mtu)".to_owned()),
+        None => {}
+    }
+    match &v.mode {
+        Some(ModeChange::Access { vlan }) => out.push(format!("access port in VLAN {vlan}")),
+        Some(ModeChange::Trunk { native, allowed }) => {
+            let native = native
+                .map(|n| format!("native VLAN {n}"))
+                .unwrap_or_else(|| "native VLAN unchanged".to_owned());
+            let allowed = if allowed.as_str() == "1-4094" {
+                "all VLANs".to_owned()
+            } else {
+                format!("VLANs {}", escape(allowed.as_str()))
+            };
+            out.push(format!("trunk carrying {allowed}, {native}"));
+        }
+        Some(ModeChange::Routed) => out.push("routed port".to_owned()),
+        None => {}
+    }
+    match &v.ipv4 {
+        Some(Edit::Set(net)) => out.push(format!("IPv4 {net}")),
+        Some(Edit::Remove) => out.push("IPv4 removed".to_owned()),
+        None => {}
+    }
+    out
+}
+
+/// The change cannot be made: every reason, and how to try again. Nothing reached the device.
+pub fn invalid(s: &Subject<'_>, problems: &[Problem]) -> String {
+    let mut lines = vec![format!(
+        "❌ The NetBox change of {} is not valid; nothing was sent to the device:",
+        s.head()
+    )];
+    lines.extend(
+        problems
+            .iter()
+            .take(MAX_PROBLEMS)
+            .map(|p| format!("- {}: {}", p.field, escape(&p.message))),
+    );
+    if problems.len() > MAX_PROBLEMS {
+        lines.push(format!("- … and {} more", problems.len() - MAX_PROBLEMS));
+    }
+    lines.push("Fix it in NetBox and set the ticket number again.".to_owned());
+    lines.join("\n")
+}
+
+/// The device could not be resolved (unknown, no address): the change cannot go anywhere.
+pub fn invalid_device(s: &Subject<'_>, why: &str) -> String {
+    format!(
+        "❌ The NetBox change of {} cannot be pushed: {}\nFix it in NetBox and set the ticket number again.",
+        s.head(),
+        escape(why)
+    )
+}
+
+/// The outcome of the apply: configured when verified, failed otherwise (the report says why).
+pub fn finished(s: &Subject<'_>, report: &ApplyReport) -> String {
+    match report.outcome {
+        Outcome::Applied { .. } => format!(
+            "🟢 Device configured for ticket **{}**:\n{}",
+            escape(s.ticket),
+            report.markdown()
+        ),
+        _ => format!(
+            "🔴 The device was not configured for ticket **{}** ({}):\n{}\nSet the ticket number again in NetBox to retry.",
+            escape(s.ticket),
+            report.outcome.word(),
+            report.markdown()
+        ),
+    }
+}
+
+/// The apply did not happen (busy, unreachable, interrupted, refused before sending).
+pub fn failed(s: &Subject<'_>, err: &ApplyError) -> String {
+    format!(
+        "🔴 The device was not configured: {}: {}\nSet the ticket number again in NetBox to retry.",
+        s.head(),
+        escape(&err.to_string())
+    )
+}
+
+#[cfg(test)]
+#[path = "messages_tests.rs"]
+mod tests;
