@@ -142,7 +142,7 @@ fn yes_no(b: bool) -> String {
 fn enabled_row(intent: &Intent, device: &InterfaceConfig) -> Row {
     let (shown, verdict) = match device.shutdown {
         None => ("unknown".to_owned(), Verdict::Unknown),
-        Some(shutdown) => (yes_no(!shutdown), same(intent.enabled == !shutdown)),
+        Some(shutdown) => (yes_no(!shutdown), same(intent.enabled != shutdown)),
     };
     Row {
         field: "Admin state",
