@@ -3,8 +3,10 @@
 
 use crate::command::{self, Command};
 use crate::config::Settings;
-use crate::device::{DeviceError, DeviceReader, Inventory};
+use crate::device::{intent, render, DeviceError, DeviceReader, InterfaceName, Inventory};
+use crate::devices::DeviceDirectory;
 use crate::inbound::{Inbound, Reply};
+use crate::netbox::{NetboxClient, NetboxError};
 use crate::policy::AllowList;
 use crate::webex::{self, BotIdentity, WebexError, WebexRest};
 use std::sync::Arc;
@@ -26,6 +28,8 @@ pub enum AppError {
     Webex(#[from] WebexError),
     #[error("cannot load the device inventory: {0}")]
     Inventory(DeviceError),
+    #[error("cannot use NetBox: {0}")]
+    Netbox(#[from] NetboxError),
     #[error("the Webex listener stopped unexpectedly: {0}")]
     ListenerFailed(String),
 }
@@ -101,6 +105,9 @@ pub fn reply_target(event: &Inbound) -> (String, Option<String>) {
 /// Everything the handler needs, shared by the event tasks.
 pub struct Bot {
     pub rest: WebexRest,
+    /// Where device names resolve: NetBox and/or the devices file.
+    pub directory: DeviceDirectory,
+    /// Reads resolved devices; `None` when neither NetBox nor a devices file is configured.
     pub devices: Option<DeviceReader>,
     pub allowed: AllowList,
 }
@@ -117,17 +124,11 @@ impl Bot {
             Action::Answer(text) => text,
             Action::ReadVrfs { device } => match &self.devices {
                 None => no_inventory(),
-                Some(devices) => devices
-                    .vrfs_markdown(&device)
-                    .await
-                    .unwrap_or_else(device_failure),
+                Some(reader) => self.vrfs(reader, &device).await,
             },
             Action::ReadInterface { device, interface } => match &self.devices {
                 None => no_inventory(),
-                Some(devices) => devices
-                    .interface_markdown(&device, &interface)
-                    .await
-                    .unwrap_or_else(device_failure),
+                Some(reader) => self.interface(reader, &device, &interface).await,
             },
         };
         let (room_id, parent_id) = reply_target(&event);
@@ -141,6 +142,64 @@ impl Bot {
             Err(e) => warn!(error = %e, "reply failed"),
         }
     }
+
+    async fn vrfs(&self, reader: &DeviceReader, device: &str) -> String {
+        let found = match self.directory.lookup(device).await {
+            Ok(found) => found,
+            Err(e) => return format!("⚠️ {e}"),
+        };
+        let mut out = match reader.vrfs_on(&found.resolved.device).await {
+            Ok(answer) => render::vrfs(&answer),
+            Err(e) => device_failure(e),
+        };
+        if let Some(e) = &found.netbox_error {
+            out.push_str(&netbox_unreadable(e));
+        }
+        out
+    }
+
+    /// The device's view of the interface and, when NetBox knows it, NetBox's intent beside it
+    /// (both read at once).
+    async fn interface(&self, reader: &DeviceReader, device: &str, interface: &str) -> String {
+        let found = match self.directory.lookup(device).await {
+            Ok(found) => found,
+            Err(e) => return format!("⚠️ {e}"),
+        };
+        let full =
+            InterfaceName::parse(interface).map_or_else(|_| interface.to_owned(), |n| n.full);
+        let netbox_intent = async {
+            match &found.netbox_error {
+                Some(_) => Ok(None),
+                None => self.directory.intent(&found.resolved, &full).await,
+            }
+        };
+        let (read, wanted) = tokio::join!(
+            reader.interface_on(&found.resolved.device, interface),
+            netbox_intent
+        );
+        let answer = match read {
+            Ok(answer) => answer,
+            Err(e) => return device_failure(e),
+        };
+        let mut out = render::interface(&answer);
+        match wanted {
+            Ok(Some(want)) => {
+                out.push_str("\n\n");
+                out.push_str(&intent::render(&want, &answer.data.config));
+            }
+            Ok(None) => {}
+            Err(e) => out.push_str(&netbox_unreadable(&e)),
+        }
+        if let Some(e) = &found.netbox_error {
+            out.push_str(&netbox_unreadable(e));
+        }
+        out
+    }
+}
+
+/// The one line added to a device answer when NetBox could not be read.
+fn netbox_unreadable(e: &NetboxError) -> String {
+    format!("\n\n⚠️ NetBox could not be read, so its intent is not shown: {e}")
 }
 
 fn device_failure(e: DeviceError) -> String {
@@ -148,7 +207,7 @@ fn device_failure(e: DeviceError) -> String {
 }
 
 fn no_inventory() -> String {
-    "⚠️ No devices are configured: set `PATCHPANEL_INVENTORY` to a devices file (see `.env.example`).".to_owned()
+    "⚠️ No devices are configured: set `NETBOX_URL` or `PATCHPANEL_INVENTORY` to a devices file (see `.env.example`).".to_owned()
 }
 
 /// Runs the bot until `shutdown` fires or the Webex connection stops for good.
@@ -156,21 +215,30 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     if settings.devices.accept_new_host_keys {
         warn!("DEVICE_ACCEPT_NEW_HOST_KEYS is on: unknown SSH host keys are learned on first use (changed keys are still refused)");
     }
-    let devices = match &settings.inventory {
+    let file = match &settings.inventory {
         None => None,
-        Some(path) => {
-            let inventory = Inventory::load(path).map_err(AppError::Inventory)?;
-            Some(
-                DeviceReader::new(inventory, settings.devices.clone())
-                    .map_err(AppError::Inventory)?,
-            )
-        }
+        Some(path) => Some(Inventory::load(path).map_err(AppError::Inventory)?),
+    };
+    let netbox = match &settings.netbox {
+        None => None,
+        Some(cfg) => Some(NetboxClient::new(cfg)?),
+    };
+    let directory = DeviceDirectory::new(file, netbox);
+    // The reader reads whatever the directory resolves; its own inventory is not consulted.
+    let devices = if directory.is_empty() {
+        None
+    } else {
+        Some(
+            DeviceReader::new(Inventory::default(), settings.devices.clone())
+                .map_err(AppError::Inventory)?,
+        )
     };
     let rest = WebexRest::new(&settings.webex)?;
     let identity = rest.me().await?;
     info!(bot = %identity.email, name = %identity.display_name, "webex identity");
     let bot = Arc::new(Bot {
         rest: rest.clone(),
+        directory,
         devices,
         allowed: settings.allowed.clone(),
     });

@@ -1,6 +1,6 @@
 //! `patchpanel check`: validates the configuration and reaches every configured system, as a table.
 
-use crate::config::Settings;
+use crate::config::{NetboxSyncSettings, Settings};
 use crate::device::Inventory;
 use crate::webex::WebexRest;
 use std::time::Duration;
@@ -93,6 +93,7 @@ async fn collect() -> Vec<Row> {
             },
         }),
     }
+    rows.extend(webhook_row(&settings.netbox_sync));
     let Some(path) = &settings.inventory else {
         rows.push(row(
             "inventory",
@@ -140,6 +141,25 @@ async fn collect() -> Vec<Row> {
     rows
 }
 
+/// The webhook receiver's row, when NETBOX_WEBHOOK_LISTEN is set (never shows the secret).
+fn webhook_row(sync: &NetboxSyncSettings) -> Option<Row> {
+    let addr = sync.webhook_listen?;
+    let secret_set = sync.webhook_secret.as_ref().is_some_and(|s| !s.is_empty());
+    Some(if secret_set {
+        row(
+            "netbox webhook",
+            true,
+            format!("receiver on {addr} (POST /netbox), secret set"),
+        )
+    } else {
+        row(
+            "netbox webhook",
+            false,
+            format!("receiver on {addr}: NETBOX_WEBHOOK_SECRET is empty; set it to the secret of NetBox's webhook"),
+        )
+    })
+}
+
 fn row(system: &str, ok: bool, detail: String) -> Row {
     Row {
         system: system.to_owned(),
@@ -151,6 +171,23 @@ fn row(system: &str, ok: bool, detail: String) -> Row {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_row_only_when_configured_and_never_the_secret() {
+        let mut sync = NetboxSyncSettings::default();
+        assert_eq!(webhook_row(&sync), None);
+        sync.webhook_listen = Some("127.0.0.1:9009".parse().unwrap());
+        sync.webhook_secret = Some(crate::secret::Secret::new("hunter2"));
+        let r = webhook_row(&sync).unwrap();
+        assert!(r.ok);
+        assert!(
+            r.detail.contains("127.0.0.1:9009") && r.detail.contains("secret set"),
+            "{r:?}"
+        );
+        assert!(!r.detail.contains("hunter2"));
+        sync.webhook_secret = Some(crate::secret::Secret::new(""));
+        assert!(!webhook_row(&sync).unwrap().ok);
+    }
 
     #[test]
     fn table_is_aligned_and_marks_failures() {

@@ -1,5 +1,6 @@
 //! The NetBox client against a real NetBox 4.7.3 (the rig of `tests/netbox/`): the same test body the
-//! simulator passes (`tests/netbox_client_sim.rs`), so both answer the same calls the same way.
+//! simulator passes (`tests/netbox_client_sim.rs`), so both answer the same calls the same way; and the
+//! device directory's shared body (`inventory_conformance`).
 
 mod netbox_rig;
 mod netbox_shared;
@@ -35,4 +36,15 @@ async fn the_client_against_a_real_netbox() {
     let e = wrong.device_by_name("c9300", None).await.unwrap_err();
     assert!(matches!(e, NetboxError::Unauthorized { .. }), "{e:?}");
     assert!(!e.to_string().contains("ffffffff"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inventory_against_a_real_netbox() {
+    let rig = netbox_rig::NetboxRig::shared();
+    let client = NetboxClient::new(&NetboxConfig::new(
+        rig.url.clone(),
+        Secret::new(rig.token_v1.clone()),
+    ))
+    .unwrap();
+    netbox_shared::inventory_conformance(&client, "GigabitEthernet1/0/3").await;
 }

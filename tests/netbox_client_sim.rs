@@ -3,6 +3,8 @@
 
 mod netbox_shared;
 
+use patchpanel::device::Inventory;
+use patchpanel::devices::{DeviceDirectory, ResolveError, Source};
 use patchpanel::netbox::{NetboxClient, NetboxConfig, NetboxError};
 use patchpanel::secret::Secret;
 use patchpanel::sim::netbox::{start, NetboxSimConfig};
@@ -42,4 +44,32 @@ async fn the_client_against_the_simulator() {
     sim.set_down(true);
     let e = client.status().await.unwrap_err();
     assert!(matches!(e, NetboxError::Unavailable { .. }), "{e:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inventory_against_the_simulator() {
+    let shutdown = CancellationToken::new();
+    let _guard = shutdown.clone().drop_guard();
+    let sim = start(NetboxSimConfig::default(), shutdown).await.unwrap();
+    let client =
+        NetboxClient::new(&NetboxConfig::new(sim.base_url.clone(), Secret::new(TOKEN))).unwrap();
+    netbox_shared::inventory_conformance(&client, "GigabitEthernet1/0/3").await;
+
+    // NetBox down: a read still finds a device the file has, and says why NetBox was not used;
+    // a change (`resolve`) does not go ahead on half the information.
+    let file =
+        Inventory::from_toml_str("[[device]]\nname = \"c9300\"\nhost = \"127.0.0.1\"\n").unwrap();
+    let dir = DeviceDirectory::new(Some(file), Some(client.clone()));
+    sim.set_down(true);
+    let found = dir.lookup("c9300").await.expect("the file answers");
+    assert_eq!(found.resolved.source, Source::File);
+    assert!(
+        matches!(found.netbox_error, Some(NetboxError::Unavailable { .. })),
+        "{:?}",
+        found.netbox_error
+    );
+    let e = dir.resolve("c9300").await.unwrap_err();
+    assert!(e.is_transient(), "{e:?}");
+    let e = dir.lookup("c9300-spare").await.unwrap_err();
+    assert!(matches!(e, ResolveError::Netbox(_)), "{e:?}");
 }

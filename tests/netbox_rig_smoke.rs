@@ -79,7 +79,7 @@ async fn the_c9300_lab_is_seeded() {
     assert_eq!(devices["count"], 1, "{devices}");
     let device = &devices["results"][0];
     assert_eq!(device["site"]["slug"], "lab");
-    assert_eq!(device["platform"]["slug"], "ios-xe");
+    assert_eq!(device["platform"]["slug"], "cisco-ios-xe");
     assert_eq!(device["primary_ip4"]["address"], "192.0.2.10/24");
 
     let ifaces = get_ok(rig, "/api/dcim/interfaces/?device=c9300&limit=100").await;

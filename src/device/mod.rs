@@ -23,7 +23,7 @@
 //! Layout: `inventory` (TOML), `model` (typed data), `tree` (one generic tree for JSON and XML data),
 //! `extract` (model out of trees, per YANG model), `render` (markdown), `restconf` / `restconf_write`,
 //! `netconf/` (transport → framing → session → ops), `pool` (pooled NETCONF sessions, fan-out),
-//! `reader` (protocol choice and reads), `change`, `profile/` (payloads per YANG model family), `diff`,
+//! `reader` (protocol choice and reads), `intent` (NetBox's intent beside the device, pure), `change`, `profile/` (payloads per YANG model family), `diff`,
 //! `apply`.
 
 pub mod apply;
@@ -31,6 +31,7 @@ pub mod change;
 pub mod diff;
 mod error;
 pub mod extract;
+pub mod intent;
 pub mod inventory;
 pub mod model;
 pub mod netconf;

@@ -9,7 +9,9 @@
 //!   `patch_interface_body(id, &body, if_match)`, `clear_ticket_number(id, expected, message)`;
 //!   `ip_addresses_on_interface`, `ip_addresses_by_address`, `create_ip_address`,
 //!   `assign_ip_address`; `object_changes_after(cursor, limit)`, `latest_object_change_id()`.
-//! * `wire::WebhookBody` parses a webhook body of any version (signature checks live elsewhere).
+//! * `wire::WebhookBody` parses a webhook body of any version.
+//! * `webhook::start(listen, secret, wake, shutdown) -> Result<RunningWebhook, WebhookError>`: the
+//!   optional receiver; checks `X-Hook-Signature`, then wakes the poller on `dcim.interface` events.
 
 mod auth;
 pub mod candidate;
@@ -19,6 +21,7 @@ mod error;
 mod ipam;
 mod paging;
 mod update;
+pub mod webhook;
 pub mod wire;
 
 use std::time::Duration;

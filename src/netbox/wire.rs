@@ -71,6 +71,9 @@ pub struct Device {
     /// `role` from 3.6 on, `device_role` before.
     #[serde(default, deserialize_with = "lenient", alias = "device_role")]
     pub role: Option<Ref>,
+    /// The platform (`{"slug": "cisco-ios-xe", "name": "Cisco IOS XE"}`), `null` when unset.
+    #[serde(default, deserialize_with = "lenient")]
+    pub platform: Option<Ref>,
     #[serde(default, deserialize_with = "lenient")]
     pub primary_ip4: Option<NestedIp>,
     #[serde(default, deserialize_with = "lenient")]

@@ -312,3 +312,62 @@ pub fn reply_text(m: &Value) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// `patchpanel sim netbox` as a process, with its `/_sim` control API.
+pub struct NetboxSim {
+    pub proc: Proc,
+    /// `http://127.0.0.1:<port>` (NETBOX_URL).
+    pub base: String,
+    pub token: String,
+}
+
+impl NetboxSim {
+    pub fn start(dir: &std::path::Path) -> NetboxSim {
+        let token = "0123456789abcdef0123456789abcdef01234567".to_owned();
+        let proc = spawn_sim(
+            &[
+                "sim",
+                "netbox",
+                "--listen",
+                "127.0.0.1:0",
+                "--token",
+                &token,
+            ],
+            2,
+            dir,
+        );
+        let base = proc
+            .stdout_lines
+            .iter()
+            .find_map(|l| l.strip_prefix("NETBOX_URL="))
+            .unwrap_or_else(|| panic!("no NETBOX_URL in {:?}", proc.stdout_lines))
+            .trim()
+            .to_owned();
+        NetboxSim { proc, base, token }
+    }
+
+    /// NETBOX_URL and NETBOX_TOKEN for the bot.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("NETBOX_URL", self.base.clone()),
+            ("NETBOX_TOKEN", self.token.clone()),
+        ]
+    }
+
+    /// `POST /_sim/<path>`; fails the test unless it succeeds.
+    pub async fn control(&self, path: &str, body: Value) -> Value {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/_sim/{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("netbox control post");
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        assert!(
+            status.is_success(),
+            "/_sim/{path} answered {status}: {body}"
+        );
+        body
+    }
+}

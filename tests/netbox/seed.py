@@ -1,6 +1,8 @@
-"""Seeds a NetBox test rig over its REST API (stdlib only, idempotent): the c9300 lab the tests expect.
+"""Seeds a NetBox test rig over its REST API (stdlib only, idempotent): the c9300 lab the tests expect,
+the same data the simulator seeds (src/sim/netbox/model.rs).
 
-Usage: seed.py URL TOKEN          create what is missing (custom field, site, device, interfaces, VLANs incl. global 999, IP)
+Usage: seed.py URL TOKEN          create what is missing (custom fields, site, platform, devices,
+                                  interfaces, VLANs incl. global 999, IP)
        seed.py --status URL TOKEN exit 0 once GET /api/status/ answers 200 (rig.sh's readiness probe)
 """
 import json
@@ -54,6 +56,14 @@ def seed(api):
             "name": "change_ticket_number", "label": "Change ticket number", "type": "text",
             "object_types": ["dcim.interface"], "required": False, "filter_logic": "exact",
         })
+    # Device custom fields the bot reads (src/devices.rs): present but empty on every device.
+    for name, label, kind in [("patchpanel_profile", "patchpanel profile", "text"),
+                              ("netconf_port", "NETCONF port", "integer")]:
+        if not api.find("/api/extras/custom-fields/", name=name):
+            api.call("POST", "/api/extras/custom-fields/", {
+                "name": name, "label": label, "type": kind, "object_types": ["dcim.device"],
+                "required": False,
+            })
     site = api.ensure("/api/dcim/sites/", {"slug": "lab"},
                       {"name": "lab", "slug": "lab", "status": "active"})
     maker = api.ensure("/api/dcim/manufacturers/", {"slug": "cisco"}, {"name": "Cisco", "slug": "cisco"})
@@ -61,11 +71,16 @@ def seed(api):
                        {"manufacturer": maker["id"], "model": "C9300-48P", "slug": "c9300-48p"})
     role = api.ensure("/api/dcim/device-roles/", {"slug": "access-switch"},
                       {"name": "access-switch", "slug": "access-switch", "color": "2196f3"})
-    platform = api.ensure("/api/dcim/platforms/", {"slug": "ios-xe"},
-                          {"name": "ios-xe", "slug": "ios-xe", "manufacturer": maker["id"]})
+    platform = api.ensure("/api/dcim/platforms/", {"slug": "cisco-ios-xe"},
+                          {"name": "Cisco IOS XE", "slug": "cisco-ios-xe", "manufacturer": maker["id"]})
     device = api.ensure("/api/dcim/devices/", {"name": "c9300"}, {
         "name": "c9300", "device_type": dtype["id"], "role": role["id"], "site": site["id"],
         "platform": platform["id"], "status": "active",
+    })
+    # A second switch NetBox knows but cannot say how to reach (no primary IPv4, no platform).
+    api.ensure("/api/dcim/devices/", {"name": "c9300-spare"}, {
+        "name": "c9300-spare", "device_type": dtype["id"], "role": role["id"], "site": site["id"],
+        "status": "active",
     })
     have = {i["name"] for i in api.find("/api/dcim/interfaces/", device_id=device["id"])}
     missing = [{"device": device["id"], "name": n, "type": "1000base-t"} for n in INTERFACES if n not in have]
@@ -89,7 +104,7 @@ def seed(api):
     })
     if (device.get("primary_ip4") or {}).get("id") != ip["id"]:
         api.call("PATCH", f"/api/dcim/devices/{device['id']}/", {"primary_ip4": ip["id"]})
-    print(f"seeded: device c9300 id {device['id']}, {len(INTERFACES) + 1} interfaces, VLANs {VLANS} + global {GLOBAL_VLAN[0]}")
+    print(f"seeded: device c9300 id {device['id']} and c9300-spare, {len(INTERFACES) + 1} interfaces, VLANs {VLANS} + global {GLOBAL_VLAN[0]}")
 
 
 def main(argv):

@@ -1,9 +1,14 @@
 //! One test body for the NetBox client, run against the NetBox simulator and against a real NetBox
 //! (so the simulator must answer the same calls the same way). Both are seeded with site `lab`,
 //! device `c9300` (primary IPv4 192.0.2.10/24), GigabitEthernet1/0/1–48, VLANs 10/20/100/200/300 at
-//! `lab`, the global VLAN 999 `GLOBAL999`, and the custom field `change_ticket_number` (text, exact filter).
+//! `lab`, the global VLAN 999 `GLOBAL999`, the custom field `change_ticket_number` (text, exact
+//! filter), platform `cisco-ios-xe` on c9300, empty device custom fields `patchpanel_profile` and
+//! `netconf_port`, and `c9300-spare` (no primary IPv4).
 #![allow(dead_code)]
 
+use patchpanel::device::intent::{Intent, IntentMode};
+use patchpanel::device::{Device, Inventory, Profile};
+use patchpanel::devices::{DeviceDirectory, ResolveError, Source};
 use patchpanel::netbox::{
     ChangeLogApi, ClearOutcome, InterfaceUpdate, L2Update, MgmtAddress, NetboxClient, NetboxError,
 };
@@ -126,5 +131,114 @@ pub async fn client_conformance(client: &NetboxClient, interface: &str) {
     assert!(
         field_errors.iter().any(|f| f.field == "mtu"),
         "{field_errors:?}"
+    );
+}
+
+/// `DeviceDirectory` over NetBox: c9300 resolves from NetBox (host from its primary IPv4, profile
+/// from its platform), a devices-file entry overrides how to reach it, unknown names and devices
+/// without a primary IPv4 are clear errors, and an interface's NetBox record becomes an `Intent`.
+/// Touches only `interface` (give each test its own).
+pub async fn inventory_conformance(client: &NetboxClient, interface: &str) {
+    let netbox_only = DeviceDirectory::new(None, Some(client.clone()));
+    let r = netbox_only
+        .resolve("c9300")
+        .await
+        .expect("c9300 from NetBox");
+    assert_eq!(r.source, Source::Netbox);
+    assert_eq!(r.site.as_deref(), Some("lab"));
+    assert!(r.netbox_id.is_some());
+    assert_eq!(
+        r.device,
+        Device {
+            name: "c9300".into(),
+            host: "192.0.2.10".into(),
+            netconf_port: None,
+            restconf_url: None,
+            profile: Some(Profile::Iosxe),
+        },
+        "host from primary_ip4, profile from the platform, custom fields empty"
+    );
+
+    let file = Inventory::from_toml_str(
+        "[[device]]\nname = \"c9300\"\nhost = \"127.0.0.1\"\nnetconf_port = 2830\nprofile = \"ietf\"\n",
+    )
+    .unwrap();
+    let both = DeviceDirectory::new(Some(file), Some(client.clone()));
+    let o = both.resolve("c9300").await.expect("c9300 from both");
+    assert_eq!(o.source, Source::NetboxAndFile);
+    assert_eq!(o.netbox_id, r.netbox_id, "still NetBox's device");
+    assert_eq!(
+        (
+            o.device.host.as_str(),
+            o.device.netconf_port,
+            o.device.profile
+        ),
+        ("127.0.0.1", Some(2830), Some(Profile::Ietf)),
+        "the file says how to reach it"
+    );
+
+    let e = netbox_only.resolve("no-such-switch").await.unwrap_err();
+    assert!(matches!(e, ResolveError::Unknown { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("no-such-switch") && text.contains("NetBox has no device"),
+        "{text}"
+    );
+    let e = both
+        .resolve("no-such-switch")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("known devices: c9300"), "{e}");
+
+    let e = netbox_only.resolve("c9300-spare").await.unwrap_err();
+    assert!(
+        matches!(&e, ResolveError::NoAddress { name, .. } if name == "c9300-spare"),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("primary IPv4"), "{e}");
+
+    // The interface's NetBox record, as the intent shown beside the device.
+    let iface = client
+        .interface_by_name(r.netbox_id.unwrap(), interface)
+        .await
+        .expect("interface");
+    let current = client.interface(iface.id).await.expect("read");
+    let mut update = InterfaceUpdate::new("patchpanel conformance: intent");
+    update.description = Some("intent check".into());
+    update.mtu = Some(Some(9100));
+    update.enabled = Some(false);
+    update.l2 = Some(L2Update::Tagged {
+        native: Some(20),
+        allowed: vec![10, 100],
+    });
+    client
+        .patch_interface(&current, &update)
+        .await
+        .expect("patch");
+    let intent = netbox_only
+        .intent(&r, interface)
+        .await
+        .expect("intent")
+        .expect("NetBox knows the interface");
+    assert_eq!(
+        intent,
+        Intent {
+            description: Some("intent check".into()),
+            enabled: false,
+            mtu: Some(9100),
+            mode: IntentMode::Tagged {
+                untagged: Some(20),
+                tagged: vec![10, 100],
+            },
+        }
+    );
+    assert_eq!(
+        netbox_only
+            .intent(&r, "GigabitEthernet9/9/9")
+            .await
+            .expect("no error"),
+        None,
+        "an interface NetBox does not know has no intent"
     );
 }

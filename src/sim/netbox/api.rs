@@ -363,18 +363,22 @@ async fn patch_ip(
 async fn custom_fields(State(sh): Sh, headers: HeaderMap, req: Request) -> Response {
     let (b, p) = (base(&sh, &headers), Params::parse(req.uri().query()));
     let names = p.all("name");
-    let items = if any_of(&names, &TICKET_FIELD) {
-        vec![render::custom_field(&b)]
-    } else {
-        Vec::new()
-    };
+    let items = render::custom_fields(&b)
+        .into_iter()
+        .filter(|cf| names.is_empty() || cf["name"].as_str().is_some_and(|n| names.contains(&n)))
+        .collect();
     page(&b, req.uri().path(), &p, items)
 }
 
 async fn custom_field(State(sh): Sh, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    match parse_id(&id) {
-        Some(1) => Json(render::custom_field(&base(&sh, &headers))).into_response(),
-        _ => not_found(),
+    let found = parse_id(&id).and_then(|id| {
+        render::custom_fields(&base(&sh, &headers))
+            .into_iter()
+            .find(|cf| cf["id"] == id)
+    });
+    match found {
+        Some(cf) => Json(cf).into_response(),
+        None => not_found(),
     }
 }
 

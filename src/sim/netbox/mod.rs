@@ -8,11 +8,13 @@
 //! `down_for(Duration)`, `add_token(token, user, write_enabled)`, `interface(device, name)`,
 //! `object_changes()`.
 //!
-//! Seeded ids: site `lab` 1 (`other` 2); device `c9300` 1 (platform `cisco-ios-xe`, primary IPv4
-//! 1 = `192.0.2.10/24` on `Vlan1`); interfaces `GigabitEthernet1/0/N` = id N (1..=48), `Vlan1` = 49;
-//! VLANs at `lab`: 10→1, 20→2, 100→3, 200→4, 300→5; VID 100 at `other` → 6; the global VLAN
-//! (no site) 999 `GLOBAL999` → 7; custom field
-//! `change_ticket_number` 1 (text, dcim.interface, filter_logic exact); user `admin` 1.
+//! Seeded ids: site `lab` 1 (`other` 2); device `c9300` 1 (platform 1 `cisco-ios-xe` "Cisco IOS
+//! XE", primary IPv4 1 = `192.0.2.10/24` on `Vlan1`); device `c9300-spare` 2 at `lab` (no primary
+//! IPv4, no platform, no interfaces); interfaces `GigabitEthernet1/0/N` = id N (1..=48), `Vlan1` = 49;
+//! VLANs at `lab`: 10→1, 20→2, 100→3, 200→4, 300→5; VID 100 at `other` → 6; the global VLAN (no
+//! site) 999 `GLOBAL999` → 7; custom fields
+//! `change_ticket_number` 1 (text, dcim.interface, filter_logic exact), `patchpanel_profile` 2 (text,
+//! dcim.device) and `netconf_port` 3 (integer, dcim.device), both empty on every device; user `admin` 1.
 //!
 //! Layout: `model` (typed data, seed, change log) and `patch` (validation) are pure; `render` is
 //! the JSON shapes; `http` (auth, 503, pagination, errors), `api` (handlers) and `control` are the

@@ -11,6 +11,13 @@ pub const DEFAULT_USER: &str = "admin";
 pub const SITE_LAB: u64 = 1;
 pub const SITE_OTHER: u64 = 2;
 pub const DEVICE_C9300: u64 = 1;
+/// A second switch at `lab` with no primary IPv4, no platform and no interfaces.
+pub const DEVICE_SPARE: u64 = 2;
+/// Platform `cisco-ios-xe` ("Cisco IOS XE").
+pub const PLATFORM_IOSXE: u64 = 1;
+/// The device custom fields the bot reads (`devices.rs`): text and integer, empty unless set.
+pub const PROFILE_FIELD: &str = "patchpanel_profile";
+pub const NETCONF_PORT_FIELD: &str = "netconf_port";
 /// `GigabitEthernet1/0/N` has id N (1..=48); `Vlan1` comes after them.
 pub const IFACE_VLAN1: u64 = 49;
 pub const IP_MGMT: u64 = 1;
@@ -30,6 +37,8 @@ pub struct Device {
     pub name: String,
     pub site: u64,
     pub primary_ip4: Option<u64>,
+    pub platform: Option<u64>,
+    pub custom_fields: Map<String, Value>,
     pub created: String,
     pub last_updated: String,
 }
@@ -191,14 +200,28 @@ impl Netbox {
                 site(SITE_LAB, "Lab", "lab"),
                 site(SITE_OTHER, "Other", "other"),
             ],
-            devices: vec![Device {
-                id: DEVICE_C9300,
-                name: "c9300".to_owned(),
-                site: SITE_LAB,
-                primary_ip4: Some(IP_MGMT),
-                created: t.clone(),
-                last_updated: t.clone(),
-            }],
+            devices: vec![
+                Device {
+                    id: DEVICE_C9300,
+                    name: "c9300".to_owned(),
+                    site: SITE_LAB,
+                    primary_ip4: Some(IP_MGMT),
+                    platform: Some(PLATFORM_IOSXE),
+                    custom_fields: device_cf(),
+                    created: t.clone(),
+                    last_updated: t.clone(),
+                },
+                Device {
+                    id: DEVICE_SPARE,
+                    name: "c9300-spare".to_owned(),
+                    site: SITE_LAB,
+                    primary_ip4: None,
+                    platform: None,
+                    custom_fields: device_cf(),
+                    created: t.clone(),
+                    last_updated: t.clone(),
+                },
+            ],
             interfaces,
             vlans: vec![
                 vlan(1, 10, "data", SITE_LAB),
@@ -356,6 +379,13 @@ impl Netbox {
             postchange,
         });
     }
+}
+
+fn device_cf() -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(PROFILE_FIELD.to_owned(), Value::Null);
+    m.insert(NETCONF_PORT_FIELD.to_owned(), Value::Null);
+    m
 }
 
 fn ticket_cf(v: Value) -> Map<String, Value> {

@@ -4,7 +4,9 @@
 
 use serde_json::{json, Value};
 
-use super::model::{IpAddress, Netbox, ObjectChange, Vlan};
+use super::model::{
+    IpAddress, Netbox, ObjectChange, Vlan, NETCONF_PORT_FIELD, PROFILE_FIELD, TICKET_FIELD,
+};
 
 fn family(address: &str) -> Value {
     if address.contains(':') {
@@ -136,7 +138,9 @@ pub fn device(nb: &Netbox, base: &str, id: u64) -> Value {
         "name": d.name, "device_type": device_type,
         "role": simple(base, "dcim/device-roles", 1, "Access switch", "access-switch"),
         "tenant": null,
-        "platform": simple(base, "dcim/platforms", 1, "Cisco IOS-XE", "cisco-ios-xe"),
+        "platform": d.platform.map_or(Value::Null, |p| {
+            simple(base, "dcim/platforms", p, "Cisco IOS XE", "cisco-ios-xe")
+        }),
         "serial": "", "asset_tag": null, "site": site_brief(nb, base, d.site), "location": null,
         "rack": null, "position": null, "face": null, "latitude": null, "longitude": null,
     });
@@ -145,7 +149,8 @@ pub fn device(nb: &Netbox, base: &str, id: u64) -> Value {
         "airflow": null, "primary_ip": ip4, "primary_ip4": ip4, "primary_ip6": null,
         "oob_ip": null, "cluster": null, "virtual_chassis": null, "vc_position": null,
         "vc_priority": null, "description": "", "comments": "", "config_template": null,
-        "config_context": {}, "local_context_data": null, "tags": [], "custom_fields": {},
+        "config_context": {}, "local_context_data": null, "tags": [],
+        "custom_fields": d.custom_fields,
         "created": d.created, "last_updated": d.last_updated,
         "interface_count": nb.interfaces.iter().filter(|i| i.device == d.id).count(),
     });
@@ -184,15 +189,65 @@ pub fn ip(nb: &Netbox, base: &str, ip: &IpAddress) -> Value {
     })
 }
 
-pub fn custom_field(base: &str) -> Value {
+/// The custom fields as seeded: id 1 `change_ticket_number` (text, interfaces), 2
+/// `patchpanel_profile` (text, devices), 3 `netconf_port` (integer, devices).
+pub fn custom_fields(base: &str) -> Vec<Value> {
+    vec![
+        custom_field(
+            base,
+            1,
+            TICKET_FIELD,
+            "Change ticket number",
+            "text",
+            "dcim.interface",
+            "exact",
+        ),
+        custom_field(
+            base,
+            2,
+            PROFILE_FIELD,
+            "patchpanel profile",
+            "text",
+            "dcim.device",
+            "loose",
+        ),
+        custom_field(
+            base,
+            3,
+            NETCONF_PORT_FIELD,
+            "NETCONF port",
+            "integer",
+            "dcim.device",
+            "loose",
+        ),
+    ]
+}
+
+fn custom_field(
+    base: &str,
+    id: u64,
+    name: &str,
+    label: &str,
+    kind: &str,
+    object_type: &str,
+    filter_logic: &str,
+) -> Value {
+    let (kind_label, data_type) = match kind {
+        "integer" => ("Integer", "integer"),
+        _ => ("Text", "string"),
+    };
+    let filter_label = match filter_logic {
+        "exact" => "Exact",
+        _ => "Loose",
+    };
     json!({
-        "id": 1, "url": format!("{base}/api/extras/custom-fields/1/"),
-        "display": "Change ticket number", "object_types": ["dcim.interface"],
-        "type": {"value": "text", "label": "Text"}, "related_object_type": null,
-        "data_type": "string", "name": super::model::TICKET_FIELD,
-        "label": "Change ticket number", "group_name": "", "description": "",
+        "id": id, "url": format!("{base}/api/extras/custom-fields/{id}/"),
+        "display": label, "object_types": [object_type],
+        "type": {"value": kind, "label": kind_label}, "related_object_type": null,
+        "data_type": data_type, "name": name,
+        "label": label, "group_name": "", "description": "",
         "required": false, "unique": false, "search_weight": 1000,
-        "filter_logic": {"value": "exact", "label": "Exact"},
+        "filter_logic": {"value": filter_logic, "label": filter_label},
         "ui_visible": {"value": "always", "label": "Always"},
         "ui_editable": {"value": "yes", "label": "Yes"}, "is_cloneable": false,
         "default": null, "related_object_filter": null, "weight": 100,
@@ -229,7 +284,7 @@ pub fn state(nb: &Netbox, base: &str) -> Value {
         "interfaces": nb.interfaces.iter().map(|i| interface(nb, base, i.id)).collect::<Vec<_>>(),
         "vlans": nb.vlans.iter().map(|v| vlan(nb, base, v)).collect::<Vec<_>>(),
         "ip_addresses": nb.ips.iter().map(|i| ip(nb, base, i)).collect::<Vec<_>>(),
-        "custom_fields": [custom_field(base)],
+        "custom_fields": custom_fields(base),
         "object_changes": nb.changes.iter().map(|c| object_change(nb, base, c)).collect::<Vec<_>>(),
     })
 }

@@ -1,0 +1,417 @@
+//! The optional NetBox webhook receiver (specs/netbox.md §1.9): a signed `POST` of an interface event
+//! means "poll now". It verifies `X-Hook-Signature` (hex HMAC-SHA512 of the exact body) before reading
+//! the JSON, and then only wakes the poller: it never acts on the payload, so the change log stays
+//! the one code path and nothing is handled twice.
+//!
+//! The decision is pure ([`judge`]: signature, body, object type → [`Verdict`]); the axum edge
+//! ([`start`]) bounds the body (1 MiB, 413) and its arrival time, and logs one line per request —
+//! never the secret or the signature.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use futures_util::StreamExt as _;
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha512;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::wire::WebhookBody;
+use crate::secret::Secret;
+
+/// Largest body accepted; NetBox's interface payloads are a few KB.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// The header NetBox puts the signature in.
+pub const SIGNATURE_HEADER: &str = "x-hook-signature";
+/// The only object type that wakes the poller.
+pub const WAKING_OBJECT_TYPE: &str = "dcim.interface";
+/// How long a sender may take to deliver its body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("cannot listen for NetBox webhooks on {addr}: {source} (check NETBOX_WEBHOOK_LISTEN)")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// An empty key would make every signature forgeable.
+    #[error("NETBOX_WEBHOOK_SECRET is empty: set it to the secret of NetBox's webhook")]
+    EmptySecret,
+}
+
+/// What one webhook event said, for the log line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Event {
+    pub event: Option<String>,
+    pub object_type: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// What to do with one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// A signed interface event: wake the poller (200).
+    Wake(Event),
+    /// Signed, well-formed, but not an interface (202, nothing happens).
+    Ignore(Event),
+    /// Refused with this status and a short reason (401 signature, 400 body); nothing happens.
+    Refuse { status: u16, reason: String },
+}
+
+/// Signature first, then the JSON, then the object type.
+pub fn judge(secret: &[u8], signature: Option<&str>, body: &[u8]) -> Verdict {
+    if let Err(reason) = verify(secret, signature, body) {
+        return Verdict::Refuse {
+            status: 401,
+            reason: reason.to_owned(),
+        };
+    }
+    // Through `Value` first: serde would also read a struct from a JSON array.
+    let value: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            return Verdict::Refuse {
+                status: 400,
+                reason: format!("the body is not valid JSON: {e}"),
+            }
+        }
+    };
+    if !value.is_object() {
+        return Verdict::Refuse {
+            status: 400,
+            reason: "the body is not a JSON object".to_owned(),
+        };
+    }
+    let parsed: WebhookBody = match serde_json::from_value(value) {
+        Ok(b) => b,
+        Err(e) => {
+            return Verdict::Refuse {
+                status: 400,
+                reason: format!("the body is not a NetBox webhook payload: {e}"),
+            }
+        }
+    };
+    let event = Event {
+        event: parsed.event.clone().map(|e| bounded(&e)),
+        object_type: parsed.object_type().map(|t| bounded(&t)),
+        request_id: parsed.request_id().map(|r| bounded(&r)),
+    };
+    if event.object_type.as_deref() == Some(WAKING_OBJECT_TYPE) {
+        Verdict::Wake(event)
+    } else {
+        Verdict::Ignore(event)
+    }
+}
+
+/// Checks `signature` (hex HMAC-SHA512 of `body` keyed with `secret`) in constant time.
+pub fn verify(secret: &[u8], signature: Option<&str>, body: &[u8]) -> Result<(), &'static str> {
+    let sig = signature
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or("missing X-Hook-Signature header")?;
+    let sig = hex_decode(sig).ok_or("X-Hook-Signature is not hex")?;
+    let mut mac = Hmac::<Sha512>::new_from_slice(secret).map_err(|_| "unusable secret")?;
+    mac.update(body);
+    mac.verify_slice(&sig)
+        .map_err(|_| "X-Hook-Signature does not match the body")
+}
+
+/// Lower- or upper-case hex → bytes; `None` for odd lengths or other characters.
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let bytes = s.as_bytes();
+    if bytes.len() % 2 != 0 {
+        return None;
+    }
+    bytes
+        .chunks_exact(2)
+        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
+}
+
+/// A payload value fit for a log line: bounded, no control characters.
+fn bounded(s: &str) -> String {
+    s.chars()
+        .take(80)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// The receiver while it runs. Dropping it stops the server (gracefully); [`Self::stopped`] waits.
+pub struct RunningWebhook {
+    /// Where it listens (the real port when started on port 0).
+    pub addr: SocketAddr,
+    stop: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl std::fmt::Debug for RunningWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningWebhook")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningWebhook {
+    /// Resolves once the server has stopped (after `shutdown` fires or this handle is dropped
+    /// elsewhere); requests in flight finish first.
+    pub async fn stopped(&self) {
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+}
+
+impl Drop for RunningWebhook {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+struct Shared {
+    secret: Secret,
+    wake: Arc<Notify>,
+}
+
+/// Binds `listen` and serves `POST /netbox` (and `POST /`) until `shutdown` fires. Each signed
+/// `dcim.interface` event calls `wake.notify_one()`.
+pub async fn start(
+    listen: SocketAddr,
+    secret: Secret,
+    wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) -> Result<RunningWebhook, WebhookError> {
+    if secret.is_empty() {
+        return Err(WebhookError::EmptySecret);
+    }
+    let bind_err = |source| WebhookError::Bind {
+        addr: listen,
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(bind_err)?;
+    let addr = listener.local_addr().map_err(bind_err)?;
+    let shared = Arc::new(Shared { secret, wake });
+    let app = Router::new()
+        .route("/netbox", post(receive))
+        .route("/netbox/", post(receive))
+        .route("/", post(receive))
+        .with_state(shared);
+    let stop = shutdown.child_token();
+    let tracker = TaskTracker::new();
+    let until = stop.clone();
+    tracker.spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(until.cancelled_owned())
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "netbox webhook receiver stopped with an error");
+        }
+    });
+    tracing::info!(%addr, "netbox webhook receiver listening");
+    Ok(RunningWebhook {
+        addr,
+        stop,
+        tracker,
+    })
+}
+
+fn answer(status: StatusCode, body: serde_json::Value) -> Response {
+    (status, Json(body)).into_response()
+}
+
+fn refuse(status: StatusCode, reason: &str) -> Response {
+    tracing::warn!(status = status.as_u16(), reason, "netbox webhook refused");
+    answer(status, json!({ "error": reason }))
+}
+
+enum ReadError {
+    TooLarge,
+    Slow,
+    Broken,
+}
+
+/// The whole body, at most `MAX_BODY` bytes, within `BODY_TIMEOUT`.
+async fn read_body(body: Body) -> Result<Vec<u8>, ReadError> {
+    let read = async {
+        let mut stream = body.into_data_stream();
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| ReadError::Broken)?;
+            if out.len() + chunk.len() > MAX_BODY {
+                return Err(ReadError::TooLarge);
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    };
+    tokio::time::timeout(BODY_TIMEOUT, read)
+        .await
+        .unwrap_or(Err(ReadError::Slow))
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn receive(State(sh): State<Arc<Shared>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let too_large = format!("the body is larger than {MAX_BODY} bytes");
+    let declared = header_str(&parts.headers, header::CONTENT_LENGTH.as_str())
+        .and_then(|l| l.trim().parse::<u64>().ok());
+    if declared.is_some_and(|l| l > MAX_BODY as u64) {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, &too_large);
+    }
+    let signature = header_str(&parts.headers, SIGNATURE_HEADER);
+    if signature.is_none() {
+        return refuse(StatusCode::UNAUTHORIZED, "missing X-Hook-Signature header");
+    }
+    let bytes = match read_body(body).await {
+        Ok(b) => b,
+        Err(ReadError::TooLarge) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, &too_large),
+        Err(ReadError::Slow) => {
+            return refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                "the body did not arrive in time",
+            )
+        }
+        Err(ReadError::Broken) => {
+            return refuse(StatusCode::BAD_REQUEST, "the body could not be read")
+        }
+    };
+    match judge(sh.secret.expose().as_bytes(), signature, &bytes) {
+        Verdict::Refuse { status, reason } => refuse(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            &reason,
+        ),
+        Verdict::Wake(e) => {
+            sh.wake.notify_one();
+            log(&e, true);
+            answer(StatusCode::OK, json!({ "woken": true }))
+        }
+        Verdict::Ignore(e) => {
+            log(&e, false);
+            answer(
+                StatusCode::ACCEPTED,
+                json!({ "woken": false, "ignored": "only dcim.interface events wake the poller" }),
+            )
+        }
+    }
+}
+
+fn log(e: &Event, woke: bool) {
+    tracing::info!(
+        event = e.event.as_deref().unwrap_or("?"),
+        object_type = e.object_type.as_deref().unwrap_or("?"),
+        request_id = e.request_id.as_deref().unwrap_or("?"),
+        woke,
+        "netbox webhook"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"s3cret";
+
+    fn sign(body: &[u8]) -> String {
+        let mut mac = Hmac::<Sha512>::new_from_slice(SECRET).unwrap();
+        mac.update(body);
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn hex_decodes_both_cases_and_rejects_junk() {
+        assert_eq!(hex_decode("00ffAB"), Some(vec![0, 255, 171]));
+        assert_eq!(hex_decode(""), Some(vec![]));
+        for bad in ["0", "zz", "0g", "é1", "0x00"] {
+            assert_eq!(hex_decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn signature_is_checked_before_anything_else() {
+        let body = br#"{"event":"updated","object_type":"dcim.interface","data":{}}"#;
+        let good = sign(body);
+        assert!(matches!(judge(SECRET, Some(&good), body), Verdict::Wake(_)));
+        assert!(matches!(
+            judge(SECRET, Some(&good.to_uppercase()), body),
+            Verdict::Wake(_)
+        ));
+        for sig in [
+            None,
+            Some(""),
+            Some("nothex"),
+            Some(&good[..64]),
+            Some(&sign(b"{}")),
+        ] {
+            assert!(
+                matches!(
+                    judge(SECRET, sig, body),
+                    Verdict::Refuse { status: 401, .. }
+                ),
+                "{sig:?}"
+            );
+        }
+        // A wrong signature on garbage is a 401, not a 400: nothing is parsed unsigned.
+        assert!(matches!(
+            judge(SECRET, Some("00"), b"{not json"),
+            Verdict::Refuse { status: 401, .. }
+        ));
+    }
+
+    #[test]
+    fn bodies_are_classified_by_object_type() {
+        let v = |body: &[u8]| judge(SECRET, Some(&sign(body)), body);
+        let old = br#"{"event":"updated","model":"interface","username":"u","request_id":"r1","data":{}}"#;
+        assert_eq!(
+            v(old),
+            Verdict::Wake(Event {
+                event: Some("updated".into()),
+                object_type: Some("dcim.interface".into()),
+                request_id: Some("r1".into()),
+            })
+        );
+        let new = br#"{"event":"updated","object_type":"dcim.interface","request":{"id":"r2","user":"u"},"data":{}}"#;
+        assert!(matches!(v(new), Verdict::Wake(Event { request_id: Some(r), .. }) if r == "r2"));
+        assert!(matches!(
+            v(br#"{"event":"created","object_type":"dcim.device","data":{}}"#),
+            Verdict::Ignore(_)
+        ));
+        assert!(matches!(v(b"{}"), Verdict::Ignore(_)));
+        match v(br#"{"event":"updated","object_type":"dcim.inter"#) {
+            Verdict::Refuse {
+                status: 400,
+                reason,
+            } => assert!(reason.contains("column"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        for bad in [&b"[1,2]"[..], b"\"x\"", b"", b"\xff\xfe"] {
+            assert!(
+                matches!(v(bad), Verdict::Refuse { status: 400, .. }),
+                "{bad:?}"
+            );
+        }
+    }
+}
