@@ -1,5 +1,8 @@
 //! Wiring: the Webex listener feeds [`Inbound`] events to the handler, which authorizes, parses and
 //! answers. The decision ([`decide`]) is pure; device reads and replies are the effects around it.
+//! Workflow W2 (NetBox edits → switch) runs beside it when NetBox is configured (`netbox.rs`).
+
+mod netbox;
 
 use crate::command::{self, Command};
 use crate::config::Settings;
@@ -32,6 +35,10 @@ pub enum AppError {
     Netbox(#[from] NetboxError),
     #[error("the Webex listener stopped unexpectedly: {0}")]
     ListenerFailed(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot start the NetBox webhook receiver: {0}")]
+    Webhook(#[from] crate::netbox::webhook::WebhookError),
 }
 
 /// What the bot does with one inbound event, decided without IO.
@@ -223,6 +230,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         None => None,
         Some(cfg) => Some(NetboxClient::new(cfg)?),
     };
+    let w2_file = file.clone();
     let directory = DeviceDirectory::new(file, netbox);
     // The reader reads whatever the directory resolves; its own inventory is not consulted.
     let devices = if directory.is_empty() {
@@ -243,7 +251,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         allowed: settings.allowed.clone(),
     });
     let devices = bot.devices.clone();
-    let result = serve(bot, settings, identity, shutdown).await;
+    let result = serve(bot, settings, w2_file, identity, shutdown).await;
     // Pooled NETCONF sessions end with a <close-session/>, not a dropped TCP connection.
     if let Some(devices) = devices {
         devices.pool().close_all().await;
@@ -254,11 +262,22 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
 async fn serve(
     bot: Arc<Bot>,
     settings: Settings,
+    devices_file: Option<Inventory>,
     identity: BotIdentity,
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
     let (tx, mut rx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
     let tracker = TaskTracker::new();
+    // W2 stops with the bot, and also when the Webex listener stops for good.
+    let w2_shutdown = shutdown.child_token();
+    netbox::start(
+        &settings,
+        devices_file,
+        bot.rest.clone(),
+        &tracker,
+        w2_shutdown.clone(),
+    )
+    .await?;
     let listener_shutdown = shutdown.child_token();
     let listener = tracker.spawn(webex::listen(
         settings.webex.clone(),
@@ -284,8 +303,10 @@ async fn serve(
             .instrument(span),
         );
     }
+    w2_shutdown.cancel();
     tracker.close();
-    // Lets the replies in flight finish; the listener has already stopped.
+    // Lets the replies in flight (and the NetBox change being handled) finish; the listener has
+    // already stopped.
     tracker.wait().await;
     match listener.await {
         Ok(result) => result.map_err(AppError::from),
