@@ -8,7 +8,14 @@
 //!   (value + ETag); `vlan_for_device(device_id, vid)`; `patch_interface(&Fetched, &InterfaceUpdate)`,
 //!   `patch_interface_body(id, &body, if_match)`, `clear_ticket_number(id, expected, message)`;
 //!   `ip_addresses_on_interface`, `ip_addresses_by_address`, `create_ip_address`,
-//!   `assign_ip_address`; `object_changes_after(cursor, limit)`, `latest_object_change_id()`.
+//!   `assign_ip_address`; `object_changes_after(cursor, limit)`, `latest_object_change_id()`;
+//!   `interfaces_with_ticket()` (the sweep: every interface whose `change_ticket_number` is set,
+//!   filtered client-side too), `ticket_field_filter_logic()` (`None`: no such custom field).
+//! * `poller::Poller::new(client, store, PollerConfig::new(interval, sweep_interval))`; `waker()`
+//!   (`Arc<Notify>`: poll now), `stats()` (`watch::Receiver<PollerStats>`),
+//!   `run(handle, shutdown) -> Result<(), PollerError>` with `handle: FnMut(Candidate) -> Future<Output
+//!   = Handled>`; store cursor `poller::CURSOR`. Candidates come from the change log (a person's
+//!   ticketed edit, collapsed per interface) and the periodic sweep.
 //! * `wire::WebhookBody` parses a webhook body of any version (signature checks live elsewhere).
 
 mod auth;
@@ -18,6 +25,8 @@ mod client;
 mod error;
 mod ipam;
 mod paging;
+pub mod poller;
+mod sweep;
 mod update;
 pub mod wire;
 
@@ -28,6 +37,7 @@ pub use candidate::{Candidate, CandidateSource, Handled};
 pub use changelog::ChangeLogApi;
 pub use client::{ClearOutcome, Fetched, NetboxClient, NetboxStatus};
 pub use error::{FieldError, NetboxError};
+pub use poller::{Poller, PollerConfig, PollerError, PollerStats};
 pub use update::{InterfaceUpdate, L2Update};
 pub use wire::{
     ChangeAction, Device, Interface, IpAddress, MgmtAddress, ObjectChange, Snapshot, Vlan,

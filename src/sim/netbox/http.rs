@@ -107,6 +107,20 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, &'static
     }
 }
 
+/// Counts every request under `/api` (answered, refused or 503), before anything else runs.
+pub(super) async fn count_requests(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.uri().path().starts_with("/api") {
+        shared
+            .requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    next.run(req).await
+}
+
 /// Runs before every `/api` route: the 503 switch, authentication, safe-method permission, and the
 /// `API-Version` header.
 pub(super) async fn guard(
@@ -262,9 +276,33 @@ pub(super) fn page(base: &str, path: &str, params: &Params, items: Vec<Value>) -
     } else {
         Value::Null
     };
-    let results: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+    let results: Vec<Value> = items
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|item| only_fields(item, params.first("fields")))
+        .collect();
     Json(json!({"count": count, "next": next, "previous": previous, "results": results}))
         .into_response()
+}
+
+/// NetBox 4.x `?fields=a,b`: each object keeps only the named top-level keys (unknown names are
+/// ignored; an empty list keeps everything).
+fn only_fields(item: Value, fields: Option<&str>) -> Value {
+    let wanted: Vec<&str> = fields
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    match item {
+        Value::Object(map) if !wanted.is_empty() => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| wanted.contains(&k.as_str()))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 pub(super) fn parse_id(raw: &str) -> Option<u64> {
