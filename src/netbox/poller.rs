@@ -72,7 +72,7 @@ impl PollerConfig {
 /// What the poller has done so far (for health reports, benches and tests).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PollerStats {
-    /// Change-log requests answered.
+    /// Change-log reads done (what they brought handled or deferred).
     pub polls: u64,
     /// Sweeps completed.
     pub sweeps: u64,
@@ -325,7 +325,23 @@ impl Run<'_> {
             },
         };
         self.netbox_ok();
+        let step = self.handle_page(&records, handle, shutdown).await;
         p.stats.send_modify(|s| s.polls += 1);
+        step
+    }
+
+    /// Offers a page's candidates in order, moving the cursor after each one handled.
+    async fn handle_page<F, Fut>(
+        &mut self,
+        records: &[super::ObjectChange],
+        handle: &mut F,
+        shutdown: &CancellationToken,
+    ) -> Step
+    where
+        F: FnMut(Candidate) -> Fut + Send,
+        Fut: Future<Output = Handled> + Send,
+    {
+        let p = self.poller;
         let start_cursor = self.cursor;
         let ids: Vec<u64> = records
             .iter()
@@ -340,7 +356,7 @@ impl Run<'_> {
                 Err(e) => return Step::Store(e),
             }
         };
-        let plan = Plan::new(&records, &seen, self.floor, &p.cfg.own_message_prefix);
+        let plan = Plan::new(records, &seen, self.floor, &p.cfg.own_message_prefix);
         for (id, why) in &plan.skipped {
             tracing::debug!(change_id = id, reason = ?why, "change record skipped");
         }

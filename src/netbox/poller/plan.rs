@@ -399,10 +399,10 @@ mod tests {
         assert!(b.is_failing());
         assert_eq!(b.next_delay(0.0, None), Duration::from_secs(1));
         assert_eq!(b.next_delay(1.0, None), Duration::from_secs(4));
-        for _ in 0..40 {
-            let d = b.next_delay(0.5, None);
-            assert!(d <= max && d >= max / 2, "{d:?}");
-        }
+        let delays: Vec<Duration> = (0..40).map(|_| b.next_delay(0.5, None)).collect();
+        assert!(delays.windows(2).all(|w| w[0] <= w[1]), "{delays:?}");
+        assert!(delays.iter().all(|d| *d <= max));
+        assert_eq!(delays[39], max / 2 + max / 4, "capped: half fixed, half jitter");
         assert_eq!(
             b.next_delay(0.0, Some(Duration::from_secs(3600))),
             max,
