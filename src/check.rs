@@ -96,9 +96,7 @@ async fn collect() -> Vec<Row> {
                             st.token_kind
                         ),
                     ));
-                    rows.push(ticket_field_row(
-                        &client.ticket_field_filter_logic().await,
-                    ));
+                    rows.push(ticket_field_row(&client.ticket_field_filter_logic().await));
                 }
                 Err(e) => rows.push(row("netbox", false, e.to_string())),
             },
@@ -171,9 +169,7 @@ const TICKET_FIELD_ROW: &str = "netbox ticket field";
 
 /// Whether the custom field W2 watches exists and NetBox honours the sweep's filter on it
 /// (specs/netbox.md §1.7): with any logic but `exact` the sweep lists every interface.
-fn ticket_field_row(
-    logic: &Result<Option<String>, crate::netbox::NetboxError>,
-) -> Row {
+fn ticket_field_row(logic: &Result<Option<String>, crate::netbox::NetboxError>) -> Row {
     let field = crate::netbox::wire::TICKET_FIELD;
     match logic {
         Err(e) => row(TICKET_FIELD_ROW, false, e.to_string()),

@@ -57,12 +57,20 @@ impl Fixture {
     /// A person edits `GigabitEthernet1/0/<n>` in the UI.
     fn edit(&self, n: u64, fields: serde_json::Value) {
         self.sim
-            .edit_interface("c9300", &format!("GigabitEthernet1/0/{n}"), fields, "engineer")
+            .edit_interface(
+                "c9300",
+                &format!("GigabitEthernet1/0/{n}"),
+                fields,
+                "engineer",
+            )
             .unwrap();
     }
 
     fn set_ticket(&self, n: u64, ticket: &str) {
-        self.edit(n, json!({"custom_fields": {"change_ticket_number": ticket}}));
+        self.edit(
+            n,
+            json!({"custom_fields": {"change_ticket_number": ticket}}),
+        );
     }
 
     fn last_change_id(&self) -> u64 {
@@ -127,7 +135,8 @@ async fn records_of_one_interface_collapse_and_own_writes_are_skipped() {
     f.client
         .patch_interface(
             &f.client.interface(10).await.unwrap(),
-            &patchpanel::netbox::InterfaceUpdate::new("PatchPanel: pushed").ticket_number(Some("CHG-9")),
+            &patchpanel::netbox::InterfaceUpdate::new("PatchPanel: pushed")
+                .ticket_number(Some("CHG-9")),
         )
         .await
         .unwrap();

@@ -147,7 +147,11 @@ impl Poller {
     /// Polls and sweeps until `shutdown`, handing candidates to `handle` one at a time. Returns
     /// `Ok` promptly on shutdown (a candidate being handled is finished first); `Err` only when the
     /// store cannot be used at start. NetBox failures never end it: it backs off and retries.
-    pub async fn run<F, Fut>(self, handle: F, shutdown: CancellationToken) -> Result<(), PollerError>
+    pub async fn run<F, Fut>(
+        self,
+        handle: F,
+        shutdown: CancellationToken,
+    ) -> Result<(), PollerError>
     where
         F: FnMut(Candidate) -> Fut + Send,
         Fut: Future<Output = Handled> + Send,
@@ -297,7 +301,10 @@ impl Run<'_> {
         self.netbox_ok();
         let head = head.unwrap_or(0);
         // The floor first: a crash in between leaves no cursor, and the next start redoes both.
-        store.set_cursor(FLOOR, head).await.map_err(StartError::Store)?;
+        store
+            .set_cursor(FLOOR, head)
+            .await
+            .map_err(StartError::Store)?;
         store
             .set_cursor(CURSOR, head)
             .await
@@ -404,7 +411,9 @@ impl Run<'_> {
             return Step::Store(e);
         }
         match outcome {
-            Step::Idle if plan::poll_again(records.len(), self.limit, start_cursor, self.cursor) => {
+            Step::Idle
+                if plan::poll_again(records.len(), self.limit, start_cursor, self.cursor) =>
+            {
                 Step::More
             }
             other => other,

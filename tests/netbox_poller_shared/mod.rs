@@ -85,10 +85,11 @@ impl Running {
             let bot = bot.clone();
             async move {
                 let msg = format!("patchpanel: pushed, ticket {} done", c.ticket);
-                match bot.clear_ticket_number(c.interface_id, &c.ticket, &msg).await {
-                    Ok(ClearOutcome::Cleared | ClearOutcome::TicketChanged { .. }) => {
-                        Handled::Done
-                    }
+                match bot
+                    .clear_ticket_number(c.interface_id, &c.ticket, &msg)
+                    .await
+                {
+                    Ok(ClearOutcome::Cleared | ClearOutcome::TicketChanged { .. }) => Handled::Done,
                     Err(e) => Handled::RetryLater {
                         reason: e.to_string(),
                     },
@@ -114,8 +115,10 @@ impl Running {
 
     /// Waits for the first round of a start: one change-log read and one sweep.
     pub async fn started(&mut self) {
-        self.wait_for("the first poll and sweep", |s| s.polls >= 1 && s.sweeps >= 1)
-            .await;
+        self.wait_for("the first poll and sweep", |s| {
+            s.polls >= 1 && s.sweeps >= 1
+        })
+        .await;
     }
 
     /// Wakes the poller and waits until it has read the change log once more (and handled what it
@@ -164,9 +167,12 @@ impl Running {
 
 /// A person sets the ticket number (a changelog message that is not the bot's).
 pub async fn person_sets_ticket(client: &NetboxClient, interface_id: u64, ticket: &str) {
-    let current = client.interface(interface_id).await.expect("read interface");
-    let update = InterfaceUpdate::new(format!("edited in the UI for {ticket}"))
-        .ticket_number(Some(ticket));
+    let current = client
+        .interface(interface_id)
+        .await
+        .expect("read interface");
+    let update =
+        InterfaceUpdate::new(format!("edited in the UI for {ticket}")).ticket_number(Some(ticket));
     client
         .patch_interface(&current, &update)
         .await
@@ -185,7 +191,10 @@ pub async fn poller_conformance(client: &NetboxClient, interface: &str, dir: &Pa
         .id;
     let db = dir.join("patchpanel.db");
     assert_eq!(
-        client.ticket_field_filter_logic().await.expect("custom field"),
+        client
+            .ticket_field_filter_logic()
+            .await
+            .expect("custom field"),
         Some("exact".to_owned())
     );
 

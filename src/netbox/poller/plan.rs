@@ -402,7 +402,11 @@ mod tests {
         let delays: Vec<Duration> = (0..40).map(|_| b.next_delay(0.5, None)).collect();
         assert!(delays.windows(2).all(|w| w[0] <= w[1]), "{delays:?}");
         assert!(delays.iter().all(|d| *d <= max));
-        assert_eq!(delays[39], max / 2 + max / 4, "capped: half fixed, half jitter");
+        assert_eq!(
+            delays[39],
+            max / 2 + max / 4,
+            "capped: half fixed, half jitter"
+        );
         assert_eq!(
             b.next_delay(0.0, Some(Duration::from_secs(3600))),
             max,
@@ -427,7 +431,13 @@ mod tests {
             h.failed(FailureKind::Auth, t0 + Duration::from_secs(2)),
             "a different failure is news"
         );
-        assert!(matches!(h, Health::Down { kind: FailureKind::Auth, .. }));
+        assert!(matches!(
+            h,
+            Health::Down {
+                kind: FailureKind::Auth,
+                ..
+            }
+        ));
         assert_eq!(
             h.succeeded(t0 + Duration::from_secs(9)),
             Some(Duration::from_secs(9))

@@ -12,8 +12,8 @@ use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 
 use super::http::{
-    any_of, base, detail, guard, invalid, not_found, page, parse_body, parse_id, truthy, with_etag,
-    write_error, Caller, Params,
+    any_of, base, detail, guard, invalid, not_found, page, page_of, parse_body, parse_id, truthy,
+    with_etag, write_error, Caller, Params,
 };
 use super::model::TICKET_FIELD;
 use super::patch::{parse_cidr, FieldErrors};
@@ -147,7 +147,7 @@ async fn interfaces(State(sh): Sh, headers: HeaderMap, req: Request) -> Response
     let empty = p.first("cf_change_ticket_number__empty").and_then(truthy);
     let inner = sh.lock();
     let nb = &inner.nb;
-    let items = nb
+    let items: Vec<u64> = nb
         .interfaces
         .iter()
         .filter(|i| any_of(&ids, &i.id) && any_of(&device_ids, &i.device))
@@ -167,15 +167,15 @@ async fn interfaces(State(sh): Sh, headers: HeaderMap, req: Request) -> Response
             let exact = tickets.is_empty() || t.is_some_and(|t| tickets.contains(&t));
             exact && empty.map_or(true, |want_empty| t.is_none() == want_empty)
         })
-        .map(|i| {
-            if p.brief() {
-                render::interface_brief(nb, &b, i.id)
-            } else {
-                render::interface(nb, &b, i.id)
-            }
-        })
+        .map(|i| i.id)
         .collect();
-    page(&b, req.uri().path(), &p, items)
+    page_of(&b, req.uri().path(), &p, items, |id| {
+        if p.brief() {
+            render::interface_brief(nb, &b, id)
+        } else {
+            render::interface(nb, &b, id)
+        }
+    })
 }
 
 async fn interface(State(sh): Sh, headers: HeaderMap, Path(id): Path<String>) -> Response {

@@ -236,6 +236,17 @@ pub(super) fn truthy(s: &str) -> Option<bool> {
 
 /// A `count/next/previous/results` page with NetBox's `limit`/`offset` rules.
 pub(super) fn page(base: &str, path: &str, params: &Params, items: Vec<Value>) -> Response {
+    page_of(base, path, params, items, |v| v)
+}
+
+/// [`page`] over matches that are rendered only when they land on the page (large listings).
+pub(super) fn page_of<T>(
+    base: &str,
+    path: &str,
+    params: &Params,
+    items: Vec<T>,
+    render: impl Fn(T) -> Value,
+) -> Response {
     let limit = match params.first("limit").map(|l| l.trim().parse::<usize>()) {
         Some(Ok(0)) => MAX_LIMIT,
         Some(Ok(n)) => n.min(MAX_LIMIT),
@@ -280,7 +291,7 @@ pub(super) fn page(base: &str, path: &str, params: &Params, items: Vec<Value>) -
         .into_iter()
         .skip(offset)
         .take(limit)
-        .map(|item| only_fields(item, params.first("fields")))
+        .map(|item| only_fields(render(item), params.first("fields")))
         .collect();
     Json(json!({"count": count, "next": next, "previous": previous, "results": results}))
         .into_response()
