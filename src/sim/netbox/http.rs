@@ -1,5 +1,6 @@
 //! HTTP plumbing of the `/api` edge: NetBox's authentication and permission answers, the 503
-//! switch, the trailing-slash rules, query parameters, pagination and error bodies.
+//! switch, the trailing-slash rules, query parameters, pagination (with 4.x `?fields=`), error bodies
+//! and the request counter.
 
 use std::sync::Arc;
 

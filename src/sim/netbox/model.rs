@@ -282,15 +282,15 @@ impl Netbox {
             .map(|i| i.name.clone())
             .collect();
         let t = self.tick(now_micros);
-        let mut next_id = self.interfaces.iter().map(|i| i.id).max().unwrap_or(0) + 1;
+        let first_id = self.interfaces.iter().map(|i| i.id).max().unwrap_or(0) + 1;
         let cf = ticket_cf(ticket.map_or(Value::Null, |t| Value::String(t.to_owned())));
         let mut ids = Vec::with_capacity(count);
         let names = (0u64..)
             .map(|k| format!("GigabitEthernet{}/0/{}", 1 + k / 48, 1 + k % 48))
             .filter(|n| !taken.contains(n));
-        for name in names.take(count) {
+        for (id, name) in (first_id..).zip(names.take(count)) {
             self.interfaces.push(Interface {
-                id: next_id,
+                id,
                 device: dev,
                 name,
                 kind: "1000base-t".to_owned(),
@@ -305,8 +305,7 @@ impl Netbox {
                 created: t.clone(),
                 last_updated: t.clone(),
             });
-            ids.push(next_id);
-            next_id += 1;
+            ids.push(id);
         }
         Some(ids)
     }
