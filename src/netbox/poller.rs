@@ -33,6 +33,8 @@ pub const SEEN_SOURCE: &str = "netbox";
 
 /// First wait after a failure; doubles up to `max_backoff`.
 const BACKOFF_BASE: Duration = Duration::from_secs(1);
+/// Shortest wait between two scheduled reads.
+const MIN_WAIT: Duration = Duration::from_millis(10);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PollerConfig {
@@ -230,9 +232,9 @@ impl Poller {
                     }
                     Step::Idle => {
                         poll_backoff.reset();
-                        now + self.cfg.interval
+                        after(now, self.cfg.interval)
                     }
-                    other => now + run.setback(other, "change log", &mut poll_backoff),
+                    other => after(now, run.setback(other, "change log", &mut poll_backoff)),
                 };
                 continue;
             }
@@ -243,9 +245,9 @@ impl Poller {
                     Step::Stopped => return Ok(()),
                     Step::Idle | Step::More => {
                         sweep_backoff.reset();
-                        now + self.cfg.sweep_interval
+                        after(now, self.cfg.sweep_interval)
                     }
-                    other => now + run.setback(other, "sweep", &mut sweep_backoff),
+                    other => after(now, run.setback(other, "sweep", &mut sweep_backoff)),
                 };
                 continue;
             }
@@ -261,6 +263,14 @@ impl Poller {
             }
         }
     }
+}
+
+/// `now + d` without overflow, and never sooner than `MIN_WAIT` (a zero interval must not spin).
+fn after(now: Instant, d: Duration) -> Instant {
+    let d = d.max(MIN_WAIT);
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 86_400)))
+        .unwrap_or(now)
 }
 
 enum StartError {
