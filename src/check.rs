@@ -13,6 +13,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Row {
     pub system: String,
     pub ok: bool,
+    /// Works, but not as well as it should: shown as `warn`, does not fail the check.
+    pub warning: bool,
     pub detail: String,
 }
 
@@ -26,7 +28,11 @@ pub fn render(rows: &[Row]) -> String {
         .max(6);
     let mut out = format!("{:<width$}  {:<6}  {}\n", "SYSTEM", "STATUS", "DETAIL");
     for r in rows {
-        let status = if r.ok { "ok" } else { "FAIL" };
+        let status = match (r.ok, r.warning) {
+            (false, _) => "FAIL",
+            (true, true) => "warn",
+            (true, false) => "ok",
+        };
         out.push_str(&format!(
             "{:<width$}  {:<6}  {}\n",
             r.system, status, r.detail
@@ -76,22 +82,25 @@ async fn collect() -> Vec<Row> {
             true,
             "not configured (NETBOX_URL unset)".into(),
         )),
-        Some(cfg) => rows.push(match crate::netbox::NetboxClient::new(cfg) {
-            Err(e) => row("netbox", false, e.to_string()),
+        Some(cfg) => match crate::netbox::NetboxClient::new(cfg) {
+            Err(e) => rows.push(row("netbox", false, e.to_string())),
             Ok(client) => match client.status().await {
-                Ok(st) => row(
-                    "netbox",
-                    true,
-                    format!(
-                        "NetBox {} (change log: {:?} API, {:?} token)",
-                        st.version.as_deref().unwrap_or("?"),
-                        st.change_log,
-                        st.token_kind
-                    ),
-                ),
-                Err(e) => row("netbox", false, e.to_string()),
+                Ok(st) => {
+                    rows.push(row(
+                        "netbox",
+                        true,
+                        format!(
+                            "NetBox {} (change log: {:?} API, {:?} token)",
+                            st.version.as_deref().unwrap_or("?"),
+                            st.change_log,
+                            st.token_kind
+                        ),
+                    ));
+                    rows.push(ticket_field_row(&client.ticket_field_filter_logic().await));
+                }
+                Err(e) => rows.push(row("netbox", false, e.to_string())),
             },
-        }),
+        },
     }
     rows.extend(webhook_row(&settings.netbox_sync));
     let Some(path) = &settings.inventory else {
@@ -164,7 +173,46 @@ fn row(system: &str, ok: bool, detail: String) -> Row {
     Row {
         system: system.to_owned(),
         ok,
+        warning: false,
         detail,
+    }
+}
+
+fn warn(system: &str, detail: String) -> Row {
+    Row {
+        warning: true,
+        ..row(system, true, detail)
+    }
+}
+
+const TICKET_FIELD_ROW: &str = "netbox ticket field";
+
+/// Whether the custom field W2 watches exists and NetBox honours the sweep's filter on it
+/// (specs/netbox.md §1.7): with any logic but `exact` the sweep lists every interface.
+fn ticket_field_row(logic: &Result<Option<String>, crate::netbox::NetboxError>) -> Row {
+    let field = crate::netbox::wire::TICKET_FIELD;
+    match logic {
+        Err(e) => row(TICKET_FIELD_ROW, false, e.to_string()),
+        Ok(None) => warn(
+            TICKET_FIELD_ROW,
+            format!(
+                "custom field {field} does not exist: create it (type Text, object type \
+                 dcim.interface, Filter logic Exact) to push NetBox edits to switches"
+            ),
+        ),
+        Ok(Some(l)) if l == "exact" => row(
+            TICKET_FIELD_ROW,
+            true,
+            format!("custom field {field} exists, filter logic exact"),
+        ),
+        Ok(Some(l)) => warn(
+            TICKET_FIELD_ROW,
+            format!(
+                "custom field {field} has filter logic {:?}, so NetBox ignores the sweep's filter \
+                 and it lists every interface: set Filter logic to Exact on the custom field",
+                if l.is_empty() { "unknown" } else { l.as_str() }
+            ),
+        ),
     }
 }
 
@@ -199,5 +247,25 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert!(lines[2].starts_with("c9300 netconf  FAIL"));
         assert!(lines[1].starts_with("webex          ok"));
+    }
+
+    #[test]
+    fn ticket_field_row_warns_with_the_fix() {
+        let exact = ticket_field_row(&Ok(Some("exact".into())));
+        assert!(exact.ok && !exact.warning, "{exact:?}");
+        let loose = ticket_field_row(&Ok(Some("loose".into())));
+        assert!(loose.ok && loose.warning, "a warning, not a failure");
+        assert!(loose
+            .detail
+            .contains("set Filter logic to Exact on the custom field"));
+        let missing = ticket_field_row(&Ok(None));
+        assert!(missing.ok && missing.warning);
+        assert!(missing.detail.contains("does not exist"));
+        let down = ticket_field_row(&Err(crate::netbox::NetboxError::Unavailable {
+            retry_after: None,
+            detail: "503".into(),
+        }));
+        assert!(!down.ok);
+        assert!(render(&[loose]).contains("  warn  "));
     }
 }

@@ -681,3 +681,49 @@ async fn control_edit_rejects_invalid_and_unknown() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn seeded_interfaces_fields_selection_and_the_request_counter() {
+    let s = sim().await;
+    let r = s
+        .http
+        .post(s.url("/_sim/seed-interfaces"))
+        .json(&json!({"device": "c9300", "count": 3, "ticket": "CHG-5"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let added: Value = r.json().await.unwrap();
+    assert_eq!(added, json!({"added": 3, "first_id": 50, "last_id": 52}));
+    let r = s
+        .http
+        .post(s.url("/_sim/seed-interfaces"))
+        .json(&json!({"device": "nope", "count": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    let before = s.sim.requests();
+    let (st, body) = s
+        .get("/api/dcim/interfaces/?cf_change_ticket_number__empty=false&fields=id,name,custom_fields&limit=2")
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["count"], 3);
+    assert_eq!(
+        body["results"][0],
+        json!({"id": 50, "name": "GigabitEthernet2/0/1",
+               "custom_fields": {"change_ticket_number": "CHG-5"}})
+    );
+    assert!(body["next"]
+        .as_str()
+        .unwrap()
+        .contains("fields=id%2Cname%2Ccustom_fields"));
+    let (_, body) = s
+        .get("/api/dcim/interfaces/?cf_change_ticket_number__empty=true&limit=1")
+        .await;
+    assert_eq!(body["count"], 49);
+    let (_, state) = s.get("/_sim/state").await;
+    assert_eq!(s.sim.requests(), before + 2, "/_sim is not counted");
+    assert_eq!(state["requests"], json!(before + 2));
+}

@@ -4,7 +4,8 @@
 
 use super::AppError;
 use crate::config::Settings;
-use crate::device::{Applier, Inventory};
+use crate::device::apply::Applier;
+use crate::device::Inventory;
 use crate::devices::DeviceDirectory;
 use crate::netbox::poller::{Poller, PollerConfig};
 use crate::netbox::{webhook, NetboxClient};
@@ -43,10 +44,7 @@ pub async fn start(
     let poller = Poller::new(
         client,
         store,
-        PollerConfig::new(
-            settings.netbox_sync.poll_interval,
-            settings.netbox_sync.sweep_interval,
-        ),
+        PollerConfig::from_settings(&settings.netbox_sync),
     );
     if let (Some(listen), Some(secret)) = (
         settings.netbox_sync.webhook_listen,

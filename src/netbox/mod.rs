@@ -8,8 +8,15 @@
 //!   (value + ETag); `vlan_for_device(device_id, vid)`, `vlan(id)` (with its site); `patch_interface(&Fetched, &InterfaceUpdate)`,
 //!   `patch_interface_body(id, &body, if_match)`, `clear_ticket_number(id, expected, message)`;
 //!   `ip_addresses_on_interface`, `ip_addresses_by_address`, `create_ip_address`,
-//!   `assign_ip_address`; `object_changes_after(cursor, limit)`, `latest_object_change_id()`.
-//! * `wire::WebhookBody` parses a webhook body of any version.
+//!   `assign_ip_address`; `object_changes_after(cursor, limit)`, `latest_object_change_id()`;
+//!   `interfaces_with_ticket()` (the sweep: every interface whose `change_ticket_number` is set,
+//!   filtered client-side too), `ticket_field_filter_logic()` (`None`: no such custom field).
+//! * `poller::Poller::new(client, store, PollerConfig::new(interval, sweep_interval))`; `waker()`
+//!   (`Arc<Notify>`: poll now), `stats()` (`watch::Receiver<PollerStats>`),
+//!   `run(handle, shutdown) -> Result<(), PollerError>` with `handle: FnMut(Candidate) -> Future<Output
+//!   = Handled>`; store cursor `poller::CURSOR`. Candidates come from the change log (a person's
+//!   ticketed edit, collapsed per interface) and the periodic sweep.
+//! * `wire::WebhookBody` parses a webhook body of any version (the receiver checks the signature first).
 //! * `webhook::start(listen, secret, wake, shutdown) -> Result<RunningWebhook, WebhookError>`: the
 //!   optional receiver; checks `X-Hook-Signature`, then wakes the poller on `dcim.interface` events.
 
@@ -20,6 +27,8 @@ mod client;
 mod error;
 mod ipam;
 mod paging;
+pub mod poller;
+mod sweep;
 mod update;
 pub mod webhook;
 pub mod wire;
@@ -31,6 +40,7 @@ pub use candidate::{Candidate, CandidateSource, Handled};
 pub use changelog::ChangeLogApi;
 pub use client::{ClearOutcome, Fetched, NetboxClient, NetboxStatus};
 pub use error::{FieldError, NetboxError};
+pub use poller::{Poller, PollerConfig, PollerError, PollerStats};
 pub use update::{InterfaceUpdate, L2Update};
 pub use wire::{
     ChangeAction, Device, Interface, IpAddress, MgmtAddress, ObjectChange, Snapshot, Tag, Vlan,

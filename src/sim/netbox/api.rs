@@ -12,10 +12,10 @@ use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 
 use super::http::{
-    any_of, base, detail, guard, invalid, not_found, page, parse_body, parse_id, truthy, with_etag,
-    write_error, Caller, Params,
+    any_of, base, detail, guard, invalid, not_found, page, page_of, parse_body, parse_id, truthy,
+    with_etag, write_error, Caller, Params,
 };
-use super::model::{Netbox, TICKET_FIELD};
+use super::model::TICKET_FIELD;
 use super::patch::{parse_cidr, FieldErrors};
 use super::{render, Shared, NETBOX_VERSION};
 
@@ -133,14 +133,6 @@ async fn device(State(sh): Sh, headers: HeaderMap, Path(id): Path<String>) -> Re
     }
 }
 
-fn ticket_value(nb: &Netbox, id: u64) -> Option<String> {
-    nb.interface(id)
-        .and_then(|i| i.custom_fields.get(TICKET_FIELD))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
 async fn interfaces(State(sh): Sh, headers: HeaderMap, req: Request) -> Response {
     let (b, p) = (base(&sh, &headers), Params::parse(req.uri().query()));
     let mut errs = FieldErrors::new();
@@ -155,7 +147,7 @@ async fn interfaces(State(sh): Sh, headers: HeaderMap, req: Request) -> Response
     let empty = p.first("cf_change_ticket_number__empty").and_then(truthy);
     let inner = sh.lock();
     let nb = &inner.nb;
-    let items = nb
+    let items: Vec<u64> = nb
         .interfaces
         .iter()
         .filter(|i| any_of(&ids, &i.id) && any_of(&device_ids, &i.device))
@@ -167,19 +159,23 @@ async fn interfaces(State(sh): Sh, headers: HeaderMap, req: Request) -> Response
                     .is_some_and(|d| device_names.contains(&d.name.as_str()))
         })
         .filter(|i| {
-            let t = ticket_value(nb, i.id);
-            let exact = tickets.is_empty() || t.as_deref().is_some_and(|t| tickets.contains(&t));
+            let t = i
+                .custom_fields
+                .get(TICKET_FIELD)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty());
+            let exact = tickets.is_empty() || t.is_some_and(|t| tickets.contains(&t));
             exact && empty.map_or(true, |want_empty| t.is_none() == want_empty)
         })
-        .map(|i| {
-            if p.brief() {
-                render::interface_brief(nb, &b, i.id)
-            } else {
-                render::interface(nb, &b, i.id)
-            }
-        })
+        .map(|i| i.id)
         .collect();
-    page(&b, req.uri().path(), &p, items)
+    page_of(&b, req.uri().path(), &p, items, |id| {
+        if p.brief() {
+            render::interface_brief(nb, &b, id)
+        } else {
+            render::interface(nb, &b, id)
+        }
+    })
 }
 
 async fn interface(State(sh): Sh, headers: HeaderMap, Path(id): Path<String>) -> Response {

@@ -1,4 +1,5 @@
-//! The `/_sim` control API: state, reset, a person's UI edit, the 503 switch, extra tokens.
+//! The `/_sim` control API: state, reset, a person's UI edit, the 503 switch, extra tokens, bulk
+//! interfaces.
 //! Never behind the token check or the 503 switch.
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/edit", post(edit))
         .route("/_sim/down", post(down))
         .route("/_sim/token", post(token))
+        .route("/_sim/seed-interfaces", post(seed_interfaces))
 }
 
 fn bad(msg: String) -> Response {
@@ -133,4 +135,39 @@ async fn token(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
         write: req.write,
     });
     Json(json!({ "user": req.user, "write": req.write })).into_response()
+}
+
+/// Most interfaces one `POST /_sim/seed-interfaces` adds.
+const MAX_SEED: usize = 100_000;
+
+#[derive(Deserialize)]
+struct SeedReq {
+    device: String,
+    count: usize,
+    #[serde(default)]
+    ticket: Option<String>,
+}
+
+async fn seed_interfaces(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
+    let req: SeedReq = match parse(&body) {
+        Ok(r) => r,
+        Err(msg) => return bad(msg),
+    };
+    if req.count > MAX_SEED {
+        return bad(format!("count must be at most {MAX_SEED}"));
+    }
+    let ticket = req.ticket.as_deref().filter(|t| !t.trim().is_empty());
+    match sh.seed_interfaces(&req.device, req.count, ticket) {
+        Ok(ids) => Json(json!({
+            "added": ids.len(),
+            "first_id": ids.first(),
+            "last_id": ids.last(),
+        }))
+        .into_response(),
+        Err(e) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": e.to_string() })),
+        )
+            .into_response(),
+    }
 }

@@ -1,5 +1,6 @@
 //! HTTP plumbing of the `/api` edge: NetBox's authentication and permission answers, the 503
-//! switch, the trailing-slash rules, query parameters, pagination and error bodies.
+//! switch, the trailing-slash rules, query parameters, pagination (with 4.x `?fields=`), error bodies
+//! and the request counter.
 
 use std::sync::Arc;
 
@@ -105,6 +106,20 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, &'static
         // NetBox 4.7 names the token version it tried: a wrong v1 (40-hex) token is "Invalid v1 token".
         _ => Err("Invalid v1 token"),
     }
+}
+
+/// Counts every request under `/api` (answered, refused or 503), before anything else runs.
+pub(super) async fn count_requests(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.uri().path().starts_with("/api") {
+        shared
+            .requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    next.run(req).await
 }
 
 /// Runs before every `/api` route: the 503 switch, authentication, safe-method permission, and the
@@ -222,6 +237,17 @@ pub(super) fn truthy(s: &str) -> Option<bool> {
 
 /// A `count/next/previous/results` page with NetBox's `limit`/`offset` rules.
 pub(super) fn page(base: &str, path: &str, params: &Params, items: Vec<Value>) -> Response {
+    page_of(base, path, params, items, |v| v)
+}
+
+/// [`page`] over matches that are rendered only when they land on the page (large listings).
+pub(super) fn page_of<T>(
+    base: &str,
+    path: &str,
+    params: &Params,
+    items: Vec<T>,
+    render: impl Fn(T) -> Value,
+) -> Response {
     let limit = match params.first("limit").map(|l| l.trim().parse::<usize>()) {
         Some(Ok(0)) => MAX_LIMIT,
         Some(Ok(n)) => n.min(MAX_LIMIT),
@@ -262,9 +288,33 @@ pub(super) fn page(base: &str, path: &str, params: &Params, items: Vec<Value>) -
     } else {
         Value::Null
     };
-    let results: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+    let results: Vec<Value> = items
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|item| only_fields(render(item), params.first("fields")))
+        .collect();
     Json(json!({"count": count, "next": next, "previous": previous, "results": results}))
         .into_response()
+}
+
+/// NetBox 4.x `?fields=a,b`: each object keeps only the named top-level keys (unknown names are
+/// ignored; an empty list keeps everything).
+fn only_fields(item: Value, fields: Option<&str>) -> Value {
+    let wanted: Vec<&str> = fields
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    match item {
+        Value::Object(map) if !wanted.is_empty() => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| wanted.contains(&k.as_str()))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 pub(super) fn parse_id(raw: &str) -> Option<u64> {

@@ -6,7 +6,8 @@
 //! -> Result<RunningNetboxSim, NetboxSimError>`; `RunningNetboxSim { base_url }` with `api_url()`,
 //! `state()`, `reset()`, `edit_interface(device, interface, fields, user)`, `set_down(bool)`,
 //! `down_for(Duration)`, `add_token(token, user, write_enabled)`, `interface(device, name)`,
-//! `object_changes()`.
+//! `object_changes()`, `requests()` (API requests answered so far, `/_sim` excluded; also `requests`
+//! in `GET /_sim/state`), `seed_interfaces(device, count, ticket)` (`POST /_sim/seed-interfaces`).
 //!
 //! Seeded ids: site `lab` 1 (`other` 2); device `c9300` 1 (platform 1 `cisco-ios-xe` "Cisco IOS
 //! XE", primary IPv4 1 = `192.0.2.10/24` on `Vlan1`); device `c9300-spare` 2 at `lab` (no primary
@@ -28,6 +29,7 @@ mod patch;
 mod render;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -101,6 +103,8 @@ pub(crate) struct Inner {
 pub(crate) struct Shared {
     pub token: Option<String>,
     pub base_url: String,
+    /// `/api` requests received (whatever the answer), for request-cost measurements.
+    pub requests: AtomicU64,
     inner: Mutex<Inner>,
     tracker: TaskTracker,
 }
@@ -243,7 +247,21 @@ impl Shared {
         let inner = self.lock();
         let mut v = render::state(&inner.nb, &self.base_url);
         v["down"] = Value::Bool(!matches!(inner.down, Down::Up));
+        v["requests"] = Value::from(self.requests.load(Ordering::Relaxed));
         v
+    }
+
+    /// Bulk-adds interfaces (`POST /_sim/seed-interfaces`); their ids.
+    pub fn seed_interfaces(
+        &self,
+        device: &str,
+        count: usize,
+        ticket: Option<&str>,
+    ) -> Result<Vec<u64>, NetboxSimError> {
+        self.lock()
+            .nb
+            .add_interfaces(device, count, ticket, now_micros())
+            .ok_or_else(|| NetboxSimError::NotFound(format!("device {device}")))
     }
 }
 
@@ -323,6 +341,20 @@ impl RunningNetboxSim {
             .map(|c| render::object_change(&inner.nb, &self.base_url, c))
             .collect()
     }
+    /// `/api` requests received so far, whatever the answer (`/_sim` not counted).
+    pub fn requests(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+    /// Adds `count` interfaces to `device` (free `GigabitEthernet<m>/0/<n>` names), each carrying
+    /// `ticket` when given, without change records (a bulk import). Returns their ids.
+    pub fn seed_interfaces(
+        &self,
+        device: &str,
+        count: usize,
+        ticket: Option<&str>,
+    ) -> Result<Vec<u64>, NetboxSimError> {
+        self.shared.seed_interfaces(device, count, ticket)
+    }
     /// Resolves once the server has stopped (after the shutdown token fires).
     pub async fn stopped(&self) {
         self.shared.tracker.close();
@@ -356,6 +388,7 @@ pub async fn start(
     let shared = Arc::new(Shared {
         token: cfg.token.clone(),
         base_url: base_url.clone(),
+        requests: AtomicU64::new(0),
         inner: Mutex::new(Inner {
             nb: Netbox::seeded(now_micros()),
             down: Down::Up,
@@ -366,6 +399,10 @@ pub async fn start(
     let app = api::routes(shared.clone())
         .merge(control::routes())
         .fallback(http::fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            http::count_requests,
+        ))
         .with_state(shared.clone());
     let stop = shutdown.clone();
     shared.tracker.spawn(async move {

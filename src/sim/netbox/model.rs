@@ -268,8 +268,13 @@ impl Netbox {
     pub fn device(&self, id: u64) -> Option<&Device> {
         self.devices.iter().find(|d| d.id == id)
     }
+    /// Interfaces are kept sorted by id (the seed and `add_interfaces` only append higher ids), so a
+    /// lookup stays cheap with thousands of them.
     pub fn interface(&self, id: u64) -> Option<&Interface> {
-        self.interfaces.iter().find(|i| i.id == id)
+        self.interfaces
+            .binary_search_by_key(&id, |i| i.id)
+            .ok()
+            .and_then(|pos| self.interfaces.get(pos))
     }
     pub fn vlan(&self, id: u64) -> Option<&Vlan> {
         self.vlans.iter().find(|v| v.id == id)
@@ -288,6 +293,52 @@ impl Netbox {
             .iter()
             .filter(|i| i.interface == Some(iface))
             .count()
+    }
+
+    /// Adds `count` physical interfaces to a device (names `GigabitEthernet<m>/0/<n>` not yet taken,
+    /// 48 per module), optionally carrying a ticket number. A bulk import: nothing is written to the
+    /// change log. Returns the new ids (`None`: no such device).
+    pub fn add_interfaces(
+        &mut self,
+        device: &str,
+        count: usize,
+        ticket: Option<&str>,
+        now_micros: u64,
+    ) -> Option<Vec<u64>> {
+        let dev = self.devices.iter().find(|d| d.name == device)?.id;
+        let taken: std::collections::HashSet<String> = self
+            .interfaces
+            .iter()
+            .filter(|i| i.device == dev)
+            .map(|i| i.name.clone())
+            .collect();
+        let t = self.tick(now_micros);
+        let first_id = self.interfaces.iter().map(|i| i.id).max().unwrap_or(0) + 1;
+        let cf = ticket_cf(ticket.map_or(Value::Null, |t| Value::String(t.to_owned())));
+        let mut ids = Vec::with_capacity(count);
+        let names = (0u64..)
+            .map(|k| format!("GigabitEthernet{}/0/{}", 1 + k / 48, 1 + k % 48))
+            .filter(|n| !taken.contains(n));
+        for (id, name) in (first_id..).zip(names.take(count)) {
+            self.interfaces.push(Interface {
+                id,
+                device: dev,
+                name,
+                kind: "1000base-t".to_owned(),
+                enabled: true,
+                mtu: None,
+                description: String::new(),
+                mode: None,
+                untagged_vlan: None,
+                tagged_vlans: Vec::new(),
+                mgmt_only: false,
+                custom_fields: cf.clone(),
+                created: t.clone(),
+                last_updated: t.clone(),
+            });
+            ids.push(id);
+        }
+        Some(ids)
     }
 
     fn user_id(&mut self, name: &str) -> u64 {
@@ -500,5 +551,20 @@ mod tests {
         assert_eq!(nb.changes.len(), 1);
         assert_eq!(nb.changes[0].prechange["mtu"], Value::Null);
         assert_eq!(nb.changes[0].postchange["mtu"], 9000);
+    }
+
+    #[test]
+    fn added_interfaces_get_free_names_and_ids_and_no_change_records() {
+        let mut nb = Netbox::seeded(10);
+        let ids = nb.add_interfaces("c9300", 50, Some("CHG-7"), 20).unwrap();
+        assert_eq!(ids.len(), 50);
+        assert_eq!(ids[0], IFACE_VLAN1 + 1);
+        let first = nb.interface(ids[0]).unwrap();
+        assert_eq!(first.name, "GigabitEthernet2/0/1");
+        assert_eq!(first.custom_fields[TICKET_FIELD], "CHG-7");
+        assert_eq!(nb.interface(ids[49]).unwrap().name, "GigabitEthernet3/0/2");
+        assert!(nb.changes.is_empty());
+        assert!(nb.interfaces.windows(2).all(|w| w[0].id < w[1].id));
+        assert!(nb.add_interfaces("nope", 1, None, 30).is_none());
     }
 }
