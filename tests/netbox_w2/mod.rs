@@ -343,6 +343,10 @@ pub async fn w2_conformance(backend: &Backend) {
         "received, valid, configured: {all_after:#?}"
     );
     let text = round(&all_after, 0);
+    assert!(all_after[0].contains("received"), "{text}");
+    assert!(all_after[1].contains("configuring the device"), "{text}");
+    assert!(all_after[2].contains("Device configured"), "{text}");
+    assert!(all_after[2].contains("applied and verified"), "{text}");
     assert!(text.contains("CHG-1001"), "{text}");
     assert!(text.contains("GigabitEthernet1/0/2"), "{text}");
     let cfg = world.device_interface("GigabitEthernet1/0/2").await;
@@ -400,6 +404,7 @@ pub async fn w2_conformance(backend: &Backend) {
         wait_cleared(&person, id).await;
         let all = settle_and_count(&world, &person, seen + 2).await;
         let text = round(&all, seen).to_lowercase();
+        assert!(all[seen + 1].contains("is not valid; nothing was sent"), "{text}");
         for w in words {
             assert!(
                 text.contains(&w.to_lowercase()),
