@@ -5,7 +5,10 @@ mod device_sim_fixture;
 mod netbox_w2;
 mod tcp_proxy;
 
+use hmac::{Hmac, Mac};
 use patchpanel::sim::netbox::{start, NetboxSimConfig};
+use serde_json::json;
+use sha2::Sha512;
 use tokio_util::sync::CancellationToken;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -29,4 +32,98 @@ async fn w2_against_the_simulator() {
         bot_token: TOKEN.into(),
     })
     .await;
+}
+
+/// The optional webhook receiver only wakes the poller: with an hour-long poll interval, a signed
+/// webhook makes the edit reach the switch at once; an unsigned one is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_webhook_wakes_the_poller() {
+    let shutdown = CancellationToken::new();
+    let _guard = shutdown.clone().drop_guard();
+    let sim = start(NetboxSimConfig::default(), shutdown).await.unwrap();
+    let backend = netbox_w2::Backend {
+        url: sim.base_url.clone(),
+        person_auth: format!("Token {TOKEN}"),
+        bot_token: TOKEN.into(),
+    };
+    let person = netbox_w2::Person::new(&backend);
+    let world = netbox_w2::World::start(&backend, 3600.0).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = "hook-s3cret";
+    let bot = world.start_bot_with(&[
+        ("NETBOX_WEBHOOK_LISTEN", format!("127.0.0.1:{port}")),
+        ("NETBOX_WEBHOOK_SECRET", secret.to_owned()),
+    ]);
+    world.wait_cursor(0).await;
+    // The start round (a change-log read and a sweep) is over once NetBox hears nothing for a while;
+    // after that, with an hour-long interval, only a wake-up makes the poller read again.
+    let mut last = (sim.requests(), std::time::Instant::now());
+    while last.1.elapsed() < std::time::Duration::from_millis(500) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let now = sim.requests();
+        if now != last.0 {
+            last = (now, std::time::Instant::now());
+        }
+    }
+
+    let gi9 = person.interface_id("GigabitEthernet1/0/9").await;
+    let edited = person
+        .edit(
+            gi9,
+            json!({"description": "woken by the webhook",
+                   "custom_fields": {"change_ticket_number": "CHG-2001"}}),
+        )
+        .await;
+    // What NetBox 4.7 would send for that edit (the receiver does not act on its content).
+    let body = serde_json::to_vec(&json!({
+        "event": "updated", "timestamp": "2026-11-27 12:00:00+00:00",
+        "object_type": "dcim.interface", "request": {"id": "5a6eb2fc", "user": "admin"},
+        "data": edited, "snapshots": {"prechange": null, "postchange": null}
+    }))
+    .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/netbox");
+    let wait_up = std::time::Instant::now();
+    let unsigned = loop {
+        match http.post(&url).body(body.clone()).send().await {
+            Ok(r) => break r,
+            Err(e) => {
+                assert!(wait_up.elapsed().as_secs() < 30, "receiver never listened: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+        }
+    };
+    assert_eq!(unsigned.status(), 401);
+    let mut mac = Hmac::<Sha512>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(&body);
+    let signature: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let signed = http
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .header("X-Hook-Signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 200);
+    let all = world.wait_messages(3).await;
+    assert!(all[0].contains("CHG-2001"), "{all:#?}");
+    assert_eq!(
+        world
+            .device_interface("GigabitEthernet1/0/9")
+            .await
+            .description
+            .as_deref(),
+        Some("woken by the webhook ##ticket:CHG-2001##")
+    );
+    bot.stop().await;
 }

@@ -175,6 +175,11 @@ impl World {
     }
 
     pub fn settings(&self) -> Settings {
+        self.settings_with(&[])
+    }
+
+    /// The settings with some variables added or replaced.
+    pub fn settings_with(&self, extra: &[(&'static str, String)]) -> Settings {
         let mut env: HashMap<&str, String> = HashMap::new();
         env.insert("WEBEX_BOT_TOKEN", "w2-test".into());
         env.insert("WEBEX_API_URL", self.webex.api_url());
@@ -200,12 +205,20 @@ impl World {
         env.insert("NETBOX_TOKEN", self.backend_token.clone());
         env.insert("NETBOX_POLL_SECONDS", self.poll_seconds.to_string());
         env.insert("PATCHPANEL_PROTECTED", "c9300:GigabitEthernet1/0/1".into());
+        env.extend(extra.iter().cloned());
         Settings::from_lookup(|k| env.get(k).cloned()).unwrap()
     }
 
     pub fn start_bot(&self) -> RunningBot {
+        self.start_bot_with(&[])
+    }
+
+    pub fn start_bot_with(&self, extra: &[(&'static str, String)]) -> RunningBot {
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(patchpanel::app::run(self.settings(), shutdown.clone()));
+        let task = tokio::spawn(patchpanel::app::run(
+            self.settings_with(extra),
+            shutdown.clone(),
+        ));
         RunningBot { shutdown, task }
     }
 
