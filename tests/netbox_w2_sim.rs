@@ -92,7 +92,10 @@ async fn a_signed_webhook_wakes_the_poller() {
         match http.post(&url).body(body.clone()).send().await {
             Ok(r) => break r,
             Err(e) => {
-                assert!(wait_up.elapsed().as_secs() < 30, "receiver never listened: {e}");
+                assert!(
+                    wait_up.elapsed().as_secs() < 30,
+                    "receiver never listened: {e}"
+                );
                 tokio::time::sleep(std::time::Duration::from_millis(25)).await;
             }
         }

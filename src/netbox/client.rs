@@ -13,14 +13,13 @@ use reqwest::header::{
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use super::auth::{authorization, TokenKind};
 use super::changelog::ChangeLogApi;
 use super::error::{excerpt, map_status, NetboxError};
 use super::paging::{next_page_url, MAX_PAGES};
-use super::update::{InterfaceUpdate, L2Update};
-use super::wire::{Device, Interface, InterfacePatchBody, Page, StatusBody, Vlan, TICKET_FIELD};
+
+use super::wire::{Device, Interface, Page, StatusBody, Vlan};
 use super::NetboxConfig;
 
 /// What `patchpanel check` reports about NetBox.
@@ -55,7 +54,7 @@ pub enum ClearOutcome {
 
 pub(super) struct Raw {
     status: u16,
-    etag: Option<String>,
+    pub(super) etag: Option<String>,
     api_version: Option<String>,
     retry_after: Option<Duration>,
     body: Vec<u8>,
@@ -376,128 +375,6 @@ impl NetboxClient {
             });
         }
         Ok(vlan)
-    }
-
-    /// Resolves VIDs to VLAN ids and builds the PATCH body.
-    pub async fn patch_body(
-        &self,
-        device_id: u64,
-        update: &InterfaceUpdate,
-    ) -> Result<InterfacePatchBody, NetboxError> {
-        let mut body = InterfacePatchBody {
-            description: update.description.clone(),
-            enabled: update.enabled,
-            mtu: update.mtu,
-            custom_fields: update.custom_fields.clone(),
-            changelog_message: update.changelog_message().to_owned(),
-            ..Default::default()
-        };
-        let id = |vid| self.vlan_for_device(device_id, vid);
-        match &update.l2 {
-            None => {}
-            Some(L2Update::Clear) => {
-                body.mode = Some(String::new());
-                body.untagged_vlan = Some(None);
-                body.tagged_vlans = Some(Vec::new());
-            }
-            Some(L2Update::Access { vlan }) => {
-                body.mode = Some("access".into());
-                body.untagged_vlan = Some(Some(id(*vlan).await?.id));
-                body.tagged_vlans = Some(Vec::new());
-            }
-            Some(L2Update::Tagged { native, allowed }) => {
-                body.mode = Some("tagged".into());
-                body.untagged_vlan = Some(match native {
-                    Some(v) => Some(id(*v).await?.id),
-                    None => None,
-                });
-                let mut ids = Vec::with_capacity(allowed.len());
-                for v in allowed {
-                    ids.push(id(*v).await?.id);
-                }
-                body.tagged_vlans = Some(ids);
-            }
-            Some(L2Update::TaggedAll { native }) => {
-                body.mode = Some("tagged-all".into());
-                body.untagged_vlan = Some(match native {
-                    Some(v) => Some(id(*v).await?.id),
-                    None => None,
-                });
-                body.tagged_vlans = Some(Vec::new());
-            }
-        }
-        Ok(body)
-    }
-
-    /// Changes an interface read with [`NetboxClient::interface`]: VLANs are looked up at its
-    /// device, `changelog_message` is always sent, and `If-Match` is sent when the read carried
-    /// an ETag (a concurrent change then fails with `PreconditionFailed`).
-    pub async fn patch_interface(
-        &self,
-        current: &Fetched<Interface>,
-        update: &InterfaceUpdate,
-    ) -> Result<Fetched<Interface>, NetboxError> {
-        let iface = &current.value;
-        let device_id = match &iface.device {
-            Some(d) => d.id,
-            None if update.l2.is_some() => {
-                return Err(NetboxError::InvalidResponse {
-                    what: format!("interface id {}", iface.id),
-                    detail: "it names no device, so its VLANs cannot be looked up".into(),
-                })
-            }
-            None => 0,
-        };
-        let body = self.patch_body(device_id, update).await?;
-        self.patch_interface_body(iface.id, &body, current.etag.as_deref())
-            .await
-    }
-
-    /// PATCH with a ready body (ids, not VIDs).
-    pub async fn patch_interface_body(
-        &self,
-        id: u64,
-        body: &InterfacePatchBody,
-        if_match: Option<&str>,
-    ) -> Result<Fetched<Interface>, NetboxError> {
-        let id_s = id.to_string();
-        let what = format!("the change of interface id {id}");
-        let url = self.url(&["dcim", "interfaces", &id_s], &[]);
-        let raw = self
-            .send(Method::PATCH, url, Some(to_json(body)?), if_match, &what)
-            .await?;
-        Ok(Fetched {
-            value: decode(&raw, &what)?,
-            etag: raw.etag,
-        })
-    }
-
-    /// Clears `change_ticket_number` only if it still holds `expected`: re-reads the interface,
-    /// compares, then PATCHes with `If-Match` when NetBox gives ETags (4.6+), so a ticket number
-    /// written between our read and our clear is never wiped.
-    pub async fn clear_ticket_number(
-        &self,
-        interface_id: u64,
-        expected: &str,
-        changelog_message: &str,
-    ) -> Result<ClearOutcome, NetboxError> {
-        let current = self.interface(interface_id).await?;
-        let now = current.value.change_ticket_number();
-        if now != Some(expected.trim()) {
-            return Ok(ClearOutcome::TicketChanged {
-                current: now.map(str::to_owned),
-            });
-        }
-        let mut custom_fields = Map::new();
-        custom_fields.insert(TICKET_FIELD.to_owned(), Value::Null);
-        let body = InterfacePatchBody {
-            custom_fields,
-            changelog_message: changelog_message.to_owned(),
-            ..Default::default()
-        };
-        self.patch_interface_body(interface_id, &body, current.etag.as_deref())
-            .await?;
-        Ok(ClearOutcome::Cleared)
     }
 }
 

@@ -32,6 +32,7 @@ mod sweep;
 mod update;
 pub mod webhook;
 pub mod wire;
+mod write;
 
 use std::time::Duration;
 

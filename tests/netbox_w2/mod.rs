@@ -417,7 +417,10 @@ pub async fn w2_conformance(backend: &Backend) {
         wait_cleared(&person, id).await;
         let all = settle_and_count(&world, &person, seen + 2).await;
         let text = round(&all, seen).to_lowercase();
-        assert!(all[seen + 1].contains("is not valid; nothing was sent"), "{text}");
+        assert!(
+            all[seen + 1].contains("is not valid; nothing was sent"),
+            "{text}"
+        );
         for w in words {
             assert!(
                 text.contains(&w.to_lowercase()),
