@@ -3,10 +3,16 @@
 //! Lines typed (or piped) become Webex messages from `engineer@example.com` in a 1:1 space; every reply
 //! the bot posts is printed. `/as EMAIL` switches the sender, `/press N` presses button N of the last
 //! card. With piped input the demo exits 0 once the reply to the last line has settled.
+//!
+//! NetBox is simulated too and workflow W2 runs (1 s poll, notifications to the demo user):
+//! `/netbox Gi1/0/2 ticket=CHG-1 mtu=9000 description=Printer floor 2` edits the interface in NetBox as
+//! a person would, and the bot's messages about it are printed.
 
 use crate::app;
+use crate::config::NetboxSyncSettings;
 use crate::config::{Settings, DEVICE_NAME};
-use crate::device::DeviceSettings;
+use crate::device::{DeviceSettings, InterfaceName};
+use crate::netbox::NetboxConfig;
 use crate::policy::AllowList;
 use crate::secret::Secret;
 use crate::sim;
@@ -37,6 +43,9 @@ const REPLY_DEADLINE: Duration = Duration::from_secs(60);
 /// A reply has settled when no further bot message arrived for this long.
 const SETTLE: Duration = Duration::from_millis(400);
 const POLL: Duration = Duration::from_millis(20);
+/// A W2 round waits for the next poll (1 s) and a device write between its messages.
+const NETBOX_SETTLE: Duration = Duration::from_millis(2500);
+const DEMO_NETBOX_TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -44,6 +53,8 @@ pub enum DemoError {
     WebexSim(#[from] sim::webex::SimError),
     #[error("cannot start the device simulator: {0}")]
     DeviceSim(#[from] sim::device::DeviceSimError),
+    #[error("cannot start the NetBox simulator: {0}")]
+    NetboxSim(#[from] sim::netbox::NetboxSimError),
     #[error("cannot prepare the demo folder {path}: {source}")]
     Scratch {
         path: PathBuf,
@@ -98,6 +109,14 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
         shutdown.clone(),
     )
     .await?;
+    let netbox = sim::netbox::start(
+        sim::netbox::NetboxSimConfig {
+            listen: loopback,
+            token: Some(DEMO_NETBOX_TOKEN.to_owned()),
+        },
+        shutdown.clone(),
+    )
+    .await?;
 
     let dir = std::env::temp_dir().join(format!("patchpanel-demo-{}", std::process::id()));
     let scratch_err = |source| DemoError::Scratch {
@@ -126,11 +145,17 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
             device_name: DEVICE_NAME.to_owned(),
         },
         allowed: AllowList::parse("@example.com").map_err(|e| DemoError::Bot(e.to_string()))?,
-        notify: None,
+        notify: Some(DEFAULT_SENDER.to_owned()),
         db_path: dir.join("patchpanel.db"),
         inventory: Some(inventory),
-        netbox: None,
-        netbox_sync: Default::default(),
+        netbox: Some(NetboxConfig::new(
+            netbox.base_url.clone(),
+            Secret::new(DEMO_NETBOX_TOKEN),
+        )),
+        netbox_sync: NetboxSyncSettings {
+            poll_interval: Duration::from_secs(1),
+            ..NetboxSyncSettings::default()
+        },
         devices: DeviceSettings {
             username: Some("admin".to_owned()),
             password: Some(Secret::new("demo-password")),
@@ -145,7 +170,7 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
     let bot = tokio::spawn(app::run(settings, bot_shutdown.clone()));
 
     let control = Control::new(&webex.base_url);
-    let result = chat(&control, webex.subscribe(), &bot, &shutdown).await;
+    let result = chat(&control, &netbox, webex.subscribe(), &bot, &shutdown).await;
     bot_shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), bot).await;
     shutdown.cancel();
@@ -230,6 +255,7 @@ fn count_connected(state: &Value) -> u64 {
 
 async fn chat(
     control: &Control,
+    netbox: &sim::netbox::RunningNetboxSim,
     mut posted: broadcast::Receiver<MessageDto>,
     bot: &tokio::task::JoinHandle<Result<(), app::AppError>>,
     shutdown: &CancellationToken,
@@ -239,6 +265,8 @@ async fn chat(
     if interactive {
         emit!("patchpanel demo — you are {DEFAULT_SENDER} in a 1:1 space with the bot.");
         emit!("Try `help`, `vrf c9300`, `show iface c9300 Gi1/0/2` (or c9300-nc over NETCONF).");
+        emit!("`/netbox Gi1/0/2 ticket=CHG-1 mtu=9000 description=Printer floor 2` edits NetBox as a person would;");
+        emit!("the bot pushes edits that carry a ticket number to the switch and tells you here.");
         emit!("`/as EMAIL` switches the sender, `/press N` presses button N of the last card, `/quit` ends.\n");
     }
     let mut sender = DEFAULT_SENDER.to_owned();
@@ -271,7 +299,29 @@ async fn chat(
         if matches!(text, "/quit" | "/exit") {
             break;
         }
-        if let Some(n) = text.strip_prefix("/press ") {
+        let mut settle = SETTLE;
+        if let Some(edit) = text.strip_prefix("/netbox") {
+            match parse_netbox_edit(edit) {
+                Err(why) => {
+                    emit!("({why})");
+                    continue;
+                }
+                Ok((interface, fields)) => {
+                    match netbox.edit_interface("c9300", &interface, fields, "engineer") {
+                        Ok(_) => emit!("(NetBox: c9300 {interface} saved)"),
+                        Err(e) => {
+                            emit!("(NetBox refused the edit: {e})");
+                            continue;
+                        }
+                    }
+                    if edit.contains("ticket=") {
+                        settle = NETBOX_SETTLE;
+                    } else {
+                        continue;
+                    }
+                }
+            }
+        } else if let Some(n) = text.strip_prefix("/press ") {
             match press(control, &sender, n.trim()).await? {
                 Some(_) => {}
                 None => {
@@ -287,7 +337,7 @@ async fn chat(
                 )
                 .await?;
         }
-        if !await_replies(&mut posted).await? {
+        if !await_replies(&mut posted, settle).await? {
             missed += 1;
             emit!("(no reply within {} s)", REPLY_DEADLINE.as_secs());
         }
@@ -317,12 +367,15 @@ async fn wait_connected(
 
 /// Prints every message the bot posts (pushed by the in-process simulator, so nothing is polled)
 /// until its replies settle. Returns false when nothing arrived before the deadline.
-async fn await_replies(posted: &mut broadcast::Receiver<MessageDto>) -> Result<bool, DemoError> {
+async fn await_replies(
+    posted: &mut broadcast::Receiver<MessageDto>,
+    settle: Duration,
+) -> Result<bool, DemoError> {
     let deadline = tokio::time::Instant::now() + REPLY_DEADLINE;
     let mut replied = false;
     loop {
         let wait = if replied {
-            SETTLE
+            settle
         } else {
             deadline.saturating_duration_since(tokio::time::Instant::now())
         };
@@ -340,6 +393,66 @@ async fn await_replies(posted: &mut broadcast::Receiver<MessageDto>) -> Result<b
             }
         }
     }
+}
+
+/// `/netbox IFACE [ticket=T] [mtu=N] [enabled=yes|no] [description=TEXT…]` → the interface's full
+/// name and the NetBox fields to PATCH. `description=` takes the rest of the line.
+pub fn parse_netbox_edit(args: &str) -> Result<(String, Value), String> {
+    const USAGE: &str =
+        "usage: /netbox IFACE [ticket=T] [mtu=N] [enabled=yes|no] [description=TEXT]";
+    let args = args.trim();
+    let (iface, mut rest) = args.split_once(' ').unwrap_or((args, ""));
+    if iface.is_empty() {
+        return Err(USAGE.to_owned());
+    }
+    let name = InterfaceName::parse(iface).map_err(|e| format!("{e}; {USAGE}"))?;
+    let mut fields = serde_json::Map::new();
+    let mut custom = serde_json::Map::new();
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        if let Some(text) = rest.strip_prefix("description=") {
+            fields.insert("description".into(), Value::String(text.trim().to_owned()));
+            break;
+        }
+        let (word, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+        rest = tail;
+        let Some((key, value)) = word.split_once('=') else {
+            return Err(format!("`{word}` is not KEY=VALUE; {USAGE}"));
+        };
+        match key {
+            "ticket" => {
+                custom.insert(
+                    "change_ticket_number".into(),
+                    Value::String(value.to_owned()),
+                );
+            }
+            "mtu" => {
+                let mtu: u32 = value
+                    .parse()
+                    .map_err(|_| format!("mtu `{value}` is not a number"))?;
+                fields.insert("mtu".into(), Value::from(mtu));
+            }
+            "enabled" => {
+                let on = match value {
+                    "yes" | "true" | "on" => true,
+                    "no" | "false" | "off" => false,
+                    _ => return Err(format!("enabled `{value}` is not yes/no")),
+                };
+                fields.insert("enabled".into(), Value::Bool(on));
+            }
+            _ => return Err(format!("unknown field `{key}`; {USAGE}")),
+        }
+    }
+    if !custom.is_empty() {
+        fields.insert("custom_fields".into(), Value::Object(custom));
+    }
+    if fields.is_empty() {
+        return Err(format!("nothing to change; {USAGE}"));
+    }
+    Ok((name.full, Value::Object(fields)))
 }
 
 /// A bot message as terminal text: its markdown, and a card's text and numbered buttons.
@@ -494,6 +607,32 @@ mod tests {
         assert!(text.contains("Device: c9300"));
         assert!(text.contains("[1] Approve"));
         assert!(text.contains("[2] Decline"));
+    }
+
+    #[test]
+    fn netbox_edits_parse_into_fields() {
+        let (iface, fields) =
+            parse_netbox_edit(" gi1/0/2 ticket=CHG-1 mtu=9000 enabled=no description=Printer <2>")
+                .unwrap();
+        assert_eq!(iface, "GigabitEthernet1/0/2");
+        assert_eq!(
+            fields,
+            json!({"custom_fields": {"change_ticket_number": "CHG-1"}, "mtu": 9000,
+                   "enabled": false, "description": "Printer <2>"})
+        );
+        assert!(parse_netbox_edit("").unwrap_err().contains("usage"));
+        assert!(parse_netbox_edit("Gi1/0/2")
+            .unwrap_err()
+            .contains("nothing to change"));
+        assert!(parse_netbox_edit("Gi1/0/2 mtu=big")
+            .unwrap_err()
+            .contains("mtu"));
+        assert!(parse_netbox_edit("Gi1/0/2 color=red")
+            .unwrap_err()
+            .contains("unknown field"));
+        assert!(parse_netbox_edit("Gi1/0/2 ticket")
+            .unwrap_err()
+            .contains("KEY=VALUE"));
     }
 
     #[test]

@@ -180,7 +180,7 @@ enum Shape {
 
 fn mode_row(intent: &Intent, device: &InterfaceConfig) -> Row {
     let netbox = match &intent.mode {
-        IntentMode::Unset => "not set".to_owned(),
+        IntentMode::Unset => "not set (left alone)".to_owned(),
         IntentMode::Access { .. } => "access".to_owned(),
         IntentMode::Tagged { .. } => "tagged (trunk)".to_owned(),
         IntentMode::TaggedAll { .. } => "tagged-all (trunk)".to_owned(),
@@ -200,8 +200,8 @@ fn mode_row(intent: &Intent, device: &InterfaceConfig) -> Row {
         PortMode::Routed => Shape::Routed,
     };
     let verdict = match &intent.mode {
-        // No intent: anything but a trunk is the default shape of a port.
-        IntentMode::Unset => same(dev_shape != Shape::Trunk),
+        // No L2 intent in NetBox: W2 leaves the port's mode and VLANs as they are, so any is fine.
+        IntentMode::Unset => Verdict::Same,
         IntentMode::Access { .. } => same(dev_shape == Shape::Access),
         IntentMode::Tagged { .. } | IntentMode::TaggedAll { .. } => same(dev_shape == Shape::Trunk),
         IntentMode::Other(_) => Verdict::Differs,
@@ -325,14 +325,9 @@ fn vlans_row(intent: &Intent, device: &InterfaceConfig) -> Row {
             )
         }
     };
-    let default_access = Vlans {
-        untagged: DEFAULT_VLAN,
-        carried: carried("1", DEFAULT_VLAN),
-    };
     let verdict = match (want, have) {
-        // NetBox has no L2 intent: the default access VLAN or a routed port matches it.
-        (Some(None), None) => Verdict::Same,
-        (Some(None), Some(h)) => same(h == default_access),
+        // NetBox has no L2 intent: W2 leaves the VLANs as they are.
+        (Some(None), _) => Verdict::Same,
         (Some(Some(w)), Some(h)) => same(w.carried.is_some() && w == h),
         (Some(Some(_)), None) | (None, _) => Verdict::Differs,
     };
@@ -541,17 +536,17 @@ mod tests {
             v(&want_access(Some(10)), &trunk(None, Some(10))),
             (Differs, Differs)
         );
-        // No intent in NetBox: the default access VLAN and a routed port match; VLAN 10 does not.
+        // No L2 intent in NetBox: W2 leaves mode and VLANs alone, so whatever the device has matches.
         let unset = intent(None, true, None);
         assert_eq!(v(&unset, &access(None)), (Same, Same));
         assert_eq!(v(&unset, &access(Some(1))), (Same, Same));
-        assert_eq!(v(&unset, &access(Some(10))), (Same, Differs));
+        assert_eq!(v(&unset, &access(Some(10))), (Same, Same));
         let routed = InterfaceConfig {
             mode: Some(PortMode::Routed),
             ..InterfaceConfig::default()
         };
         assert_eq!(v(&unset, &routed), (Same, Same));
-        assert_eq!(v(&unset, &trunk(None, None)), (Differs, Differs));
+        assert_eq!(v(&unset, &trunk(None, None)), (Same, Same));
         let qinq = Intent {
             mode: IntentMode::Other("q-in-q".into()),
             enabled: true,
