@@ -1,0 +1,54 @@
+//! `patchpanel demo` as a user runs it (DESIGN §3): piped input, one message per line, every reply
+//! printed, exit 0 once the last reply has settled. Covers chat, a NetBox edit carrying a ticket
+//! (workflow W2 against the simulators) and `show iface` with NetBox's intent afterwards.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn the_demo_answers_piped_chat_and_pushes_a_netbox_edit() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_patchpanel"))
+        .arg("demo")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            b"vrf c9300\nshwo iface c9300 Gi1/0/2\n\
+              /netbox Gi1/0/3 ticket=CHG-42 mtu=9000 description=Printer floor 3\n\
+              show iface c9300 Gi1/0/3\n/netbox Gi1/0/4 ticket=CHG-43 mtu=100\n",
+        )
+        .unwrap();
+    // The demo bounds each reply by 60 s; this only guards against a hang.
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(300), "demo hung");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}\n{stdout}\n{stderr}", out.status);
+    for want in [
+        "BLUE",
+        "did you mean",
+        "(NetBox: c9300 GigabitEthernet1/0/3 saved)",
+        "NetBox change received: **GigabitEthernet1/0/3** on **c9300** (ticket **CHG-42**)",
+        "Device configured for ticket **CHG-42**",
+        "| Description | Printer floor 3 \\#\\#ticket:CHG-42\\#\\# |",
+        "| MTU | 9000 |",
+        "**NetBox intent vs device** — in sync",
+        "(ticket **CHG-43**) is not valid; nothing was sent to the device",
+        "MTU 100 is out of range",
+    ] {
+        assert!(stdout.contains(want), "`{want}` missing in:\n{stdout}");
+    }
+    assert_eq!(stdout.matches("Device configured").count(), 1, "{stdout}");
+}
