@@ -11,9 +11,14 @@ const MAX_CELL: usize = 120;
 /// Escapes device-supplied text for a markdown table cell: control characters become spaces,
 /// markdown punctuation is backslash-escaped, HTML-significant characters become entities.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    escape_bounded(s, MAX_CELL)
+}
+
+/// [`escape`] for running text: at most `max_chars` characters are kept (then `…`).
+pub fn escape_bounded(s: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max_chars * 2));
     for (i, c) in s.chars().enumerate() {
-        if i == MAX_CELL {
+        if i == max_chars {
             out.push('…');
             break;
         }

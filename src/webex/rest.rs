@@ -55,16 +55,6 @@ struct Inner {
     retry: RetryPolicy,
 }
 
-/// `POST /messages` to a room or to a person by email (exactly one of the two is sent).
-#[derive(Serialize)]
-struct Notification<'a> {
-    #[serde(rename = "roomId", skip_serializing_if = "Option::is_none")]
-    room_id: Option<&'a str>,
-    #[serde(rename = "toPersonEmail", skip_serializing_if = "Option::is_none")]
-    to_person_email: Option<&'a str>,
-    markdown: &'a str,
-}
-
 /// One id per process so Cisco support can correlate all our calls (specs §1.5).
 fn process_tracking_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
@@ -162,28 +152,13 @@ impl WebexRest {
 
     /// Posts `reply` as one or more messages (≤ 7,439 bytes each, in order); returns their ids.
     pub async fn send_reply(&self, reply: &Reply) -> Result<Vec<String>, WebexError> {
-        let url = self.api_url(&["messages"])?;
-        let parts = split_markdown(&reply.markdown, MAX_MESSAGE_BYTES);
-        let mut ids = Vec::with_capacity(parts.len());
-        for (n, part) in parts.iter().enumerate() {
-            let body = NewMessage {
-                room_id: &reply.room_id,
-                parent_id: reply.parent_id.as_deref(),
-                markdown: part,
-            };
-            let sent: Result<wire::Message, _> =
-                self.send_json(Method::POST, url.clone(), Some(&body)).await;
-            match sent {
-                Ok(m) => ids.push(m.id.ok_or_else(|| missing("POST messages", "id"))?),
-                Err(e) => {
-                    if n > 0 {
-                        tracing::warn!(sent = n, total = parts.len(), error = %e, "reply only partly sent");
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        Ok(ids)
+        let to = NewMessage {
+            room_id: Some(&reply.room_id),
+            to_person_email: None,
+            parent_id: reply.parent_id.as_deref(),
+            markdown: "",
+        };
+        self.post_split(to, &reply.markdown, "reply").await
     }
 
     /// Posts `markdown` to a person (`target` contains `@`: `toPersonEmail`, a 1:1 message) or a
@@ -197,22 +172,30 @@ impl WebexRest {
                     .to_owned(),
             ));
         }
+        let email = target.contains('@');
+        let to = NewMessage {
+            room_id: (!email).then_some(target),
+            to_person_email: email.then_some(target),
+            parent_id: None,
+            markdown: "",
+        };
+        self.post_split(to, markdown, "notification").await
+    }
+
+    /// `POST /messages` once per part of `markdown` split on line boundaries, in order.
+    async fn post_split(
+        &self,
+        to: NewMessage<'_>,
+        markdown: &str,
+        what: &str,
+    ) -> Result<Vec<String>, WebexError> {
         let url = self.api_url(&["messages"])?;
         let parts = split_markdown(markdown, MAX_MESSAGE_BYTES);
         let mut ids = Vec::with_capacity(parts.len());
         for (n, part) in parts.iter().enumerate() {
-            let body = if target.contains('@') {
-                Notification {
-                    room_id: None,
-                    to_person_email: Some(target),
-                    markdown: part,
-                }
-            } else {
-                Notification {
-                    room_id: Some(target),
-                    to_person_email: None,
-                    markdown: part,
-                }
+            let body = NewMessage {
+                markdown: part,
+                ..to.clone()
             };
             let sent: Result<wire::Message, _> =
                 self.send_json(Method::POST, url.clone(), Some(&body)).await;
@@ -220,7 +203,7 @@ impl WebexRest {
                 Ok(m) => ids.push(m.id.ok_or_else(|| missing("POST messages", "id"))?),
                 Err(e) => {
                     if n > 0 {
-                        tracing::warn!(sent = n, total = parts.len(), error = %e, "notification only partly sent");
+                        tracing::warn!(sent = n, total = parts.len(), error = %e, "{what} only partly sent");
                     }
                     return Err(e);
                 }

@@ -118,11 +118,14 @@ pub struct AttachmentAction {
     pub room_id: Option<String>,
 }
 
-/// The body of `POST /messages`.
+/// The body of `POST /messages`: to a room (optionally in a thread) or to a person by email;
+/// exactly one of `roomId` / `toPersonEmail` is sent.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewMessage<'a> {
-    #[serde(rename = "roomId")]
-    pub room_id: &'a str,
+    #[serde(rename = "roomId", skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<&'a str>,
+    #[serde(rename = "toPersonEmail", skip_serializing_if = "Option::is_none")]
+    pub to_person_email: Option<&'a str>,
     #[serde(rename = "parentId", skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<&'a str>,
     pub markdown: &'a str,

@@ -10,29 +10,10 @@ const MAX_TEXT: usize = 400;
 /// Problems listed before the rest is summarized.
 const MAX_PROBLEMS: usize = 20;
 
-/// Escapes outside text for markdown as `device::render::escape` does (control characters become
-/// spaces, markdown punctuation is backslash-escaped, HTML-significant characters become
-/// entities), bounded by `MAX_TEXT` rather than a table cell's width.
+/// Escapes outside text for markdown as `device::render::escape` does, bounded by `MAX_TEXT`
+/// rather than a table cell's width.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(MAX_TEXT * 2));
-    for (i, c) in s.chars().enumerate() {
-        if i == MAX_TEXT {
-            out.push('…');
-            break;
-        }
-        match c {
-            c if c.is_control() => out.push(' '),
-            '\\' | '`' | '*' | '_' | '|' | '[' | ']' | '~' | '#' | '{' | '}' | '!' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::device::render::escape_bounded(s, MAX_TEXT)
 }
 
 /// Which change a message is about.
