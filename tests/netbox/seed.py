@@ -64,6 +64,9 @@ def seed(api):
                 "name": name, "label": label, "type": kind, "object_types": ["dcim.device"],
                 "required": False,
             })
+    # The tag that protects an interface from the bot (NETBOX_PROTECTED_TAG's default).
+    api.ensure("/api/extras/tags/", {"slug": "patchpanel-protected"},
+               {"name": "patchpanel-protected", "slug": "patchpanel-protected", "color": "9e9e9e"})
     site = api.ensure("/api/dcim/sites/", {"slug": "lab"},
                       {"name": "lab", "slug": "lab", "status": "active"})
     maker = api.ensure("/api/dcim/manufacturers/", {"slug": "cisco"}, {"name": "Cisco", "slug": "cisco"})

@@ -388,7 +388,8 @@ pub async fn w2_conformance(backend: &Backend) {
     let global999 = person.global_vlan_id(999).await;
     let gi5 = person.interface_id("GigabitEthernet1/0/5").await;
     let gi1 = person.interface_id("GigabitEthernet1/0/1").await;
-    let cases: [(u64, &str, Value, &[&str]); 3] = [
+    let gi11 = person.interface_id("GigabitEthernet1/0/11").await;
+    let cases: [(u64, &str, Value, &[&str]); 4] = [
         (
             gi4,
             "GigabitEthernet1/0/4",
@@ -407,7 +408,14 @@ pub async fn w2_conformance(backend: &Backend) {
             "GigabitEthernet1/0/1",
             json!({"description": "uplink, hands off",
                    "custom_fields": {"change_ticket_number": "CHG-1004"}}),
-            &["CHG-1004", "protected"],
+            &["CHG-1004", "protected", "by patchpanel"],
+        ),
+        (
+            gi11,
+            "GigabitEthernet1/0/11",
+            json!({"description": "tagged hands-off", "tags": [{"slug": "patchpanel-protected"}],
+                   "custom_fields": {"change_ticket_number": "CHG-1008"}}),
+            &["CHG-1008", "protected", "carries the netbox tag"],
         ),
     ];
     for (id, name, body, words) in cases {

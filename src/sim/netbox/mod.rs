@@ -15,7 +15,7 @@
 //! VLANs at `lab`: 10→1, 20→2, 100→3, 200→4, 300→5; VID 100 at `other` → 6; the global VLAN (no
 //! site) 999 `GLOBAL999` → 7; custom fields
 //! `change_ticket_number` 1 (text, dcim.interface, filter_logic exact), `patchpanel_profile` 2 (text,
-//! dcim.device) and `netconf_port` 3 (integer, dcim.device), both empty on every device; user `admin` 1.
+//! dcim.device) and `netconf_port` 3 (integer, dcim.device), both empty on every device; tag `patchpanel-protected` 1 (on no interface); user `admin` 1.
 //!
 //! Layout: `model` (typed data, seed, change log) and `patch` (validation) are pure; `render` is
 //! the JSON shapes; `http` (auth, 503, pagination, errors), `api` (handlers) and `control` are the

@@ -23,6 +23,8 @@ pub const IFACE_VLAN1: u64 = 49;
 pub const IP_MGMT: u64 = 1;
 /// The global VLAN (no site): VID 999, named `GLOBAL999`.
 pub const VLAN_GLOBAL999: u64 = 7;
+/// The one seeded tag (`/api/extras/tags/` is not simulated; interfaces can carry it).
+pub const TAG_PROTECTED: (u64, &str, &str) = (1, "patchpanel-protected", "patchpanel-protected");
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Site {
@@ -58,6 +60,8 @@ pub struct Interface {
     pub untagged_vlan: Option<u64>,
     pub tagged_vlans: Vec<u64>,
     pub mgmt_only: bool,
+    /// Tag ids (only [`TAG_PROTECTED`] exists).
+    pub tags: Vec<u64>,
     pub custom_fields: Map<String, Value>,
     pub created: String,
     pub last_updated: String,
@@ -168,6 +172,7 @@ impl Netbox {
                 untagged_vlan: None,
                 tagged_vlans: Vec::new(),
                 mgmt_only: false,
+                tags: Vec::new(),
                 custom_fields: ticket_cf(Value::Null),
                 created: t.clone(),
                 last_updated: t.clone(),
@@ -185,6 +190,7 @@ impl Netbox {
             untagged_vlan: None,
             tagged_vlans: Vec::new(),
             mgmt_only: true,
+            tags: Vec::new(),
             custom_fields: ticket_cf(Value::Null),
             created: t.clone(),
             last_updated: t.clone(),
@@ -332,6 +338,7 @@ impl Netbox {
                 untagged_vlan: None,
                 tagged_vlans: Vec::new(),
                 mgmt_only: false,
+                tags: Vec::new(),
                 custom_fields: cf.clone(),
                 created: t.clone(),
                 last_updated: t.clone(),
@@ -468,7 +475,9 @@ pub fn flat_interface(i: &Interface) -> Value {
         "rf_channel_frequency": null, "rf_channel_width": null, "tx_power": null,
         "poe_mode": "", "poe_type": "", "wireless_link": null, "untagged_vlan": i.untagged_vlan,
         "vrf": null, "vdcs": [], "wireless_lans": [], "tagged_vlans": i.tagged_vlans,
-        "custom_fields": i.custom_fields, "tags": [],
+        "custom_fields": i.custom_fields,
+        // The change log's snapshots list tag names.
+        "tags": i.tags.iter().filter(|t| **t == TAG_PROTECTED.0).map(|_| TAG_PROTECTED.1).collect::<Vec<_>>(),
     })
 }
 

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
-use super::model::{Interface, IpAddress, Netbox, TICKET_FIELD};
+use super::model::{Interface, IpAddress, Netbox, TAG_PROTECTED, TICKET_FIELD};
 
 /// A NetBox 400 body: `{"field": ["message", …]}` (custom fields use a plain string per field).
 pub type FieldErrors = Map<String, Value>;
@@ -68,6 +68,31 @@ pub fn changelog_message(body: &Value) -> Result<String, FieldErrors> {
             push(&mut e, "changelog_message", "Not a valid string.".into());
             Err(e)
         }
+    }
+}
+
+/// Resolves a tag given as an id or as a `{"name"|"slug": …}` lookup (only the seeded tag exists).
+fn tag_ref(v: &Value) -> Result<u64, String> {
+    let (id, name, slug) = TAG_PROTECTED;
+    let found = match v {
+        Value::Number(n) => n.as_u64() == Some(id),
+        Value::Object(q) => {
+            !q.is_empty()
+                && q.iter().all(|(k, v)| match k.as_str() {
+                    "name" => v.as_str() == Some(name),
+                    "slug" => v.as_str() == Some(slug),
+                    "id" => v.as_u64() == Some(id),
+                    _ => false,
+                })
+        }
+        _ => false,
+    };
+    if found {
+        Ok(id)
+    } else {
+        Err(format!(
+            "Related object not found using the provided attributes: {v}"
+        ))
     }
 }
 
@@ -221,6 +246,26 @@ pub fn apply_interface(
             _ => push(
                 &mut errs,
                 "tagged_vlans",
+                "Expected a list of items but got type \"dict\".".into(),
+            ),
+        }
+    }
+    if let Some(v) = obj.get("tags") {
+        match v {
+            Value::Array(items) => {
+                let mut ids = Vec::new();
+                for item in items {
+                    match tag_ref(item) {
+                        Ok(id) if !ids.contains(&id) => ids.push(id),
+                        Ok(_) => {}
+                        Err(m) => push(&mut errs, "tags", m),
+                    }
+                }
+                new.tags = ids;
+            }
+            _ => push(
+                &mut errs,
+                "tags",
                 "Expected a list of items but got type \"dict\".".into(),
             ),
         }

@@ -108,7 +108,7 @@ pub fn interface(nb: &Netbox, base: &str, id: u64) -> Value {
         "link_peers": [], "link_peers_type": null, "wireless_lans": [], "vrf": null,
         "l2vpn_termination": null, "connected_endpoints": null,
         "connected_endpoints_type": null, "connected_endpoints_reachable": null, "owner": null,
-        "tags": [], "custom_fields": i.custom_fields, "created": i.created,
+        "tags": tags(base, &i.tags), "custom_fields": i.custom_fields, "created": i.created,
         "last_updated": i.last_updated, "count_ipaddresses": nb.ip_count(i.id),
         "count_fhrp_groups": 0, "_occupied": false,
     });
@@ -287,4 +287,18 @@ pub fn state(nb: &Netbox, base: &str) -> Value {
         "custom_fields": custom_fields(base),
         "object_changes": nb.changes.iter().map(|c| object_change(nb, base, c)).collect::<Vec<_>>(),
     })
+}
+
+/// Nested tags as NetBox renders them on an object.
+fn tags(base: &str, ids: &[u64]) -> Value {
+    let (id, name, slug) = super::model::TAG_PROTECTED;
+    Value::Array(
+        ids.iter()
+            .filter(|t| **t == id)
+            .map(|_| {
+                json!({"id": id, "url": format!("{base}/api/extras/tags/{id}/"), "display": name,
+                       "name": name, "slug": slug, "color": "9e9e9e"})
+            })
+            .collect(),
+    )
 }
