@@ -420,3 +420,40 @@ async fn notify_posts_to_a_room_and_splits_long_text() {
     assert!(posted.iter().all(|m| m.room_id == asked.room_id));
     assert!(rest.notify("  ", "x").await.is_err());
 }
+
+/// The bot stopped in the middle of an apply (its job says `applying`, so "received" and
+/// "configuring" were already sent): the next offer applies again (idempotent, and a lost
+/// confirmed commit has rolled back by itself) and only reports the outcome.
+#[tokio::test]
+async fn a_job_interrupted_while_applying_resumes_without_repeating_its_messages() {
+    let rig = Rig::start("").await;
+    let c = rig.edit(
+        "GigabitEthernet1/0/6",
+        json!({"description": "resumed", "custom_fields": {"change_ticket_number": "CHG-77"}}),
+    );
+    let iface = rig
+        .netbox
+        .interface("c9300", "GigabitEthernet1/0/6")
+        .unwrap();
+    let key = patchpanel::workflow::netbox_sync::job_key(
+        c.interface_id,
+        "CHG-77",
+        iface["last_updated"].as_str().unwrap(),
+    );
+    rig.store
+        .put_job(&key, JOB_KIND, "applying", "")
+        .await
+        .unwrap();
+
+    assert_eq!(rig.sync.handle(c).await, Handled::Done);
+    assert_messages(
+        &rig.messages(),
+        &["🟢 Device configured for ticket **CHG-77**"],
+    );
+    assert_eq!(
+        rig.port("1/0/6").description.as_deref(),
+        Some("resumed ##ticket:CHG-77##")
+    );
+    assert_eq!(rig.ticket("GigabitEthernet1/0/6"), Value::Null);
+    assert_eq!(rig.store.job(&key).await.unwrap().unwrap().state, "done");
+}

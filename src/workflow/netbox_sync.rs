@@ -178,8 +178,17 @@ impl NetboxSync {
                 .await;
         }
 
+        // A job found in `applying` already announced what it configures before the bot stopped.
+        let announced = resumed == Some(APPLYING);
         let detail = self
-            .push(&key, &iface, &ticket, device_name.as_deref(), subject)
+            .push(
+                &key,
+                &iface,
+                &ticket,
+                device_name.as_deref(),
+                subject,
+                announced,
+            )
             .await?;
         self.finish(&key, &iface, &ticket, &last_updated, &detail)
             .await
@@ -193,6 +202,7 @@ impl NetboxSync {
         ticket: &str,
         device_name: Option<&str>,
         subject: Subject<'_>,
+        announced: bool,
     ) -> Result<String, Retry> {
         let Some(name) = device_name else {
             return self
@@ -236,10 +246,12 @@ impl NetboxSync {
                 return Ok(format!("not valid: {why}"));
             }
         };
-        self.notifier
-            .send(&messages::configuring(&subject, &planned.valid))
-            .await;
-        self.store.put_job(key, JOB_KIND, APPLYING, "").await?;
+        if !announced {
+            self.notifier
+                .send(&messages::configuring(&subject, &planned.valid))
+                .await;
+            self.store.put_job(key, JOB_KIND, APPLYING, "").await?;
+        }
         let (state, detail) = match self
             .applier
             .apply_to(&resolved.device, &planned.change, &protected)
