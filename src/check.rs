@@ -103,12 +103,17 @@ async fn collect() -> Vec<Row> {
         },
     }
     rows.extend(webhook_row(&settings.netbox_sync));
+    if settings.netbox.is_some() {
+        rows.push(notify_row(settings.notify.as_deref()));
+        rows.push(store_row(&settings.db_path).await);
+    }
     let Some(path) = &settings.inventory else {
-        rows.push(row(
-            "inventory",
-            true,
-            "not configured (PATCHPANEL_INVENTORY unset)".into(),
-        ));
+        let detail = if settings.netbox.is_some() {
+            "devices come from NetBox (PATCHPANEL_INVENTORY unset)"
+        } else {
+            "not configured (PATCHPANEL_INVENTORY unset)"
+        };
+        rows.push(row("inventory", true, detail.into()));
         return rows;
     };
     let inventory = match Inventory::load(path) {
@@ -167,6 +172,47 @@ fn webhook_row(sync: &NetboxSyncSettings) -> Option<Row> {
             format!("receiver on {addr}: NETBOX_WEBHOOK_SECRET is empty; set it to the secret of NetBox's webhook"),
         )
     })
+}
+
+/// Where workflow messages go; unset is a warning (W2 then only logs them).
+fn notify_row(notify: Option<&str>) -> Row {
+    match notify {
+        Some(target) if target.contains('@') => {
+            row("notify", true, format!("1:1 messages to {target}"))
+        }
+        Some(target) => row("notify", true, format!("messages to room {target}")),
+        None => warn(
+            "notify",
+            "PATCHPANEL_NOTIFY is unset: NetBox workflow messages are only logged (set an email or a room id)".into(),
+        ),
+    }
+}
+
+/// The store opens (created if new) and says where the NetBox change log will be read from.
+async fn store_row(path: &std::path::Path) -> Row {
+    let store = match crate::store::Store::open(path) {
+        Ok(s) => s,
+        Err(e) => return row("store", false, e.to_string()),
+    };
+    match store.cursor(crate::netbox::poller::CURSOR).await {
+        Ok(Some(c)) => row(
+            "store",
+            true,
+            format!(
+                "{}: NetBox change log read up to change {c}",
+                path.display()
+            ),
+        ),
+        Ok(None) => row(
+            "store",
+            true,
+            format!(
+                "{}: new; the first start reads NetBox's change log from its head",
+                path.display()
+            ),
+        ),
+        Err(e) => row("store", false, e.to_string()),
+    }
 }
 
 fn row(system: &str, ok: bool, detail: String) -> Row {
@@ -235,6 +281,34 @@ mod tests {
         assert!(!r.detail.contains("hunter2"));
         sync.webhook_secret = Some(crate::secret::Secret::new(""));
         assert!(!webhook_row(&sync).unwrap().ok);
+    }
+
+    #[test]
+    fn notify_row_names_the_target_or_warns() {
+        assert!(notify_row(Some("a@example.com"))
+            .detail
+            .contains("1:1 messages"));
+        assert!(notify_row(Some("Y2lzY29zcGFyazovL3VzL1JPT00v"))
+            .detail
+            .contains("room"));
+        let unset = notify_row(None);
+        assert!(unset.ok && unset.warning, "{unset:?}");
+    }
+
+    #[tokio::test]
+    async fn store_row_opens_the_file_or_says_what_to_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let fresh = store_row(&path).await;
+        assert!(fresh.ok && fresh.detail.contains("new"), "{fresh:?}");
+        crate::store::Store::open(&path)
+            .unwrap()
+            .set_cursor(crate::netbox::poller::CURSOR, 42)
+            .await
+            .unwrap();
+        assert!(store_row(&path).await.detail.contains("change 42"));
+        let bad = store_row(std::path::Path::new("/nonexistent-dir/x/p.db")).await;
+        assert!(!bad.ok && bad.detail.contains("PATCHPANEL_DB"), "{bad:?}");
     }
 
     #[test]
