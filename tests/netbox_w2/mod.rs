@@ -307,7 +307,7 @@ impl RunningBot {
 }
 
 /// Waits until NetBox shows no ticket number on `id`.
-async fn wait_cleared(person: &Person, id: u64) {
+pub async fn wait_cleared(person: &Person, id: u64) {
     let start = Instant::now();
     while let Some(t) = person.ticket(id).await {
         assert!(
