@@ -230,7 +230,6 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         None => None,
         Some(cfg) => Some(NetboxClient::new(cfg)?),
     };
-    let w2_file = file.clone();
     let directory = DeviceDirectory::new(file, netbox);
     // The reader reads whatever the directory resolves; its own inventory is not consulted.
     let devices = if directory.is_empty() {
@@ -251,7 +250,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         allowed: settings.allowed.clone(),
     });
     let devices = bot.devices.clone();
-    let result = serve(bot, settings, w2_file, identity, shutdown).await;
+    let result = serve(bot, settings, identity, shutdown).await;
     // Pooled NETCONF sessions end with a <close-session/>, not a dropped TCP connection.
     if let Some(devices) = devices {
         devices.pool().close_all().await;
@@ -262,7 +261,6 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
 async fn serve(
     bot: Arc<Bot>,
     settings: Settings,
-    devices_file: Option<Inventory>,
     identity: BotIdentity,
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
@@ -272,7 +270,7 @@ async fn serve(
     let w2_shutdown = shutdown.child_token();
     netbox::start(
         &settings,
-        devices_file,
+        &bot.directory,
         bot.rest.clone(),
         &tracker,
         w2_shutdown.clone(),

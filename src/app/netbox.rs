@@ -5,11 +5,10 @@
 use super::AppError;
 use crate::config::Settings;
 use crate::device::apply::Applier;
-use crate::device::Inventory;
 use crate::devices::DeviceDirectory;
 use crate::netbox::poller::{Poller, PollerConfig};
-use crate::netbox::{webhook, NetboxClient};
-use crate::store::Store;
+use crate::netbox::webhook;
+use crate::store::{Store, StoreError};
 use crate::webex::WebexRest;
 use crate::workflow::{NetboxSync, Notifier};
 use tokio_util::sync::CancellationToken;
@@ -17,21 +16,28 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, Instrument};
 
 /// Starts W2 when NetBox is configured; does nothing otherwise.
+/// `devices` is the bot's directory (the same NetBox client and devices file the chat uses).
 pub async fn start(
     settings: &Settings,
-    file: Option<Inventory>,
+    devices: &DeviceDirectory,
     rest: WebexRest,
     tracker: &TaskTracker,
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
-    let Some(netbox_cfg) = &settings.netbox else {
+    let Some(client) = devices.netbox().cloned() else {
         return Ok(());
     };
-    let client = NetboxClient::new(netbox_cfg).map_err(AppError::Netbox)?;
-    let store = Store::open(&settings.db_path).map_err(AppError::Store)?;
-    let applier = Applier::new(file.clone().unwrap_or_default(), settings.devices.clone())
-        .map_err(AppError::Inventory)?;
-    let devices = DeviceDirectory::new(file, Some(client.clone()));
+    let db_path = settings.db_path.clone();
+    // Opening SQLite touches the disk: not on an async worker.
+    let store = tokio::task::spawn_blocking(move || Store::open(&db_path))
+        .await
+        .map_err(|e| AppError::Store(StoreError::Sqlite(format!("store worker stopped: {e}"))))??;
+    let applier = Applier::new(
+        devices.file().cloned().unwrap_or_default(),
+        settings.devices.clone(),
+    )
+    .map_err(AppError::Inventory)?;
+    let devices = devices.clone();
     let notifier = Notifier::new(Some(rest), settings.notify.clone());
     let sync = NetboxSync::new(
         client.clone(),
