@@ -13,11 +13,9 @@ mod netbox_w2;
 #[path = "../tests/tcp_proxy/mod.rs"]
 mod tcp_proxy;
 
-use hmac::{Hmac, Mac};
 use netbox_w2::{Backend, Person, World};
 use patchpanel::sim::netbox::{start, NetboxSimConfig};
 use serde_json::json;
-use sha2::Sha512;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -121,14 +119,7 @@ async fn rounds(
                 "data": edited_iface, "snapshots": {"prechange": null, "postchange": null}
             }))
             .expect("json");
-            let mut mac = Hmac::<Sha512>::new_from_slice(SECRET.as_bytes()).expect("hmac");
-            mac.update(&body);
-            let signature: String = mac
-                .finalize()
-                .into_bytes()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let signature = netbox_w2::hook_signature(SECRET, &body);
             let answer = http
                 .post(format!("http://127.0.0.1:{port}/netbox"))
                 .header("Content-Type", "application/json")

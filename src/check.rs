@@ -190,9 +190,18 @@ fn notify_row(notify: Option<&str>) -> Row {
 
 /// The store opens (created if new) and says where the NetBox change log will be read from.
 async fn store_row(path: &std::path::Path) -> Row {
-    let store = match crate::store::Store::open(path) {
-        Ok(s) => s,
-        Err(e) => return row("store", false, e.to_string()),
+    let owned = path.to_owned();
+    // Opening SQLite touches the disk: not on an async worker.
+    let store = match tokio::task::spawn_blocking(move || crate::store::Store::open(&owned)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return row("store", false, e.to_string()),
+        Err(e) => {
+            return row(
+                "store",
+                false,
+                format!("the store could not be opened: {e}"),
+            )
+        }
     };
     match store.cursor(crate::netbox::poller::CURSOR).await {
         Ok(Some(c)) => row(

@@ -118,35 +118,32 @@ impl DeviceDirectory {
             site: None,
             source: Source::File,
         };
-        let Some(netbox) = &self.netbox else {
-            return from_file
+        // Only the devices file can answer: its entry, or "unknown" with `hint`.
+        let file_answer = |device: Option<crate::device::Device>, hint: String| {
+            device
                 .map(|d| Lookup {
                     resolved: file_only(d),
                     netbox_error: None,
                 })
                 .ok_or_else(|| ResolveError::Unknown {
                     name: shown(name),
-                    hint: self.file_hint(name),
-                });
+                    hint,
+                })
+        };
+        let Some(netbox) = &self.netbox else {
+            return file_answer(from_file, self.file_hint(name));
         };
         let nb = match netbox.device_by_name(name, None).await {
             Ok(d) => d,
             Err(NetboxError::NotFound { .. }) => {
-                return from_file
-                    .map(|d| Lookup {
-                        resolved: file_only(d),
-                        netbox_error: None,
-                    })
-                    .ok_or_else(|| ResolveError::Unknown {
-                        name: shown(name),
-                        hint: match &self.file {
-                            Some(_) => format!(
-                                "NetBox has no device by that name and PATCHPANEL_INVENTORY has none either ({})",
-                                self.file_hint(name)
-                            ),
-                            None => "NetBox has no device by that name".to_owned(),
-                        },
-                    })
+                let hint = match &self.file {
+                    Some(_) => format!(
+                        "NetBox has no device by that name and PATCHPANEL_INVENTORY has none either ({})",
+                        self.file_hint(name)
+                    ),
+                    None => "NetBox has no device by that name".to_owned(),
+                };
+                return file_answer(from_file, hint);
             }
             Err(e) => {
                 return match from_file {

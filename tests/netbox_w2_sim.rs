@@ -5,10 +5,8 @@ mod device_sim_fixture;
 mod netbox_w2;
 mod tcp_proxy;
 
-use hmac::{Hmac, Mac};
 use patchpanel::sim::netbox::{start, NetboxSimConfig};
 use serde_json::json;
-use sha2::Sha512;
 use tokio_util::sync::CancellationToken;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -101,14 +99,7 @@ async fn a_signed_webhook_wakes_the_poller() {
         }
     };
     assert_eq!(unsigned.status(), 401);
-    let mut mac = Hmac::<Sha512>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(&body);
-    let signature: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let signature = netbox_w2::hook_signature(secret, &body);
     let signed = http
         .post(&url)
         .header("Content-Type", "application/json")

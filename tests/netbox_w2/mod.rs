@@ -306,6 +306,18 @@ impl RunningBot {
     }
 }
 
+/// `X-Hook-Signature` as NetBox computes it: hex HMAC-SHA512 of the body keyed with the secret.
+pub fn hook_signature(secret: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha512>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Waits until NetBox shows no ticket number on `id`.
 pub async fn wait_cleared(person: &Person, id: u64) {
     let start = Instant::now();

@@ -67,6 +67,35 @@ pub struct Interface {
     pub last_updated: String,
 }
 
+impl Interface {
+    /// A new, enabled 1000base-t port with NetBox's defaults, created at `t`.
+    fn copper(
+        id: u64,
+        device: u64,
+        name: String,
+        custom_fields: Map<String, Value>,
+        t: &str,
+    ) -> Self {
+        Interface {
+            id,
+            device,
+            name,
+            kind: "1000base-t".to_owned(),
+            enabled: true,
+            mtu: None,
+            description: String::new(),
+            mode: None,
+            untagged_vlan: None,
+            tagged_vlans: Vec::new(),
+            mgmt_only: false,
+            tags: Vec::new(),
+            custom_fields,
+            created: t.to_owned(),
+            last_updated: t.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Vlan {
     pub id: u64,
@@ -160,40 +189,27 @@ impl Netbox {
             slug: slug.to_owned(),
         };
         let mut interfaces: Vec<Interface> = (1..=48)
-            .map(|n| Interface {
-                id: n,
-                device: DEVICE_C9300,
-                name: format!("GigabitEthernet1/0/{n}"),
-                kind: "1000base-t".to_owned(),
-                enabled: true,
-                mtu: None,
-                description: String::new(),
-                mode: None,
-                untagged_vlan: None,
-                tagged_vlans: Vec::new(),
-                mgmt_only: false,
-                tags: Vec::new(),
-                custom_fields: ticket_cf(Value::Null),
-                created: t.clone(),
-                last_updated: t.clone(),
+            .map(|n| {
+                Interface::copper(
+                    n,
+                    DEVICE_C9300,
+                    format!("GigabitEthernet1/0/{n}"),
+                    ticket_cf(Value::Null),
+                    &t,
+                )
             })
             .collect();
         interfaces.push(Interface {
-            id: IFACE_VLAN1,
-            device: DEVICE_C9300,
-            name: "Vlan1".to_owned(),
             kind: "virtual".to_owned(),
-            enabled: true,
-            mtu: None,
             description: "management".to_owned(),
-            mode: None,
-            untagged_vlan: None,
-            tagged_vlans: Vec::new(),
             mgmt_only: true,
-            tags: Vec::new(),
-            custom_fields: ticket_cf(Value::Null),
-            created: t.clone(),
-            last_updated: t.clone(),
+            ..Interface::copper(
+                IFACE_VLAN1,
+                DEVICE_C9300,
+                "Vlan1".to_owned(),
+                ticket_cf(Value::Null),
+                &t,
+            )
         });
         let vlan = |id, vid, name: &str, site| Vlan {
             id,
@@ -326,23 +342,8 @@ impl Netbox {
             .map(|k| format!("GigabitEthernet{}/0/{}", 1 + k / 48, 1 + k % 48))
             .filter(|n| !taken.contains(n));
         for (id, name) in (first_id..).zip(names.take(count)) {
-            self.interfaces.push(Interface {
-                id,
-                device: dev,
-                name,
-                kind: "1000base-t".to_owned(),
-                enabled: true,
-                mtu: None,
-                description: String::new(),
-                mode: None,
-                untagged_vlan: None,
-                tagged_vlans: Vec::new(),
-                mgmt_only: false,
-                tags: Vec::new(),
-                custom_fields: cf.clone(),
-                created: t.clone(),
-                last_updated: t.clone(),
-            });
+            self.interfaces
+                .push(Interface::copper(id, dev, name, cf.clone(), &t));
             ids.push(id);
         }
         Some(ids)
