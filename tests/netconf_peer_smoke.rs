@@ -383,6 +383,45 @@ fn host_key_auth_and_hello() {
     }
 }
 
+/// Regression (issue 8, "the suite is green every time"): netconfd once died during its own start-up
+/// (`val.c:5841 NULL pointer`) and the test using it failed. The rig must start a fresh instance and
+/// say so. A wrapper crashes like that on its first start and runs the real netconfd afterwards.
+#[test]
+fn netconfd_that_dies_while_starting_is_started_again() {
+    let scratch = tempfile::tempdir().unwrap();
+    let wrapper = scratch.path().join("netconfd-crashes-once");
+    let marker = scratch.path().join("crashed");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n\
+             if [ ! -e '{m}' ]; then : >'{m}'; echo 'val.c:5841 NULL pointer (simulated)' >&2; exit 139; fi\n\
+             exec /usr/sbin/netconfd \"$@\"\n",
+            m = marker.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Under sudo the wrapper runs as root from a folder of the caller's: let root traverse it.
+    std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let peer = NetconfPeer::start_with(netconf_peer::PeerOptions {
+        netconfd: Some(wrapper),
+        ..Default::default()
+    });
+    assert!(marker.exists(), "the wrapper's first start crashed");
+    assert_eq!(
+        peer.starts,
+        vec![Some(76), Some(0)],
+        "one start died (exit 76) and a fresh one came up"
+    );
+    // The instance that came up is a working server.
+    let nc = Nc::connect(&peer, Auth::Key);
+    assert!(nc.has_cap(BASE_1_1), "{:#?}", nc.caps);
+    nc.close();
+}
+
 #[test]
 fn candidate_edit_commit_and_subtree_read_back() {
     let peer = NetconfPeer::start();

@@ -11,11 +11,14 @@
 #   PEER_PASSWORD   its password (default <user>-pw)
 #   PEER_PROTOCOLS  passed to netconfd --protocols, e.g. netconf1.0 to offer base:1.0 only
 #   PEER_YANG       folder of extra YANG modules loaded by path (default: yang/ next to this script)
+#   PEER_NETCONFD   the netconfd program (default /usr/sbin/netconfd; a test wraps it to crash once)
 #   PEER_OWNER_PID  if set, a watchdog runs `down` once that process is gone (a killed test run)
 #   PEER_PURGE=1    down also deletes PEER_DIR and everything in it (files are root's; the caller may
 #                   not be, and may be gone)
 # Exit codes: 0 ok; 2 usage or missing prerequisite; 75 port or user name taken (pick another port);
-# anything else: the instance failed to start (its logs are in PEER_DIR) and was torn down again.
+# 76 netconfd died while starting (yuma123 occasionally crashes in its start-up, e.g. a NULL pointer in
+# val.c: start again); anything else: the instance failed to start (its logs are in PEER_DIR) and was
+# torn down again.
 set -eu
 
 script=$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")
@@ -28,6 +31,7 @@ if [ -z "${PEER_USER:-}" ] && [ -f "$D/user" ]; then PEER_USER=$(cat "$D/user");
 U=${PEER_USER:-ncp$PORT}
 PW=${PEER_PASSWORD:-$U-pw}
 YANG=${PEER_YANG:-$(dirname "$script")/yang}
+NETCONFD=${PEER_NETCONFD:-/usr/sbin/netconfd}
 MARK="patchpanel netconf test peer"
 
 log() { echo "peer.sh[$PORT]: $*" >&2; }
@@ -129,9 +133,18 @@ claim_user() {
   return 75
 }
 
+# netconfd exited during start-up: show why (its log and stdout) and exit 76, so the caller starts a
+# fresh instance. The EXIT trap tears this one down.
+netconfd_died() {
+  log "netconfd died while starting ($1); start again. Its last words:"
+  tail -n 5 "$D/netconfd.log" >&2 2>/dev/null || true
+  tail -n 5 "$D/netconfd.out" >&2 2>/dev/null || true
+  exit 76
+}
+
 up() {
   [ "$(id -u)" -eq 0 ] || { log "must run as root (useradd, sshd password auth)"; exit 2; }
-  for b in /usr/sbin/netconfd /usr/sbin/netconf-subsystem /usr/sbin/sshd /usr/bin/ssh-keygen; do
+  for b in "$NETCONFD" /usr/sbin/netconf-subsystem /usr/sbin/sshd /usr/bin/ssh-keygen; do
     [ -x "$b" ] || { log "$b missing: run scripts/test (it installs the packages)"; exit 2; }
   done
   if live_pid sshd >/dev/null || live_pid netconfd >/dev/null; then
@@ -187,7 +200,7 @@ CFG
   for f in "$YANG"/*.yang; do [ -e "$f" ] && set -- "$@" --module="$f"; done
   [ -z "${PEER_PROTOCOLS:-}" ] || set -- "$@" --protocols="$PEER_PROTOCOLS"
   rm -f "$D/ncxserver.sock"
-  (cd "$D" && HOME="$D/home" exec setsid /usr/sbin/netconfd "$@" \
+  (cd "$D" && HOME="$D/home" exec setsid "$NETCONFD" "$@" \
     --no-startup --target=candidate --with-startup=false \
     --superuser="$U" --access-control=permissive \
     --port="$PORT" --ncxserver-sockname="$D/ncxserver.sock" \
@@ -195,7 +208,7 @@ CFG
   echo $! >"$D/netconfd.pid"
   i=0
   while [ ! -S "$D/ncxserver.sock" ]; do
-    live_pid netconfd >/dev/null || { log "netconfd exited; see $D/netconfd.log"; tail -n 5 "$D/netconfd.log" >&2 || true; exit 1; }
+    live_pid netconfd >/dev/null || netconfd_died "before opening its socket"
     [ "$i" -lt 200 ] || { log "netconfd socket did not appear in 10 s"; exit 1; }
     sleep 0.02; i=$((i + 1))
   done
@@ -228,6 +241,8 @@ CFG
   if [ -n "${SUDO_UID:-}" ]; then
     chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$D/client_key" "$D/client_key.pub" "$D/known_hosts"
   fi
+  # A netconfd that crashed after opening its socket is a failed start too.
+  live_pid netconfd >/dev/null || netconfd_died "after opening its socket"
   trap - EXIT
   echo "up: port $PORT user $U netconfd pid $(cat "$D/netconfd.pid") sshd pid $(cat "$D/sshd.pid")"
 }

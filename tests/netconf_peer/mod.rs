@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 /// What `peer.sh up` returns when the port (or its user name) is taken: pick another port.
 const EXIT_PORT_TAKEN: i32 = 75;
+/// What `peer.sh up` returns when netconfd died while starting. yuma123 occasionally crashes in its
+/// start-up (seen once as a NULL pointer in `val.c`); a fresh instance starts, so this is retried
+/// (and logged), the one place the suite retries a real server.
+const EXIT_NETCONFD_DIED: i32 = 76;
 const START_ATTEMPTS: usize = 5;
 const NETCONFD: &str = "/usr/sbin/netconfd";
 
@@ -23,6 +27,9 @@ pub struct PeerOptions {
     /// Offer only `urn:ietf:params:netconf:base:1.0` (netconfd `--protocols=netconf1.0`), so sessions
     /// stay in end-of-message (`]]>]]>`) framing.
     pub base_1_0_only: bool,
+    /// Start this program instead of `/usr/sbin/netconfd` (it must end up exec-ing netconfd); the
+    /// rig's own test wraps it to die while starting.
+    pub netconfd: Option<PathBuf>,
 }
 
 /// A running NETCONF server (candidate datastore, confirmed-commit 1.1, the mock IOS-XE modules from
@@ -45,6 +52,8 @@ pub struct NetconfPeer {
     pub startup: Duration,
     /// Some options start a different server (base:1.0 only).
     pub options: PeerOptions,
+    /// The exit code of every `peer.sh up` this start took, the successful one last (`Some(0)`).
+    pub starts: Vec<Option<i32>>,
     dir: Option<tempfile::TempDir>,
     sudo: bool,
 }
@@ -59,6 +68,7 @@ impl NetconfPeer {
     pub fn start_base_1_0_only() -> Self {
         Self::start_with(PeerOptions {
             base_1_0_only: true,
+            ..PeerOptions::default()
         })
     }
 
@@ -66,7 +76,8 @@ impl NetconfPeer {
     pub fn start_with(options: PeerOptions) -> Self {
         let sudo = preflight();
         let mut last = String::new();
-        for _ in 0..START_ATTEMPTS {
+        let mut starts = Vec::new();
+        for attempt in 1..=START_ATTEMPTS {
             let dir = tempfile::Builder::new()
                 .prefix("ncpeer")
                 .tempdir()
@@ -85,8 +96,12 @@ impl NetconfPeer {
             if options.base_1_0_only {
                 cmd.env("PEER_PROTOCOLS", "netconf1.0");
             }
+            if let Some(netconfd) = &options.netconfd {
+                cmd.env("PEER_NETCONFD", netconfd);
+            }
             let out = run(cmd, "up");
             let startup = began.elapsed();
+            starts.push(out.status.code());
             if out.status.success() {
                 return NetconfPeer {
                     host: Ipv4Addr::LOCALHOST.to_string(),
@@ -98,13 +113,19 @@ impl NetconfPeer {
                     known_hosts: dir.path().join("known_hosts"),
                     startup,
                     options,
+                    starts,
                     dir: Some(dir),
                     sudo,
                 };
             }
             last = describe(&out);
-            if out.status.code() != Some(EXIT_PORT_TAKEN) {
-                break;
+            match out.status.code() {
+                Some(EXIT_PORT_TAKEN) => {}
+                Some(EXIT_NETCONFD_DIED) => eprintln!(
+                    "netconf peer: netconfd died while starting (attempt {attempt} of \
+                     {START_ATTEMPTS}); starting a fresh instance. peer.sh said: {last}"
+                ),
+                _ => break,
             }
         }
         panic!("netconf peer: tests/netconf/peer.sh up failed: {last}");
@@ -218,7 +239,7 @@ fn script(sudo: bool, verb: &str) -> Command {
         c.arg("-n")
             .arg(
                 "--preserve-env=PEER_DIR,PEER_PORT,PEER_USER,PEER_PASSWORD,PEER_PROTOCOLS,\
-                 PEER_OWNER_PID,PEER_PURGE",
+                 PEER_NETCONFD,PEER_OWNER_PID,PEER_PURGE",
             )
             .arg(path)
             .arg(verb);
