@@ -45,6 +45,10 @@ enum SimCmd {
         /// Require this bearer token (401/4401 otherwise), as the real service does.
         #[arg(long)]
         token: Option<String>,
+        /// The Webex cluster the simulated org is homed in, e.g. eu-central-1_k: its ids then read
+        /// `ciscospark://urn:TEAM:eu-central-1_k/MESSAGE/…` (the default's read `ciscospark://us/…`).
+        #[arg(long, default_value = sim::webex::DEFAULT_CLUSTER)]
+        cluster: String,
     },
     /// NetBox 4.7: the REST API the bot uses (devices, interfaces, VLANs, IPs, change log) and `/_sim`.
     Netbox {
@@ -132,12 +136,17 @@ async fn dispatch(command: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::Sim {
-            system: SimCmd::Webex { listen, token },
+            system:
+                SimCmd::Webex {
+                    listen,
+                    token,
+                    cluster,
+                },
         } => {
             let running = sim::webex::start(
                 sim::webex::WebexSimConfig {
                     token,
-                    ..sim::webex::WebexSimConfig::new(listen)
+                    ..sim::webex::WebexSimConfig::new(listen).with_cluster(cluster)
                 },
                 shutdown.clone(),
             )

@@ -4,8 +4,11 @@
 mod common;
 
 use common::*;
+use patchpanel::webex::ids::{self, HydraKind};
 use serde_json::json;
 use std::time::Duration;
+
+const EU: &str = "urn:TEAM:eu-central-1_k";
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -275,4 +278,91 @@ async fn vrf_and_show_iface_read_the_switch_over_restconf_and_netconf() {
         text.contains("GigabitEthernet9/9/9"),
         "names the missing interface: {text}"
     );
+}
+
+fn cluster_of(id: &serde_json::Value) -> String {
+    ids::decode(id.as_str().expect("an id"))
+        .expect("a hydra id")
+        .cluster
+}
+
+/// The chat round trip against a simulated org homed on `cluster` (`None`: the default cluster): a
+/// group and a direct message are each answered once in their thread, a card press is handled, and a
+/// message in a space homed on the other cluster is answered as well.
+async fn chat_round_trip(cluster: Option<&str>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let webex = match cluster {
+        Some(c) => WebexSim::start_on_cluster(dir.path(), c),
+        None => WebexSim::start(dir.path()),
+    };
+    let _bot = start_bot(dir.path(), &webex, &[]);
+    let control = Control::new(&webex);
+    control.wait_connected().await;
+    let (home, other) = match cluster {
+        Some(_) => (EU, "us"),
+        None => ("us", EU),
+    };
+
+    let group = control
+        .say("engineer@example.com", "help vrf", "netops-space", true)
+        .await;
+    assert_eq!(cluster_of(&json!(group)), home);
+    let reply = control.only_reply(&group).await;
+    let asked = control.message(&group).await;
+    assert_eq!(reply["roomId"], asked["roomId"]);
+    assert_eq!(
+        reply["parentId"],
+        group.as_str(),
+        "threaded under the message"
+    );
+    assert_eq!(cluster_of(&reply["id"]), home);
+    assert!(reply_text(&reply).contains("vrf"), "{}", reply_text(&reply));
+
+    let direct = control
+        .say("engineer@example.com", "help", "direct", false)
+        .await;
+    let reply = control.only_reply(&direct).await;
+    let asked = control.message(&direct).await;
+    assert_eq!(reply["roomId"], asked["roomId"]);
+    assert_eq!(reply["parentId"], direct.as_str());
+
+    // A card press is fetched and handled: the answer lands in the card's thread.
+    let card = control
+        .post_card_as_bot(asked["roomId"].as_str().expect("roomId"))
+        .await;
+    let card_id = card["id"].as_str().expect("card id").to_owned();
+    let action = control
+        .press(
+            "engineer@example.com",
+            &card_id,
+            json!({"choice": "approve"}),
+        )
+        .await;
+    assert_eq!(cluster_of(&json!(action)), home);
+    let handled = control.only_reply(&card_id).await;
+    assert!(
+        reply_text(&handled).contains("Card actions"),
+        "{}",
+        reply_text(&handled)
+    );
+
+    // A space of another org, homed on the other cluster: the catalog's cluster is wrong for it.
+    let foreign = ids::encode(other, HydraKind::Room, &uuid::Uuid::new_v4().to_string());
+    let id = control
+        .say("engineer@example.com", "help", &foreign, true)
+        .await;
+    assert_eq!(cluster_of(&json!(id)), other);
+    let reply = control.only_reply(&id).await;
+    assert_eq!(reply["roomId"], foreign.as_str());
+    assert_eq!(reply["parentId"], id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bot_answers_on_the_default_cluster() {
+    chat_round_trip(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bot_answers_on_a_non_default_cluster() {
+    chat_round_trip(Some("eu-central-1_k")).await;
 }

@@ -188,6 +188,8 @@ fn upgrade_status(err: tungstenite::Error) -> u16 {
 // Tests live in `tests/sim_webex/`, one file per surface; the helpers above are shared.
 #[path = "sim_webex/control.rs"]
 mod control;
+#[path = "sim_webex/conversation.rs"]
+mod conversation;
 #[path = "sim_webex/http.rs"]
 mod http;
 #[path = "sim_webex/mercury.rs"]

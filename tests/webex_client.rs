@@ -1,6 +1,8 @@
 //! The Webex client against a small fake Webex (REST, U2C, WDM, Mercury) on 127.0.0.1, one test per
-//! failure mode.
+//! failure mode; and against the Webex simulator on both clusters (`clusters`).
 
+#[path = "webex_client/clusters.rs"]
+mod clusters;
 #[path = "webex_client/fake.rs"]
 mod fake;
 

@@ -1,9 +1,10 @@
 //! Service discovery (U2C catalog) and the WDM device registration that yields the socket URL
 //! (specs/webex.md §1).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use reqwest::{Method, Url};
+use serde_json::Value;
 
 use super::error::WebexError;
 use super::ids;
@@ -14,49 +15,114 @@ use super::wire::{Catalog, Device, DeviceList, DeviceRequest};
 /// socket that never receives events with it (specs §1.1), hence the loud warning.
 pub const FALLBACK_WDM: &str = "https://wdm-a.wbx2.com/wdm/api/v1";
 
-/// What the bot needs from U2C: where WDM lives, and which cluster each conversation host is in.
+/// What the bot needs from U2C: where WDM lives, which cluster each conversation host is in, and
+/// which hosts are Webex's own (the only ones an activity's `target.url` may send our token to).
 #[derive(Debug, Clone, Default)]
 pub struct ServiceCatalog {
     pub wdm_url: String,
-    /// host → hydra cluster (`us` or `urn:TEAM:<region>`).
+    /// host → hydra cluster (`us` or `urn:TEAM:<region>`), only for hosts in exactly one cluster.
     clusters: HashMap<String, String>,
+    /// `(scheme, host, port)` of every service link and catalog host.
+    origins: HashSet<Origin>,
+}
+
+/// The part of a URL that decides who receives a request.
+type Origin = (String, String, u16);
+
+fn origin_of(url: &Url) -> Option<Origin> {
+    Some((
+        url.scheme().to_owned(),
+        url.host_str()?.to_ascii_lowercase(),
+        url.port_or_known_default()?,
+    ))
+}
+
+/// `urn:TEAM:<cluster>:<service>` → (service, hydra cluster).
+fn catalog_entry(id: &str) -> Option<(&str, String)> {
+    let service = id.rsplit(':').next().filter(|s| !s.is_empty())?;
+    Some((service, ids::cluster_from_catalog_id(id)))
 }
 
 impl ServiceCatalog {
     pub fn fallback() -> Self {
         ServiceCatalog {
             wdm_url: FALLBACK_WDM.to_owned(),
-            clusters: HashMap::new(),
+            ..Default::default()
         }
     }
 
     /// Reads a U2C hostmap answer; `None` when it has no WDM link.
     pub fn from_wire(c: &Catalog) -> Option<Self> {
         let wdm_url = c.service_links.get("wdm")?.as_str()?.to_owned();
-        let mut clusters = HashMap::new();
-        for (host, entries) in &c.host_catalog {
-            let Some(id) = entries.iter().find_map(|e| e.id.as_deref()) else {
-                continue;
-            };
-            let cluster = ids::cluster_from_catalog_id(id);
-            clusters.insert(host.to_ascii_lowercase(), cluster.clone());
+        let mut origins: HashSet<Origin> = c
+            .service_links
+            .values()
+            .filter_map(Value::as_str)
+            .filter_map(|u| Url::parse(u).ok())
+            .filter_map(|u| origin_of(&u))
+            .collect();
+        // host → (clusters of its conversation entries, clusters of all its entries).
+        let mut seen: HashMap<String, (BTreeSet<String>, BTreeSet<String>)> = HashMap::new();
+        for (key, entries) in &c.host_catalog {
             for e in entries {
-                if let (Some(h), Some(id)) = (&e.host, &e.id) {
-                    clusters
-                        .entry(h.to_ascii_lowercase())
-                        .or_insert_with(|| ids::cluster_from_catalog_id(id));
+                let Some((service, cluster)) = e.id.as_deref().and_then(catalog_entry) else {
+                    continue;
+                };
+                for host in std::iter::once(key.as_str()).chain(e.host.as_deref()) {
+                    let slot = seen.entry(host.to_ascii_lowercase()).or_default();
+                    if service == "conversation" {
+                        slot.0.insert(cluster.clone());
+                    }
+                    slot.1.insert(cluster.clone());
+                }
+            }
+            for host in std::iter::once(key.as_str())
+                .chain(entries.iter().filter_map(|e| e.host.as_deref()))
+            {
+                if let Some(o) = Url::parse(&format!("https://{host}"))
+                    .ok()
+                    .and_then(|u| origin_of(&u))
+                {
+                    origins.insert(o);
                 }
             }
         }
-        Some(ServiceCatalog { wdm_url, clusters })
+        // A host that fronts several clusters says nothing about any one space's cluster.
+        let clusters = seen
+            .into_iter()
+            .filter_map(|(host, (conversation, all))| {
+                let set = if conversation.is_empty() {
+                    all
+                } else {
+                    conversation
+                };
+                (set.len() == 1)
+                    .then(|| set.into_iter().next())
+                    .flatten()
+                    .map(|c| (host, c))
+            })
+            .collect();
+        Some(ServiceCatalog {
+            wdm_url,
+            clusters,
+            origins,
+        })
     }
 
-    /// The hydra cluster for an activity's `target.url`; `us` when unknown.
-    pub fn cluster_for_url(&self, url: Option<&str>) -> String {
-        url.and_then(|u| Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-            .and_then(|h| self.clusters.get(&h).cloned())
-            .unwrap_or_else(|| "us".to_owned())
+    /// The hydra cluster of an activity's `target.url` when the catalog says which it is.
+    pub fn cluster_for_url(&self, url: Option<&str>) -> Option<String> {
+        let url = Url::parse(url?).ok()?;
+        let host = url.host_str()?.to_ascii_lowercase();
+        let with_port = url.port().map(|p| format!("{host}:{p}"));
+        with_port
+            .and_then(|h| self.clusters.get(&h))
+            .or_else(|| self.clusters.get(&host))
+            .cloned()
+    }
+
+    /// Whether `url` is on a host the catalog named (scheme and port included).
+    pub fn trusts(&self, url: &Url) -> bool {
+        origin_of(url).is_some_and(|o| self.origins.contains(&o))
     }
 }
 
@@ -245,30 +311,67 @@ mod tests {
     #[test]
     fn catalog_maps_hosts_to_clusters() {
         let c: Catalog = serde_json::from_str(
-            r#"{"serviceLinks":{"wdm":"https://wdm-r.wbx2.com/wdm/api/v1"},
+            r#"{"serviceLinks":{"wdm":"https://wdm-r.wbx2.com/wdm/api/v1",
+                                "conversation":"https://conv-r.wbx2.com/conversation/api/v1"},
                 "hostCatalog":{
                   "conv-r.wbx2.com":[{"host":"conv-r-alt.wbx2.com","id":"urn:TEAM:eu-central-1_k:conversation"}],
                   "conv-a.wbx2.com":[{"host":"conv-a.wbx2.com","id":"urn:TEAM:us-east-2_a:conversation"}],
+                  "shared.svc.webex.com":[{"host":"shared.svc.webex.com","id":"urn:TEAM:us-east-2_a:conversation"},
+                                          {"host":"shared.svc.webex.com","id":"urn:TEAM:me-central-1_d:conversation"}],
+                  "mixed.wbx2.com":[{"host":"mixed.wbx2.com","id":"urn:TEAM:us-east-2_a:u2c"},
+                                    {"host":"mixed.wbx2.com","id":"urn:TEAM:eu-central-1_k:conversation"}],
                   "empty.wbx2.com":[]
                 }}"#,
         )
         .unwrap();
         let sc = ServiceCatalog::from_wire(&c).unwrap();
         assert_eq!(sc.wdm_url, "https://wdm-r.wbx2.com/wdm/api/v1");
+        let eu = Some("urn:TEAM:eu-central-1_k".to_owned());
         assert_eq!(
             sc.cluster_for_url(Some(
                 "https://conv-r.wbx2.com/conversation/api/v1/conversations/x"
             )),
-            "urn:TEAM:eu-central-1_k"
+            eu
         );
         assert_eq!(
             sc.cluster_for_url(Some("https://CONV-R-ALT.wbx2.com/x")),
-            "urn:TEAM:eu-central-1_k"
+            eu
         );
-        assert_eq!(sc.cluster_for_url(Some("https://conv-a.wbx2.com/x")), "us");
-        assert_eq!(sc.cluster_for_url(Some("https://unknown/x")), "us");
-        assert_eq!(sc.cluster_for_url(Some("::garbage")), "us");
-        assert_eq!(sc.cluster_for_url(None), "us");
+        assert_eq!(
+            sc.cluster_for_url(Some("https://conv-a.wbx2.com/x")),
+            Some("us".to_owned())
+        );
+        // A host in two clusters is no answer; a host's conversation entry beats its other services.
+        assert_eq!(
+            sc.cluster_for_url(Some("https://shared.svc.webex.com/x")),
+            None
+        );
+        assert_eq!(sc.cluster_for_url(Some("https://mixed.wbx2.com/x")), eu);
+        assert_eq!(sc.cluster_for_url(Some("https://unknown/x")), None);
+        assert_eq!(sc.cluster_for_url(Some("::garbage")), None);
+        assert_eq!(sc.cluster_for_url(None), None);
+    }
+
+    #[test]
+    fn catalog_trusts_only_the_hosts_it_names() {
+        let c: Catalog = serde_json::from_str(
+            r#"{"serviceLinks":{"wdm":"http://127.0.0.1:8686/wdm/api/v1"},
+                "hostCatalog":{"conv-k.wbx2.com":[{"host":"conv-k-alt.wbx2.com","id":"urn:TEAM:eu-central-1_k:conversation"}]}}"#,
+        )
+        .unwrap();
+        let sc = ServiceCatalog::from_wire(&c).unwrap();
+        let url = |u: &str| Url::parse(u).unwrap();
+        assert!(sc.trusts(&url("http://127.0.0.1:8686/conversation/api/v1/x")));
+        assert!(sc.trusts(&url("https://conv-k.wbx2.com/x")));
+        assert!(sc.trusts(&url("https://conv-k-alt.wbx2.com:443/x")));
+        assert!(!sc.trusts(&url("http://127.0.0.1:8687/x")), "another port");
+        assert!(
+            !sc.trusts(&url("https://127.0.0.1:8686/x")),
+            "another scheme"
+        );
+        assert!(!sc.trusts(&url("http://conv-k.wbx2.com/x")), "plain http");
+        assert!(!sc.trusts(&url("https://attacker.example/x")));
+        assert!(!ServiceCatalog::fallback().trusts(&url("https://conv-k.wbx2.com/x")));
     }
 
     #[test]

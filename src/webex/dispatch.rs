@@ -18,6 +18,7 @@ use super::dedupe::Dedupe;
 use super::device::ServiceCatalog;
 use super::ids::{self, HydraKind};
 use super::mention::{strip_leading_name, strip_mention_html};
+use super::resolve::{self, Object, Step};
 use super::rest::WebexRest;
 use super::wire::{Activity, AttachmentAction, Message};
 use super::{BotIdentity, WebexError};
@@ -223,14 +224,18 @@ impl Dispatcher {
             );
             return;
         };
-        let cluster = catalog.cluster_for_url(a.target.as_ref().and_then(|t| t.url.as_deref()));
+        let object = match verdict {
+            Verdict::CardAction => Object::AttachmentAction,
+            _ => Object::Message,
+        };
+        let steps = resolve::plan(object, &activity_id, a.target.as_ref(), catalog);
         let job = Job {
             rest: self.rest.clone(),
             identity: self.identity.clone(),
             tx: self.tx.clone(),
             activity: a,
             activity_id,
-            cluster,
+            steps,
         };
         let fetches = self.fetches.clone();
         let cancel = self.cancel.clone();
@@ -264,7 +269,8 @@ struct Job {
     tx: mpsc::Sender<Inbound>,
     activity: Activity,
     activity_id: String,
-    cluster: String,
+    /// How to find the REST object (see `resolve`).
+    steps: Vec<Step>,
 }
 
 impl Job {
@@ -297,8 +303,16 @@ impl Job {
     }
 
     async fn message(&self) -> Result<Inbound, Failure> {
-        let id = ids::encode(&self.cluster, HydraKind::Message, &self.activity_id);
-        let m = self.rest.get_message(&id).await?;
+        let rest = &self.rest;
+        let found = resolve::fetch(
+            rest,
+            &self.steps,
+            Object::Message,
+            &self.activity_id,
+            |id| async move { rest.get_message(&id).await },
+        )
+        .await?;
+        let m = found.value;
         Ok(Inbound::Message(chat_message(
             &self.activity_id,
             m,
@@ -308,18 +322,23 @@ impl Job {
     }
 
     async fn card_action(&self) -> Result<Inbound, Failure> {
-        let id = ids::encode(
-            &self.cluster,
-            HydraKind::AttachmentAction,
+        let rest = &self.rest;
+        let found = resolve::fetch(
+            rest,
+            &self.steps,
+            Object::AttachmentAction,
             &self.activity_id,
-        );
-        let act = self.rest.get_attachment_action(&id).await?;
+            |id| async move { rest.get_attachment_action(&id).await },
+        )
+        .await?;
+        let act = found.value;
+        // The card message is in the same space, so its id has the action's cluster.
         let fallback = self
             .activity
             .parent
             .as_ref()
             .and_then(|p| p.id.as_deref())
-            .map(|p| ids::encode(&self.cluster, HydraKind::Message, p));
+            .map(|p| ids::encode(&found.cluster, HydraKind::Message, p));
         let from_actor = self
             .activity
             .actor

@@ -14,7 +14,8 @@
 //!
 //! Module map: `wire` (lenient serde shapes), `rest` (HTTP + retries), `device` (U2C, WDM), `mercury`
 //! (the socket loop), `frames` (envelope classification), `policy` (close codes, backoff), `dispatch`
-//! (activity → Inbound), `mention`, `split`, `dedupe`, `ids`.
+//! (activity → Inbound), `resolve` (activity UUID → REST object, across clusters), `mention`, `split`,
+//! `dedupe`, `ids`.
 
 pub mod dedupe;
 pub mod device;
@@ -25,6 +26,7 @@ pub mod ids;
 pub mod mention;
 pub mod mercury;
 pub mod policy;
+pub mod resolve;
 pub mod rest;
 pub mod split;
 pub mod wire;

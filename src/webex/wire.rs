@@ -118,6 +118,14 @@ pub struct AttachmentAction {
     pub room_id: Option<String>,
 }
 
+/// What the conversation service answers for `…/messages/{uuid}` or `…/attachment/actions/{uuid}`;
+/// only the hydra `id` is read (the answer is not a documented API).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ConversationObject {
+    pub id: Option<String>,
+}
+
 /// The body of `POST /messages`: to a room (optionally in a thread) or to a person by email;
 /// exactly one of `roomId` / `toPersonEmail` is sent.
 #[derive(Debug, Clone, Serialize)]

@@ -67,11 +67,18 @@ pub struct WebexSim {
 
 impl WebexSim {
     pub fn start(dir: &std::path::Path) -> WebexSim {
-        let proc = spawn_sim(
-            &["sim", "webex", "--listen", "127.0.0.1:0", "--token", TOKEN],
-            3,
-            dir,
-        );
+        Self::start_with(dir, &[])
+    }
+
+    /// The simulator with an org homed on `cluster` (`patchpanel sim webex --cluster …`).
+    pub fn start_on_cluster(dir: &std::path::Path, cluster: &str) -> WebexSim {
+        Self::start_with(dir, &["--cluster", cluster])
+    }
+
+    fn start_with(dir: &std::path::Path, extra: &[&str]) -> WebexSim {
+        let mut args = vec!["sim", "webex", "--listen", "127.0.0.1:0", "--token", TOKEN];
+        args.extend_from_slice(extra);
+        let proc = spawn_sim(&args, 3, dir);
         let base = proc.stdout_lines[0]
             .rsplit(' ')
             .next()
@@ -228,6 +235,41 @@ impl Control {
             )
             .await;
         v["messageId"].as_str().expect("messageId").to_owned()
+    }
+
+    /// A person presses a submit button of card message `message_id`; returns the action id.
+    pub async fn press(&self, from: &str, message_id: &str, inputs: Value) -> String {
+        let v = self
+            .post(
+                "/_sim/press",
+                json!({"from": from, "messageId": message_id, "inputs": inputs}),
+            )
+            .await;
+        v["actionId"].as_str().expect("actionId").to_owned()
+    }
+
+    /// Posts a card with the bot's token through the simulator's REST API (as an earlier run of the
+    /// bot would have) to `room_id`; returns the REST message.
+    pub async fn post_card_as_bot(&self, room_id: &str) -> Value {
+        let card = json!({"contentType": "application/vnd.microsoft.card.adaptive",
+                          "content": {"type": "AdaptiveCard", "version": "1.3", "body": [],
+                                      "actions": [{"type": "Action.Submit", "title": "Approve",
+                                                   "data": {"choice": "approve"}}]}});
+        let resp = self
+            .http
+            .post(format!("{}/v1/messages", self.base))
+            .bearer_auth(TOKEN)
+            .json(&json!({"roomId": room_id, "text": "Approve?", "attachments": [card]}))
+            .send()
+            .await
+            .expect("post card");
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        assert!(
+            status.is_success(),
+            "POST /v1/messages answered {status}: {body}"
+        );
+        body
     }
 
     pub async fn say_as_bot(&self, from: &str, text: &str) -> String {

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
+use super::conversation::BASE_PATH;
 use super::state::{Action, Chat, Message, Person, RoomKind, ORG_UUID};
 use super::wire::{epoch_ms, iso8601};
 
@@ -116,7 +117,7 @@ fn target(chat: &Chat, room_uuid: &str, host: &str) -> Value {
     json!({
         "id": room_uuid,
         "objectType": "conversation",
-        "url": format!("http://{host}/conversation/api/v1/conversations/{room_uuid}"),
+        "url": format!("http://{host}{BASE_PATH}/conversations/{room_uuid}"),
         "tags": tags,
         "participants": {"items": []},
         "activities": {"items": []},
@@ -129,7 +130,7 @@ fn activity_base(id: &str, verb: &str, published: SystemTime, host: &str) -> Val
     json!({
         "id": id,
         "objectType": "activity",
-        "url": format!("http://{host}/conversation/api/v1/activities/{id}"),
+        "url": format!("http://{host}{BASE_PATH}/activities/{id}"),
         "published": iso8601(published),
         "verb": verb,
         "clientTempId": format!("tmp-{}", uuid::Uuid::new_v4()),

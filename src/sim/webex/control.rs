@@ -250,6 +250,7 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
         .map(|f| json!({"path": f.prefix, "status": f.status, "times": f.remaining, "retryAfter": f.retry_after}))
         .collect();
     ok(json!({
+        "cluster": shared.cluster,
         "devices": devices,
         "sockets": inner.hub.len(),
         "socketsWithoutDevice": orphans,
@@ -262,7 +263,7 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
 
 async fn reset(State(shared): State<Arc<Shared>>) -> Response {
     let mut inner = shared.lock();
-    inner.chat = Chat::new(SystemTime::now());
+    inner.chat = Chat::with_cluster(SystemTime::now(), &shared.hydra_cluster);
     inner.devices = Devices::new(shared.device_limit);
     inner.faults = Faults::default();
     inner.timings = Timings::default();

@@ -4,11 +4,12 @@
 //! `RunningWebexSim { base_url }` with `api_url()` = `{base}/v1`, `u2c_url()` = `{base}/u2c/api/v1`.
 //!
 //! Layout: `state` (chat model), `devices` (WDM registrations + unacked buffers), `faults`, `timing`
-//! are pure; `wire` and `activity` are the JSON shapes; `http`, `rest`, `wdm`, `mercury`, `control`
-//! are the axum edges. All state lives in memory behind one mutex, never held across an await.
+//! are pure; `wire` and `activity` are the JSON shapes; `http`, `rest`, `conversation`, `wdm`,
+//! `mercury`, `control` are the axum edges. All state lives in memory behind one mutex, never held across an await.
 
 mod activity;
 mod control;
+mod conversation;
 mod devices;
 mod faults;
 mod http;
@@ -29,6 +30,8 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::webex::ids;
+
 pub use activity::BOT_ACTOR_TYPE;
 pub use state::{BOT_EMAIL, BOT_NAME, BOT_UUID, MAX_TEXT_BYTES};
 pub use timing::Timing;
@@ -45,6 +48,8 @@ use timing::{ReplyIn, Timings};
 pub const DEFAULT_DEVICE_LIMIT: usize = 100;
 /// Time a socket has to send its authorization frame (Webex: 30 s).
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(30);
+/// The cluster the simulated org is homed in unless told otherwise (its hydra ids say `us`).
+pub const DEFAULT_CLUSTER: &str = "us-east-2_a";
 
 #[derive(Debug, Clone)]
 pub struct WebexSimConfig {
@@ -55,6 +60,9 @@ pub struct WebexSimConfig {
     pub device_limit: usize,
     /// Deadline for the Mercury authorization frame; the socket is closed with 1008 after it.
     pub auth_timeout: Duration,
+    /// The U2C cluster the org is homed in (`us-east-2_a`, `eu-central-1_k`, …): the catalog names it
+    /// for the simulator's host and the org's rooms, messages and card actions carry it in their ids.
+    pub cluster: String,
 }
 
 impl WebexSimConfig {
@@ -65,8 +73,34 @@ impl WebexSimConfig {
             token: None,
             device_limit: DEFAULT_DEVICE_LIMIT,
             auth_timeout: DEFAULT_AUTH_TIMEOUT,
+            cluster: DEFAULT_CLUSTER.to_owned(),
         }
     }
+
+    /// The same settings with the org homed on `cluster` (checked by [`start`]).
+    pub fn with_cluster(mut self, cluster: impl Into<String>) -> Self {
+        self.cluster = cluster.into();
+        self
+    }
+}
+
+/// Checks a U2C cluster name (`eu-central-1_k`): letters, digits, `-` and `_`, at most 64 bytes.
+pub fn check_cluster(cluster: &str) -> Result<(), SimError> {
+    let ok = !cluster.is_empty()
+        && cluster.len() <= 64
+        && cluster
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(SimError::Cluster(cluster.to_owned()))
+    }
+}
+
+/// The cluster part of hydra ids for a U2C cluster name (`us` for the original US cluster).
+fn hydra_cluster(cluster: &str) -> String {
+    ids::cluster_from_catalog_id(&format!("urn:TEAM:{cluster}:conversation"))
 }
 
 impl Default for WebexSimConfig {
@@ -86,6 +120,11 @@ pub enum SimError {
     /// A `say`/`press` the simulated Webex refuses (same reasons as the HTTP control API's 4xx).
     #[error("simulator rejected the request: {0}")]
     Rejected(String),
+    #[error(
+        "simulator: invalid cluster {0:?}: give a Webex cluster name such as us-east-2_a or \
+         eu-central-1_k (letters, digits, '-' and '_')"
+    )]
+    Cluster(String),
     #[error("simulator: {0}")]
     Other(String),
 }
@@ -107,6 +146,9 @@ pub(crate) struct Shared {
     token: Option<String>,
     auth_timeout: Duration,
     device_limit: usize,
+    /// The U2C cluster name of the org, and the cluster part of its hydra ids.
+    cluster: String,
+    hydra_cluster: String,
     /// `host:port` clients reach us at (unspecified bind addresses become loopback).
     host: String,
     base_url: String,
@@ -213,6 +255,10 @@ impl RunningWebexSim {
     pub fn u2c_url(&self) -> String {
         format!("{}/u2c/api/v1", self.base_url)
     }
+    /// The cluster part of the org's hydra ids (`us`, `urn:TEAM:eu-central-1_k`, …).
+    pub fn hydra_cluster(&self) -> &str {
+        &self.shared.hydra_cluster
+    }
     /// The bot's REST person id (what `GET /v1/people/me` answers).
     pub fn bot_person_id(&self) -> String {
         Chat::bot_rest_id()
@@ -277,6 +323,7 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(rest::routes())
+        .merge(conversation::routes())
         .merge(wdm::routes())
         .merge(mercury::routes())
         .merge(control::routes())
@@ -293,6 +340,8 @@ pub async fn start(
     cfg: WebexSimConfig,
     shutdown: CancellationToken,
 ) -> Result<RunningWebexSim, SimError> {
+    check_cluster(&cfg.cluster)?;
+    let hydra_cluster = hydra_cluster(&cfg.cluster);
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|source| SimError::Bind {
@@ -310,10 +359,11 @@ pub async fn start(
         token: cfg.token.clone(),
         auth_timeout: cfg.auth_timeout,
         device_limit: cfg.device_limit,
+        cluster: cfg.cluster.clone(),
         host,
         base_url: base_url.clone(),
         inner: Mutex::new(Inner {
-            chat: Chat::new(SystemTime::now()),
+            chat: Chat::with_cluster(SystemTime::now(), &hydra_cluster),
             devices: Devices::new(cfg.device_limit),
             faults: Faults::default(),
             timings: Timings::default(),
@@ -322,6 +372,7 @@ pub async fn start(
         messages_tx,
         shutdown: shutdown.clone(),
         tracker: TaskTracker::new(),
+        hydra_cluster,
     });
     let app = router(shared.clone());
     let stop = shutdown.clone();
@@ -333,6 +384,6 @@ pub async fn start(
             tracing::warn!(error = %e, "webex simulator stopped serving");
         }
     });
-    tracing::info!(url = %base_url, token = cfg.token.is_some(), "webex simulator listening");
+    tracing::info!(url = %base_url, token = cfg.token.is_some(), cluster = %cfg.cluster, "webex simulator listening");
     Ok(RunningWebexSim { base_url, shared })
 }

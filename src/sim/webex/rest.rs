@@ -36,6 +36,30 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/v1/memberships", get(memberships))
         .route("/v1/rooms", get(rooms))
         .route("/v1/rooms/{id}", get(room))
+        .route("/avatars/{file}", get(avatar))
+}
+
+/// A 1×1 PNG: every simulated avatar looks the same.
+const AVATAR_PNG: [u8; 69] = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53,
+    0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x90, 0xcd, 0x5f, 0x0a,
+    0x00, 0x01, 0xde, 0x01, 0x32, 0x0e, 0x8d, 0xab, 0x37, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+    0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// `GET /avatars/{uuid}~1600`: the image behind a person's `avatar` URL.
+async fn avatar(State(shared): State<Arc<Shared>>, Path(file): Path<String>) -> Response {
+    let uuid = file.strip_suffix("~1600").unwrap_or(&file);
+    let known = shared.lock().chat.person(uuid).is_some_and(|p| p.is_bot);
+    if !known {
+        return ApiError::not_found("The requested resource could not be found.").into_response();
+    }
+    (
+        [(axum::http::header::CONTENT_TYPE, "image/png")],
+        AVATAR_PNG.as_slice(),
+    )
+        .into_response()
 }
 
 fn param_max(q: &HashMap<String, String>) -> Result<usize, ApiError> {
@@ -52,7 +76,7 @@ fn param_max(q: &HashMap<String, String>) -> Result<usize, ApiError> {
 async fn people_me(State(shared): State<Arc<Shared>>) -> Response {
     let inner = shared.lock();
     match inner.chat.person(BOT_UUID) {
-        Some(p) => ok(wire::person_dto(p)),
+        Some(p) => ok(wire::person_dto(p, &shared.base_url)),
         None => ApiError::not_found("bot missing").into_response(),
     }
 }
@@ -65,7 +89,7 @@ async fn people_list(State(shared): State<Arc<Shared>>, Query(q): Q) -> Response
     let items = inner
         .chat
         .person_by_email(email)
-        .map(wire::person_dto)
+        .map(|p| wire::person_dto(p, &shared.base_url))
         .into_iter()
         .collect();
     ok(Items { items })
@@ -74,7 +98,7 @@ async fn people_list(State(shared): State<Arc<Shared>>, Query(q): Q) -> Response
 async fn person(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     let inner = shared.lock();
     match parse_id(&id, HydraKind::People).and_then(|u| inner.chat.person(&u)) {
-        Some(p) => ok(wire::person_dto(p)),
+        Some(p) => ok(wire::person_dto(p, &shared.base_url)),
         None => ApiError::not_found("Person not found.").into_response(),
     }
 }
@@ -129,8 +153,14 @@ async fn create_message(State(shared): State<Arc<Shared>>, body: Bytes) -> Respo
 }
 
 async fn get_message(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    message_response(&shared, &id)
+}
+
+/// One message as the bot may see it: 404 when unknown (or named with another cluster), 403 when a
+/// bot may not read it. The conversation service answers through this too.
+pub(crate) fn message_response(shared: &Shared, id: &str) -> Response {
     let inner = shared.lock();
-    let Some(m) = inner.chat.message_by_rest_id(&id) else {
+    let Some(m) = inner.chat.message_by_rest_id(id) else {
         return ApiError::not_found("The requested resource could not be found.").into_response();
     };
     if !inner.chat.readable_by_bot(m) {
@@ -188,8 +218,13 @@ async fn delete_message(State(shared): State<Arc<Shared>>, Path(id): Path<String
 }
 
 async fn get_action(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    action_response(&shared, &id)
+}
+
+/// One attachment action (also answered by the conversation service).
+pub(crate) fn action_response(shared: &Shared, id: &str) -> Response {
     let inner = shared.lock();
-    match inner.chat.action_by_rest_id(&id) {
+    match inner.chat.action_by_rest_id(id) {
         Some(a) => ok(wire::action_dto(&inner.chat, a)),
         None => ApiError::not_found("The requested resource could not be found.").into_response(),
     }

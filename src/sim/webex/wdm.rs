@@ -12,14 +12,12 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
+use super::conversation::BASE_PATH;
 use super::devices::{Device, DeviceBody, DeviceError};
 use super::http::{ok, parse_json, ApiError};
 use super::state::BOT_UUID;
 use super::wire::iso8601;
 use super::Shared;
-
-/// The cluster id the catalog gives the simulator's host (hydra cluster `us`).
-const CLUSTER_ID: &str = "urn:TEAM:us-east-2_a:conversation";
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -42,12 +40,14 @@ async fn catalog(State(shared): State<Arc<Shared>>) -> Response {
         .rsplit_once(':')
         .map(|(h, _)| h.to_owned())
         .unwrap_or_else(|| shared.host.clone());
+    // The org's conversation service is on this host, so the host belongs to the org's cluster.
+    let cluster_id = format!("urn:TEAM:{}:conversation", shared.cluster);
     // Keyed by `host:port` and by the bare host, since clients differ in which one they look up.
     let mut hosts = Map::new();
     for key in [shared.host.clone(), host_only] {
         hosts.insert(
             key.clone(),
-            json!([{"host": key, "ttl": -1, "priority": 5, "id": CLUSTER_ID}]),
+            json!([{"host": key, "ttl": -1, "priority": 5, "id": cluster_id}]),
         );
     }
     ok(json!({
@@ -55,7 +55,7 @@ async fn catalog(State(shared): State<Arc<Shared>>) -> Response {
             "wdm": format!("{base}/wdm/api/v1"),
             "u2c": format!("{base}/u2c/api/v1"),
             "hydra": format!("{base}/v1"),
-            "conversation": format!("{base}/conversation/api/v1"),
+            "conversation": format!("{base}{BASE_PATH}"),
         },
         "hostCatalog": hosts,
         "format": "hostmap",
@@ -82,7 +82,7 @@ fn device_dto(shared: &Shared, d: &Device) -> Value {
         "creationTime": iso8601(d.created),
         "modificationTime": iso8601(d.modified),
         "services": {
-            "conversationServiceUrl": format!("{base}/conversation/api/v1"),
+            "conversationServiceUrl": format!("{base}{BASE_PATH}"),
             "wdmServiceUrl": format!("{base}/wdm/api/v1"),
             "hydraServiceUrl": format!("{base}/v1"),
         },

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::webex::ids::{self, HydraKind};
 
-use super::state::{Action, Chat, Message, Person, Room, RoomKind, ORG_UUID};
+use super::state::{cluster_of, Action, Chat, Message, Person, Room, RoomKind, ORG_UUID};
 
 /// Milliseconds since the Unix epoch (Mercury `timestamp` fields).
 pub fn epoch_ms(t: SystemTime) -> u64 {
@@ -90,10 +90,20 @@ pub struct PersonDto {
     #[serde(rename = "type")]
     pub kind: String,
     pub status: String,
+    /// Webex requires an icon when a bot is created, so a bot always has one; people may have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
 }
 
-pub fn person_dto(p: &Person) -> PersonDto {
+/// Where a person's avatar is served (`GET /avatars/{uuid}~1600`, no token, like Webex's CDN).
+pub fn avatar_url(base_url: &str, person_uuid: &str) -> String {
+    format!("{base_url}/avatars/{person_uuid}~1600")
+}
+
+/// A person as `/v1/people` answers; `base_url` is where the simulator serves avatars.
+pub fn person_dto(p: &Person, base_url: &str) -> PersonDto {
     PersonDto {
+        avatar: p.is_bot.then(|| avatar_url(base_url, &p.uuid)),
         id: p.rest_id(),
         emails: vec![p.email.clone()],
         display_name: p.display_name.clone(),
@@ -156,7 +166,7 @@ pub struct MembershipDto {
 pub fn membership_dto(r: &Room, p: &Person) -> MembershipDto {
     MembershipDto {
         id: ids::encode(
-            "us",
+            &r.cluster,
             HydraKind::Membership,
             &format!("{}:{}", p.uuid, r.uuid),
         ),
@@ -239,7 +249,8 @@ pub fn action_dto(chat: &Chat, a: &Action) -> ActionDto {
     ActionDto {
         id: a.rest_id.clone(),
         kind: "submit".to_owned(),
-        message_id: ids::encode("us", HydraKind::Message, &a.message_uuid),
+        // The card message lives in the action's space, so its id carries the same cluster.
+        message_id: ids::encode(&cluster_of(&a.rest_id), HydraKind::Message, &a.message_uuid),
         inputs: a.inputs.clone(),
         person_id: ids::encode("us", HydraKind::People, &a.author_uuid),
         room_id: chat

@@ -60,6 +60,8 @@ pub struct Room {
     pub uuid: String,
     pub rest_id: String,
     pub kind: RoomKind,
+    /// Hydra cluster the space lives in (`us` or `urn:TEAM:<region>`); its messages' ids carry it.
+    pub cluster: String,
     pub title: String,
     /// Person UUIDs, the bot first.
     pub members: Vec<String>,
@@ -132,6 +134,8 @@ pub struct Say {
 
 #[derive(Debug, Clone)]
 pub struct Chat {
+    /// Hydra cluster of the org: rooms the simulator creates live there.
+    cluster: String,
     people: HashMap<String, Person>,
     by_email: HashMap<String, String>,
     rooms: HashMap<String, Room>,
@@ -149,6 +153,21 @@ pub fn parse_id(id: &str, kind: HydraKind) -> Option<String> {
         Some(h) if h.kind == kind => Some(h.uuid),
         Some(_) => None,
         None => uuid::Uuid::parse_str(id).ok().map(|u| u.to_string()),
+    }
+}
+
+/// The cluster part of a REST id (`us` for anything that is not one).
+pub fn cluster_of(rest_id: &str) -> String {
+    ids::decode(rest_id).map_or_else(|| "us".to_owned(), |h| h.cluster)
+}
+
+/// Whether `given` may name the object whose canonical id is `canonical`: a raw UUID always may, a
+/// hydra id only with the object's own cluster. Webex answers 404 for an id built with the wrong
+/// cluster, which is how a client that guesses the cluster finds out.
+fn same_cluster(given: &str, canonical: &str) -> bool {
+    match ids::decode(given) {
+        Some(h) => h.cluster == cluster_of(canonical),
+        None => true,
     }
 }
 
@@ -197,8 +216,16 @@ pub fn escape_html(text: &str) -> String {
 }
 
 impl Chat {
+    /// An org on the default cluster (`us`).
+    #[cfg(test)]
     pub fn new(now: SystemTime) -> Self {
+        Self::with_cluster(now, "us")
+    }
+
+    /// An org homed on `cluster` (a hydra cluster: `us` or `urn:TEAM:<region>`).
+    pub fn with_cluster(now: SystemTime, cluster: &str) -> Self {
         let mut chat = Chat {
+            cluster: cluster.to_owned(),
             people: HashMap::new(),
             by_email: HashMap::new(),
             rooms: HashMap::new(),
@@ -281,7 +308,9 @@ impl Chat {
 
     /// The room a REST `roomId` names.
     pub fn room_by_rest_id(&self, id: &str) -> Option<&Room> {
-        parse_id(id, HydraKind::Room).and_then(|u| self.rooms.get(&u))
+        parse_id(id, HydraKind::Room)
+            .and_then(|u| self.rooms.get(&u))
+            .filter(|r| same_cluster(id, &r.rest_id))
     }
 
     fn insert_room(&mut self, room: Room) -> String {
@@ -304,9 +333,10 @@ impl Chat {
         let uuid = new_uuid();
         self.direct.insert(person_uuid.to_owned(), uuid.clone());
         self.insert_room(Room {
-            rest_id: ids::encode("us", HydraKind::Room, &uuid),
+            rest_id: ids::encode(&self.cluster, HydraKind::Room, &uuid),
             uuid,
             kind: RoomKind::Direct,
+            cluster: self.cluster.clone(),
             title,
             members: vec![BOT_UUID.to_owned(), person_uuid.to_owned()],
             created: now,
@@ -337,10 +367,12 @@ impl Chat {
                 }
                 return Ok(h.uuid);
             }
+            // A space named by its id keeps that id's cluster: a space homed elsewhere than the org.
             return Ok(self.insert_room(Room {
                 rest_id: ids::encode(&h.cluster, HydraKind::Room, &h.uuid),
                 uuid: h.uuid,
                 kind: RoomKind::Group,
+                cluster: h.cluster,
                 title: "Space".into(),
                 members: vec![BOT_UUID.to_owned()],
                 created: now,
@@ -353,9 +385,10 @@ impl Chat {
         let uuid = new_uuid();
         self.aliases.insert(key.to_owned(), uuid.clone());
         Ok(self.insert_room(Room {
-            rest_id: ids::encode("us", HydraKind::Room, &uuid),
+            rest_id: ids::encode(&self.cluster, HydraKind::Room, &uuid),
             uuid,
             kind: RoomKind::Group,
+            cluster: self.cluster.clone(),
             title: key.to_owned(),
             members: vec![BOT_UUID.to_owned()],
             created: now,
@@ -380,7 +413,9 @@ impl Chat {
 
     /// The live message a REST id (or raw UUID) names.
     pub fn message_by_rest_id(&self, id: &str) -> Option<&Message> {
-        parse_id(id, HydraKind::Message).and_then(|u| self.message(&u))
+        parse_id(id, HydraKind::Message)
+            .and_then(|u| self.message(&u))
+            .filter(|m| same_cluster(id, &m.rest_id))
     }
 
     /// Every live message, oldest first.
@@ -389,7 +424,16 @@ impl Chat {
     }
 
     pub fn action_by_rest_id(&self, id: &str) -> Option<&Action> {
-        parse_id(id, HydraKind::AttachmentAction).and_then(|u| self.actions.get(&u))
+        parse_id(id, HydraKind::AttachmentAction)
+            .and_then(|u| self.actions.get(&u))
+            .filter(|a| same_cluster(id, &a.rest_id))
+    }
+
+    /// The cluster of a room (the org's when the room is unknown).
+    pub fn room_cluster(&self, room_uuid: &str) -> &str {
+        self.rooms
+            .get(room_uuid)
+            .map_or(self.cluster.as_str(), |r| r.cluster.as_str())
     }
 }
 

@@ -129,9 +129,10 @@ impl Chat {
             .or_else(|| new.markdown.clone())
             .unwrap_or_default();
         let uuid = new_uuid();
+        let rest_id = ids::encode(self.room_cluster(&room_uuid), HydraKind::Message, &uuid);
         self.message_index.insert(uuid.clone(), self.messages.len());
         self.messages.push(Message {
-            rest_id: ids::encode("us", HydraKind::Message, &uuid),
+            rest_id,
             uuid,
             room_uuid,
             parent_uuid,
@@ -229,10 +230,15 @@ impl Chat {
         let author = self.ensure_person(from, false, now)?;
         self.add_member(&room_uuid, &author);
         let uuid = new_uuid();
+        let rest_id = ids::encode(
+            self.room_cluster(&room_uuid),
+            HydraKind::AttachmentAction,
+            &uuid,
+        );
         self.actions.insert(
             uuid.clone(),
             Action {
-                rest_id: ids::encode("us", HydraKind::AttachmentAction, &uuid),
+                rest_id,
                 uuid: uuid.clone(),
                 message_uuid,
                 author_uuid: author,
