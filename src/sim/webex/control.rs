@@ -194,6 +194,7 @@ struct FailBody {
     #[serde(default = "one")]
     times: u32,
     retry_after: Option<u64>,
+    method: Option<String>,
 }
 
 fn one() -> u32 {
@@ -213,6 +214,7 @@ async fn fail(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         status: b.status,
         remaining: b.times,
         retry_after: b.retry_after,
+        method: b.method,
     });
     StatusCode::NO_CONTENT.into_response()
 }
