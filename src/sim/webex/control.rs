@@ -249,7 +249,7 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
         .faults
         .pending()
         .iter()
-        .map(|f| json!({"path": f.prefix, "status": f.status, "times": f.remaining, "retryAfter": f.retry_after}))
+        .map(|f| json!({"path": f.prefix, "method": f.method, "status": f.status, "times": f.remaining, "retryAfter": f.retry_after}))
         .collect();
     ok(json!({
         "devices": devices,
