@@ -363,7 +363,8 @@ pub async fn run_with(
     result
 }
 
-/// `stopping` fires on shutdown; `serve` fires it itself when the listener stops for good.
+/// `stopping` fires on shutdown; `serve` fires it itself when the listener stops for good, which
+/// also stops W2 and ends the waits of answers and notes still retrying.
 async fn serve(
     bot: Arc<Bot>,
     settings: Settings,
@@ -372,28 +373,24 @@ async fn serve(
     delivery: Delivery,
     stopping: CancellationToken,
 ) -> Result<(), AppError> {
-    let shutdown = stopping.clone();
     let (tx, mut rx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
     let tracker = TaskTracker::new();
-    // W2 stops with the bot, and also when the Webex listener stops for good.
-    let w2_shutdown = shutdown.child_token();
     netbox::start(
         &settings,
         &bot.directory,
         bot.rest.clone(),
         store.clone(),
         &tracker,
-        w2_shutdown.clone(),
+        stopping.child_token(),
     )
     .await?;
     let notes = Notes::start(bot.rest.clone(), delivery.notes, &tracker, stopping.clone());
-    let listener_shutdown = shutdown.child_token();
     let listener = tracker.spawn(webex::listen(
         settings.webex.clone(),
         bot.rest.clone(),
         identity,
         tx,
-        listener_shutdown.clone(),
+        stopping.child_token(),
     ));
 
     let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_EVENTS));
@@ -433,9 +430,8 @@ async fn serve(
             .instrument(span),
         );
     }
-    // The listener is gone: answers waiting to retry give up now (and are logged).
+    // The listener is gone: W2 stops, answers waiting to retry give up now (and are logged).
     stopping.cancel();
-    w2_shutdown.cancel();
     tracker.close();
     // Lets the replies in flight (and the NetBox change being handled) finish; the listener has
     // already stopped.

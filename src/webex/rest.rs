@@ -304,7 +304,8 @@ impl WebexRest {
             policy.server_error_base,
             policy.retry_after_cap.max(policy.server_error_base),
         );
-        // Whether a wait of `d` may still start: within the deadline and the attempts.
+        // Whether to wait `d` and try again: attempts are left and the retry starts before the
+        // deadline.
         let may_wait = |attempt: u32, d: Duration| {
             attempt < policy.max_attempts.max(1) && started.elapsed() + d <= policy.deadline
         };
