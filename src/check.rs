@@ -105,8 +105,9 @@ async fn collect() -> Vec<Row> {
     rows.extend(webhook_row(&settings.netbox_sync));
     if settings.netbox.is_some() {
         rows.push(notify_row(settings.notify.as_deref()));
-        rows.push(store_row(&settings.db_path).await);
     }
+    // The chat remembers the events it answered there, with or without NetBox.
+    rows.push(store_row(&settings.db_path, settings.netbox.is_some()).await);
     let Some(path) = &settings.inventory else {
         let detail = if settings.netbox.is_some() {
             "devices come from NetBox (PATCHPANEL_INVENTORY unset)"
@@ -188,8 +189,8 @@ fn notify_row(notify: Option<&str>) -> Row {
     }
 }
 
-/// The store opens (created if new) and says where the NetBox change log will be read from.
-async fn store_row(path: &std::path::Path) -> Row {
+/// The store opens (created if new) and, with NetBox, says where its change log will be read from.
+async fn store_row(path: &std::path::Path, netbox: bool) -> Row {
     let owned = path.to_owned();
     // Opening SQLite touches the disk: not on an async worker.
     let store = match tokio::task::spawn_blocking(move || crate::store::Store::open(&owned)).await {
@@ -203,6 +204,9 @@ async fn store_row(path: &std::path::Path) -> Row {
             )
         }
     };
+    if !netbox {
+        return row("store", true, format!("{}: opens", path.display()));
+    }
     match store.cursor(crate::netbox::poller::CURSOR).await {
         Ok(Some(c)) => row(
             "store",
@@ -308,15 +312,20 @@ mod tests {
     async fn store_row_opens_the_file_or_says_what_to_fix() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.db");
-        let fresh = store_row(&path).await;
+        let fresh = store_row(&path, true).await;
         assert!(fresh.ok && fresh.detail.contains("new"), "{fresh:?}");
         crate::store::Store::open(&path)
             .unwrap()
             .set_cursor(crate::netbox::poller::CURSOR, 42)
             .await
             .unwrap();
-        assert!(store_row(&path).await.detail.contains("change 42"));
-        let bad = store_row(std::path::Path::new("/nonexistent-dir/x/p.db")).await;
+        assert!(store_row(&path, true).await.detail.contains("change 42"));
+        let chat_only = store_row(&path, false).await;
+        assert!(
+            chat_only.ok && !chat_only.detail.contains("NetBox"),
+            "{chat_only:?}"
+        );
+        let bad = store_row(std::path::Path::new("/nonexistent-dir/x/p.db"), false).await;
         assert!(!bad.ok && bad.detail.contains("PATCHPANEL_DB"), "{bad:?}");
     }
 

@@ -1,6 +1,7 @@
 //! The embedded store (SQLite, `PATCHPANEL_DB`): the sources' cursors, the NetBox change records
-//! already handled, and a record of every job (the outbox: a job's state is written before its
-//! effects run, so a restart neither loses nor repeats work).
+//! already handled, the chat events already answered (so a replay after a restart is not answered
+//! twice), and a record of every job (the outbox: a job's state is written before its effects run,
+//! so a restart neither loses nor repeats work).
 //!
 //! SQLite calls are short but blocking, so each one runs on a blocking thread; one connection behind a
 //! mutex serializes them (the bot writes a few rows per change, not a stream).
@@ -8,7 +9,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -69,6 +70,13 @@ CREATE TABLE IF NOT EXISTS job (
     updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS job_kind_updated ON job (kind, updated_at);
+CREATE TABLE IF NOT EXISTS seen_event (
+    source TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    at     INTEGER NOT NULL,
+    PRIMARY KEY (source, id)
+);
+CREATE INDEX IF NOT EXISTS seen_event_at ON seen_event (source, at);
 ";
 
 impl Store {
@@ -184,6 +192,33 @@ impl Store {
         .await
     }
 
+    /// Records event `id` of `source` as seen at `at`; true when it was not seen within `window`
+    /// before (handle it), false for a repeat. Entries older than `window` are forgotten here, so
+    /// the table holds one window of events.
+    pub async fn first_seen(
+        &self,
+        source: &str,
+        id: &str,
+        at: SystemTime,
+        window: Duration,
+    ) -> Result<bool, StoreError> {
+        let (source, id) = (source.to_owned(), id.to_owned());
+        let at = unix(at);
+        let horizon = at.saturating_sub(i64::try_from(window.as_secs()).unwrap_or(i64::MAX));
+        self.with(move |c| {
+            c.execute(
+                "DELETE FROM seen_event WHERE source = ?1 AND at <= ?2",
+                params![source, horizon],
+            )?;
+            let added = c.execute(
+                "INSERT OR IGNORE INTO seen_event (source, id, at) VALUES (?1, ?2, ?3)",
+                params![source, id, at],
+            )?;
+            Ok(added == 1)
+        })
+        .await
+    }
+
     pub async fn job(&self, key: &str) -> Result<Option<JobRecord>, StoreError> {
         let key = key.to_owned();
         self.with(move |c| {
@@ -253,9 +288,13 @@ fn job_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
 }
 
 fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+    unix(SystemTime::now())
+}
+
+/// Unix seconds (0 for a clock before 1970).
+fn unix(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
 
@@ -306,6 +345,31 @@ mod tests {
         let all = store.jobs("netbox-interface", 10).await.unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(store.jobs("zammad", 10).await.unwrap(), vec![]);
+
+        // Seen events: a repeat within the window is refused, per source; the window forgets.
+        let day = Duration::from_secs(24 * 3600);
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let hours = |h: u64| t0 + Duration::from_secs(h * 3600);
+        assert!(store.first_seen("webex", "act-1", t0, day).await.unwrap());
+        assert!(!store
+            .first_seen("webex", "act-1", hours(23), day)
+            .await
+            .unwrap());
+        assert!(store.first_seen("zammad", "act-1", t0, day).await.unwrap());
+        assert!(store
+            .first_seen("webex", "act-2", hours(1), day)
+            .await
+            .unwrap());
+        // A day after act-1 was first seen it is forgotten; act-2 (seen an hour later) is not yet.
+        assert!(store
+            .first_seen("webex", "act-1", hours(24), day)
+            .await
+            .unwrap());
+        assert!(!store
+            .first_seen("webex", "act-2", hours(24), day)
+            .await
+            .unwrap());
+        // What is left for the restart check below: act-1 seen at 24 h, act-2 at 1 h.
     }
 
     #[tokio::test]
@@ -324,6 +388,15 @@ mod tests {
         let reopened = Store::open(&path).unwrap();
         assert_eq!(reopened.cursor("netbox").await.unwrap(), Some(42));
         assert_eq!(reopened.job("k").await.unwrap().unwrap().state, "done");
+        let day = Duration::from_secs(24 * 3600);
+        let later = UNIX_EPOCH + Duration::from_secs(1_800_000_000 + 25 * 3600);
+        assert!(
+            !reopened
+                .first_seen("webex", "act-1", later, day)
+                .await
+                .unwrap(),
+            "seen events survive a restart"
+        );
     }
 
     #[test]

@@ -365,4 +365,60 @@ async fn bot_answers_on_the_default_cluster() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bot_answers_on_a_non_default_cluster() {
     chat_round_trip(Some("eu-central-1_k")).await;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_sending_five_messages_gets_one_refusal() {
+    let s = setup().await;
+    let mut asked = Vec::new();
+    for _ in 0..5 {
+        asked.push(
+            s.control
+                .say("eve@elsewhere.example", "vrf c9300", "direct", false)
+                .await,
+        );
+    }
+    // An allowed person's later message is answered: the five before it have been handled.
+    let later = s
+        .control
+        .say("engineer@example.com", "help", "direct", false)
+        .await;
+    s.control.only_reply(&later).await;
+    let mut refusals = Vec::new();
+    for id in &asked {
+        refusals.extend(s.control.replies_to(id).await);
+    }
+    assert_eq!(refusals.len(), 1, "one refusal: {refusals:#?}");
+    assert!(reply_text(&refusals[0]).contains("not allowed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_event_after_a_restart_is_answered_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let webex = WebexSim::start(dir.path());
+    let control = Control::new(&webex);
+    let first_run = start_bot(dir.path(), &webex, &[]);
+    control.wait_connected().await;
+    let asked = control
+        .say("engineer@example.com", "help", "direct", false)
+        .await;
+    control.only_reply(&asked).await;
+    // Killed like a crash; the second run uses the same PATCHPANEL_DB and WDM device.
+    drop(first_run);
+    let _second_run = start_bot(dir.path(), &webex, &[]);
+    control.wait_connected().await;
+    let fresh = control
+        .say("engineer@example.com", "help vrf", "direct", false)
+        .await;
+    control.only_reply(&fresh).await;
+
+    control
+        .post("/_sim/replay", json!({"messageId": asked}))
+        .await;
+    // Answered after the replay was delivered (same socket, in order).
+    let later = control
+        .say("engineer@example.com", "help", "direct", false)
+        .await;
+    control.only_reply(&later).await;
+    let replies = control.replies_to(&asked).await;
+    assert_eq!(replies.len(), 1, "answered once: {replies:#?}");
 }

@@ -1,8 +1,16 @@
 //! Wiring: the Webex listener feeds [`Inbound`] events to the handler, which authorizes, parses and
 //! answers. The decision ([`decide`]) is pure; device reads and replies are the effects around it.
-//! Workflow W2 (NetBox edits → switch) runs beside it when NetBox is configured (`netbox.rs`).
+//! Events already answered before a restart are recognised in the store; answers Webex will not
+//! take end as a note in the thread (`notes.rs`); strangers are refused once per window
+//! (`refusals.rs`). Workflow W2 (NetBox edits → switch) runs beside it when NetBox is configured
+//! (`netbox.rs`).
 
 mod netbox;
+mod notes;
+mod refusals;
+
+pub use notes::{clock_utc, note_text, NoteSettings};
+pub use refusals::{Refusal, RefusalLimiter, REFUSAL_WINDOW};
 
 use crate::command::{self, Command};
 use crate::config::Settings;
@@ -11,17 +19,37 @@ use crate::devices::DeviceDirectory;
 use crate::inbound::{Inbound, Reply};
 use crate::netbox::{NetboxClient, NetboxError};
 use crate::policy::AllowList;
-use crate::webex::{self, BotIdentity, WebexError, WebexRest};
-use std::sync::Arc;
+use crate::store::{Store, StoreError};
+use crate::webex::{self, BotIdentity, RetryPolicy, WebexError, WebexRest};
+use notes::{Note, Notes};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{info, info_span, warn, Instrument};
+use tracing::{debug, error, info, info_span, warn, Instrument};
 
 /// How many events are handled at once; more wait in the channel (bounded, so the socket reader
 /// slows down instead of the bot growing without limit).
 const MAX_CONCURRENT_EVENTS: usize = 32;
 const INBOUND_QUEUE: usize = 256;
+/// Answers being posted or waiting to retry (a rate limit can hold one for minutes). An event's
+/// slot is freed once its answer is ready, so waiting answers do not hold up other events.
+const MAX_PENDING_REPLIES: usize = 256;
+/// How long an event's id is remembered in the store: a replay (Webex re-delivers unacknowledged
+/// events after a reconnect; a restart loses the in-memory set) is not answered twice.
+pub const SEEN_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// The store's source name for chat events.
+const SEEN_SOURCE: &str = "webex";
+
+/// How hard the bot tries to deliver its answers. `Default` is what `patchpanel run` uses (every
+/// Webex call retried up to 10 minutes, Retry-After honoured up to 60 s; a note when that fails);
+/// tests shorten it.
+#[derive(Debug, Clone, Default)]
+pub struct Delivery {
+    pub retry: RetryPolicy,
+    pub notes: NoteSettings,
+}
 
 pub const REFUSAL: &str = "Sorry, you are not allowed to use this bot. Ask its operators to add you to `PATCHPANEL_ALLOWED`.";
 
@@ -44,7 +72,8 @@ pub enum AppError {
 /// What the bot does with one inbound event, decided without IO.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Refuse: the sender is not allowed (logged, answered once with [`REFUSAL`]).
+    /// Refuse: the sender is not allowed (logged, answered with [`REFUSAL`] once per person per
+    /// [`REFUSAL_WINDOW`]).
     Refuse,
     /// Answer with fixed markdown.
     Answer(String),
@@ -117,16 +146,34 @@ pub struct Bot {
     /// Reads resolved devices; `None` when neither NetBox nor a devices file is configured.
     pub devices: Option<DeviceReader>,
     pub allowed: AllowList,
+    /// Who was refused lately (one refusal per person per window).
+    pub refusals: Mutex<RefusalLimiter>,
 }
 
 impl Bot {
-    /// Handles one event end to end: decide, run the device read if any, reply.
-    pub async fn handle(&self, event: Inbound) {
-        let action = decide(&event, &self.allowed);
+    /// Decides and runs the device read if any: the reply to post, or `None` when the sender is a
+    /// stranger already refused within the window.
+    pub async fn answer(&self, event: &Inbound) -> Option<Reply> {
+        let action = decide(event, &self.allowed);
         let markdown = match action {
             Action::Refuse => {
-                warn!(sender = %event.sender().email, "refused: sender not in PATCHPANEL_ALLOWED");
-                REFUSAL.to_owned()
+                let sender = event.sender();
+                // A poisoned lock still holds a consistent table (each update is one call).
+                let verdict = self
+                    .refusals
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .check(&sender.person_id, Instant::now());
+                match verdict {
+                    Refusal::Answer { suppressed } => {
+                        warn!(sender = %sender.email, suppressed, "refused: sender not in PATCHPANEL_ALLOWED (suppressed: unanswered messages since the previous refusal)");
+                        REFUSAL.to_owned()
+                    }
+                    Refusal::Suppress => {
+                        debug!(sender = %sender.email, "refused again within the window: not answered");
+                        return None;
+                    }
+                }
             }
             Action::Answer(text) => text,
             Action::ReadVrfs { device } => match &self.devices {
@@ -138,15 +185,40 @@ impl Bot {
                 Some(reader) => self.interface(reader, &device, &interface).await,
             },
         };
-        let (room_id, parent_id) = reply_target(&event);
-        let reply = Reply {
+        let (room_id, parent_id) = reply_target(event);
+        Some(Reply {
             room_id,
             parent_id,
             markdown,
+        })
+    }
+
+    /// Posts `reply` (the client retries within its deadline); when Webex still will not take it,
+    /// queues a note for the thread. `stopping`: the bot is shutting down, so nothing is queued.
+    async fn deliver(
+        &self,
+        reply: Reply,
+        received: SystemTime,
+        notes: &Notes,
+        stopping: &CancellationToken,
+    ) {
+        let e = match self.rest.send_reply(&reply).await {
+            Ok(ids) => {
+                info!(parts = ids.len(), "replied");
+                return;
+            }
+            Err(e) => e,
         };
-        match self.rest.send_reply(&reply).await {
-            Ok(ids) => info!(parts = ids.len(), "replied"),
-            Err(e) => warn!(error = %e, "reply failed"),
+        if stopping.is_cancelled() {
+            error!(error = %e, room = %reply.room_id, "shutting down: the answer was not posted");
+            return;
+        }
+        match notes::why(&e) {
+            Some(why) => {
+                warn!(error = %e, "the answer could not be posted; a note follows when Webex accepts posts again");
+                notes.queue(Note::new(reply.room_id, reply.parent_id, received, why));
+            }
+            None => error!(error = %e, room = %reply.room_id, "the answer could not be posted"),
         }
     }
 
@@ -209,6 +281,21 @@ fn netbox_unreadable(e: &NetboxError) -> String {
     format!("\n\n⚠️ NetBox could not be read, so its intent is not shown: {e}")
 }
 
+/// Records the event in the store; false when it was handled before (within [`SEEN_WINDOW`]). A
+/// store that fails is logged and the event handled: answering twice beats never answering.
+async fn first_seen(store: &Store, event: &Inbound, received: SystemTime) -> bool {
+    match store
+        .first_seen(SEEN_SOURCE, event.event_id(), received, SEEN_WINDOW)
+        .await
+    {
+        Ok(first) => first,
+        Err(e) => {
+            warn!(error = %e, "cannot check the store for a repeated event; handling it");
+            true
+        }
+    }
+}
+
 fn device_failure(e: DeviceError) -> String {
     format!("⚠️ {e}")
 }
@@ -219,6 +306,15 @@ fn no_inventory() -> String {
 
 /// Runs the bot until `shutdown` fires or the Webex connection stops for good.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), AppError> {
+    run_with(settings, Delivery::default(), shutdown).await
+}
+
+/// [`run`] with explicit delivery settings (tests shorten the waits).
+pub async fn run_with(
+    settings: Settings,
+    delivery: Delivery,
+    shutdown: CancellationToken,
+) -> Result<(), AppError> {
     if settings.devices.accept_new_host_keys {
         warn!("DEVICE_ACCEPT_NEW_HOST_KEYS is on: unknown SSH host keys are learned on first use (changed keys are still refused)");
     }
@@ -240,7 +336,15 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
                 .map_err(AppError::Inventory)?,
         )
     };
-    let rest = WebexRest::new(&settings.webex)?;
+    let db_path = settings.db_path.clone();
+    // Opening SQLite touches the disk: not on an async worker.
+    let store = tokio::task::spawn_blocking(move || Store::open(&db_path))
+        .await
+        .map_err(|e| AppError::Store(StoreError::Sqlite(format!("store worker stopped: {e}"))))??;
+    // Fired when the bot stops (shutdown, or the listener gave up): waits between retries end.
+    let stopping = shutdown.child_token();
+    let rest = WebexRest::with_retry_policy(&settings.webex, delivery.retry.clone())?
+        .stop_retrying_on(stopping.clone());
     let identity = rest.me().await?;
     info!(bot = %identity.email, name = %identity.display_name, "webex identity");
     let bot = Arc::new(Bot {
@@ -248,9 +352,10 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         directory,
         devices,
         allowed: settings.allowed.clone(),
+        refusals: Mutex::new(RefusalLimiter::default()),
     });
     let devices = bot.devices.clone();
-    let result = serve(bot, settings, identity, shutdown).await;
+    let result = serve(bot, settings, identity, store, delivery, stopping).await;
     // Pooled NETCONF sessions end with a <close-session/>, not a dropped TCP connection.
     if let Some(devices) = devices {
         devices.pool().close_all().await;
@@ -258,50 +363,75 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     result
 }
 
+/// `stopping` fires on shutdown; `serve` fires it itself when the listener stops for good, which
+/// also stops W2 and ends the waits of answers and notes still retrying.
 async fn serve(
     bot: Arc<Bot>,
     settings: Settings,
     identity: BotIdentity,
-    shutdown: CancellationToken,
+    store: Store,
+    delivery: Delivery,
+    stopping: CancellationToken,
 ) -> Result<(), AppError> {
     let (tx, mut rx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
     let tracker = TaskTracker::new();
-    // W2 stops with the bot, and also when the Webex listener stops for good.
-    let w2_shutdown = shutdown.child_token();
     netbox::start(
         &settings,
         &bot.directory,
         bot.rest.clone(),
+        store.clone(),
         &tracker,
-        w2_shutdown.clone(),
+        stopping.child_token(),
     )
     .await?;
-    let listener_shutdown = shutdown.child_token();
+    let notes = Notes::start(bot.rest.clone(), delivery.notes, &tracker, stopping.clone());
     let listener = tracker.spawn(webex::listen(
         settings.webex.clone(),
         bot.rest.clone(),
         identity,
         tx,
-        listener_shutdown.clone(),
+        stopping.child_token(),
     ));
 
     let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_EVENTS));
+    let replies = Arc::new(Semaphore::new(MAX_PENDING_REPLIES));
     // The loop ends when the listener drops its sender: on shutdown or on a fatal Webex error.
     while let Some(event) = rx.recv().await {
+        let received = SystemTime::now();
         let Ok(permit) = permits.clone().acquire_owned().await else {
             break;
         };
-        let bot = bot.clone();
+        let (bot, store, notes, replies, stopping) = (
+            bot.clone(),
+            store.clone(),
+            notes.clone(),
+            replies.clone(),
+            stopping.clone(),
+        );
         let span = info_span!("event", id = %event.event_id(), sender = %event.sender().email);
         tracker.spawn(
             async move {
-                bot.handle(event).await;
+                if !first_seen(&store, &event, received).await {
+                    info!("event already handled (before a restart); ignored");
+                    return;
+                }
+                let Some(reply) = bot.answer(&event).await else {
+                    return;
+                };
+                // Waiting here (while still holding the event's slot) slows the intake down
+                // when too many answers are stuck, instead of growing without bound.
+                let Ok(slot) = replies.acquire_owned().await else {
+                    return;
+                };
                 drop(permit);
+                bot.deliver(reply, received, &notes, &stopping).await;
+                drop(slot);
             }
             .instrument(span),
         );
     }
-    w2_shutdown.cancel();
+    // The listener is gone: W2 stops, answers waiting to retry give up now (and are logged).
+    stopping.cancel();
     tracker.close();
     // Lets the replies in flight (and the NetBox change being handled) finish; the listener has
     // already stopped.

@@ -8,7 +8,7 @@ use crate::device::apply::Applier;
 use crate::devices::DeviceDirectory;
 use crate::netbox::poller::{Poller, PollerConfig};
 use crate::netbox::webhook;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::webex::WebexRest;
 use crate::workflow::{NetboxSync, Notifier};
 use tokio_util::sync::CancellationToken;
@@ -16,22 +16,19 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, Instrument};
 
 /// Starts W2 when NetBox is configured; does nothing otherwise.
-/// `devices` is the bot's directory (the same NetBox client and devices file the chat uses).
+/// `devices` is the bot's directory (the same NetBox client and devices file the chat uses);
+/// `store` is the bot's store (`PATCHPANEL_DB`).
 pub async fn start(
     settings: &Settings,
     devices: &DeviceDirectory,
     rest: WebexRest,
+    store: Store,
     tracker: &TaskTracker,
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
     let Some(client) = devices.netbox().cloned() else {
         return Ok(());
     };
-    let db_path = settings.db_path.clone();
-    // Opening SQLite touches the disk: not on an async worker.
-    let store = tokio::task::spawn_blocking(move || Store::open(&db_path))
-        .await
-        .map_err(|e| AppError::Store(StoreError::Sqlite(format!("store worker stopped: {e}"))))??;
     let applier = Applier::new(
         devices.file().cloned().unwrap_or_default(),
         settings.devices.clone(),

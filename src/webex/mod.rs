@@ -5,12 +5,13 @@
 //! * `WebexRest::new(&WebexConfig) -> Result<WebexRest, WebexError>`; `WebexRest: Clone`
 //! * `WebexRest::me(&self) -> Result<BotIdentity, WebexError>`
 //! * `WebexRest::send_reply(&self, &Reply) -> Result<Vec<String>, WebexError>` — splits long markdown on
-//!   line boundaries (≤ 7,439 bytes each), honours 429/423 Retry-After, retries 5xx; returns message ids.
+//!   line boundaries (≤ 7,439 bytes each), honours 429/423 Retry-After up to a cap and retries 429s and
+//!   5xx with backoff until a deadline (`RetryPolicy`); returns message ids.
 //! * `listen(cfg, rest, identity, tx: mpsc::Sender<Inbound>, shutdown: CancellationToken)
 //!    -> Result<(), WebexError>` — the whole Mercury lifecycle; Ok(()) on shutdown, Err on a fatal stop.
 //!
 //! Additions: `listen_with_timings(.., MercuryTimings)`, `WebexRest::{with_retry_policy, get_message,
-//! get_attachment_action, get_person}`, `WebexError::is_fatal`.
+//! get_attachment_action, get_person, stop_retrying_on}`, `WebexError::is_fatal`.
 //!
 //! Module map: `wire` (lenient serde shapes), `rest` (HTTP + retries), `device` (U2C, WDM), `mercury`
 //! (the socket loop), `frames` (envelope classification), `policy` (close codes, backoff), `dispatch`

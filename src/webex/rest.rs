@@ -8,23 +8,33 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::error::WebexError;
 use super::frames::excerpt;
+use super::policy::Backoff;
 use super::split::{split_markdown, MAX_MESSAGE_BYTES};
 use super::wire::{self, ErrorBody, NewMessage, Person};
 use super::{ids, BotIdentity, WebexConfig};
 use crate::inbound::Reply;
 use crate::secret::Secret;
 
-/// How hard a call tries before giving up.
+/// How hard a call tries before giving up. A person who asked the bot something still wants the
+/// answer minutes later, so the defaults keep trying for a while; the caller learns of a call that
+/// ran out of time through the error and can tell the person.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
-    /// Attempts per call, the first included.
+    /// Attempts per call, the first included (a safety net: the deadline normally ends retrying).
     pub max_attempts: u32,
-    /// Upper bound of all waits of one call; a longer Retry-After is returned as `RetryAfter`.
-    pub max_total_wait: Duration,
-    /// First delay after a 5xx; doubles per retry (with jitter).
+    /// No retry starts later than this after the call's first attempt (10 minutes by default).
+    pub deadline: Duration,
+    /// The longest `Retry-After` honoured (60 s by default). A longer one (Webex has answered
+    /// `Retry-After: 100000`) is waited only this long, then the call is tried again.
+    pub retry_after_cap: Duration,
+    /// First delay after a 5xx, a refused connection or a 429 without `Retry-After`; doubles per
+    /// retry up to `retry_after_cap` (with jitter). Repeated 429s back off the same way, never
+    /// sooner than their `Retry-After`.
     pub server_error_base: Duration,
     /// Extra random delay added to Retry-After, at most this much.
     pub retry_after_jitter: Duration,
@@ -33,8 +43,9 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 5,
-            max_total_wait: Duration::from_secs(120),
+            max_attempts: 64,
+            deadline: Duration::from_secs(10 * 60),
+            retry_after_cap: Duration::from_secs(60),
             server_error_base: Duration::from_millis(500),
             retry_after_jitter: Duration::from_millis(250),
         }
@@ -53,6 +64,8 @@ struct Inner {
     api: Url,
     token: Secret,
     retry: RetryPolicy,
+    /// Fired on shutdown: waits between retries end and the call returns its last error.
+    stop_retrying: Option<CancellationToken>,
 }
 
 /// One id per process so Cisco support can correlate all our calls (specs §1.5).
@@ -99,8 +112,39 @@ impl WebexRest {
                 api,
                 token: cfg.token.clone(),
                 retry,
+                stop_retrying: None,
             }),
         })
+    }
+
+    /// This client with its waits between retries cut short by `shutdown`: a call that is waiting
+    /// to retry then returns its last error at once, so a stop is not held up by a rate limit.
+    /// Requests already sent still finish (bounded by the request timeout).
+    pub fn stop_retrying_on(&self, shutdown: CancellationToken) -> WebexRest {
+        let inner = &self.inner;
+        WebexRest {
+            inner: Arc::new(Inner {
+                http: inner.http.clone(),
+                api: inner.api.clone(),
+                token: inner.token.clone(),
+                retry: inner.retry.clone(),
+                stop_retrying: Some(shutdown),
+            }),
+        }
+    }
+
+    /// Sleeps `d` unless shutdown fires first; false when the retry should not happen.
+    async fn pause(&self, d: Duration) -> bool {
+        match &self.inner.stop_retrying {
+            None => {
+                tokio::time::sleep(d).await;
+                true
+            }
+            Some(stop) => tokio::select! {
+                _ = stop.cancelled() => false,
+                _ = tokio::time::sleep(d) => true,
+            },
+        }
     }
 
     /// The token, for the socket's authorization frame.
@@ -255,11 +299,19 @@ impl WebexRest {
             }
             None => None,
         };
-        let mut waited = Duration::ZERO;
+        let started = Instant::now();
+        let mut backoff = Backoff::new(
+            policy.server_error_base,
+            policy.retry_after_cap.max(policy.server_error_base),
+        );
+        // Whether to wait `d` and try again: attempts are left and the retry starts before the
+        // deadline.
+        let may_wait = |attempt: u32, d: Duration| {
+            attempt < policy.max_attempts.max(1) && started.elapsed() + d <= policy.deadline
+        };
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let last = attempt >= policy.max_attempts.max(1);
             let mut req = self
                 .inner
                 .http
@@ -276,12 +328,10 @@ impl WebexRest {
                     // Safe to repeat when the request never left (connect) or is idempotent.
                     let retry = e.is_connect() || (method != Method::POST && e.is_timeout());
                     let detail = format!("{what}: {}", without_url(&e));
-                    if retry && !last {
-                        let d = backoff(policy.server_error_base, attempt);
-                        if waited + d <= policy.max_total_wait {
-                            tracing::warn!(%detail, attempt, "webex call failed; retrying");
-                            tokio::time::sleep(d).await;
-                            waited += d;
+                    let d = backoff.next_delay(fastrand::f64());
+                    if retry && may_wait(attempt, d) {
+                        tracing::warn!(%detail, attempt, "webex call failed; retrying");
+                        if self.pause(d).await {
                             continue;
                         }
                     }
@@ -318,29 +368,34 @@ impl WebexRest {
 
             match status {
                 StatusCode::TOO_MANY_REQUESTS | StatusCode::LOCKED => {
-                    let after = retry_after.unwrap_or(Duration::from_secs(1));
-                    let jitter = policy.retry_after_jitter.mul_f64(fastrand::f64());
-                    if last || waited + after + jitter > policy.max_total_wait {
+                    let d = rate_limit_wait(
+                        retry_after,
+                        backoff.next_delay(fastrand::f64()),
+                        policy,
+                        fastrand::f64(),
+                    );
+                    let after = retry_after.unwrap_or(d);
+                    if !may_wait(attempt, d) {
                         return Err(WebexError::RetryAfter { after });
                     }
                     tracing::info!(%what, status = status.as_u16(), retry_after_ms = after.as_millis() as u64,
-                        %tracking_id, attempt, "webex rate limit; waiting");
-                    tokio::time::sleep(after + jitter).await;
-                    waited += after + jitter;
+                        wait_ms = d.as_millis() as u64, %tracking_id, attempt, "webex rate limit; waiting");
+                    if !self.pause(d).await {
+                        return Err(WebexError::RetryAfter { after });
+                    }
                 }
                 s if s.is_server_error() => {
-                    let d = backoff(policy.server_error_base, attempt);
-                    if last || waited + d > policy.max_total_wait {
-                        return Err(WebexError::Unavailable {
-                            detail: format!(
-                                "{what}: HTTP {} (trackingId {tracking_id})",
-                                s.as_u16()
-                            ),
-                        });
+                    let d = backoff.next_delay(fastrand::f64());
+                    let unavailable = || WebexError::Unavailable {
+                        detail: format!("{what}: HTTP {} (trackingId {tracking_id})", s.as_u16()),
+                    };
+                    if !may_wait(attempt, d) {
+                        return Err(unavailable());
                     }
                     tracing::warn!(%what, status = s.as_u16(), %tracking_id, attempt, "webex server error; retrying");
-                    tokio::time::sleep(d).await;
-                    waited += d;
+                    if !self.pause(d).await {
+                        return Err(unavailable());
+                    }
                 }
                 StatusCode::UNAUTHORIZED => return Err(WebexError::TokenRejected),
                 StatusCode::NOT_FOUND => return Err(WebexError::NotFound { what, tracking_id }),
@@ -360,6 +415,24 @@ impl WebexRest {
             }
         }
     }
+}
+
+/// The wait after a 429/423: the server's `Retry-After` (capped at `retry_after_cap`, so an absurd
+/// value cannot park the answer for a day) or the growing backoff, whichever is longer, plus jitter
+/// so that many waiting calls do not return together. `unit` in [0, 1] is the jitter draw.
+fn rate_limit_wait(
+    retry_after: Option<Duration>,
+    backoff: Duration,
+    policy: &RetryPolicy,
+    unit: f64,
+) -> Duration {
+    let asked = retry_after.unwrap_or_default().min(policy.retry_after_cap);
+    let unit = if unit.is_finite() {
+        unit.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    asked.max(backoff) + policy.retry_after_jitter.mul_f64(unit)
 }
 
 fn bearer(token: &Secret) -> Result<HeaderValue, WebexError> {
@@ -382,11 +455,6 @@ fn without_url(e: &reqwest::Error) -> String {
         msg = msg.replace(u.as_str(), u.path());
     }
     msg
-}
-
-fn backoff(base: Duration, attempt: u32) -> Duration {
-    let ceiling = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(10));
-    super::policy::jittered(ceiling, fastrand::f64())
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -460,10 +528,31 @@ mod tests {
     }
 
     #[test]
-    fn server_error_backoff_grows_and_is_bounded() {
-        let base = Duration::from_millis(500);
-        assert!(backoff(base, 1) <= base);
-        assert!(backoff(base, 3) <= base * 4 && backoff(base, 3) >= base * 2);
-        assert!(backoff(base, 1000) <= base * 1024);
+    fn a_huge_retry_after_is_capped_and_backoff_still_grows() {
+        let policy = RetryPolicy {
+            retry_after_jitter: Duration::from_millis(250),
+            ..RetryPolicy::default()
+        };
+        let cap = policy.retry_after_cap;
+        let day = Some(Duration::from_secs(100_000));
+        assert_eq!(rate_limit_wait(day, Duration::ZERO, &policy, 0.0), cap);
+        assert_eq!(
+            rate_limit_wait(day, Duration::ZERO, &policy, 1.0),
+            cap + Duration::from_millis(250)
+        );
+        // Never sooner than the server asked; longer when the backoff has grown past it.
+        let three = Some(Duration::from_secs(3));
+        assert_eq!(
+            rate_limit_wait(three, Duration::from_secs(1), &policy, 0.0),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            rate_limit_wait(three, Duration::from_secs(8), &policy, 0.0),
+            Duration::from_secs(8)
+        );
+        assert_eq!(
+            rate_limit_wait(None, Duration::from_millis(700), &policy, f64::NAN),
+            Duration::from_millis(700)
+        );
     }
 }

@@ -78,6 +78,17 @@ async fn injected_failures_with_retry_after() {
     assert_eq!(s.get("/wdm/api/v1/devices").await.status(), 500);
     assert_eq!(s.post("/wdm/api/v1/devices", json!({})).await.status(), 500);
     assert_eq!(s.get("/wdm/api/v1/devices").await.status(), 200);
+
+    // With a method, only that method fails: the posts, not the reads under the same path.
+    s.control(
+        "/_sim/fail",
+        json!({"path": "/v1/messages", "method": "POST", "status": 429, "times": 1}),
+    )
+    .await;
+    assert_eq!(s.get("/v1/messages/nope").await.status(), 404);
+    let post = json!({"toPersonEmail": "a@example.com", "text": "x"});
+    assert_eq!(s.post("/v1/messages", post.clone()).await.status(), 429);
+    assert_eq!(s.post("/v1/messages", post).await.status(), 200);
 }
 
 #[tokio::test]

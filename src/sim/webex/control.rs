@@ -194,6 +194,7 @@ struct FailBody {
     #[serde(default = "one")]
     times: u32,
     retry_after: Option<u64>,
+    method: Option<String>,
 }
 
 fn one() -> u32 {
@@ -213,6 +214,7 @@ async fn fail(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         status: b.status,
         remaining: b.times,
         retry_after: b.retry_after,
+        method: b.method,
     });
     StatusCode::NO_CONTENT.into_response()
 }
@@ -247,7 +249,7 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
         .faults
         .pending()
         .iter()
-        .map(|f| json!({"path": f.prefix, "status": f.status, "times": f.remaining, "retryAfter": f.retry_after}))
+        .map(|f| json!({"path": f.prefix, "method": f.method, "status": f.status, "times": f.remaining, "retryAfter": f.retry_after}))
         .collect();
     ok(json!({
         "cluster": shared.cluster,

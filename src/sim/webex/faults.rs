@@ -1,5 +1,6 @@
-//! Injected failures (`POST /_sim/fail`): the next N requests whose path starts with a prefix get a
-//! given status (with `Retry-After` when asked), including WebSocket upgrades.
+//! Injected failures (`POST /_sim/fail`): the next N requests whose path starts with a prefix (and,
+//! when given, with that method) get a given status (with `Retry-After` when asked), including
+//! WebSocket upgrades.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailRule {
@@ -7,6 +8,9 @@ pub struct FailRule {
     pub status: u16,
     pub remaining: u32,
     pub retry_after: Option<u64>,
+    /// Only requests with this method (e.g. `POST`, so a failing `POST /v1/messages` leaves
+    /// `GET /v1/messages/{id}` alone); any method when `None`.
+    pub method: Option<String>,
 }
 
 /// What an injected failure answers.
@@ -28,12 +32,14 @@ impl Faults {
         }
     }
 
-    /// Consumes one failure for `path` (the oldest matching rule first).
-    pub fn take(&mut self, path: &str) -> Option<Injected> {
-        let i = self
-            .rules
-            .iter()
-            .position(|r| path.starts_with(&r.prefix))?;
+    /// Consumes one failure for `method` `path` (the oldest matching rule first).
+    pub fn take(&mut self, method: &str, path: &str) -> Option<Injected> {
+        let i = self.rules.iter().position(|r| {
+            path.starts_with(&r.prefix)
+                && r.method
+                    .as_deref()
+                    .map_or(true, |m| m.eq_ignore_ascii_case(method))
+        })?;
         let rule = self.rules.get_mut(i)?;
         rule.remaining = rule.remaining.saturating_sub(1);
         let hit = Injected {
@@ -63,22 +69,39 @@ mod tests {
             status: 429,
             remaining: 2,
             retry_after: Some(3),
+            method: None,
         });
         f.add(FailRule {
             prefix: "/wdm".into(),
             status: 500,
             remaining: 0,
             retry_after: None,
+            method: None,
         });
-        assert_eq!(f.take("/wdm/api/v1/devices"), None);
-        assert_eq!(f.take("/v1/people/me"), None);
+        assert_eq!(f.take("POST", "/wdm/api/v1/devices"), None);
+        assert_eq!(f.take("GET", "/v1/people/me"), None);
         let hit = Injected {
             status: 429,
             retry_after: Some(3),
         };
-        assert_eq!(f.take("/v1/messages"), Some(hit));
-        assert_eq!(f.take("/v1/messages/abc"), Some(hit));
-        assert_eq!(f.take("/v1/messages"), None);
+        assert_eq!(f.take("POST", "/v1/messages"), Some(hit));
+        assert_eq!(f.take("GET", "/v1/messages/abc"), Some(hit));
+        assert_eq!(f.take("POST", "/v1/messages"), None);
+        assert!(f.pending().is_empty());
+    }
+
+    #[test]
+    fn a_rule_with_a_method_leaves_other_methods_alone() {
+        let mut f = Faults::default();
+        f.add(FailRule {
+            prefix: "/v1/messages".into(),
+            status: 429,
+            remaining: 1,
+            retry_after: None,
+            method: Some("POST".into()),
+        });
+        assert_eq!(f.take("GET", "/v1/messages/abc"), None);
+        assert_eq!(f.take("post", "/v1/messages").map(|h| h.status), Some(429));
         assert!(f.pending().is_empty());
     }
 }

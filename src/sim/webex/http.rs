@@ -113,7 +113,7 @@ fn needs_token(path: &str) -> bool {
 pub async fn guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if !path.starts_with("/_sim") {
-        let injected = shared.lock().faults.take(&path);
+        let injected = shared.lock().faults.take(req.method().as_str(), &path);
         if let Some(hit) = injected {
             tracing::debug!(path = %path, status = hit.status, "injected failure");
             let status =
