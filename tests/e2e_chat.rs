@@ -365,6 +365,7 @@ async fn bot_answers_on_the_default_cluster() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bot_answers_on_a_non_default_cluster() {
     chat_round_trip(Some("eu-central-1_k")).await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_sending_five_messages_gets_one_refusal() {
