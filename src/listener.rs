@@ -246,16 +246,18 @@ impl Accept {
         let inner = TowerToHyperService::new(self.router.clone());
         let limiter = self.limiter.clone();
         let events = self.events.clone();
+        let pulse = last.clone();
         let service = hyper::service::service_fn(move |req: Request<Incoming>| {
             let admitted = limiter
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .admit(Instant::now().into_std());
-            let call = admitted.map(|()| hyper::service::Service::call(&inner, req));
+            let call =
+                admitted.map(|()| (pulse.begin(), hyper::service::Service::call(&inner, req)));
             let events = events.clone();
             async move {
                 match call {
-                    Ok(call) => call.await,
+                    Ok((_in_flight, call)) => call.await,
                     Err(wait) => {
                         events.note(Event::RateLimited, &peer);
                         Ok::<_, Infallible>(too_many_requests(wait))
@@ -321,7 +323,11 @@ impl Watchdog {
                     break;
                 }
                 _ = self.stop.cancelled(), if deadline_of_grace.is_none() => {
-                    // Idle connections close now; a request in flight may finish within the grace.
+                    // A request in flight may finish within the grace; anything else (an idle
+                    // keep-alive, a head still arriving) ends now.
+                    if !self.last.busy() {
+                        break;
+                    }
                     conn.as_mut().graceful_shutdown();
                     deadline_of_grace = Some(Instant::now() + self.grace);
                 }

@@ -1,10 +1,11 @@
 //! A socket that remembers when a byte last moved, so the connection's watchdog can close it once
 //! nothing has moved for the idle timeout, whatever hyper is waiting for (a request head, a body,
-//! the handler, or a client that never reads its answer).
+//! the handler, or a client that never reads its answer), and knows whether a request is in flight
+//! (on shutdown, only those get a grace period).
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -12,32 +13,60 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
-/// When a byte last moved on one connection (milliseconds after it was opened).
+/// What the watchdog of one connection needs to know: when a byte last moved (milliseconds after
+/// the connection was opened) and whether a request is being handled.
 #[derive(Debug, Clone)]
 pub struct LastMove {
     opened: Instant,
-    ms: Arc<AtomicU64>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    ms: AtomicU64,
+    in_flight: AtomicU32,
+}
+
+/// A request being handled; dropping it ends it.
+#[derive(Debug)]
+pub struct InFlight(Arc<Shared>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl LastMove {
     pub fn new() -> Self {
         LastMove {
             opened: Instant::now(),
-            ms: Arc::new(AtomicU64::new(0)),
+            shared: Arc::new(Shared::default()),
         }
     }
 
     fn touch(&self) {
         let ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.ms.store(ms, Ordering::Relaxed);
+        self.shared.ms.store(ms, Ordering::Relaxed);
     }
 
     /// The last time a byte moved (the opening when none has).
     pub fn at(&self) -> Instant {
-        let ms = self.ms.load(Ordering::Relaxed);
+        let ms = self.shared.ms.load(Ordering::Relaxed);
         self.opened
             .checked_add(Duration::from_millis(ms))
             .unwrap_or(self.opened)
+    }
+
+    /// Marks a request as being handled until the guard is dropped.
+    pub fn begin(&self) -> InFlight {
+        self.shared.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.shared.clone())
+    }
+
+    /// Whether a request is being handled now.
+    pub fn busy(&self) -> bool {
+        self.shared.in_flight.load(Ordering::Relaxed) > 0
     }
 }
 
