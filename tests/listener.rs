@@ -135,15 +135,25 @@ async fn a_connection_that_sends_only_a_request_line_is_closed_after_the_header_
         }
         closed_by_peer(&mut slow).await
     };
-    let (a, b, c) = tokio::join!(
+    // A kept-alive connection that asks nothing after its first answer: hyper's header timer
+    // runs while it waits for the next request head too.
+    let mut kept = TcpStream::connect(f.addr()).await.unwrap();
+    kept.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (a, b, c, d) = tokio::join!(
         closed_by_peer(&mut line_only),
         closed_by_peer(&mut silent),
-        dribble
+        dribble,
+        closed_by_peer(&mut kept),
     );
-    assert!(a && b && c, "line only {a}, silent {b}, slow {c}");
+    assert!(
+        a && b && c && d,
+        "line only {a}, silent {b}, slow {c}, kept alive {d}"
+    );
     let counts = f
-        .until("three header timeouts", |c| {
-            c.header_timeouts == 3 && c.open == 0
+        .until("four header timeouts", |c| {
+            c.header_timeouts == 4 && c.open == 0
         })
         .await;
     assert_eq!(counts.idle_timeouts, 0, "{counts:?}");
