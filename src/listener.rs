@@ -50,12 +50,15 @@ const MIN_BUFFER: usize = 8192;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// How often due burst summaries are written.
 const TICK: Duration = Duration::from_secs(1);
+/// Longest timeout honoured (a day): longer ones would only overflow deadline arithmetic.
+const LONGEST: Duration = Duration::from_secs(86_400);
 
 /// The limits of one listener. `Default` is what every listener of the bot uses unless it says
 /// otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListenerConfig {
-    /// The whole request head (request line and headers) must arrive within this.
+    /// The whole request head (request line and headers) must arrive within this (at most a day,
+    /// as are the other durations).
     pub header_read: Duration,
     /// A connection on which no byte moves for this long is closed.
     pub idle: Duration,
@@ -182,7 +185,7 @@ fn http1_builder(config: &ListenerConfig) -> http1::Builder {
     let head = config.max_head_bytes.max(MIN_BUFFER);
     let mut b = http1::Builder::new();
     b.timer(TokioTimer::new())
-        .header_read_timeout(config.header_read)
+        .header_read_timeout(config.header_read.min(LONGEST))
         .keep_alive(true)
         .max_buf_size(head)
         .max_header_size(head)
@@ -307,9 +310,10 @@ impl Watchdog {
         S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         tokio::pin!(conn);
+        let idle = self.idle.min(LONGEST);
         let mut deadline_of_grace: Option<Instant> = None;
         loop {
-            let idle_at = self.last.at() + self.idle;
+            let idle_at = self.last.at() + idle;
             let wake_at = deadline_of_grace.map_or(idle_at, |g| g.min(idle_at));
             tokio::select! {
                 served = conn.as_mut() => {
@@ -329,13 +333,13 @@ impl Watchdog {
                         break;
                     }
                     conn.as_mut().graceful_shutdown();
-                    deadline_of_grace = Some(Instant::now() + self.grace);
+                    deadline_of_grace = Some(Instant::now() + self.grace.min(LONGEST));
                 }
                 _ = tokio::time::sleep_until(wake_at) => {
                     if deadline_of_grace.is_some_and(|g| g <= Instant::now()) {
                         break;
                     }
-                    if self.last.at() + self.idle <= Instant::now() {
+                    if self.last.at() + idle <= Instant::now() {
                         self.events.note(Event::IdleTimeout, &self.peer);
                         break;
                     }
