@@ -61,7 +61,7 @@ async fn bench(count: usize) {
     let began = Instant::now();
     for _ in 0..IDLE_POLLS {
         let polls = stats.borrow().polls;
-        waker.notify_one();
+        waker.wake();
         wait(&mut stats, |s| s.polls > polls).await;
     }
     let idle_time = began.elapsed();
@@ -118,7 +118,7 @@ async fn bench(count: usize) {
 type Started = (
     (
         tokio::sync::watch::Receiver<patchpanel::netbox::PollerStats>,
-        Arc<tokio::sync::Notify>,
+        patchpanel::netbox::Wakeup,
     ),
     CancellationToken,
 );

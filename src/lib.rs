@@ -12,6 +12,7 @@ pub mod demo;
 pub mod device;
 pub mod devices;
 pub mod inbound;
+pub mod listener;
 pub mod netbox;
 pub mod policy;
 pub mod secret;

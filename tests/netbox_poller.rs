@@ -172,7 +172,7 @@ async fn retry_later_offers_the_same_candidate_again() {
 
     f.set_ticket(11, "CHG-11");
     f.set_ticket(12, "CHG-12");
-    p.waker.notify_one();
+    p.waker.wake();
     let first = p.next().await;
     assert_eq!(first.interface_id, 11);
     // Offered again after the backoff (the waker is not needed), then the rest of the batch.
@@ -196,7 +196,7 @@ async fn an_edit_made_while_netbox_is_down_is_handled_once_it_is_back() {
 
     f.sim.set_down(true);
     f.set_ticket(13, "CHG-13");
-    p.waker.notify_one();
+    p.waker.wake();
     p.wait_for("a few failed attempts", |s| s.failures >= 3 && !s.netbox_up)
         .await;
     p.assert_quiet();
@@ -224,7 +224,7 @@ async fn an_idle_poll_costs_exactly_one_request_and_the_waker_polls_at_once() {
     }
     // The interval is an hour: only the waker can make this poll happen.
     f.set_ticket(14, "CHG-14");
-    p.waker.notify_one();
+    p.waker.wake();
     assert_eq!(p.next().await.interface_id, 14);
     p.stop().await;
 }
@@ -244,7 +244,7 @@ async fn shutdown_finishes_the_candidate_being_handled() {
     p.started().await;
     f.set_ticket(15, "CHG-15");
     let change = f.last_change_id();
-    p.waker.notify_one();
+    p.waker.wake();
     let c = p.next().await;
     assert_eq!(from_log(&c), change);
 

@@ -1,17 +1,15 @@
 //! The NetBox webhook receiver over HTTP on an ephemeral port: every payload generation NetBox has
 //! sent (3.5–4.3, 4.4, 4.5–4.6, 4.7; the 3.5 body is the seed's, `netbox_webhook/netbox-3.5.json`)
 //! wakes the poller when signed; bad signatures, bodies and object types get their status and wake
-//! nothing.
-
-use std::sync::Arc;
-use std::time::Duration;
+//! nothing; a replayed body is acknowledged but wakes nothing.
 
 use hmac::{Hmac, Mac};
-use patchpanel::netbox::webhook::{start, RunningWebhook, WebhookError, MAX_BODY};
+use patchpanel::listener::ListenerConfig;
+use patchpanel::netbox::webhook::{start, start_with, RunningWebhook, WebhookError, MAX_BODY};
+use patchpanel::netbox::{WakeCounts, Wakeup};
 use patchpanel::secret::Secret;
 use serde_json::{json, Value};
 use sha2::Sha512;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 const SECRET: &str = "webhook-shared-secret";
@@ -28,18 +26,23 @@ fn sign(body: &[u8]) -> String {
 
 struct Receiver {
     running: RunningWebhook,
-    wake: Arc<Notify>,
+    wake: Wakeup,
     http: reqwest::Client,
     _shutdown: tokio_util::sync::DropGuard,
 }
 
 async fn receiver() -> Receiver {
+    receiver_with(ListenerConfig::default()).await
+}
+
+async fn receiver_with(limits: ListenerConfig) -> Receiver {
     let shutdown = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let running = start(
+    let wake = Wakeup::new();
+    let running = start_with(
         "127.0.0.1:0".parse().unwrap(),
         Secret::new(SECRET),
         wake.clone(),
+        limits,
         shutdown.clone(),
     )
     .await
@@ -73,13 +76,10 @@ impl Receiver {
         self.post("/netbox", bytes, Some(sig)).await
     }
 
-    /// Whether the poller was woken. The receiver calls `notify_one` before it answers, and
-    /// `notify_one` stores a permit, so by the time the reply is here `notified()` is ready on its
-    /// first poll: a zero timeout (which polls once) decides without waiting on the clock.
+    /// Whether the poller was woken (and takes the wake). The receiver wakes before it answers,
+    /// so by the time the reply is here the wake is pending.
     async fn woke(&self) -> bool {
-        tokio::time::timeout(Duration::ZERO, self.wake.notified())
-            .await
-            .is_ok()
+        self.wake.take()
     }
 }
 
@@ -291,7 +291,7 @@ async fn it_refuses_an_empty_secret_and_stops_on_shutdown() {
     let e = start(
         "127.0.0.1:0".parse().unwrap(),
         Secret::new(""),
-        Arc::new(Notify::new()),
+        Wakeup::new(),
         CancellationToken::new(),
     )
     .await
@@ -302,7 +302,7 @@ async fn it_refuses_an_empty_secret_and_stops_on_shutdown() {
     let running = start(
         "127.0.0.1:0".parse().unwrap(),
         Secret::new(SECRET),
-        Arc::new(Notify::new()),
+        Wakeup::new(),
         shutdown.clone(),
     )
     .await
@@ -312,7 +312,7 @@ async fn it_refuses_an_empty_secret_and_stops_on_shutdown() {
     let e = start(
         addr,
         Secret::new(SECRET),
-        Arc::new(Notify::new()),
+        Wakeup::new(),
         CancellationToken::new(),
     )
     .await
@@ -321,4 +321,98 @@ async fn it_refuses_an_empty_secret_and_stops_on_shutdown() {
     shutdown.cancel();
     running.stopped().await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+/// A captured signed webhook replayed 4,000 times (a storm that once cost 1,070 NetBox requests):
+/// every copy is acknowledged, only the first wakes the poller. The rate limit is lifted here so
+/// the replay guard alone is what is tested.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_webhook_replayed_4000_times_wakes_the_poller_once() {
+    let r = receiver_with(ListenerConfig {
+        per_second: 1_000_000,
+        burst: 1_000_000,
+        ..ListenerConfig::default()
+    })
+    .await;
+    let body = serde_json::to_vec(&v47()).unwrap();
+    let sig = sign(&body);
+    let (mut woken, mut replays) = (0, 0);
+    for _ in 0..4_000 {
+        let (status, answer) = r.post("/netbox", body.clone(), Some(sig.clone())).await;
+        assert_eq!(status, 200, "{answer}");
+        match (answer["woken"].as_bool(), answer["replay"].as_bool()) {
+            (Some(true), None) => woken += 1,
+            (Some(false), Some(true)) => replays += 1,
+            other => panic!("unexpected answer {other:?}: {answer}"),
+        }
+    }
+    eprintln!("replay storm: {woken} woke the poller, {replays} acknowledged as replays");
+    assert_eq!((woken, replays), (1, 3_999));
+    assert_eq!(
+        r.wake.counts(),
+        WakeCounts {
+            wakes: 1,
+            coalesced: 0
+        }
+    );
+    assert_eq!(r.running.counts().replays, 3_999);
+    // Another body (NetBox's next event) still wakes it.
+    let next = {
+        let mut v = v47();
+        v["request"]["id"] = json!("5a6eb2fc-0000-4000-8000-000000000048");
+        serde_json::to_vec(&v).unwrap()
+    };
+    let sig = sign(&next);
+    let (status, answer) = r.post("/netbox", next, Some(sig)).await;
+    assert_eq!((status, answer["woken"].as_bool()), (200, Some(true)));
+    assert_eq!(r.wake.counts().wakes, 2);
+}
+
+/// Requests over the listener's rate limit are answered 429 with `Retry-After` and never reach the
+/// signature check or the poller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_the_rate_limit_requests_get_429_and_wake_nothing() {
+    let r = receiver_with(ListenerConfig {
+        per_second: 1,
+        burst: 2,
+        ..ListenerConfig::default()
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let mut v = v47();
+        v["request"]["id"] = json!(format!("rate-{i}"));
+        let (status, _) = r.signed(&v).await;
+        statuses.push(status);
+    }
+    // The burst passes; right after it the limit holds (a token takes a whole second to return).
+    assert_eq!(&statuses[..3], &[200, 200, 429], "{statuses:?}");
+    let admitted = statuses.iter().filter(|s| **s == 200).count() as u64;
+    let limited = statuses.iter().filter(|s| **s == 429).count() as u64;
+    assert_eq!(admitted + limited, 5, "{statuses:?}");
+    assert_eq!(
+        r.wake.counts().wakes,
+        admitted,
+        "only admitted requests woke it"
+    );
+    assert_eq!(r.running.counts().rate_limited, limited);
+    // The answer says when to come back.
+    let resp = r
+        .http
+        .post(format!("http://{}/netbox", r.running.addr))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    if resp.status().as_u16() == 429 {
+        let retry: u64 = resp.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    } else {
+        // A whole second went by: the request reached the receiver, which refused it unsigned.
+        assert_eq!(resp.status().as_u16(), 401);
+    }
 }

@@ -12,13 +12,14 @@
 //!   `interfaces_with_ticket()` (the sweep: every interface whose `change_ticket_number` is set,
 //!   filtered client-side too), `ticket_field_filter_logic()` (`None`: no such custom field).
 //! * `poller::Poller::new(client, store, PollerConfig::new(interval, sweep_interval))`; `waker()`
-//!   (`Arc<Notify>`: poll now), `stats()` (`watch::Receiver<PollerStats>`),
+//!   (`Wakeup`: `wake()` = poll now, coalesced: at most one poll running and one pending), `stats()` (`watch::Receiver<PollerStats>`),
 //!   `run(handle, shutdown) -> Result<(), PollerError>` with `handle: FnMut(Candidate) -> Future<Output
 //!   = Handled>`; store cursor `poller::CURSOR`. Candidates come from the change log (a person's
 //!   ticketed edit, collapsed per interface) and the periodic sweep.
 //! * `wire::WebhookBody` parses a webhook body of any version (the receiver checks the signature first).
 //! * `webhook::start(listen, secret, wake, shutdown) -> Result<RunningWebhook, WebhookError>`: the
-//!   optional receiver; checks `X-Hook-Signature`, then wakes the poller on `dcim.interface` events.
+//!   optional receiver behind the hardened `crate::listener`; checks `X-Hook-Signature`, then wakes
+//!   the poller on `dcim.interface` events, once per distinct body (a replay is acknowledged, no-op).
 
 mod auth;
 pub mod candidate;
@@ -30,6 +31,7 @@ mod paging;
 pub mod poller;
 mod sweep;
 mod update;
+pub mod wakeup;
 pub mod webhook;
 pub mod wire;
 mod write;
@@ -43,6 +45,7 @@ pub use client::{ClearOutcome, Fetched, NetboxClient, NetboxStatus};
 pub use error::{FieldError, NetboxError};
 pub use poller::{Poller, PollerConfig, PollerError, PollerStats};
 pub use update::{InterfaceUpdate, L2Update};
+pub use wakeup::{WakeCounts, Wakeup};
 pub use wire::{
     ChangeAction, Device, Interface, IpAddress, MgmtAddress, ObjectChange, Snapshot, Tag, Vlan,
     WebhookBody,

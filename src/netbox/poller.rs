@@ -11,14 +11,14 @@ mod plan;
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::wakeup::Wakeup;
 use super::{Candidate, CandidateSource, Handled, NetboxClient, NetboxError};
 use crate::config::NetboxSyncSettings;
 use crate::store::{Store, StoreError};
@@ -97,7 +97,7 @@ pub struct Poller {
     client: NetboxClient,
     store: Store,
     cfg: PollerConfig,
-    waker: Arc<Notify>,
+    waker: Wakeup,
     stats: watch::Sender<PollerStats>,
 }
 
@@ -130,14 +130,15 @@ impl Poller {
             client,
             store,
             cfg,
-            waker: Arc::new(Notify::new()),
+            waker: Wakeup::new(),
             stats,
         }
     }
 
-    /// `notify_one()` makes the poller read the change log now (the webhook receiver's call). A wake
-    /// while the poller backs off from a failure waits for the backoff.
-    pub fn waker(&self) -> Arc<Notify> {
+    /// `wake()` makes the poller read the change log now (the webhook receiver's call); wakes are
+    /// coalesced (at most one poll running and one pending). A wake while the poller backs off
+    /// from a failure waits for the backoff.
+    pub fn waker(&self) -> Wakeup {
         self.waker.clone()
     }
 
@@ -254,7 +255,7 @@ impl Poller {
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => return Ok(()),
-                _ = self.waker.notified() => {
+                _ = self.waker.woken() => {
                     if !poll_backoff.is_failing() {
                         next_poll = Instant::now();
                     }

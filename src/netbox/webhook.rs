@@ -3,30 +3,33 @@
 //! the JSON, and then only wakes the poller: it never acts on the payload, so the change log stays
 //! the one code path and nothing is handled twice.
 //!
-//! The decision is pure ([`judge`]: signature, body, object type → [`Verdict`]); the axum edge
-//! ([`start`]) bounds the body (1 MiB, 413) and its arrival time, and logs one line per request —
-//! never the secret or the signature.
+//! The decision is pure ([`judge`]: signature, body, object type → [`Verdict`]; `replay`: a body
+//! seen recently wakes nothing); the axum edge ([`start`]) runs behind the hardened
+//! [`crate::listener`] (connection cap, header and idle timeouts, rate limit), bounds the body
+//! (1 MiB, 413) and its arrival time, and logs each woken event — refusals and replays once per
+//! burst — never the secret or the signature.
+
+mod replay;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use futures_util::StreamExt as _;
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha512;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
+use super::wakeup::Wakeup;
 use super::wire::WebhookBody;
+use crate::listener::{self, BodyError, Events, ListenerConfig, RunningListener};
 use crate::secret::Secret;
+pub use replay::ReplayGuard;
 
 /// Largest body accepted; NetBox's interface payloads are a few KB.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -36,6 +39,10 @@ pub const SIGNATURE_HEADER: &str = "x-hook-signature";
 pub const WAKING_OBJECT_TYPE: &str = "dcim.interface";
 /// How long a sender may take to deliver its body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a body is remembered as seen: a replay within it wakes nothing.
+pub const REPLAY_WINDOW: Duration = Duration::from_secs(300);
+/// Most bodies remembered at once (32-byte hashes).
+const REPLAY_CAPACITY: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
@@ -153,117 +160,88 @@ fn bounded(s: &str) -> String {
 }
 
 /// The receiver while it runs. Dropping it stops the server (gracefully); [`Self::stopped`] waits.
+#[derive(Debug)]
 pub struct RunningWebhook {
     /// Where it listens (the real port when started on port 0).
     pub addr: SocketAddr,
-    stop: CancellationToken,
-    tracker: TaskTracker,
-}
-
-impl std::fmt::Debug for RunningWebhook {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunningWebhook")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
+    listener: RunningListener,
 }
 
 impl RunningWebhook {
     /// Resolves once the server has stopped (after `shutdown` fires or this handle is dropped
     /// elsewhere); requests in flight finish first.
     pub async fn stopped(&self) {
-        self.tracker.close();
-        self.tracker.wait().await;
+        self.listener.stopped().await;
     }
-}
 
-impl Drop for RunningWebhook {
-    fn drop(&mut self) {
-        self.stop.cancel();
+    /// The listener's counters (connections, refusals, rate limiting, replays, …).
+    pub fn counts(&self) -> listener::Counts {
+        self.listener.counts()
     }
 }
 
 struct Shared {
     secret: Secret,
-    wake: Arc<Notify>,
+    wake: Wakeup,
+    replays: Mutex<ReplayGuard>,
+    events: Events,
 }
 
-/// Binds `listen` and serves `POST /netbox` (and `POST /`) until `shutdown` fires. Each signed
-/// `dcim.interface` event calls `wake.notify_one()`.
+/// Binds `listen` and serves `POST /netbox` (and `POST /`) under the listener's default limits
+/// until `shutdown` fires. Each signed `dcim.interface` event not seen before calls `wake.wake()`.
 pub async fn start(
     listen: SocketAddr,
     secret: Secret,
-    wake: Arc<Notify>,
+    wake: Wakeup,
+    shutdown: CancellationToken,
+) -> Result<RunningWebhook, WebhookError> {
+    start_with(listen, secret, wake, ListenerConfig::default(), shutdown).await
+}
+
+/// [`start`] under other listener limits.
+pub async fn start_with(
+    listen: SocketAddr,
+    secret: Secret,
+    wake: Wakeup,
+    limits: ListenerConfig,
     shutdown: CancellationToken,
 ) -> Result<RunningWebhook, WebhookError> {
     if secret.is_empty() {
         return Err(WebhookError::EmptySecret);
     }
-    let bind_err = |source| WebhookError::Bind {
-        addr: listen,
-        source,
-    };
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(bind_err)?;
-    let addr = listener.local_addr().map_err(bind_err)?;
-    let shared = Arc::new(Shared { secret, wake });
+    let events = Events::new("netbox webhook");
+    let shared = Arc::new(Shared {
+        secret,
+        wake,
+        replays: Mutex::new(ReplayGuard::new(REPLAY_WINDOW, REPLAY_CAPACITY)),
+        events: events.clone(),
+    });
     let app = Router::new()
         .route("/netbox", post(receive))
         .route("/netbox/", post(receive))
         .route("/", post(receive))
         .with_state(shared);
-    let stop = shutdown.child_token();
-    let tracker = TaskTracker::new();
-    let until = stop.clone();
-    tracker.spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(until.cancelled_owned())
-            .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "netbox webhook receiver stopped with an error");
-        }
-    });
+    let listener = listener::serve(listen, app, limits, events, shutdown)
+        .await
+        .map_err(
+            |listener::ListenerError::Bind { addr, source }| WebhookError::Bind { addr, source },
+        )?;
+    let addr = listener.addr;
     tracing::info!(%addr, "netbox webhook receiver listening");
-    Ok(RunningWebhook {
-        addr,
-        stop,
-        tracker,
-    })
+    Ok(RunningWebhook { addr, listener })
 }
 
 fn answer(status: StatusCode, body: serde_json::Value) -> Response {
     (status, Json(body)).into_response()
 }
 
-fn refuse(status: StatusCode, reason: &str) -> Response {
-    tracing::warn!(status = status.as_u16(), reason, "netbox webhook refused");
+/// A refusal: counted, logged once per burst (a flood of bad requests must not flood the log).
+fn refuse(events: &Events, status: StatusCode, reason: &str) -> Response {
+    events.note(
+        listener::Event::Refused,
+        &format_args!("{} {reason}", status.as_u16()),
+    );
     answer(status, json!({ "error": reason }))
-}
-
-enum ReadError {
-    TooLarge,
-    Slow,
-    Broken,
-}
-
-/// The whole body, at most `MAX_BODY` bytes, within `BODY_TIMEOUT`.
-async fn read_body(body: Body) -> Result<Vec<u8>, ReadError> {
-    let read = async {
-        let mut stream = body.into_data_stream();
-        let mut out = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|_| ReadError::Broken)?;
-            if out.len() + chunk.len() > MAX_BODY {
-                return Err(ReadError::TooLarge);
-            }
-            out.extend_from_slice(&chunk);
-        }
-        Ok(out)
-    };
-    tokio::time::timeout(BODY_TIMEOUT, read)
-        .await
-        .unwrap_or(Err(ReadError::Slow))
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -271,37 +249,51 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 async fn receive(State(sh): State<Arc<Shared>>, req: Request) -> Response {
+    let events = &sh.events;
     let (parts, body) = req.into_parts();
-    let too_large = format!("the body is larger than {MAX_BODY} bytes");
-    let declared = header_str(&parts.headers, header::CONTENT_LENGTH.as_str())
-        .and_then(|l| l.trim().parse::<u64>().ok());
-    if declared.is_some_and(|l| l > MAX_BODY as u64) {
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, &too_large);
+    let too_large = BodyError::TooLarge { max: MAX_BODY }.to_string();
+    if listener::declared_too_large(&parts.headers, MAX_BODY) {
+        return refuse(events, StatusCode::PAYLOAD_TOO_LARGE, &too_large);
     }
     let signature = header_str(&parts.headers, SIGNATURE_HEADER);
     if signature.is_none() {
-        return refuse(StatusCode::UNAUTHORIZED, "missing X-Hook-Signature header");
+        return refuse(
+            events,
+            StatusCode::UNAUTHORIZED,
+            "missing X-Hook-Signature header",
+        );
     }
-    let bytes = match read_body(body).await {
+    let bytes = match listener::read_body(body, MAX_BODY, BODY_TIMEOUT).await {
         Ok(b) => b,
-        Err(ReadError::TooLarge) => return refuse(StatusCode::PAYLOAD_TOO_LARGE, &too_large),
-        Err(ReadError::Slow) => {
-            return refuse(
-                StatusCode::REQUEST_TIMEOUT,
-                "the body did not arrive in time",
-            )
-        }
-        Err(ReadError::Broken) => {
-            return refuse(StatusCode::BAD_REQUEST, "the body could not be read")
+        Err(e) => {
+            let status = match e {
+                BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                BodyError::Slow => StatusCode::REQUEST_TIMEOUT,
+                BodyError::Broken => StatusCode::BAD_REQUEST,
+            };
+            return refuse(events, status, &e.to_string());
         }
     };
     match judge(sh.secret.expose().as_bytes(), signature, &bytes) {
         Verdict::Refuse { status, reason } => refuse(
+            events,
             StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
             &reason,
         ),
         Verdict::Wake(e) => {
-            sh.wake.notify_one();
+            let first = sh
+                .replays
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .first_time(&bytes, Instant::now());
+            if !first {
+                events.note(
+                    listener::Event::Replay,
+                    &format_args!("request_id {}", e.request_id.as_deref().unwrap_or("?")),
+                );
+                return answer(StatusCode::OK, json!({ "woken": false, "replay": true }));
+            }
+            sh.wake.wake();
             log(&e, true);
             answer(StatusCode::OK, json!({ "woken": true }))
         }

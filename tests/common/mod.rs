@@ -146,6 +146,15 @@ impl DeviceSim {
 
 /// Starts `patchpanel run` against the simulators with `extra` environment.
 pub fn start_bot(dir: &std::path::Path, webex: &WebexSim, extra: &[(&str, String)]) -> Proc {
+    Proc {
+        child: bot_command(dir, webex, extra).spawn().expect("spawn bot"),
+        stdout_lines: Vec::new(),
+    }
+}
+
+/// The `patchpanel run` command [`start_bot`] spawns, for a test that changes more (its log, its
+/// limits) before spawning it.
+pub fn bot_command(dir: &std::path::Path, webex: &WebexSim, extra: &[(&str, String)]) -> Command {
     let mut cmd = bin();
     cmd.arg("run")
         .current_dir(dir)
@@ -164,10 +173,7 @@ pub fn start_bot(dir: &std::path::Path, webex: &WebexSim, extra: &[(&str, String
     for (k, v) in extra {
         cmd.env(k, v);
     }
-    Proc {
-        child: cmd.spawn().expect("spawn bot"),
-        stdout_lines: Vec::new(),
-    }
+    cmd
 }
 
 /// The device files a bot needs to read the device simulator.

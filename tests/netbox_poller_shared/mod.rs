@@ -6,15 +6,14 @@
 
 use std::future::Future;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use patchpanel::netbox::{
     Candidate, CandidateSource, ClearOutcome, Handled, InterfaceUpdate, NetboxClient, Poller,
-    PollerConfig, PollerError, PollerStats,
+    PollerConfig, PollerError, PollerStats, Wakeup,
 };
 use patchpanel::store::Store;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -35,7 +34,7 @@ pub fn test_config() -> PollerConfig {
 pub struct Running {
     pub candidates: mpsc::Receiver<Candidate>,
     pub stats: watch::Receiver<PollerStats>,
-    pub waker: Arc<Notify>,
+    pub waker: Wakeup,
     shutdown: CancellationToken,
     task: JoinHandle<Result<(), PollerError>>,
 }
@@ -125,7 +124,7 @@ impl Running {
     /// found: the stats move before handling, so wait for an idle poller too).
     pub async fn poll_now(&mut self) -> PollerStats {
         let before = self.stats.borrow().polls;
-        self.waker.notify_one();
+        self.waker.wake();
         self.wait_for("a woken poll", |s| s.polls > before).await;
         self.stats.borrow().clone()
     }
