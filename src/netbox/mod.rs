@@ -26,6 +26,7 @@ mod changelog;
 mod client;
 mod error;
 mod ipam;
+pub mod limits;
 mod paging;
 pub mod poller;
 mod sweep;
