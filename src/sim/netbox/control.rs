@@ -1,5 +1,5 @@
 //! The `/_sim` control API: state, reset, a person's UI edit, the 503 switch, extra tokens, bulk
-//! interfaces.
+//! interfaces, the write faults.
 //! Never behind the token check or the 503 switch.
 
 use std::sync::Arc;
@@ -27,6 +27,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/down", post(down))
         .route("/_sim/token", post(token))
         .route("/_sim/seed-interfaces", post(seed_interfaces))
+        .route("/_sim/fault", post(fault))
 }
 
 fn bad(msg: String) -> Response {
@@ -135,6 +136,28 @@ async fn token(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
         write: req.write,
     });
     Json(json!({ "user": req.user, "write": req.write })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+enum FaultReq {
+    /// API writes clearing this interface's ticket number answer 400 (one bad record).
+    RejectClears { interface: u64 },
+    /// Every fault off.
+    Clear,
+}
+
+async fn fault(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
+    let req: FaultReq = match parse(&body) {
+        Ok(r) => r,
+        Err(msg) => return bad(msg),
+    };
+    let id = match req {
+        FaultReq::RejectClears { interface } => Some(interface),
+        FaultReq::Clear => None,
+    };
+    sh.lock().reject_clears = id;
+    Json(json!({ "reject_clears": id })).into_response()
 }
 
 /// Most interfaces one `POST /_sim/seed-interfaces` adds.

@@ -49,26 +49,37 @@ fn body_object(body: &Value) -> Result<&Map<String, Value>, FieldErrors> {
     })
 }
 
-/// The `changelog_message` a write carries (write-only; `""` when absent).
+/// The column NetBox stores `changelog_message` in (`varchar(200)`).
+pub const CHANGELOG_MESSAGE_COLUMN: usize = 200;
+
+/// What PostgreSQL says when a value does not fit its `varchar(200)` column.
+pub const VALUE_TOO_LONG: &str = "value too long for type character varying(200)";
+
+/// The `changelog_message` a write carries (write-only; `""` when absent). Its length is not
+/// validated here: NetBox 4.7.3 does not either, and the database refuses a longer one when the
+/// change record is saved (a 500, see `fits_column`).
 pub fn changelog_message(body: &Value) -> Result<String, FieldErrors> {
     match body.get("changelog_message") {
         None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) if s.chars().count() <= 200 => Ok(s.clone()),
-        Some(Value::String(_)) => {
-            let mut e = FieldErrors::new();
-            push(
-                &mut e,
-                "changelog_message",
-                "Ensure this field has no more than 200 characters.".into(),
-            );
-            Err(e)
-        }
+        Some(Value::String(s)) => Ok(s.clone()),
         Some(_) => {
             let mut e = FieldErrors::new();
             push(&mut e, "changelog_message", "Not a valid string.".into());
             Err(e)
         }
     }
+}
+
+/// Whether a `changelog_message` fits its database column (NetBox counts characters).
+pub fn fits_column(message: &str) -> bool {
+    message.chars().count() <= CHANGELOG_MESSAGE_COLUMN
+}
+
+/// Whether a PATCH body clears `change_ticket_number` (sets it to null or empty).
+pub fn clears_ticket(body: &Value) -> bool {
+    body.get("custom_fields")
+        .and_then(|cf| cf.get(TICKET_FIELD))
+        .is_some_and(|v| v.is_null() || v.as_str() == Some(""))
 }
 
 /// Resolves a tag given as an id or as a `{"name"|"slug": …}` lookup (only the seeded tag exists).
@@ -307,8 +318,30 @@ pub fn apply_interface(
     if !errs.is_empty() {
         return Err(errs);
     }
+    check_required(nb, &new)?;
     check_l2(nb, &new)?;
     Ok(new)
+}
+
+/// A required custom field left empty fails the model's validation, for any write of the object
+/// (what NetBox 4.7.3 answers, under `__all__`).
+fn check_required(nb: &Netbox, i: &Interface) -> Result<(), FieldErrors> {
+    let empty = i
+        .custom_fields
+        .get(TICKET_FIELD)
+        .map_or(true, |v| v.is_null() || v.as_str() == Some(""));
+    if nb.ticket_required && empty {
+        let mut errs = FieldErrors::new();
+        push(
+            &mut errs,
+            "__all__",
+            format!(
+                "Invalid value for custom field '{TICKET_FIELD}': Required field cannot be empty."
+            ),
+        );
+        return Err(errs);
+    }
+    Ok(())
 }
 
 /// The model's cross-field rules on the merged interface (`Interface.clean()`).
@@ -534,6 +567,55 @@ mod tests {
         )
         .unwrap();
         assert_eq!(clear.mode, None);
+    }
+
+    #[test]
+    fn a_required_ticket_field_refuses_every_write_that_leaves_it_empty() {
+        let mut nb = nb();
+        let with = apply_interface(
+            &nb,
+            &nb.interfaces[0],
+            &json!({"custom_fields": {"change_ticket_number": "CHG-1"}}),
+        )
+        .unwrap();
+        nb.ticket_required = true;
+        let e = apply_interface(
+            &nb,
+            &with,
+            &json!({"custom_fields": {"change_ticket_number": null}}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e["__all__"],
+            json!(["Invalid value for custom field 'change_ticket_number': Required field cannot be empty."])
+        );
+        assert!(apply_interface(&nb, &with, &json!({"description": "x"})).is_ok());
+        assert!(
+            apply_interface(&nb, &nb.interfaces[1], &json!({"description": "x"})).is_err(),
+            "an interface without a ticket cannot be saved at all (as in NetBox)"
+        );
+        assert!(clears_ticket(
+            &json!({"custom_fields": {"change_ticket_number": null}})
+        ));
+        assert!(clears_ticket(
+            &json!({"custom_fields": {"change_ticket_number": ""}})
+        ));
+        assert!(!clears_ticket(
+            &json!({"custom_fields": {"change_ticket_number": "CHG"}})
+        ));
+        assert!(!clears_ticket(&json!({"description": "x"})));
+    }
+
+    #[test]
+    fn changelog_message_length_is_left_to_the_database() {
+        let long = "x".repeat(201);
+        assert_eq!(
+            changelog_message(&json!({"changelog_message": long})).unwrap(),
+            long
+        );
+        assert!(!fits_column(&long));
+        assert!(fits_column(&"é".repeat(200)), "characters, not bytes");
+        assert!(changelog_message(&json!({"changelog_message": 7})).is_err());
     }
 
     #[test]
