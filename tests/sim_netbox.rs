@@ -830,7 +830,10 @@ async fn the_reject_clears_fault_refuses_one_interfaces_clears() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(s.sim.state()["reject_clears"], 7);
+    assert_eq!(
+        s.sim.state()["reject_clears"],
+        json!({"interface": 7, "status": 400})
+    );
     for id in [7, 8] {
         let (st, _) = s
             .patch(

@@ -104,12 +104,19 @@ pub(crate) fn excerpt(text: &str, max: usize) -> String {
     out
 }
 
-/// `{"detail": "..."}` of a NetBox/DRF error body, if that is what the body is.
+/// `{"detail": "..."}` of a NetBox/DRF error body, or `exception: error` of the body NetBox gives
+/// an unhandled server error, if that is what the body is.
 pub(crate) fn detail_of(body: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(body).ok()?;
-    v.get("detail")
+    if let Some(d) = v.get("detail").and_then(Value::as_str) {
+        return Some(excerpt(d, 300));
+    }
+    let error = v.get("error").and_then(Value::as_str)?;
+    let exception = v
+        .get("exception")
         .and_then(Value::as_str)
-        .map(|d| excerpt(d, 300))
+        .unwrap_or("error");
+    Some(excerpt(&format!("{exception}: {error}"), 300))
 }
 
 /// Field errors of a DRF `400` body. Lists of strings, nested objects (`custom_fields`) and the
@@ -436,6 +443,11 @@ mod tests {
             "{e}"
         );
         let other = br#"{"error": "boom", "exception": "OperationalError"}"#;
-        assert!(map_status(500, None, other, "x").is_transient());
+        let e = map_status(500, None, other, "x");
+        assert!(e.is_transient());
+        assert!(
+            e.to_string().contains("HTTP 500: OperationalError: boom"),
+            "{e}"
+        );
     }
 }

@@ -248,6 +248,7 @@ impl NetboxSync {
         let last_updated = iface.last_updated.clone().unwrap_or_default();
         let key = job_key(id, &ticket, &last_updated);
         progress.key = Some(key.clone());
+        progress.device = iface.device.as_ref().and_then(|d| d.name.clone());
         progress.interface = Some(iface.name.clone());
         progress.ticket = Some(ticket.clone());
         let job = self.store.job(&key).await?;
@@ -284,7 +285,7 @@ impl NetboxSync {
         }
 
         let device_name = self.device_name(&iface).await?;
-        progress.device = device_name.clone();
+        progress.device.clone_from(&device_name);
         let subject = Subject {
             device: device_name.as_deref().unwrap_or("(no device)"),
             interface: &iface.name,

@@ -141,10 +141,19 @@ async fn token(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
 #[derive(Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 enum FaultReq {
-    /// API writes clearing this interface's ticket number answer 400 (one bad record).
-    RejectClears { interface: u64 },
+    /// API writes clearing this interface's ticket number answer `status` (400 unless given: one
+    /// bad record; a 5xx makes the clear fail for now).
+    RejectClears {
+        interface: u64,
+        #[serde(default = "bad_request")]
+        status: u16,
+    },
     /// Every fault off.
     Clear,
+}
+
+fn bad_request() -> u16 {
+    400
 }
 
 async fn fault(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
@@ -152,12 +161,16 @@ async fn fault(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
         Ok(r) => r,
         Err(msg) => return bad(msg),
     };
-    let id = match req {
-        FaultReq::RejectClears { interface } => Some(interface),
+    let fault = match req {
+        FaultReq::RejectClears { status, .. } if !(400..=599).contains(&status) => {
+            return bad("status must be between 400 and 599".into())
+        }
+        FaultReq::RejectClears { interface, status } => Some((interface, status)),
         FaultReq::Clear => None,
     };
-    sh.lock().reject_clears = id;
-    Json(json!({ "reject_clears": id })).into_response()
+    sh.lock().reject_clears = fault;
+    Json(json!({ "reject_clears": fault.map(|(id, status)| json!({"interface": id, "status": status})) }))
+        .into_response()
 }
 
 /// Most interfaces one `POST /_sim/seed-interfaces` adds.

@@ -54,6 +54,14 @@ pub(super) fn write_error(e: WriteError) -> Response {
             })),
         )
             .into_response(),
+        WriteError::Failing(status, error) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            Json(json!({
+                "error": error, "exception": "OperationalError",
+                "netbox_version": NETBOX_VERSION, "python_version": "3.12.1",
+            })),
+        )
+            .into_response(),
     }
 }
 

@@ -8,7 +8,8 @@
 //! `down_for(Duration)`, `add_token(token, user, write_enabled)`, `interface(device, name)`,
 //! `object_changes()`, `requests()` (API requests answered so far, `/_sim` excluded; also `requests`
 //! in `GET /_sim/state`), `seed_interfaces(device, count, ticket)` (`POST /_sim/seed-interfaces`),
-//! `reject_clears(Option<id>)` (`POST /_sim/fault`), `set_ticket_required(bool)` (also `PATCH
+//! `reject_clears(Option<id>)`, `fail_clears(id, status)` (`POST /_sim/fault`),
+//! `set_ticket_required(bool)` (also `PATCH
 //! /api/extras/custom-fields/1/` as in NetBox).
 //!
 //! Write failures as NetBox 4.7.3 answers them: field validation 400s (description > 200, …), a
@@ -104,8 +105,9 @@ pub(crate) struct Inner {
     pub nb: Netbox,
     pub down: Down,
     pub tokens: Vec<ExtraToken>,
-    /// Fault `reject-clears`: API writes clearing this interface's ticket number answer 400.
-    pub reject_clears: Option<u64>,
+    /// Fault `reject-clears`: API writes clearing this interface's ticket number answer this
+    /// status (400: refused for good; 5xx: failing for now).
+    pub reject_clears: Option<(u64, u16)>,
 }
 
 /// Everything the handlers share.
@@ -127,6 +129,8 @@ pub(crate) enum WriteError {
     Precondition,
     /// The database refused a value NetBox did not validate (a 500 with PostgreSQL's words).
     Database(String),
+    /// A fault's server error (status, words).
+    Failing(u16, String),
 }
 
 pub(crate) fn now_micros() -> u64 {
@@ -170,19 +174,21 @@ impl Shared {
         inner.reject_clears = None;
     }
 
-    /// The fault `reject-clears` (`None`: off), for API writes only (a person's UI edit passes).
+    /// The fault `reject-clears`, for API writes only (a person's UI edit passes).
     pub fn api_write_fault(&self, id: u64, body: &Value) -> Result<(), WriteError> {
-        if self.lock().reject_clears == Some(id) && patch::clears_ticket(body) {
+        let status = match self.lock().reject_clears {
+            Some((faulty, status)) if faulty == id && patch::clears_ticket(body) => status,
+            _ => return Ok(()),
+        };
+        let why = format!(
+            "Clearing the ticket number of interface {id} is refused (simulator fault reject-clears)."
+        );
+        if status == 400 {
             let mut errs = FieldErrors::new();
-            errs.insert(
-                "__all__".into(),
-                Value::Array(vec![Value::String(format!(
-                    "Clearing the ticket number of interface {id} is refused (simulator fault reject-clears)."
-                ))]),
-            );
+            errs.insert("__all__".into(), Value::Array(vec![Value::String(why)]));
             return Err(WriteError::Invalid(errs));
         }
-        Ok(())
+        Err(WriteError::Failing(status, why))
     }
 
     /// PATCH of one interface: validation, optional `If-Match`, the change record. Returns the
@@ -270,7 +276,9 @@ impl Shared {
             Err(WriteError::Invalid(e)) => {
                 Err(NetboxSimError::Rejected(Value::Object(e).to_string()))
             }
-            Err(WriteError::Database(e)) => Err(NetboxSimError::Rejected(e)),
+            Err(WriteError::Database(e) | WriteError::Failing(_, e)) => {
+                Err(NetboxSimError::Rejected(e))
+            }
             Err(WriteError::NotFound | WriteError::Precondition) => {
                 Err(NetboxSimError::NotFound(format!("{device} {interface}")))
             }
@@ -281,7 +289,10 @@ impl Shared {
         let inner = self.lock();
         let mut v = render::state(&inner.nb, &self.base_url);
         v["down"] = Value::Bool(!matches!(inner.down, Down::Up));
-        v["reject_clears"] = inner.reject_clears.map_or(Value::Null, Value::from);
+        v["reject_clears"] = inner.reject_clears.map_or(
+            Value::Null,
+            |(id, status)| serde_json::json!({"interface": id, "status": status}),
+        );
         v["requests"] = Value::from(self.requests.load(Ordering::Relaxed));
         v
     }
@@ -342,7 +353,11 @@ impl RunningNetboxSim {
     /// Fault `reject-clears`: every API write that clears the ticket number of interface `id`
     /// answers 400 (`None` turns it off; a person's `edit_interface` is never refused by it).
     pub fn reject_clears(&self, id: Option<u64>) {
-        self.shared.lock().reject_clears = id;
+        self.shared.lock().reject_clears = id.map(|id| (id, 400));
+    }
+    /// Fault `reject-clears` with another status: 500 or 503 make the clear fail "for now".
+    pub fn fail_clears(&self, id: u64, status: u16) {
+        self.shared.lock().reject_clears = Some((id, status));
     }
     /// `PATCH /api/extras/custom-fields/1/ {"required": …}`: with `true`, every interface write that
     /// leaves `change_ticket_number` empty answers 400, as NetBox does.
