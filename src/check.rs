@@ -355,6 +355,7 @@ mod tests {
         assert!(missing.detail.contains("does not exist"));
         let down = ticket_field_row(&Err(crate::netbox::NetboxError::Unavailable {
             retry_after: None,
+            status: Some(503),
             detail: "503".into(),
         }));
         assert!(!down.ok);

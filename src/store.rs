@@ -1,7 +1,8 @@
 //! The embedded store (SQLite, `PATCHPANEL_DB`): the sources' cursors, the NetBox change records
 //! already handled, the chat events already answered (so a replay after a restart is not answered
-//! twice), and a record of every job (the outbox: a job's state is written before its effects run,
-//! so a restart neither loses nor repeats work).
+//! twice), a record of every job (the outbox: a job's state is written before its effects run,
+//! so a restart neither loses nor repeats work), and the items a source parked after a failed
+//! attempt (retried on their own backoff while the source's cursor moves on).
 //!
 //! SQLite calls are short but blocking, so each one runs on a blocking thread; one connection behind a
 //! mutex serializes them (the bot writes a few rows per change, not a stream).
@@ -37,6 +38,22 @@ pub struct JobRecord {
     /// Unix seconds.
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// An item a source set aside after a failed attempt, to offer again at `next_at_ms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parked {
+    /// The source's name (e.g. `netbox`).
+    pub source: String,
+    /// The source's id of the item (e.g. the NetBox interface id).
+    pub item: u64,
+    pub ticket: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Unix milliseconds of the next attempt.
+    pub next_at_ms: i64,
+    /// Why the last attempt failed.
+    pub reason: String,
 }
 
 /// Cheap to clone; clones share the connection.
@@ -77,6 +94,15 @@ CREATE TABLE IF NOT EXISTS seen_event (
     PRIMARY KEY (source, id)
 );
 CREATE INDEX IF NOT EXISTS seen_event_at ON seen_event (source, at);
+CREATE TABLE IF NOT EXISTS parked (
+    source     TEXT NOT NULL,
+    item       INTEGER NOT NULL,
+    ticket     TEXT NOT NULL,
+    attempts   INTEGER NOT NULL,
+    next_at_ms INTEGER NOT NULL,
+    reason     TEXT NOT NULL,
+    PRIMARY KEY (source, item)
+);
 ";
 
 impl Store {
@@ -260,6 +286,68 @@ impl Store {
         .await
     }
 
+    /// Parks an item (or updates the parked item of the same source and id).
+    pub async fn park(&self, p: &Parked) -> Result<(), StoreError> {
+        let p = p.clone();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO parked (source, item, ticket, attempts, next_at_ms, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(source, item) DO UPDATE SET ticket = excluded.ticket,
+                     attempts = excluded.attempts, next_at_ms = excluded.next_at_ms,
+                     reason = excluded.reason",
+                params![
+                    p.source,
+                    i64::try_from(p.item).unwrap_or(i64::MAX),
+                    p.ticket,
+                    p.attempts,
+                    p.next_at_ms,
+                    p.reason
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Forgets a parked item (handled, or given up); nothing when it is not parked.
+    pub async fn unpark(&self, source: &str, item: u64) -> Result<(), StoreError> {
+        let source = source.to_owned();
+        let item = i64::try_from(item).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            c.execute(
+                "DELETE FROM parked WHERE source = ?1 AND item = ?2",
+                params![source, item],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A source's parked items, the soonest due first, at most `limit`.
+    pub async fn parked(&self, source: &str, limit: usize) -> Result<Vec<Parked>, StoreError> {
+        let source = source.to_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT source, item, ticket, attempts, next_at_ms, reason FROM parked
+                 WHERE source = ?1 ORDER BY next_at_ms, item LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![source, limit], |r| {
+                Ok(Parked {
+                    source: r.get(0)?,
+                    item: r.get::<_, i64>(1)?.max(0) as u64,
+                    ticket: r.get(2)?,
+                    attempts: r.get(3)?,
+                    next_at_ms: r.get(4)?,
+                    reason: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
     /// The newest jobs of a kind, newest first (the audit trail).
     pub async fn jobs(&self, kind: &str, limit: usize) -> Result<Vec<JobRecord>, StoreError> {
         let kind = kind.to_owned();
@@ -370,6 +458,31 @@ mod tests {
             .await
             .unwrap());
         // What is left for the restart check below: act-1 seen at 24 h, act-2 at 1 h.
+        let parked = |item, attempts, next_at_ms| Parked {
+            source: "netbox".into(),
+            item,
+            ticket: format!("CHG-{item}"),
+            attempts,
+            next_at_ms,
+            reason: "HTTP 500".into(),
+        };
+        assert_eq!(store.parked("netbox", 10).await.unwrap(), vec![]);
+        store.park(&parked(7, 1, 2_000)).await.unwrap();
+        store.park(&parked(3, 1, 1_000)).await.unwrap();
+        store.park(&parked(7, 2, 5_000)).await.unwrap();
+        assert_eq!(
+            store.parked("netbox", 10).await.unwrap(),
+            vec![parked(3, 1, 1_000), parked(7, 2, 5_000)],
+            "soonest first; parking again updates"
+        );
+        assert_eq!(store.parked("netbox", 1).await.unwrap().len(), 1);
+        assert_eq!(store.parked("zammad", 10).await.unwrap(), vec![]);
+        store.unpark("netbox", 3).await.unwrap();
+        store.unpark("netbox", 99).await.unwrap();
+        assert_eq!(
+            store.parked("netbox", 10).await.unwrap(),
+            vec![parked(7, 2, 5_000)]
+        );
     }
 
     #[tokio::test]
@@ -397,6 +510,7 @@ mod tests {
                 .unwrap(),
             "seen events survive a restart"
         );
+        assert_eq!(reopened.parked("netbox", 10).await.unwrap().len(), 1);
     }
 
     #[test]

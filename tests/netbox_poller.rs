@@ -85,7 +85,7 @@ impl Fixture {
 fn from_log(c: &Candidate) -> u64 {
     match c.source {
         CandidateSource::ChangeLog { change_id } => change_id,
-        CandidateSource::Sweep => panic!("expected a change-log candidate: {c:?}"),
+        _ => panic!("expected a change-log candidate: {c:?}"),
     }
 }
 
@@ -150,8 +150,10 @@ async fn records_of_one_interface_collapse_and_own_writes_are_skipped() {
     p.stop().await;
 }
 
+/// Something every candidate needs is down (the store, NetBox): the cursor stays, the same
+/// candidate comes again first, and no budget is spent (it is not parked).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retry_later_offers_the_same_candidate_again() {
+async fn unavailable_offers_the_same_candidate_again_first() {
     let f = Fixture::new().await;
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
@@ -159,7 +161,7 @@ async fn retry_later_offers_the_same_candidate_again() {
         let n = counter.fetch_add(1, Ordering::SeqCst);
         async move {
             if n == 0 {
-                Handled::RetryLater {
+                Handled::Unavailable {
                     reason: "store busy".into(),
                 }
             } else {
@@ -185,6 +187,7 @@ async fn retry_later_offers_the_same_candidate_again() {
     p.poll_now().await;
     p.assert_quiet();
     assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(p.stats.borrow().parked, 0);
     p.stop().await;
 }
 
@@ -282,4 +285,212 @@ async fn the_sweep_lists_only_interfaces_carrying_a_ticket() {
         f.client.ticket_field_filter_logic().await.unwrap(),
         Some("exact".into())
     );
+}
+
+/// A candidate the handler cannot finish while NetBox answers is parked: the next edit goes first,
+/// the cursor passes both, and the parked one comes back on its own as a retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_candidate_is_parked_and_the_next_edit_goes_first() {
+    let f = Fixture::new().await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let mut p = Running::start(&f.client, &f.db(), test_config(), move |_| {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n == 0 {
+                Handled::RetryLater {
+                    reason: "HTTP 500 for this interface".into(),
+                }
+            } else {
+                Handled::Done
+            }
+        }
+    });
+    p.started().await;
+    f.set_ticket(16, "CHG-16");
+    f.set_ticket(17, "CHG-17");
+    let head = f.last_change_id();
+    p.waker.wake();
+    assert_eq!(p.next().await.interface_id, 16);
+    assert_eq!(
+        p.next().await.interface_id,
+        17,
+        "the next edit is not held up"
+    );
+    let again = p.next().await;
+    assert_eq!(
+        (again.interface_id, again.source),
+        (
+            16,
+            CandidateSource::Retry {
+                attempt: 2,
+                last: false
+            }
+        )
+    );
+    assert_eq!(again.ticket, "CHG-16");
+    p.wait_for("nothing parked", |s| s.parked == 0 && s.cursor >= head)
+        .await;
+    p.poll_now().await;
+    p.assert_quiet();
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    p.stop().await;
+}
+
+/// Ten edits, the sixth stuck for good: the other nine are offered once each and in order; the
+/// stuck one gets its budget of attempts, the last flagged, and is then forgotten (the handler
+/// ends its job on the last attempt, as W2 does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_candidate_among_ten_gets_its_budget_and_the_other_nine_once_each() {
+    let f = Fixture::new().await;
+    let mut cfg = test_config();
+    cfg.retry_budget = 3;
+    let mut p = Running::start(&f.client, &f.db(), cfg, |c: Candidate| async move {
+        if c.interface_id == 25 && !c.is_last_attempt() {
+            Handled::RetryLater {
+                reason: "HTTP 500 for this interface".into(),
+            }
+        } else {
+            Handled::Done
+        }
+    });
+    p.started().await;
+    for n in 20..30 {
+        f.set_ticket(n, &format!("CHG-{n}"));
+    }
+    let head = f.last_change_id();
+    p.waker.wake();
+    let mut offers = Vec::new();
+    while offers.len() < 12 {
+        offers.push(p.next().await);
+    }
+    let first_round: Vec<u64> = offers[..10].iter().map(|c| c.interface_id).collect();
+    assert_eq!(
+        first_round,
+        (20..30).collect::<Vec<_>>(),
+        "in order, none held up"
+    );
+    assert!(offers[..10]
+        .iter()
+        .all(|c| matches!(c.source, CandidateSource::ChangeLog { .. })));
+    assert_eq!(
+        offers[10..]
+            .iter()
+            .map(|c| (c.interface_id, c.source))
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                25,
+                CandidateSource::Retry {
+                    attempt: 2,
+                    last: false
+                }
+            ),
+            (
+                25,
+                CandidateSource::Retry {
+                    attempt: 3,
+                    last: true
+                }
+            ),
+        ]
+    );
+    p.wait_for("done with all", |s| s.parked == 0 && s.cursor >= head)
+        .await;
+    p.poll_now().await;
+    p.assert_quiet();
+    p.stop().await;
+}
+
+/// When NetBox itself is down as the handler fails, that is an outage, not the candidate's fault:
+/// nothing is parked, no attempt is counted, and the candidate comes again from the change log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_costs_no_candidate_its_budget() {
+    let f = Fixture::new().await;
+    let sim = f.sim.clone();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let mut p = Running::start(&f.client, &f.db(), test_config(), move |_| {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        let sim = sim.clone();
+        async move {
+            if n == 0 {
+                // NetBox goes down while this candidate is being handled.
+                sim.set_down(true);
+                Handled::RetryLater {
+                    reason: "HTTP 500".into(),
+                }
+            } else {
+                Handled::Done
+            }
+        }
+    });
+    p.started().await;
+    f.set_ticket(18, "CHG-18");
+    p.waker.wake();
+    let first = p.next().await;
+    p.wait_for("the outage noticed", |s| !s.netbox_up).await;
+    assert_eq!(
+        p.stats.borrow().parked,
+        0,
+        "nothing parked during an outage"
+    );
+    f.sim.set_down(false);
+    let again = p.next().await;
+    assert_eq!(
+        again, first,
+        "offered again from the change log, not as a retry"
+    );
+    p.wait_for("NetBox up", |s| s.netbox_up && s.parked == 0)
+        .await;
+    p.poll_now().await;
+    p.assert_quiet();
+    p.stop().await;
+}
+
+/// The sweep does not stop at an interface it cannot finish: it parks it and goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_goes_on_past_a_stuck_interface() {
+    let f = Fixture::new().await;
+    f.set_ticket(30, "CHG-30");
+    f.set_ticket(31, "CHG-31");
+    let mut p = Running::start(
+        &f.client,
+        &f.db(),
+        test_config(),
+        |c: Candidate| async move {
+            if c.interface_id == 30 && c.source == CandidateSource::Sweep {
+                Handled::RetryLater {
+                    reason: "HTTP 500 for this interface".into(),
+                }
+            } else {
+                Handled::Done
+            }
+        },
+    );
+    let first = p.next().await;
+    let second = p.next().await;
+    assert_eq!(
+        (first.interface_id, first.source),
+        (30, CandidateSource::Sweep)
+    );
+    assert_eq!(
+        (second.interface_id, second.source),
+        (31, CandidateSource::Sweep),
+        "the sweep went on"
+    );
+    let retry = p.next().await;
+    assert_eq!(
+        (retry.interface_id, retry.source),
+        (
+            30,
+            CandidateSource::Retry {
+                attempt: 2,
+                last: false
+            }
+        )
+    );
+    p.wait_for("nothing parked", |s| s.parked == 0 && s.sweeps >= 1)
+        .await;
+    p.stop().await;
 }

@@ -3,145 +3,16 @@
 //! points NetBox's `c9300` at it) and Webex (where the messages go, PATCHPANEL_NOTIFY = an email).
 
 mod device_sim_fixture;
+mod netbox_sync_rig;
 
-use device_sim_fixture::SimDevice;
-use patchpanel::config::{NetboxSyncSettings, ProtectedInterfaces};
-use patchpanel::device::apply::Applier;
-use patchpanel::devices::DeviceDirectory;
-use patchpanel::netbox::{Candidate, CandidateSource, Handled, NetboxClient, NetboxConfig};
+use netbox_sync_rig::{assert_messages, Rig, ENGINEER, READ_ONLY_TOKEN};
+use patchpanel::netbox::{Candidate, CandidateSource, Handled};
 use patchpanel::secret::Secret;
-use patchpanel::sim::device::model::IfKind;
-use patchpanel::sim::netbox::{self as nbsim, NetboxSimConfig, RunningNetboxSim};
-use patchpanel::sim::webex::{self as wxsim, RunningWebexSim, SayRequest, WebexSimConfig};
-use patchpanel::store::Store;
+use patchpanel::sim::webex::{self as wxsim, SayRequest};
 use patchpanel::webex::{WebexConfig, WebexRest};
 use patchpanel::workflow::messages::escape;
-use patchpanel::workflow::{NetboxSync, Notifier, JOB_KIND};
+use patchpanel::workflow::JOB_KIND;
 use serde_json::{json, Value};
-use tokio_util::sync::{CancellationToken, DropGuard};
-
-const ENGINEER: &str = "engineer@example.com";
-const NB_TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
-const READ_ONLY_TOKEN: &str = "fedcba9876543210fedcba9876543210fedcba98";
-
-struct Rig {
-    netbox: RunningNetboxSim,
-    webex: RunningWebexSim,
-    device: SimDevice,
-    store: Store,
-    sync: NetboxSync,
-    _shutdown: DropGuard,
-}
-
-fn client(nb: &RunningNetboxSim, token: &str) -> NetboxClient {
-    NetboxClient::new(&NetboxConfig::new(nb.base_url.clone(), Secret::new(token))).unwrap()
-}
-
-impl Rig {
-    async fn start(protected: &str) -> Rig {
-        let shutdown = CancellationToken::new();
-        let netbox = nbsim::start(NetboxSimConfig::default(), shutdown.clone())
-            .await
-            .unwrap();
-        let webex = wxsim::start(WebexSimConfig::default(), shutdown.clone())
-            .await
-            .unwrap();
-        let device = SimDevice::start().await;
-        let store = Store::open_in_memory().unwrap();
-        let mut rig = Rig {
-            sync: NetboxSync::new(
-                client(&netbox, NB_TOKEN),
-                DeviceDirectory::default(),
-                Applier::new(Default::default(), device.settings()).unwrap(),
-                store.clone(),
-                Notifier::new(None, None),
-                NetboxSyncSettings::default(),
-            ),
-            netbox,
-            webex,
-            device,
-            store,
-            _shutdown: shutdown.drop_guard(),
-        };
-        rig.sync = rig.handler(NB_TOKEN, protected);
-        rig
-    }
-
-    /// A handler like the app builds it, talking to NetBox with `token`.
-    fn handler(&self, token: &str, protected: &str) -> NetboxSync {
-        let nb = client(&self.netbox, token);
-        let inventory = self.device.netconf_inventory("c9300");
-        let rest = WebexRest::new(&WebexConfig {
-            api_url: self.webex.api_url(),
-            u2c_url: self.webex.u2c_url(),
-            token: Secret::new("bot-token"),
-            device_name: "patchpanel-test".into(),
-        })
-        .unwrap();
-        NetboxSync::new(
-            nb.clone(),
-            DeviceDirectory::new(Some(inventory.clone()), Some(nb)),
-            Applier::new(inventory, self.device.settings()).unwrap(),
-            self.store.clone(),
-            Notifier::new(Some(rest), Some(ENGINEER.into())),
-            NetboxSyncSettings {
-                protected: ProtectedInterfaces::parse(protected).unwrap(),
-                ..NetboxSyncSettings::default()
-            },
-        )
-    }
-
-    /// A person edits an interface in NetBox; returns the candidate the poller would offer.
-    fn edit(&self, interface: &str, fields: Value) -> Candidate {
-        let after = self
-            .netbox
-            .edit_interface("c9300", interface, fields, "alice")
-            .unwrap();
-        let change_id = self.netbox.object_changes().last().unwrap()["id"]
-            .as_u64()
-            .unwrap();
-        Candidate {
-            interface_id: after["id"].as_u64().unwrap(),
-            ticket: after["custom_fields"]["change_ticket_number"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            source: CandidateSource::ChangeLog { change_id },
-        }
-    }
-
-    fn ticket(&self, interface: &str) -> Value {
-        self.netbox.interface("c9300", interface).unwrap()["custom_fields"]["change_ticket_number"]
-            .clone()
-    }
-
-    /// The running configuration of a GigabitEthernet port (`1/0/2`) on the simulated switch.
-    fn port(&self, number: &str) -> patchpanel::sim::device::model::Interface {
-        self.device
-            .sim
-            .running_config()
-            .interfaces
-            .into_iter()
-            .find(|i| i.kind == IfKind::GigabitEthernet && i.name == number)
-            .unwrap()
-    }
-
-    /// Every message the bot sent, as markdown, oldest first.
-    fn messages(&self) -> Vec<String> {
-        self.webex
-            .messages()
-            .into_iter()
-            .map(|m| m.markdown.unwrap_or(m.text))
-            .collect()
-    }
-}
-
-fn assert_messages(got: &[String], starts: &[&str]) {
-    assert_eq!(got.len(), starts.len(), "{got:#?}");
-    for (m, s) in got.iter().zip(starts) {
-        assert!(m.starts_with(s), "expected {s:?}, got {m:?}");
-    }
-}
 
 #[tokio::test]
 async fn a_ticketed_edit_reaches_the_switch_and_the_ticket_is_cleared() {
@@ -279,8 +150,10 @@ async fn invalid_edits_are_refused_with_their_reasons() {
         .all(|j| j.state == "done" && j.detail.starts_with("not valid")));
 }
 
+/// NetBox down is an outage, not this change's fault: `Unavailable` (the poller backs off and
+/// spends no budget), and the change is handled once NetBox is back.
 #[tokio::test]
-async fn netbox_down_means_retry_later_and_nothing_is_lost() {
+async fn netbox_down_means_unavailable_and_nothing_is_lost() {
     let rig = Rig::start("").await;
     let c = rig.edit(
         "GigabitEthernet1/0/6",
@@ -290,7 +163,7 @@ async fn netbox_down_means_retry_later_and_nothing_is_lost() {
     rig.netbox.set_down(true);
     assert!(matches!(
         rig.sync.handle(c.clone()).await,
-        Handled::RetryLater { .. }
+        Handled::Unavailable { .. }
     ));
     assert_eq!(rig.port("1/0/6"), before);
     assert!(rig.messages().is_empty());
@@ -305,18 +178,26 @@ async fn netbox_down_means_retry_later_and_nothing_is_lost() {
     assert_eq!(rig.messages().len(), 3);
 }
 
+/// A candidate offered again by the poller (parked after a failure).
+fn retry(c: &Candidate, attempt: u32, last: bool) -> Candidate {
+    Candidate {
+        source: CandidateSource::Retry { attempt, last },
+        ..c.clone()
+    }
+}
+
+/// The clear fails for now (NetBox answers 500 for it, and only for it): `RetryLater`, so the
+/// poller parks this change and the others go on; the next attempt only clears.
 #[tokio::test]
 async fn a_failed_clear_is_retried_alone() {
     let rig = Rig::start("").await;
-    // A read-only token: everything works until the clear, which NetBox forbids.
-    rig.netbox.add_token(READ_ONLY_TOKEN, "bot", false);
-    let read_only = rig.handler(READ_ONLY_TOKEN, "");
     let c = rig.edit(
         "GigabitEthernet1/0/7",
         json!({"description": "ap", "custom_fields": {"change_ticket_number": "4001"}}),
     );
+    rig.netbox.fail_clears(c.interface_id, 500);
     assert!(matches!(
-        read_only.handle(c.clone()).await,
+        rig.sync.handle(c.clone()).await,
         Handled::RetryLater { .. }
     ));
     assert_eq!(
@@ -330,13 +211,196 @@ async fn a_failed_clear_is_retried_alone() {
         "applied"
     );
 
-    // Offered again with a token that may write: only the clear runs, no second round of messages.
+    // Offered again once NetBox accepts the clear: only the clear runs, no second round.
+    rig.netbox.reject_clears(None);
     let changes = rig.netbox.object_changes().len();
-    assert_eq!(rig.sync.handle(c).await, Handled::Done);
+    assert_eq!(rig.sync.handle(retry(&c, 2, false)).await, Handled::Done);
     assert_eq!(rig.ticket("GigabitEthernet1/0/7"), Value::Null);
     assert_eq!(rig.messages().len(), 3);
     assert_eq!(rig.netbox.object_changes().len(), changes + 1);
     assert_eq!(rig.store.jobs(JOB_KIND, 1).await.unwrap()[0].state, "done");
+}
+
+/// The clear keeps failing: on its last attempt the job ends `failed`, the person hears why and
+/// what to do, and later offers (the sweep) leave it alone.
+#[tokio::test]
+async fn a_clear_that_keeps_failing_gives_up_on_its_last_attempt() {
+    let rig = Rig::start("").await;
+    let c = rig.edit(
+        "GigabitEthernet1/0/9",
+        json!({"description": "kiosk", "custom_fields": {"change_ticket_number": "4002"}}),
+    );
+    rig.netbox.fail_clears(c.interface_id, 500);
+    assert!(matches!(
+        rig.sync.handle(c.clone()).await,
+        Handled::RetryLater { .. }
+    ));
+    assert_eq!(rig.sync.handle(retry(&c, 8, true)).await, Handled::Done);
+    let msgs = rig.messages();
+    assert_eq!(msgs.len(), 4, "{msgs:#?}");
+    let last = &msgs[3];
+    assert!(last.starts_with("🔴 Gave up on the NetBox change of **GigabitEthernet1/0/9** on **c9300** (ticket **4002**) after 8 attempts"), "{last}");
+    assert!(last.contains("HTTP 500"), "{last}");
+    assert!(
+        last.contains("The change itself: applied"),
+        "what was done is said: {last}"
+    );
+    assert!(last.contains("set the ticket number again"), "{last}");
+    let job = &rig.store.jobs(JOB_KIND, 1).await.unwrap()[0];
+    assert_eq!(job.state, "failed");
+    assert!(job.detail.contains("gave up after 8 attempts"), "{job:?}");
+    assert_eq!(rig.ticket("GigabitEthernet1/0/9"), json!("4002"));
+
+    let sweep = Candidate {
+        source: CandidateSource::Sweep,
+        ..c.clone()
+    };
+    assert_eq!(rig.sync.handle(sweep).await, Handled::Done);
+    assert_eq!(rig.messages().len(), 4, "left alone");
+}
+
+/// NetBox refuses the clear for a reason asking again will not fix (a read-only token): the job
+/// ends `failed` at once, with a message naming what NetBox said and what to do.
+#[tokio::test]
+async fn a_forbidden_clear_ends_the_job_as_failed_and_says_so() {
+    let rig = Rig::start("").await;
+    rig.netbox.add_token(READ_ONLY_TOKEN, "bot", false);
+    let read_only = rig.handler(READ_ONLY_TOKEN, "");
+    let c = rig.edit(
+        "GigabitEthernet1/0/10",
+        json!({"description": "ap", "custom_fields": {"change_ticket_number": "4003"}}),
+    );
+    assert_eq!(read_only.handle(c.clone()).await, Handled::Done);
+    assert_eq!(
+        rig.port("1/0/10").description.as_deref(),
+        Some("ap ##ticket:4003##")
+    );
+    let msgs = rig.messages();
+    assert_eq!(msgs.len(), 4, "{msgs:#?}");
+    assert!(
+        msgs[3].starts_with(
+            "⚠️ NetBox refused to clear the ticket number of **GigabitEthernet1/0/10**"
+        ),
+        "{}",
+        msgs[3]
+    );
+    assert!(msgs[3].contains("write permission"), "{}", msgs[3]);
+    assert!(
+        msgs[3].contains("The change itself: applied"),
+        "{}",
+        msgs[3]
+    );
+    assert_eq!(
+        rig.store.jobs(JOB_KIND, 1).await.unwrap()[0].state,
+        "failed"
+    );
+    assert_eq!(rig.ticket("GigabitEthernet1/0/10"), json!("4003"));
+    // Offered again, even with a token that may write: the job is over; a person takes over.
+    assert_eq!(rig.sync.handle(c).await, Handled::Done);
+    assert_eq!(rig.ticket("GigabitEthernet1/0/10"), json!("4003"));
+    assert_eq!(rig.messages().len(), 4);
+}
+
+/// A NetBox that answers 400 to every clear (the ticket field made required): the job ends
+/// `failed`, and the message names the field NetBox named.
+#[tokio::test]
+async fn a_refused_clear_names_the_field_netbox_named() {
+    let rig = Rig::start("").await;
+    let c = rig.edit(
+        "GigabitEthernet1/0/11",
+        json!({"description": "cam", "custom_fields": {"change_ticket_number": "4004"}}),
+    );
+    rig.netbox.set_ticket_required(true);
+    assert_eq!(rig.sync.handle(c).await, Handled::Done);
+    let msgs = rig.messages();
+    assert_eq!(msgs.len(), 4, "{msgs:#?}");
+    assert!(
+        msgs[3].contains(&format!(
+            "- the interface as a whole: {}",
+            escape("Invalid value for custom field 'change_ticket_number': Required field cannot be empty.")
+        )),
+        "{}",
+        msgs[3]
+    );
+    assert_eq!(
+        rig.store.jobs(JOB_KIND, 1).await.unwrap()[0].state,
+        "failed"
+    );
+}
+
+/// A newline in the ticket number is the ticket number's problem, not the description's: reported
+/// as such, nothing pushed, and the ticket still cleared with a one-line change-log message.
+#[tokio::test]
+async fn a_newline_in_the_ticket_number_is_reported_as_the_ticket_number() {
+    let rig = Rig::start("").await;
+    let before = rig.device.sim.running_config();
+    let c = rig.edit(
+        "GigabitEthernet1/0/12",
+        json!({"description": "printer", "custom_fields": {"change_ticket_number": "CHG-1\nX"}}),
+    );
+    assert_eq!(rig.sync.handle(c).await, Handled::Done);
+    assert_eq!(rig.device.sim.running_config(), before);
+    let msgs = rig.messages();
+    assert_messages(
+        &msgs,
+        &["📥 NetBox change received", "❌ The NetBox change of"],
+    );
+    assert!(
+        msgs[1].contains("- ticket number: the ticket number contains a line break at character 6"),
+        "{}",
+        msgs[1]
+    );
+    assert!(!msgs[1].contains("- description"), "{}", msgs[1]);
+    assert_eq!(rig.ticket("GigabitEthernet1/0/12"), Value::Null);
+    let clear = rig.netbox.object_changes().last().unwrap().clone();
+    let message = clear["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("patchpanel: ticket CHG-1 X not valid: reason:"),
+        "{message}"
+    );
+    assert!(!message.contains('\n'));
+    assert_eq!(rig.store.jobs(JOB_KIND, 1).await.unwrap()[0].state, "done");
+}
+
+/// The reproduction at the handler: a 40-character ticket with MTU 9999 and 200 × D is
+/// reported (ticket number and MTU) and cleared, and the next edit goes through.
+#[tokio::test]
+async fn long_ticket_number_does_not_stall_the_queue() {
+    let rig = Rig::start("").await;
+    let long = "CHG-2026-0000000000000000000000000000000";
+    let bad = rig.edit(
+        "GigabitEthernet1/0/3",
+        json!({"mtu": 9999, "description": "D".repeat(200),
+               "custom_fields": {"change_ticket_number": long}}),
+    );
+    assert_eq!(rig.sync.handle(bad).await, Handled::Done);
+    let msgs = rig.messages();
+    assert_eq!(msgs.len(), 2, "{msgs:#?}");
+    assert!(
+        msgs[1].contains("- ticket number: the ticket number is 40 characters long"),
+        "{}",
+        msgs[1]
+    );
+    assert!(msgs[1].contains("- mtu: "), "{}", msgs[1]);
+    assert_eq!(rig.ticket("GigabitEthernet1/0/3"), Value::Null);
+    let clear = rig.netbox.object_changes().last().unwrap().clone();
+    let message = clear["message"].as_str().unwrap();
+    assert!(message.chars().count() <= 200, "{message}");
+    assert!(
+        message.starts_with(&format!("patchpanel: ticket {long} not valid")),
+        "{message}"
+    );
+
+    let next = rig.edit(
+        "GigabitEthernet1/0/4",
+        json!({"description": "next", "custom_fields": {"change_ticket_number": "CHG-2"}}),
+    );
+    assert_eq!(rig.sync.handle(next).await, Handled::Done);
+    assert_eq!(
+        rig.port("1/0/4").description.as_deref(),
+        Some("next ##ticket:CHG-2##")
+    );
+    assert_eq!(rig.ticket("GigabitEthernet1/0/4"), Value::Null);
 }
 
 #[tokio::test]
@@ -366,10 +430,8 @@ async fn edits_are_pushed_as_they_are_when_handled() {
         "GigabitEthernet1/0/8",
         json!({"description": "three", "custom_fields": {"change_ticket_number": "5002"}}),
     );
-    assert!(matches!(
-        read_only.handle(third.clone()).await,
-        Handled::RetryLater { .. }
-    ));
+    // NetBox refuses the clear for good: that job ends `failed` (and says so)…
+    assert_eq!(read_only.handle(third.clone()).await, Handled::Done);
     let fourth = rig.edit("GigabitEthernet1/0/8", json!({"description": "four"}));
     assert_eq!(rig.sync.handle(third).await, Handled::Done);
     assert_eq!(rig.sync.handle(fourth).await, Handled::Done);
@@ -378,7 +440,8 @@ async fn edits_are_pushed_as_they_are_when_handled() {
         Some("four ##ticket:5002##")
     );
     assert_eq!(rig.ticket("GigabitEthernet1/0/8"), Value::Null);
-    assert_eq!(rig.messages().len(), 9);
+    // …and the person's next edit, keeping the ticket, is a new job: three plus four plus three.
+    assert_eq!(rig.messages().len(), 10);
     let jobs = rig.store.jobs(JOB_KIND, 10).await.unwrap();
     assert_eq!(jobs.len(), 3, "{jobs:#?}");
 }

@@ -121,3 +121,78 @@ async fn a_signed_webhook_wakes_the_poller() {
     );
     bot.stop().await;
 }
+
+/// Ten edits, NetBox refusing for good the clear of the sixth (the simulator's `reject-clears`
+/// fault): the other nine are applied and cleared once each, the sixth is applied and reported,
+/// and the poller passes all ten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_failure_in_the_middle_of_ten_edits_leaves_the_other_nine_applied_once_each() {
+    let shutdown = CancellationToken::new();
+    let _guard = shutdown.clone().drop_guard();
+    let sim = start(NetboxSimConfig::default(), shutdown).await.unwrap();
+    let backend = netbox_w2::Backend {
+        url: sim.base_url.clone(),
+        person_auth: format!("Token {TOKEN}"),
+        bot_token: TOKEN.into(),
+    };
+    let person = netbox_w2::Person::new(&backend);
+    let world = netbox_w2::World::start(&backend, 0.2).await;
+    let bot = world.start_bot();
+    world.wait_cursor(0).await;
+
+    let ports: Vec<u64> = (20..30).collect();
+    let bad = person.interface_id("GigabitEthernet1/0/25").await;
+    sim.reject_clears(Some(bad));
+    let mut ids = Vec::new();
+    for n in &ports {
+        let id = person
+            .interface_id(&format!("GigabitEthernet1/0/{n}"))
+            .await;
+        person
+            .edit(
+                id,
+                json!({"description": format!("ten {n}"),
+                       "custom_fields": {"change_ticket_number": format!("CHG-30{n}")}}),
+            )
+            .await;
+        ids.push(id);
+    }
+    world.wait_messages(9 * 3 + 4).await;
+    for (n, id) in ports.iter().zip(&ids) {
+        if *id != bad {
+            netbox_w2::wait_cleared(&person, *id).await;
+        }
+        assert_eq!(
+            world
+                .device_interface(&format!("GigabitEthernet1/0/{n}"))
+                .await
+                .description
+                .as_deref(),
+            Some(format!("ten {n} ##ticket:CHG-30{n}##").as_str())
+        );
+    }
+    world.wait_cursor(person.latest_change_id().await).await;
+    let all = world.bot_messages();
+    assert_eq!(all.len(), 9 * 3 + 4, "{all:#?}");
+    for n in &ports {
+        let configured = format!("Device configured for ticket **CHG-30{n}**");
+        assert_eq!(
+            all.iter().filter(|m| m.contains(&configured)).count(),
+            1,
+            "CHG-30{n} applied once: {all:#?}"
+        );
+    }
+    let refused: Vec<&String> = all
+        .iter()
+        .filter(|m| m.starts_with("⚠️ NetBox refused to clear"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{all:#?}");
+    assert!(
+        refused[0].contains("(ticket **CHG-3025**)"),
+        "{}",
+        refused[0]
+    );
+    assert!(refused[0].contains("reject-clears"), "{}", refused[0]);
+    assert_eq!(person.ticket(bad).await.as_deref(), Some("CHG-3025"));
+    bot.stop().await;
+}

@@ -727,3 +727,151 @@ async fn seeded_interfaces_fields_selection_and_the_request_counter() {
     assert_eq!(s.sim.requests(), before + 2, "/_sim is not counted");
     assert_eq!(state["requests"], json!(before + 2));
 }
+
+/// What NetBox 4.7.3 answers (checked against the real rig): a `changelog_message` over its
+/// `varchar(200)` is not validated but refused by the database, a 500 with a `DataError` body, and
+/// nothing is written.
+#[tokio::test]
+async fn an_overlong_changelog_message_is_a_database_error_and_writes_nothing() {
+    let s = sim().await;
+    let before = s.sim.object_changes().len();
+    let (st, body) = s
+        .patch(
+            "/api/dcim/interfaces/3/",
+            json!({"description": "should not stick", "changelog_message": "x".repeat(201)}),
+        )
+        .await;
+    assert_eq!(st, 500);
+    assert_eq!(body["exception"], "DataError");
+    assert_eq!(
+        body["error"],
+        "value too long for type character varying(200)"
+    );
+    assert_eq!(s.get("/api/dcim/interfaces/3/").await.1["description"], "");
+    assert_eq!(s.sim.object_changes().len(), before);
+    let (st, _) = s
+        .patch(
+            "/api/dcim/interfaces/3/",
+            json!({"description": "fits", "changelog_message": "é".repeat(200)}),
+        )
+        .await;
+    assert_eq!(st, 200, "200 characters fit, whatever their bytes");
+    let (st, body) = s
+        .patch(
+            "/api/dcim/interfaces/3/",
+            json!({"description": "D".repeat(201)}),
+        )
+        .await;
+    assert_eq!(st, 400);
+    assert_eq!(
+        body,
+        json!({"description": ["Ensure this field has no more than 200 characters."]})
+    );
+}
+
+/// A required `change_ticket_number` (set through the custom-field API, as in NetBox) refuses every
+/// interface write that leaves it empty: the bot's clear answers 400 under `__all__`.
+#[tokio::test]
+async fn a_required_ticket_field_refuses_every_clear() {
+    let s = sim().await;
+    let (st, _) = s
+        .patch(
+            "/api/dcim/interfaces/5/",
+            json!({"custom_fields": {"change_ticket_number": "CHG-5"}}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let (st, cf) = s
+        .patch("/api/extras/custom-fields/1/", json!({"required": true}))
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(cf["required"], true);
+    assert_eq!(
+        s.get("/api/extras/custom-fields/?name=change_ticket_number")
+            .await
+            .1["results"][0]["required"],
+        true
+    );
+    let (st, body) = s
+        .patch(
+            "/api/dcim/interfaces/5/",
+            json!({"custom_fields": {"change_ticket_number": null}, "changelog_message": "patchpanel: x"}),
+        )
+        .await;
+    assert_eq!(st, 400);
+    assert_eq!(
+        body,
+        json!({"__all__": ["Invalid value for custom field 'change_ticket_number': Required field cannot be empty."]})
+    );
+    let (st, _) = s
+        .patch("/api/extras/custom-fields/1/", json!({"required": "yes"}))
+        .await;
+    assert_eq!(st, 400);
+    s.sim.set_ticket_required(false);
+    let (st, _) = s
+        .patch(
+            "/api/dcim/interfaces/5/",
+            json!({"custom_fields": {"change_ticket_number": null}}),
+        )
+        .await;
+    assert_eq!(st, 200);
+}
+
+/// The fault `reject-clears` refuses the API clears of one interface only; a person's edit, other
+/// interfaces and `{"kind": "clear"}` are unaffected.
+#[tokio::test]
+async fn the_reject_clears_fault_refuses_one_interfaces_clears() {
+    let s = sim().await;
+    let r = s
+        .http
+        .post(s.url("/_sim/fault"))
+        .json(&json!({"kind": "reject-clears", "interface": 7}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        s.sim.state()["reject_clears"],
+        json!({"interface": 7, "status": 400})
+    );
+    for id in [7, 8] {
+        let (st, _) = s
+            .patch(
+                &format!("/api/dcim/interfaces/{id}/"),
+                json!({"custom_fields": {"change_ticket_number": "CHG-7"}}),
+            )
+            .await;
+        assert_eq!(st, 200, "setting a ticket is not a clear");
+    }
+    let clear = json!({"custom_fields": {"change_ticket_number": null}});
+    let (st, body) = s.patch("/api/dcim/interfaces/7/", clear.clone()).await;
+    assert_eq!(st, 400);
+    assert!(
+        body["__all__"][0]
+            .as_str()
+            .unwrap()
+            .contains("reject-clears"),
+        "{body}"
+    );
+    assert_eq!(
+        s.patch("/api/dcim/interfaces/8/", clear.clone()).await.0,
+        200
+    );
+    let bad = s
+        .http
+        .post(s.url("/_sim/fault"))
+        .json(&json!({"kind": "nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let r = s
+        .http
+        .post(s.url("/_sim/fault"))
+        .json(&json!({"kind": "clear"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(s.patch("/api/dcim/interfaces/7/", clear).await.0, 200);
+}

@@ -471,6 +471,7 @@ fn unavailable(what: &str, e: &reqwest::Error) -> NetboxError {
     };
     NetboxError::Unavailable {
         retry_after: None,
+        status: None,
         detail: format!(
             "{kind} while reading {what}: {}",
             std::error::Error::source(e)

@@ -56,15 +56,39 @@ pub enum NetboxError {
     /// `If-Match` failed: somebody changed the object since we read it. Re-read and retry.
     #[error("{what} was changed in NetBox since it was read: re-read it and retry")]
     PreconditionFailed { what: String },
-    /// NetBox is down, overloaded or unreachable; try again later.
+    /// NetBox is down, overloaded, locked or unreachable; try again later.
     #[error("NetBox is unavailable ({detail}){}", retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default())]
     Unavailable {
         retry_after: Option<Duration>,
+        /// The HTTP status NetBox answered; `None`: no answer (connection, timeout, transport).
+        status: Option<u16>,
         detail: String,
     },
     /// NetBox answered something we cannot use (wrong shape, HTML, too big). Check NETBOX_URL.
     #[error("NetBox answered {what} with something unusable ({detail}): check NETBOX_URL points at NetBox's API")]
     InvalidResponse { what: String, detail: String },
+}
+
+impl NetboxError {
+    /// Asking again unchanged may succeed: NetBox unreachable or timing out, or answering 408, 423
+    /// (locked), 429 or 5xx. Everything else needs a person (fix the value, the token, the setting)
+    /// and is permanent for the item it happened to.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, NetboxError::Unavailable { .. })
+    }
+
+    /// NetBox as a whole cannot be used now, so no single item is to blame (and none should spend
+    /// its retry budget on it): no connection or a timeout, 502/503/504 (down, restarting, in
+    /// maintenance), 429 (the bot's token is throttled), a refused token or an unusable setting.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            NetboxError::Unavailable { status, .. } => {
+                matches!(status, None | Some(429 | 502 | 503 | 504))
+            }
+            NetboxError::Unauthorized { .. } | NetboxError::Config(_) => true,
+            _ => false,
+        }
+    }
 }
 
 /// A log-safe, bounded, single-line excerpt of server text.
@@ -80,12 +104,19 @@ pub(crate) fn excerpt(text: &str, max: usize) -> String {
     out
 }
 
-/// `{"detail": "..."}` of a NetBox/DRF error body, if that is what the body is.
+/// `{"detail": "..."}` of a NetBox/DRF error body, or `exception: error` of the body NetBox gives
+/// an unhandled server error, if that is what the body is.
 pub(crate) fn detail_of(body: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(body).ok()?;
-    v.get("detail")
+    if let Some(d) = v.get("detail").and_then(Value::as_str) {
+        return Some(excerpt(d, 300));
+    }
+    let error = v.get("error").and_then(Value::as_str)?;
+    let exception = v
+        .get("exception")
         .and_then(Value::as_str)
-        .map(|d| excerpt(d, 300))
+        .unwrap_or("error");
+    Some(excerpt(&format!("{exception}: {error}"), 300))
 }
 
 /// Field errors of a DRF `400` body. Lists of strings, nested objects (`custom_fields`) and the
@@ -167,6 +198,20 @@ fn collect_field_errors(prefix: &str, v: &Value, out: &mut Vec<FieldError>, dept
     }
 }
 
+/// The database's words when a NetBox 500 body reports a `DataError` (a value the column cannot hold).
+fn database_refused(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    if v.get("exception").and_then(Value::as_str) != Some("DataError") {
+        return None;
+    }
+    Some(
+        v.get("error")
+            .and_then(Value::as_str)
+            .map(|e| excerpt(e, 200))
+            .unwrap_or_else(|| "DataError".into()),
+    )
+}
+
 /// 403 texts that mean "the token itself is missing or bad" rather than "not allowed to".
 fn is_credential_problem(detail: &str) -> bool {
     let d = detail.to_ascii_lowercase();
@@ -231,8 +276,22 @@ pub(crate) fn map_status(
         412 => NetboxError::PreconditionFailed {
             what: what.to_owned(),
         },
-        408 | 429 | 500..=599 => NetboxError::Unavailable {
+        // NetBox stores some values (e.g. `changelog_message`) without checking their length first:
+        // the database refuses them with a 500 that says `DataError`. Sending the same again fails
+        // the same way, so it is the value's fault, not an outage.
+        500 if database_refused(body).is_some() => NetboxError::Invalid {
+            what: what.to_owned(),
+            field_errors: vec![FieldError {
+                field: "request".into(),
+                messages: vec![format!(
+                    "NetBox's database refused a value: {}",
+                    database_refused(body).unwrap_or_default()
+                )],
+            }],
+        },
+        408 | 423 | 429 | 500..=599 => NetboxError::Unavailable {
             retry_after,
+            status: Some(status),
             detail: format!("HTTP {status}: {}", text()),
         },
         _ => NetboxError::InvalidResponse {
@@ -323,5 +382,72 @@ mod tests {
         };
         assert_eq!(*retry_after, Some(Duration::from_secs(7)));
         assert!(e.to_string().contains("retry after 7s"));
+    }
+
+    fn unavailable(status: Option<u16>) -> NetboxError {
+        NetboxError::Unavailable {
+            retry_after: None,
+            status,
+            detail: "x".into(),
+        }
+    }
+
+    #[test]
+    fn transient_errors_are_the_ones_worth_asking_again() {
+        for status in [408, 423, 429, 500, 502, 503, 504] {
+            let e = map_status(status, None, b"busy", "interface 3");
+            assert!(e.is_transient(), "{status}: {e:?}");
+        }
+        assert!(unavailable(None).is_transient(), "no connection");
+        for status in [400, 401, 403, 404, 405, 409, 412, 415, 422] {
+            let e = map_status(status, None, b"{}", "interface 3");
+            assert!(!e.is_transient(), "{status}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn an_outage_is_netbox_as_a_whole_not_one_item() {
+        assert!(unavailable(None).is_outage(), "cannot connect, timeout");
+        for status in [429, 502, 503, 504] {
+            assert!(unavailable(Some(status)).is_outage(), "{status}");
+        }
+        assert!(NetboxError::Unauthorized { detail: "x".into() }.is_outage());
+        assert!(NetboxError::Config("x".into()).is_outage());
+        for item in [
+            unavailable(Some(500)),
+            unavailable(Some(408)),
+            unavailable(Some(423)),
+            map_status(400, None, br#"{"description":["too long"]}"#, "x"),
+            map_status(
+                403,
+                None,
+                br#"{"detail":"You do not have permission"}"#,
+                "x",
+            ),
+        ] {
+            assert!(!item.is_outage(), "{item:?}");
+        }
+    }
+
+    #[test]
+    fn a_database_refusal_is_permanent_and_says_so() {
+        // What NetBox 4.7.3 answers to a `changelog_message` longer than its varchar(200).
+        let body = br#"{"error": "value too long for type character varying(200)", "exception": "DataError", "netbox_version": "4.7.3", "python_version": "3.12.1"}"#;
+        let e = map_status(500, None, body, "the change of interface id 3");
+        assert!(!e.is_transient(), "{e:?}");
+        let NetboxError::Invalid { field_errors, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            field_errors[0].messages[0].contains("value too long"),
+            "{e}"
+        );
+        let other = br#"{"error": "boom", "exception": "OperationalError"}"#;
+        let e = map_status(500, None, other, "x");
+        assert!(e.is_transient());
+        assert!(
+            e.to_string().contains("HTTP 500: OperationalError: boom"),
+            "{e}"
+        );
     }
 }

@@ -5,6 +5,7 @@ use reqwest::Method;
 
 use super::client::{decode, to_json, NetboxClient};
 use super::error::NetboxError;
+use super::limits::{bounded, CHANGELOG_MESSAGE_MAX};
 use super::wire::{IpAddress, IpAssignBody};
 
 impl NetboxClient {
@@ -45,6 +46,7 @@ impl NetboxClient {
         interface_id: u64,
         changelog_message: &str,
     ) -> Result<IpAddress, NetboxError> {
+        let changelog_message = &bounded(changelog_message, CHANGELOG_MESSAGE_MAX);
         let body = IpAssignBody {
             address: Some(address),
             status: Some("active"),
@@ -67,6 +69,7 @@ impl NetboxClient {
         interface_id: u64,
         changelog_message: &str,
     ) -> Result<IpAddress, NetboxError> {
+        let changelog_message = &bounded(changelog_message, CHANGELOG_MESSAGE_MAX);
         let body = IpAssignBody {
             address: None,
             status: None,

@@ -15,7 +15,11 @@
 //!   (`Wakeup`: `wake()` = poll now, coalesced: at most one poll running and one pending), `stats()` (`watch::Receiver<PollerStats>`),
 //!   `run(handle, shutdown) -> Result<(), PollerError>` with `handle: FnMut(Candidate) -> Future<Output
 //!   = Handled>`; store cursor `poller::CURSOR`. Candidates come from the change log (a person's
-//!   ticketed edit, collapsed per interface) and the periodic sweep.
+//!   ticketed edit, collapsed per interface), the periodic sweep and the retries of parked ones: a
+//!   candidate answered `RetryLater` is parked and retried on its own backoff (`PollerConfig::
+//!   retry_budget` attempts, the last flagged), `Unavailable` makes the poller back off.
+//! * `limits::bounded(text, max)` fits a text to a field (`CHANGELOG_MESSAGE_MAX`, `DESCRIPTION_MAX`);
+//!   the write paths apply it themselves. `NetboxError::is_transient()` / `is_outage()` classify failures.
 //! * `wire::WebhookBody` parses a webhook body of any version (the receiver checks the signature first).
 //! * `webhook::start(listen, secret, wake, shutdown) -> Result<RunningWebhook, WebhookError>`: the
 //!   optional receiver behind the hardened `crate::listener`; checks `X-Hook-Signature`, then wakes
@@ -27,6 +31,7 @@ mod changelog;
 mod client;
 mod error;
 mod ipam;
+pub mod limits;
 mod paging;
 pub mod poller;
 mod sweep;

@@ -4,10 +4,17 @@
 //! safety net. One HTTP request per idle poll; the cursor moves only after the handler finished, so
 //! a crash neither loses nor repeats work (the seen set absorbs the overlap re-read).
 //!
+//! One candidate never holds up the others: one the handler cannot finish now while NetBox answers
+//! is parked in the store (with its attempts and next attempt time), the cursor and the sweep move
+//! past it, and it is offered again on its own backoff until its retry budget is spent (`parking`).
+//! When NetBox as a whole is down, nothing is parked and no budget is spent: the poller backs off.
+//!
 //! Pure decisions (what to offer, how far the cursor moves, backoff, outage logging) live in
-//! `plan`; this file is the loop and its IO.
+//! `plan` and `retry`; this file and `parking` are the loop and its IO.
 
+mod parking;
 mod plan;
+mod retry;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -23,6 +30,7 @@ use super::{Candidate, CandidateSource, Handled, NetboxClient, NetboxError};
 use crate::config::NetboxSyncSettings;
 use crate::store::{Store, StoreError};
 use plan::{Backoff, FailureKind, Health, Plan};
+use retry::RetryPolicy;
 
 /// The store cursor: the highest change-record id handled.
 pub const CURSOR: &str = "netbox.changelog";
@@ -50,10 +58,16 @@ pub struct PollerConfig {
     pub own_message_prefix: String,
     /// Longest wait between attempts while NetBox fails.
     pub max_backoff: Duration,
+    /// Attempts one candidate gets, the first included, before its job is ended as failed.
+    pub retry_budget: u32,
+    /// Wait before a parked candidate's first retry; doubles per failure up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
 }
 
 impl PollerConfig {
-    /// `overlap` 50, `page_limit` 200, `own_message_prefix` `patchpanel`, `max_backoff` 60 s.
+    /// `overlap` 50, `page_limit` 200, `own_message_prefix` `patchpanel`, `max_backoff` 60 s; a
+    /// retry budget of 8 attempts, 5 s doubling up to 5 min (about ten minutes in all).
     pub fn new(interval: Duration, sweep_interval: Duration) -> Self {
         PollerConfig {
             interval,
@@ -62,6 +76,9 @@ impl PollerConfig {
             page_limit: 200,
             own_message_prefix: "patchpanel".to_owned(),
             max_backoff: Duration::from_secs(60),
+            retry_budget: 8,
+            retry_base: Duration::from_secs(5),
+            retry_max: Duration::from_secs(300),
         }
     }
 
@@ -83,6 +100,10 @@ pub struct PollerStats {
     /// The persisted cursor.
     pub cursor: u64,
     pub netbox_up: bool,
+    /// Candidates parked now (waiting for their next attempt).
+    pub parked: u64,
+    /// Candidates whose retry budget was spent.
+    pub given_up: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +136,7 @@ enum Step {
     Idle,
     /// A full page: read again at once.
     More,
-    /// The handler asked to retry later.
+    /// The handler found something every candidate needs unavailable.
     Retry(String),
     Netbox(NetboxError),
     Store(StoreError),
@@ -179,6 +200,12 @@ impl Poller {
             cursor: 0,
             floor: 0,
             health: Health::Up,
+            retry: RetryPolicy::new(
+                self.cfg.retry_budget,
+                self.cfg.retry_base,
+                self.cfg.retry_max,
+            ),
+            next_retry: None,
             poller: &self,
         };
         let mut start_backoff = Backoff::new(BACKOFF_BASE, self.cfg.max_backoff);
@@ -213,6 +240,10 @@ impl Poller {
 
         let mut poll_backoff = Backoff::new(BACKOFF_BASE, self.cfg.max_backoff);
         let mut sweep_backoff = Backoff::new(BACKOFF_BASE, self.cfg.max_backoff);
+        let mut retry_backoff = Backoff::new(BACKOFF_BASE, self.cfg.max_backoff);
+        if let Err(e) = run.schedule_retries().await {
+            return Err(PollerError::Store(e));
+        }
         // On every start: the change log first (so a restart handles what it missed as changes),
         // then the sweep for whatever the log cannot show.
         let mut next_poll = Instant::now();
@@ -252,6 +283,22 @@ impl Poller {
                 };
                 continue;
             }
+            if run.next_retry.is_some_and(|t| t <= now) {
+                let step = run.retry_parked(&mut handle, &shutdown).await;
+                let now = Instant::now();
+                match step {
+                    Step::Stopped => return Ok(()),
+                    Step::Idle | Step::More => retry_backoff.reset(),
+                    other => {
+                        let wait = run.setback(other, "parked retries", &mut retry_backoff);
+                        run.next_retry = Some(after(now, wait));
+                    }
+                }
+                continue;
+            }
+            let wake = run.next_retry.map_or(next_poll.min(next_sweep), |r| {
+                r.min(next_poll).min(next_sweep)
+            });
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => return Ok(()),
@@ -260,7 +307,7 @@ impl Poller {
                         next_poll = Instant::now();
                     }
                 }
-                _ = tokio::time::sleep_until(next_poll.min(next_sweep)) => {}
+                _ = tokio::time::sleep_until(wake) => {}
             }
         }
     }
@@ -287,6 +334,9 @@ struct Run<'a> {
     cursor: u64,
     floor: u64,
     health: Health,
+    retry: RetryPolicy,
+    /// When the soonest parked candidate is due (`None`: nothing parked).
+    next_retry: Option<Instant>,
 }
 
 impl Run<'_> {
@@ -378,6 +428,14 @@ impl Run<'_> {
         for (id, why) in &plan.skipped {
             tracing::debug!(change_id = id, reason = ?why, "change record skipped");
         }
+        let parked = if plan.candidates.is_empty() {
+            Default::default()
+        } else {
+            match self.parked_attempts().await {
+                Ok(p) => p,
+                Err(e) => return Step::Store(e),
+            }
+        };
         let mut done = 0;
         let mut outcome = Step::Idle;
         for (k, c) in plan.candidates.iter().enumerate() {
@@ -399,23 +457,26 @@ impl Run<'_> {
                 ticket = %c.ticket,
             );
             tracing::info!(parent: &span, records = c.record_ids.len(), "interface changed with a ticket number");
-            match handle(candidate).instrument(span).await {
-                Handled::Done => {
-                    let keep_from = plan::query_after(self.cursor, self.overlap);
-                    for id in &c.record_ids {
-                        if let Err(e) = p.store.mark_seen(SEEN_SOURCE, *id, keep_from).await {
-                            return Step::Store(e);
-                        }
-                    }
-                    done = k + 1;
-                    if let Err(e) = self.advance(plan.cursor_after(done, self.cursor)).await {
-                        return Step::Store(e);
-                    }
+            let failed_before = parked.get(&c.interface_id).copied();
+            let answer = handle(candidate.clone()).instrument(span.clone()).await;
+            // Parked counts as handled here: the store holds it now, and it is retried on its own.
+            if let Err(step) = self
+                .settle(&candidate, failed_before, answer, shutdown)
+                .instrument(span)
+                .await
+            {
+                outcome = step;
+                break;
+            }
+            let keep_from = plan::query_after(self.cursor, self.overlap);
+            for id in &c.record_ids {
+                if let Err(e) = p.store.mark_seen(SEEN_SOURCE, *id, keep_from).await {
+                    return Step::Store(e);
                 }
-                Handled::RetryLater { reason } => {
-                    outcome = Step::Retry(reason);
-                    break;
-                }
+            }
+            done = k + 1;
+            if let Err(e) = self.advance(plan.cursor_after(done, self.cursor)).await {
+                return Step::Store(e);
             }
         }
         if let Err(e) = self.advance(plan.cursor_after(done, self.cursor)).await {
@@ -461,6 +522,10 @@ impl Run<'_> {
             interfaces = interfaces.len(),
             "sweep: interfaces carrying a ticket number"
         );
+        let parked = match self.parked_attempts().await {
+            Ok(p) => p,
+            Err(e) => return Step::Store(e),
+        };
         for iface in &interfaces {
             if shutdown.is_cancelled() {
                 return Step::Stopped;
@@ -469,14 +534,23 @@ impl Run<'_> {
                 continue;
             };
             let span = tracing::info_span!("candidate", interface_id = iface.id, ticket = %ticket);
+            if parked.contains_key(&iface.id) {
+                tracing::debug!(parent: &span, "sweep: parked, retried on its own schedule");
+                continue;
+            }
             tracing::info!(parent: &span, "sweep: interface still carries a ticket number");
             let candidate = Candidate {
                 interface_id: iface.id,
                 ticket: ticket.to_owned(),
                 source: CandidateSource::Sweep,
             };
-            if let Handled::RetryLater { reason } = handle(candidate).instrument(span).await {
-                return Step::Retry(reason);
+            let answer = handle(candidate.clone()).instrument(span.clone()).await;
+            if let Err(step) = self
+                .settle(&candidate, None, answer, shutdown)
+                .instrument(span)
+                .await
+            {
+                return step;
             }
         }
         p.stats.send_modify(|s| s.sweeps += 1);
@@ -535,7 +609,7 @@ impl Run<'_> {
                     what,
                     %reason,
                     retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                    "the handler asked to retry later; the cursor stays before it"
+                    "the handler cannot work now (a dependency is down); the cursor stays before it"
                 );
                 delay
             }

@@ -1,12 +1,14 @@
 //! Writes to interfaces (specs/netbox.md §1.4): the PATCH body with VLAN ids resolved from VIDs,
 //! `changelog_message` always set and `If-Match` when NetBox offered an ETag, and the guarded clear of
-//! the ticket number.
+//! the ticket number. Every body is fitted to NetBox's field limits (`limits`) in `patch_interface_body`,
+//! the one place an interface write leaves.
 
 use reqwest::Method;
 use serde_json::{Map, Value};
 
 use super::client::{decode, to_json, ClearOutcome, Fetched, NetboxClient};
 use super::error::NetboxError;
+use super::limits::{bounded, CHANGELOG_MESSAGE_MAX, DESCRIPTION_MAX};
 use super::update::{InterfaceUpdate, L2Update};
 use super::wire::{Interface, InterfacePatchBody, TICKET_FIELD};
 
@@ -86,7 +88,7 @@ impl NetboxClient {
             .await
     }
 
-    /// PATCH with a ready body (ids, not VIDs).
+    /// PATCH with a ready body (ids, not VIDs). Its texts are fitted to NetBox's limits first.
     pub async fn patch_interface_body(
         &self,
         id: u64,
@@ -97,7 +99,13 @@ impl NetboxClient {
         let what = format!("the change of interface id {id}");
         let url = self.url(&["dcim", "interfaces", &id_s], &[]);
         let raw = self
-            .send(Method::PATCH, url, Some(to_json(body)?), if_match, &what)
+            .send(
+                Method::PATCH,
+                url,
+                Some(to_json(&fitted(body))?),
+                if_match,
+                &what,
+            )
             .await?;
         Ok(Fetched {
             value: decode(&raw, &what)?,
@@ -131,5 +139,43 @@ impl NetboxClient {
         self.patch_interface_body(interface_id, &body, current.etag.as_deref())
             .await?;
         Ok(ClearOutcome::Cleared)
+    }
+}
+
+/// `body` with every text NetBox limits made to fit (control characters out, cut to length).
+fn fitted(body: &InterfacePatchBody) -> InterfacePatchBody {
+    InterfacePatchBody {
+        description: body
+            .description
+            .as_deref()
+            .map(|d| bounded(d, DESCRIPTION_MAX)),
+        changelog_message: bounded(&body.changelog_message, CHANGELOG_MESSAGE_MAX),
+        ..body.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_interface_body_is_fitted_to_netbox_limits() {
+        let body = InterfacePatchBody {
+            description: Some(format!("{}\n{}", "D".repeat(150), "E".repeat(150))),
+            mtu: Some(Some(9000)),
+            changelog_message: format!("patchpanel: ticket CHG-1\nX {}", "y".repeat(300)),
+            ..Default::default()
+        };
+        let out = fitted(&body);
+        let desc = out.description.as_deref().unwrap_or_default();
+        assert_eq!(desc.chars().count(), DESCRIPTION_MAX);
+        assert!(!desc.contains('\n'));
+        assert_eq!(out.changelog_message.chars().count(), CHANGELOG_MESSAGE_MAX);
+        assert!(out
+            .changelog_message
+            .starts_with("patchpanel: ticket CHG-1 X yyy"));
+        assert_eq!(out.mtu, Some(Some(9000)), "other fields untouched");
+        let none = fitted(&InterfacePatchBody::default());
+        assert_eq!(none.description, None);
     }
 }

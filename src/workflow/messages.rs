@@ -3,7 +3,8 @@
 //! description such as `*x* <b>|` cannot inject formatting; nothing here ever sees a token.
 
 use crate::device::apply::{ApplyError, ApplyReport, Outcome};
-use crate::device::change::{Edit, ModeChange, Problem, ValidChange};
+use crate::device::change::{Edit, Field, ModeChange, Problem, ValidChange};
+use crate::netbox::NetboxError;
 
 /// Longest piece of outside text shown (descriptions are ≤ 240, device errors can be long).
 const MAX_TEXT: usize = 400;
@@ -107,13 +108,76 @@ pub fn invalid(s: &Subject<'_>, problems: &[Problem]) -> String {
         problems
             .iter()
             .take(MAX_PROBLEMS)
-            .map(|p| format!("- {}: {}", p.field, escape(&p.message))),
+            .map(|p| format!("- {}: {}", field_name(p.field), escape(&p.message))),
     );
     if problems.len() > MAX_PROBLEMS {
         lines.push(format!("- … and {} more", problems.len() - MAX_PROBLEMS));
     }
     lines.push("Fix it in NetBox and set the ticket number again.".to_owned());
     lines.join("\n")
+}
+
+/// A problem's field as W2 names it: the reason of a W2 change is its ticket number.
+fn field_name(f: Field) -> String {
+    match f {
+        Field::Reason => "ticket number".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// What NetBox refused, naming each field it named (`- \`field\`: message`).
+fn netbox_refusal(e: &NetboxError) -> String {
+    match e {
+        NetboxError::Invalid { field_errors, .. } if !field_errors.is_empty() => field_errors
+            .iter()
+            .take(MAX_PROBLEMS)
+            .map(|f| {
+                let field = match f.field.as_str() {
+                    // NetBox's model-wide validation (e.g. a required custom field).
+                    "__all__" | "non_field_errors" => "the interface as a whole",
+                    "request" => "the request",
+                    name => name,
+                };
+                format!("- {}: {}", escape(field), escape(&f.messages.join("; ")))
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => format!("- {}", escape(&other.to_string())),
+    }
+}
+
+/// The change was handled (`outcome`) but NetBox refused to clear its ticket number for a reason
+/// that asking again will not fix. The job ends; a person clears the ticket.
+pub fn clear_refused(s: &Subject<'_>, outcome: &str, e: &NetboxError) -> String {
+    format!(
+        "⚠️ NetBox refused to clear the ticket number of {}:\n{}\nThe change itself: {}.\nClear the ticket number in NetBox by hand (and fix what NetBox names); the bot will not try again.",
+        s.head(),
+        netbox_refusal(e),
+        escape(outcome)
+    )
+}
+
+/// NetBox refused to show the interface for a reason asking again will not fix.
+pub fn unreadable(interface_id: u64, ticket: &str, e: &NetboxError) -> String {
+    format!(
+        "🔴 The NetBox change of interface id {interface_id} (ticket **{}**) cannot be handled: NetBox refused to show the interface:\n{}\nNothing was sent to the device. Fix it in NetBox and set the ticket number again.",
+        escape(ticket),
+        netbox_refusal(e)
+    )
+}
+
+/// The change could not be finished after `attempts` attempts (NetBox kept failing for it while
+/// answering otherwise). The job ends; nothing more is tried.
+pub fn gave_up(s: &Subject<'_>, attempts: u32, reason: &str, outcome: Option<&str>) -> String {
+    let so_far = outcome
+        .filter(|o| !o.trim().is_empty())
+        .map(|o| format!("\nThe change itself: {}.", escape(o)))
+        .unwrap_or_default();
+    format!(
+        "🔴 Gave up on the NetBox change of {} after {attempts} attempts: {}{so_far}\nThe ticket number is still set in NetBox. Fix the cause, then set the ticket number again (or clear it by hand); the bot will not try again by itself.",
+        s.head(),
+        escape(reason)
+    )
 }
 
 /// The device could not be resolved (unknown, no address): the change cannot go anywhere.

@@ -3,8 +3,9 @@
 //!
 //! INTERFACE (the app wires it):
 //! * W2 — `NetboxSync::new(NetboxClient, DeviceDirectory, Applier, Store, Notifier,
-//!   NetboxSyncSettings)`; `NetboxSync::handle(&self, Candidate) -> Handled` (call it sequentially,
-//!   advance the cursor only on `Handled::Done`). `Notifier::new(Option<WebexRest>,
+//!   NetboxSyncSettings)`; `NetboxSync::handle(&self, Candidate) -> Handled` (call it sequentially;
+//!   `Done`: move on; `RetryLater`: park this candidate and move on; `Unavailable`: back off, keep
+//!   the cursor). `Notifier::new(Option<WebexRest>,
 //!   PATCHPANEL_NOTIFY)`; `Notifier::send(&self, markdown)`.
 //! * `netbox_change::{plan, vlan_ids, Context, VlanFact, Plan}` (pure) and `messages` (pure).
 

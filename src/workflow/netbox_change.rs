@@ -1,6 +1,10 @@
 //! W2's pure core: a NetBox interface as it is now (plus the VLAN facts looked up for it and the
 //! device's context) becomes the `InterfaceChange` to push to the switch, or every problem at once.
 //!
+//! The ticket number is checked first (one line of visible characters, one word, at most
+//! [`TICKET_MAX`]): a bad one is reported as the ticket number's problem, never as the description's,
+//! even though it would end up in the description's tag.
+//!
 //! What is pushed: the description (tagged `##ticket:N##`, any earlier tag replaced), enabled, the
 //! MTU (NetBox `null` removes it) and the L2 mode with its VLANs. **IP addresses are not pushed by
 //! W2**: NetBox models them as separate objects with their own life cycle (and the management
@@ -11,7 +15,53 @@ use crate::device::change::{
     ModeChange, Problem, Rules, ValidChange, VlanList,
 };
 use crate::device::{InterfaceName, Profile};
+use crate::netbox::limits::is_invisible;
 use crate::netbox::{Interface, Vlan};
+
+/// Longest ticket number accepted: its tag (`##ticket:N##` and a space, 44 characters at most) must
+/// leave most of a device's 200-character description to the description itself.
+pub const TICKET_MAX: usize = 32;
+
+/// What is wrong with a ticket number (`None`: nothing), in words naming the ticket number, the
+/// position and the fix.
+pub fn ticket_problem(ticket: &str) -> Option<String> {
+    let t = ticket.trim();
+    if t.is_empty() {
+        return Some("the ticket number is empty: set it in NetBox".to_owned());
+    }
+    for (i, c) in t.chars().enumerate() {
+        let what = match c {
+            '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => "a line break".to_owned(),
+            '\t' => "a tab".to_owned(),
+            c if c.is_control() => format!("the control character U+{:04X}", u32::from(c)),
+            c if is_invisible(c) => format!("the invisible character U+{:04X}", u32::from(c)),
+            c if c.is_whitespace() => "a space".to_owned(),
+            '#' => "`#` (it would break the `##ticket:N##` tag)".to_owned(),
+            _ => continue,
+        };
+        return Some(format!(
+            "the ticket number contains {what} at character {}: a ticket number is one word of visible characters (e.g. CHG-1234); fix it in NetBox",
+            i + 1
+        ));
+    }
+    let n = t.chars().count();
+    (n > TICKET_MAX).then(|| {
+        format!(
+            "the ticket number is {n} characters long; at most {TICKET_MAX} fit in the device's description tag: use a shorter ticket number in NetBox"
+        )
+    })
+}
+
+/// The description without any `##ticket:N##` tag (`None`: nothing is left).
+fn untagged(text: &str) -> Option<String> {
+    let empty_tag = change::ticket_tag("");
+    let tagged = ticket_tagged(text, "");
+    let base = tagged
+        .strip_suffix(&empty_tag)
+        .unwrap_or(&tagged)
+        .trim_end();
+    (!base.is_empty()).then(|| base.to_owned())
+}
 
 /// What NetBox says about one VLAN the interface uses, looked up by its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,10 +138,16 @@ pub fn plan(
         bad(Field::Interface, rule);
     }
 
-    let description = Some(Edit::Set(ticket_tagged(
-        iface.description.as_deref().unwrap_or_default(),
-        ticket.trim(),
-    )));
+    let person_text = iface.description.as_deref().unwrap_or_default();
+    let ticket_bad = ticket_problem(ticket);
+    let description = match &ticket_bad {
+        // Nothing is pushed; the description is still checked as the person wrote it.
+        Some(why) => {
+            bad(Field::Reason, why.clone());
+            untagged(person_text).map(Edit::Set)
+        }
+        None => Some(Edit::Set(ticket_tagged(person_text, ticket.trim()))),
+    };
 
     let mtu = match iface.mtu {
         None => Some(Edit::Remove),
@@ -145,7 +201,13 @@ pub fn plan(
         Ok(valid) if problems.is_empty() => Ok(Plan { change, valid }),
         Ok(_) => Err(problems),
         Err(invalid) => {
-            problems.extend(invalid.0);
+            // A bad ticket number is already reported, in W2's words.
+            problems.extend(
+                invalid
+                    .0
+                    .into_iter()
+                    .filter(|p| ticket_bad.is_none() || p.field != Field::Reason),
+            );
             Err(problems)
         }
     }

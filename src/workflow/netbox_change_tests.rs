@@ -304,3 +304,76 @@ fn a_description_too_long_with_its_tag_is_a_problem() {
     assert_eq!(p.len(), 1);
     assert!(p[0].starts_with("description:"), "{p:?}");
 }
+
+#[test]
+fn a_newline_in_the_ticket_number_is_the_ticket_numbers_problem_not_the_descriptions() {
+    let i = iface(json!({ "description": "printer" }));
+    let p = plan(&i, "CHG-1\nrm -rf /", &facts(), &ctx(NONE)).unwrap_err();
+    assert_eq!(p.len(), 1, "one problem, named once: {p:?}");
+    assert_eq!(p[0].field, Field::Reason);
+    assert!(
+        p[0].message
+            .starts_with("the ticket number contains a line break at character 6"),
+        "{p:?}"
+    );
+    assert!(!p.iter().any(|p| p.field == Field::Description), "{p:?}");
+}
+
+#[test]
+fn ticket_numbers_are_one_bounded_word_of_visible_characters() {
+    assert_eq!(ticket_problem("CHG-2026-0001"), None);
+    assert_eq!(
+        ticket_problem("  1234  "),
+        None,
+        "blanks around are trimmed"
+    );
+    assert_eq!(ticket_problem(&"T".repeat(TICKET_MAX)), None);
+    for (ticket, words) in [
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("CHG-1\r\nX", "a line break at character 6"),
+        ("a\tb", "a tab at character 2"),
+        ("a\u{1b}[31m", "control character U+001B at character 2"),
+        ("CHG\u{202E}1", "invisible character U+202E at character 4"),
+        ("CHG 1", "a space at character 4"),
+        ("CHG#1", "`#`"),
+    ] {
+        let why = ticket_problem(ticket).unwrap_or_else(|| panic!("{ticket:?} accepted"));
+        assert!(why.starts_with("the ticket number"), "{why}");
+        assert!(why.contains(words), "{ticket:?}: {why}");
+    }
+    let long = ticket_problem("CHG-2026-0000000000000000000000000000000").unwrap_or_default();
+    assert!(long.contains("40 characters long; at most 32"), "{long}");
+}
+
+#[test]
+fn the_long_ticket_reproduction_reports_every_field_and_blames_each_correctly() {
+    // The reproduction: a 40-character ticket, MTU 9999, 200 × D.
+    let i = iface(json!({ "description": "D".repeat(200), "mtu": 9999 }));
+    let p = plan(
+        &i,
+        "CHG-2026-0000000000000000000000000000000",
+        &facts(),
+        &ctx(NONE),
+    )
+    .unwrap_err();
+    let fields: Vec<Field> = p.iter().map(|p| p.field).collect();
+    assert!(fields.contains(&Field::Reason), "{p:?}");
+    assert!(fields.contains(&Field::Mtu), "{p:?}");
+    assert_eq!(
+        fields.iter().filter(|f| **f == Field::Reason).count(),
+        1,
+        "the ticket is reported once: {p:?}"
+    );
+}
+
+#[test]
+fn a_longest_ticket_leaves_room_for_a_long_description() {
+    let ticket = "T".repeat(TICKET_MAX);
+    let tag = crate::device::change::ticket_tag(&ticket);
+    let room = 200 - tag.chars().count() - 1;
+    assert!(room >= 150, "{room}");
+    let i = iface(json!({ "description": "d".repeat(room) }));
+    let c = plan(&i, &ticket, &facts(), &ctx(NONE)).unwrap_or_else(|p| panic!("{p:?}"));
+    assert!(matches!(c.change.description, Some(Edit::Set(d)) if d.chars().count() == 200));
+}

@@ -4,8 +4,17 @@
 //! The job record (`Store`, kind [`JOB_KIND`], key `netbox-interface:{id}:{ticket}:{last_updated}`)
 //! is the outbox: each state is written before the effect it announces, so a retry or a restart
 //! resumes where it stopped instead of repeating finished steps:
-//! `received` → `invalid` | `applying` → `applied` | `failed` → `done`.
-//! A job already `done` whose ticket is still set only retries the clear (no messages).
+//! `received` → `invalid` | `applying` → `applied` | `not-applied` → `done`, or → `failed` when the
+//! bot stops for good (NetBox refused the clear for a reason asking again will not fix, or the
+//! candidate's retry budget is spent): reported in Webex, and a person takes over.
+//! A job already `done` whose ticket is still set only retries the clear (no messages); a `failed`
+//! job is left alone (setting the ticket again makes a new job).
+//!
+//! NetBox failures are sorted by [`NetboxError`]'s own classification: an outage (NetBox as a whole,
+//! or the store) answers [`Handled::Unavailable`] so the poller backs off without blaming this
+//! change; a transient failure of this change answers [`Handled::RetryLater`] (the poller parks it
+//! and the others go on) — on its last attempt the job ends `failed` instead; anything else is
+//! permanent: reported, naming the field NetBox named, and the job ends.
 
 use tracing::Instrument;
 
@@ -15,7 +24,8 @@ use super::notifier::Notifier;
 use crate::config::NetboxSyncSettings;
 use crate::device::apply::{Applier, Outcome};
 use crate::device::Profile;
-use crate::devices::DeviceDirectory;
+use crate::devices::{DeviceDirectory, ResolveError};
+use crate::netbox::limits::{bounded, CHANGELOG_MESSAGE_MAX};
 use crate::netbox::wire::{InterfacePatchBody, TICKET_FIELD};
 use crate::netbox::{Candidate, CandidateSource, Handled, Interface, NetboxClient, NetboxError};
 use crate::store::{Store, StoreError};
@@ -30,10 +40,15 @@ const RECEIVED: &str = "received";
 const INVALID: &str = "invalid";
 const APPLYING: &str = "applying";
 const APPLIED: &str = "applied";
-const FAILED: &str = "failed";
+/// The device was not configured (rolled back, unreachable, …); the ticket is still to clear.
+const NOT_APPLIED: &str = "not-applied";
 const DONE: &str = "done";
+/// The bot stopped for good and said so; a person takes over.
+const FAILED: &str = "failed";
 /// Between the outcome and what the clear did in a `done` job's detail.
 const CLEAR_SEPARATOR: &str = " | ";
+/// Longest ticket number quoted in a change-log message (the rest of the 200 says what happened).
+const TICKET_IN_MESSAGE: usize = 40;
 
 /// The W2 handler. Cheap to clone (every part is a shared handle).
 #[derive(Debug, Clone)]
@@ -46,33 +61,68 @@ pub struct NetboxSync {
     settings: NetboxSyncSettings,
 }
 
-/// Stop here and let the poller offer the candidate again later.
-struct Retry(String);
+/// Why the handler stopped before finishing a change.
+enum Stop {
+    /// NetBox as a whole or the store cannot be used now: nothing here is this change's fault.
+    Outage(String),
+    /// This change cannot be finished now (NetBox answered, but failed for it): park it.
+    Item(String),
+}
 
-impl From<StoreError> for Retry {
+impl From<StoreError> for Stop {
     fn from(e: StoreError) -> Self {
-        Retry(format!("the store: {e}"))
+        Stop::Outage(format!("the store: {e}"))
     }
 }
 
-/// Errors worth retrying: NetBox down, or a token/permission/setting a person will fix.
-fn retryable(e: &NetboxError) -> bool {
-    matches!(
-        e,
-        NetboxError::Unavailable { .. }
-            | NetboxError::Unauthorized { .. }
-            | NetboxError::Forbidden { .. }
-            | NetboxError::Config(_)
-    )
+/// How a NetBox failure stops the handler; `None`: permanent (asking again will not help), the
+/// caller reports it and ends the job.
+fn stop_for(what: &str, e: &NetboxError) -> Option<Stop> {
+    let reason = || format!("NetBox, {what}: {e}");
+    if e.is_outage() {
+        Some(Stop::Outage(reason()))
+    } else if e.is_transient() {
+        Some(Stop::Item(reason()))
+    } else {
+        None
+    }
 }
 
-fn netbox_retry(what: &str, e: &NetboxError) -> Retry {
-    Retry(format!("NetBox, {what}: {e}"))
+/// What the handler learned about the change before it stopped (for the give-up message).
+#[derive(Debug, Default)]
+struct Progress {
+    key: Option<String>,
+    device: Option<String>,
+    interface: Option<String>,
+    ticket: Option<String>,
+    /// The outcome recorded so far (`invalid`, applied, …).
+    outcome: Option<String>,
+}
+
+/// What the guarded clear did.
+enum Cleared {
+    /// Done, or nothing to do: in words for the job's detail.
+    Finished(&'static str),
+    /// NetBox refused it for a reason asking again will not fix.
+    Refused(NetboxError),
 }
 
 /// `netbox-interface:{id}:{ticket}:{last_updated}`: one job per edit carrying a ticket.
 pub fn job_key(interface_id: u64, ticket: &str, last_updated: &str) -> String {
     format!("{JOB_KIND}:{interface_id}:{ticket}:{last_updated}")
+}
+
+/// The subject of an interface's messages, its device named as the interface names it.
+fn subject_of<'a>(iface: &'a Interface, ticket: &'a str) -> Subject<'a> {
+    Subject {
+        device: iface
+            .device
+            .as_ref()
+            .and_then(|d| d.name.as_deref())
+            .unwrap_or("(no device)"),
+        interface: &iface.name,
+        ticket,
+    }
 }
 
 impl NetboxSync {
@@ -102,9 +152,10 @@ impl NetboxSync {
         }
     }
 
-    /// Handles one candidate. `Done` whatever the change's outcome (invalid, failed, applied,
-    /// nothing to do); `RetryLater` when NetBox or the store cannot be used now (nothing is lost:
-    /// the job record says where to resume).
+    /// Handles one candidate. `Done` whatever the change's outcome (invalid, not applied, applied,
+    /// failed and reported, nothing to do); `RetryLater` when NetBox failed for this change only
+    /// (never on its last attempt); `Unavailable` when NetBox or the store cannot be used at all.
+    /// Nothing is lost either way: the job record says where to resume.
     pub async fn handle(&self, c: Candidate) -> Handled {
         let span = tracing::info_span!(
             "netbox_change",
@@ -112,16 +163,63 @@ impl NetboxSync {
             ticket = %c.ticket,
             source = ?c.source
         );
-        match self.run(&c).instrument(span.clone()).await {
+        let mut progress = Progress::default();
+        match self.run(&c, &mut progress).instrument(span.clone()).await {
             Ok(()) => Handled::Done,
-            Err(Retry(reason)) => {
-                span.in_scope(|| tracing::warn!(%reason, "change not handled now; retry later"));
+            Err(Stop::Outage(reason)) => {
+                span.in_scope(
+                    || tracing::warn!(%reason, "NetBox or the store is unavailable; retry later"),
+                );
+                Handled::Unavailable { reason }
+            }
+            Err(Stop::Item(reason)) if c.is_last_attempt() => {
+                self.give_up(&c, &progress, &reason).instrument(span).await
+            }
+            Err(Stop::Item(reason)) => {
+                span.in_scope(|| tracing::warn!(%reason, "change not finished now; retry later"));
                 Handled::RetryLater { reason }
             }
         }
     }
 
-    async fn run(&self, c: &Candidate) -> Result<(), Retry> {
+    /// The retry budget is spent: the job ends `failed` (recorded first), and the person hears why.
+    async fn give_up(&self, c: &Candidate, progress: &Progress, reason: &str) -> Handled {
+        let attempts = match c.source {
+            CandidateSource::Retry { attempt, .. } => attempt,
+            _ => 1,
+        };
+        tracing::error!(attempts, %reason, "giving up on this change");
+        if let Some(key) = &progress.key {
+            let so_far = progress.outcome.as_deref().unwrap_or(RECEIVED);
+            let detail =
+                format!("{so_far}{CLEAR_SEPARATOR}gave up after {attempts} attempts: {reason}");
+            if let Err(e) = self.store.put_job(key, JOB_KIND, FAILED, &detail).await {
+                return Handled::Unavailable {
+                    reason: format!("the store: {e}"),
+                };
+            }
+        }
+        let interface = progress
+            .interface
+            .clone()
+            .unwrap_or_else(|| format!("interface id {}", c.interface_id));
+        let subject = Subject {
+            device: progress.device.as_deref().unwrap_or("(device not read)"),
+            interface: &interface,
+            ticket: progress.ticket.as_deref().unwrap_or(&c.ticket),
+        };
+        self.notifier
+            .send(&messages::gave_up(
+                &subject,
+                attempts,
+                reason,
+                progress.outcome.as_deref(),
+            ))
+            .await;
+        Handled::Done
+    }
+
+    async fn run(&self, c: &Candidate, progress: &mut Progress) -> Result<(), Stop> {
         let id = c.interface_id;
         let iface = match self.netbox.interface(id).await {
             Ok(f) => f.value,
@@ -129,9 +227,17 @@ impl NetboxSync {
                 tracing::info!("the interface no longer exists in NetBox; nothing to do");
                 return Ok(());
             }
-            Err(e) if retryable(&e) => return Err(netbox_retry("reading the interface", &e)),
             Err(e) => {
-                tracing::warn!(error = %e, "the interface cannot be read; skipped");
+                if let Some(stop) = stop_for("reading the interface", &e) {
+                    return Err(stop);
+                }
+                tracing::warn!(error = %e, "NetBox refuses to show the interface; skipped");
+                // Said once per edit, not on every sweep of an interface that stays unreadable.
+                if c.source != CandidateSource::Sweep {
+                    self.notifier
+                        .send(&messages::unreadable(id, &c.ticket, &e))
+                        .await;
+                }
                 return Ok(());
             }
         };
@@ -141,22 +247,35 @@ impl NetboxSync {
         };
         let last_updated = iface.last_updated.clone().unwrap_or_default();
         let key = job_key(id, &ticket, &last_updated);
+        progress.key = Some(key.clone());
+        progress.device = iface.device.as_ref().and_then(|d| d.name.clone());
+        progress.interface = Some(iface.name.clone());
+        progress.ticket = Some(ticket.clone());
         let job = self.store.job(&key).await?;
         let resumed = job.as_ref().map(|j| j.state.as_str());
+        let detail = job.as_ref().map(|j| j.detail.clone()).unwrap_or_default();
         match resumed {
             Some(DONE) => {
                 // Handled before but the ticket is still set: the clear did not happen.
-                let detail = job.as_ref().map(|j| j.detail.clone()).unwrap_or_default();
                 let outcome = detail.split(CLEAR_SEPARATOR).next().unwrap_or_default();
-                self.clear(&iface, &ticket, &last_updated, outcome).await?;
+                progress.outcome = Some(outcome.to_owned());
+                if let Cleared::Refused(e) =
+                    self.clear(&iface, &ticket, &last_updated, outcome).await?
+                {
+                    tracing::warn!(error = %e, "the ticket number of a finished job cannot be cleared");
+                }
                 return Ok(());
             }
-            Some(state @ (INVALID | APPLIED | FAILED)) => {
-                let detail = job.as_ref().map(|j| j.detail.clone()).unwrap_or_default();
+            Some(FAILED) => {
+                tracing::debug!("the bot gave up on this edit before and said so; left alone");
+                return Ok(());
+            }
+            Some(state @ (INVALID | APPLIED | NOT_APPLIED)) => {
                 tracing::info!(
                     state,
                     "resuming after the change was handled: clearing the ticket"
                 );
+                progress.outcome = Some(detail.clone());
                 return self
                     .finish(&key, &iface, &ticket, &last_updated, &detail)
                     .await;
@@ -166,6 +285,7 @@ impl NetboxSync {
         }
 
         let device_name = self.device_name(&iface).await?;
+        progress.device.clone_from(&device_name);
         let subject = Subject {
             device: device_name.as_deref().unwrap_or("(no device)"),
             interface: &iface.name,
@@ -190,6 +310,7 @@ impl NetboxSync {
                 announced,
             )
             .await?;
+        progress.outcome = Some(detail.clone());
         self.finish(&key, &iface, &ticket, &last_updated, &detail)
             .await
     }
@@ -203,7 +324,7 @@ impl NetboxSync {
         device_name: Option<&str>,
         subject: Subject<'_>,
         announced: bool,
-    ) -> Result<String, Retry> {
+    ) -> Result<String, Stop> {
         let Some(name) = device_name else {
             return self
                 .refuse(key, &subject, "the interface names no device in NetBox")
@@ -211,16 +332,21 @@ impl NetboxSync {
         };
         let resolved = match self.devices.resolve(name).await {
             Ok(r) => r,
-            Err(e) if e.is_transient() => return Err(Retry(format!("resolving {name}: {e}"))),
+            Err(ResolveError::Netbox(e)) => match stop_for(&format!("resolving {name}"), &e) {
+                Some(stop) => return Err(stop),
+                None => return self.refuse(key, &subject, &e.to_string()).await,
+            },
             Err(e) => return self.refuse(key, &subject, &e.to_string()).await,
         };
         let mut facts = Vec::new();
         for vlan_id in vlan_ids(iface) {
             match self.netbox.vlan(vlan_id).await {
                 Ok(v) => facts.push(VlanFact::from(&v)),
-                Err(e) if retryable(&e) => return Err(netbox_retry("reading a VLAN", &e)),
-                // The plan reports a VLAN it has no facts for.
-                Err(e) => tracing::warn!(vlan_id, error = %e, "VLAN not usable"),
+                Err(e) => match stop_for("reading a VLAN", &e) {
+                    Some(stop) => return Err(stop),
+                    // The plan reports a VLAN it has no facts for.
+                    None => tracing::warn!(vlan_id, error = %e, "VLAN not usable"),
+                },
             }
         }
         let protected = self.settings.protected.for_device(&resolved.device.name);
@@ -265,12 +391,12 @@ impl NetboxSync {
                 let changes = report.outcome.diff().changes.len();
                 match report.outcome {
                     Outcome::Applied { .. } => (APPLIED, format!("{word} ({changes} changes)")),
-                    _ => (FAILED, format!("not applied: {word}")),
+                    _ => (NOT_APPLIED, format!("not applied: {word}")),
                 }
             }
             Err(e) => {
                 self.notifier.send(&messages::failed(&subject, &e)).await;
-                (FAILED, format!("not applied: {e}"))
+                (NOT_APPLIED, format!("not applied: {e}"))
             }
         };
         self.store.put_job(key, JOB_KIND, state, &detail).await?;
@@ -278,7 +404,7 @@ impl NetboxSync {
     }
 
     /// The device cannot be used (unknown, no address): reported like an invalid change.
-    async fn refuse(&self, key: &str, subject: &Subject<'_>, why: &str) -> Result<String, Retry> {
+    async fn refuse(&self, key: &str, subject: &Subject<'_>, why: &str) -> Result<String, Stop> {
         self.notifier
             .send(&messages::invalid_device(subject, why))
             .await;
@@ -286,7 +412,8 @@ impl NetboxSync {
         Ok(format!("not valid: {why}"))
     }
 
-    /// Clears the ticket (guarded) and records the job as done.
+    /// Clears the ticket (guarded) and records the job as done, or as failed (and says so) when
+    /// NetBox refuses the clear for good.
     async fn finish(
         &self,
         key: &str,
@@ -294,41 +421,63 @@ impl NetboxSync {
         ticket: &str,
         last_updated: &str,
         detail: &str,
-    ) -> Result<(), Retry> {
-        let cleared = self.clear(iface, ticket, last_updated, detail).await?;
-        let detail = format!("{detail}{CLEAR_SEPARATOR}{cleared}");
-        self.store.put_job(key, JOB_KIND, DONE, &detail).await?;
+    ) -> Result<(), Stop> {
+        match self.clear(iface, ticket, last_updated, detail).await? {
+            Cleared::Finished(cleared) => {
+                let detail = format!("{detail}{CLEAR_SEPARATOR}{cleared}");
+                self.store.put_job(key, JOB_KIND, DONE, &detail).await?;
+            }
+            Cleared::Refused(e) => {
+                tracing::error!(error = %e, "NetBox refuses to clear the ticket number; a person must");
+                let recorded = format!("{detail}{CLEAR_SEPARATOR}ticket not cleared: {e}");
+                self.store.put_job(key, JOB_KIND, FAILED, &recorded).await?;
+                self.notifier
+                    .send(&messages::clear_refused(
+                        &subject_of(iface, ticket),
+                        detail,
+                        &e,
+                    ))
+                    .await;
+            }
+        }
         Ok(())
     }
 
     /// Clears `change_ticket_number` only if the interface is still exactly as handled: same
     /// ticket and same `last_updated` (and `If-Match` with its ETag on 4.6+). A ticket set again
     /// meanwhile, or any other edit since, is left alone: that edit is the next job (the poller
-    /// offers its change record), so it is never lost by our clear. Returns what happened, in words.
+    /// offers its change record), so it is never lost by our clear.
     async fn clear(
         &self,
         iface: &Interface,
         ticket: &str,
         last_updated: &str,
         outcome: &str,
-    ) -> Result<&'static str, Retry> {
+    ) -> Result<Cleared, Stop> {
         let now = match self.netbox.interface(iface.id).await {
             Ok(f) => f,
-            Err(NetboxError::NotFound { .. }) => return Ok("interface deleted"),
-            Err(e) => return Err(netbox_retry("re-reading before the clear", &e)),
+            Err(NetboxError::NotFound { .. }) => return Ok(Cleared::Finished("interface deleted")),
+            Err(e) => {
+                return match stop_for("re-reading before the clear", &e) {
+                    Some(stop) => Err(stop),
+                    None => Ok(Cleared::Refused(e)),
+                }
+            }
         };
         if now.value.change_ticket_number() != Some(ticket) {
             tracing::info!(
                 current = now.value.change_ticket_number().unwrap_or(""),
                 "the ticket number changed meanwhile; left alone"
             );
-            return Ok("ticket changed meanwhile, left alone");
+            return Ok(Cleared::Finished("ticket changed meanwhile, left alone"));
         }
         if now.value.last_updated.as_deref().unwrap_or_default() != last_updated {
             tracing::info!(
                 "the interface was edited again meanwhile; its ticket is left for that edit"
             );
-            return Ok("edited again meanwhile, ticket left for that edit");
+            return Ok(Cleared::Finished(
+                "edited again meanwhile, ticket left for that edit",
+            ));
         }
         let mut custom_fields = serde_json::Map::new();
         custom_fields.insert(TICKET_FIELD.to_owned(), serde_json::Value::Null);
@@ -344,21 +493,26 @@ impl NetboxSync {
         {
             Ok(_) => {
                 tracing::info!("ticket number cleared in NetBox");
-                Ok("ticket cleared")
+                Ok(Cleared::Finished("ticket cleared"))
             }
             Err(NetboxError::PreconditionFailed { .. }) => {
                 tracing::info!(
                     "the interface was edited during the clear; its ticket is left for that edit"
                 );
-                Ok("edited again meanwhile, ticket left for that edit")
+                Ok(Cleared::Finished(
+                    "edited again meanwhile, ticket left for that edit",
+                ))
             }
-            Err(NetboxError::NotFound { .. }) => Ok("interface deleted"),
-            Err(e) => Err(netbox_retry("clearing the ticket", &e)),
+            Err(NetboxError::NotFound { .. }) => Ok(Cleared::Finished("interface deleted")),
+            Err(e) => match stop_for("clearing the ticket", &e) {
+                Some(stop) => Err(stop),
+                None => Ok(Cleared::Refused(e)),
+            },
         }
     }
 
     /// The device's name: from the interface, else from NetBox by the device's id.
-    async fn device_name(&self, iface: &Interface) -> Result<Option<String>, Retry> {
+    async fn device_name(&self, iface: &Interface) -> Result<Option<String>, Stop> {
         let Some(dev) = &iface.device else {
             return Ok(None);
         };
@@ -367,8 +521,10 @@ impl NetboxSync {
         }
         match self.netbox.device(dev.id).await {
             Ok(d) => Ok(d.name),
-            Err(e) if retryable(&e) => Err(netbox_retry("reading the device", &e)),
-            Err(_) => Ok(None),
+            Err(e) => match stop_for("reading the device", &e) {
+                Some(stop) => Err(stop),
+                None => Ok(None),
+            },
         }
     }
 
@@ -388,17 +544,22 @@ impl NetboxSync {
     }
 }
 
-/// `patchpanel: ticket N <outcome>`, bounded (the outcome may quote a device's words).
+/// `patchpanel: ticket N <outcome>`, one line within NetBox's 200 characters: the ticket is quoted
+/// cleaned and bounded (it may be anything a person typed), so the outcome stays readable.
 fn changelog_message(ticket: &str, outcome: &str) -> String {
-    let outcome: String = outcome
-        .chars()
-        .take(160)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let ticket = bounded(ticket, TICKET_IN_MESSAGE);
+    let outcome = bounded(outcome, CHANGELOG_MESSAGE_MAX);
     let outcome = if outcome.is_empty() {
-        "handled".to_owned()
+        "handled"
     } else {
-        outcome
+        outcome.as_str()
     };
-    format!("{CHANGELOG_PREFIX} ticket {ticket} {outcome}")
+    bounded(
+        &format!("{CHANGELOG_PREFIX} ticket {ticket} {outcome}"),
+        CHANGELOG_MESSAGE_MAX,
+    )
 }
+
+#[cfg(test)]
+#[path = "netbox_sync_tests.rs"]
+mod tests;

@@ -23,10 +23,13 @@ pub const WAIT: Duration = Duration::from_secs(60);
 /// An hour: the poller only polls when woken.
 pub const LONG: Duration = Duration::from_secs(3600);
 
-/// The config the tests use: polls only on wake-up, sweeps only at start, short backoff.
+/// The config the tests use: polls only on wake-up, sweeps only at start, short backoff and
+/// retries of parked candidates.
 pub fn test_config() -> PollerConfig {
     let mut cfg = PollerConfig::new(LONG, LONG);
     cfg.max_backoff = Duration::from_millis(200);
+    cfg.retry_base = Duration::from_millis(20);
+    cfg.retry_max = Duration::from_millis(100);
     cfg
 }
 
@@ -89,6 +92,9 @@ impl Running {
                     .await
                 {
                     Ok(ClearOutcome::Cleared | ClearOutcome::TicketChanged { .. }) => Handled::Done,
+                    Err(e) if e.is_outage() => Handled::Unavailable {
+                        reason: e.to_string(),
+                    },
                     Err(e) => Handled::RetryLater {
                         reason: e.to_string(),
                     },

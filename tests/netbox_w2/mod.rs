@@ -7,6 +7,8 @@
 //! cursor has passed every change record, including the bot's own clearing write.
 #![allow(dead_code)]
 
+mod stall;
+
 use crate::device_sim_fixture::SimDevice;
 use crate::tcp_proxy::TcpProxy;
 use patchpanel::config::Settings;
@@ -67,6 +69,23 @@ impl Person {
 
     pub async fn get(&self, path: &str) -> Value {
         self.call(reqwest::Method::GET, path, None).await
+    }
+
+    /// An admin makes the ticket custom field required (or not): NetBox then refuses every
+    /// interface write that leaves it empty, the bot's clears included.
+    pub async fn set_ticket_required(&self, required: bool) {
+        let page = self
+            .get("/api/extras/custom-fields/?name=change_ticket_number")
+            .await;
+        let id = page["results"][0]["id"].as_u64().unwrap();
+        let cf = self
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/api/extras/custom-fields/{id}/"),
+                Some(json!({ "required": required })),
+            )
+            .await;
+        assert_eq!(cf["required"], required, "{cf}");
     }
 
     /// The id of c9300's interface `name`.
@@ -535,5 +554,17 @@ pub async fn w2_conformance(backend: &Backend) {
             Some(want)
         );
     }
+    seen += 6;
+
+    // 6. One bad record never stalls the queue.
+    seen = stall::long_ticket_number_does_not_stall_the_queue(&world, &person, seen).await;
+    seen = stall::a_newline_in_the_ticket_number_is_reported_as_the_ticket_number(
+        &world, &person, seen,
+    )
+    .await;
+    stall::a_netbox_refusing_every_clear_ends_each_job_and_the_queue_moves_on(
+        &world, &person, seen,
+    )
+    .await;
     bot.stop().await;
 }

@@ -450,6 +450,7 @@ mod tests {
     fn failures_are_classified_for_the_log() {
         let down = NetboxError::Unavailable {
             retry_after: None,
+            status: None,
             detail: "x".into(),
         };
         let auth = NetboxError::Unauthorized { detail: "x".into() };

@@ -15,7 +15,7 @@ use super::http::{
     any_of, base, detail, guard, invalid, not_found, page, page_of, parse_body, parse_id, truthy,
     with_etag, write_error, Caller, Params,
 };
-use super::model::TICKET_FIELD;
+use super::model::{TICKET_FIELD, TICKET_FIELD_ID};
 use super::patch::{parse_cidr, FieldErrors};
 use super::{render, Shared, NETBOX_VERSION};
 
@@ -36,7 +36,10 @@ pub fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/api/ipam/ip-addresses/", get(ips).post(create_ip))
         .route("/api/ipam/ip-addresses/{id}/", get(ip).patch(patch_ip))
         .route("/api/extras/custom-fields/", get(custom_fields))
-        .route("/api/extras/custom-fields/{id}/", get(custom_field))
+        .route(
+            "/api/extras/custom-fields/{id}/",
+            get(custom_field).patch(patch_custom_field),
+        )
         .route("/api/core/object-changes/", get(object_changes))
         .route("/api/core/object-changes/{id}/", get(object_change))
         .layer(axum::middleware::from_fn_with_state(shared, guard))
@@ -207,6 +210,9 @@ async fn patch_interface(
     };
     let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
     let b = base(&sh, &headers);
+    if let Err(e) = sh.api_write_fault(id, &body) {
+        return write_error(e);
+    }
     match sh.patch_interface(id, &body, if_match, &caller.user, &b) {
         Ok((v, tag)) => with_etag(Json(v).into_response(), &tag),
         Err(e) => write_error(e),
@@ -359,7 +365,8 @@ async fn patch_ip(
 async fn custom_fields(State(sh): Sh, headers: HeaderMap, req: Request) -> Response {
     let (b, p) = (base(&sh, &headers), Params::parse(req.uri().query()));
     let names = p.all("name");
-    let items = render::custom_fields(&b)
+    let required = sh.lock().nb.ticket_required;
+    let items = render::custom_fields(&b, required)
         .into_iter()
         .filter(|cf| names.is_empty() || cf["name"].as_str().is_some_and(|n| names.contains(&n)))
         .collect();
@@ -367,8 +374,9 @@ async fn custom_fields(State(sh): Sh, headers: HeaderMap, req: Request) -> Respo
 }
 
 async fn custom_field(State(sh): Sh, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let required = sh.lock().nb.ticket_required;
     let found = parse_id(&id).and_then(|id| {
-        render::custom_fields(&base(&sh, &headers))
+        render::custom_fields(&base(&sh, &headers), required)
             .into_iter()
             .find(|cf| cf["id"] == id)
     });
@@ -376,6 +384,39 @@ async fn custom_field(State(sh): Sh, headers: HeaderMap, Path(id): Path<String>)
         Some(cf) => Json(cf).into_response(),
         None => not_found(),
     }
+}
+
+/// Only `required` of `change_ticket_number` can be changed (what the tests need of NetBox's
+/// custom-field editing); other keys are ignored.
+async fn patch_custom_field(
+    State(sh): Sh,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(id) = parse_id(&id) else {
+        return not_found();
+    };
+    let body = match parse_body(&body) {
+        Ok(v) => v,
+        Err(msg) => return detail(StatusCode::BAD_REQUEST, &msg),
+    };
+    if id != TICKET_FIELD_ID {
+        return detail(
+            StatusCode::BAD_REQUEST,
+            "the simulator only changes `required` of custom field 1 (change_ticket_number)",
+        );
+    }
+    match body.get("required") {
+        None => {}
+        Some(Value::Bool(b)) => sh.lock().nb.ticket_required = *b,
+        Some(_) => {
+            let mut errs = FieldErrors::new();
+            errs.insert("required".into(), json!(["Must be a valid boolean."]));
+            return invalid(errs);
+        }
+    }
+    custom_field(State(sh), headers, Path(id.to_string())).await
 }
 
 async fn object_changes(State(sh): Sh, headers: HeaderMap, req: Request) -> Response {

@@ -1,5 +1,5 @@
 //! The `/_sim` control API: state, reset, a person's UI edit, the 503 switch, extra tokens, bulk
-//! interfaces.
+//! interfaces, the write faults.
 //! Never behind the token check or the 503 switch.
 
 use std::sync::Arc;
@@ -27,6 +27,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/down", post(down))
         .route("/_sim/token", post(token))
         .route("/_sim/seed-interfaces", post(seed_interfaces))
+        .route("/_sim/fault", post(fault))
 }
 
 fn bad(msg: String) -> Response {
@@ -135,6 +136,41 @@ async fn token(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
         write: req.write,
     });
     Json(json!({ "user": req.user, "write": req.write })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+enum FaultReq {
+    /// API writes clearing this interface's ticket number answer `status` (400 unless given: one
+    /// bad record; a 5xx makes the clear fail for now).
+    RejectClears {
+        interface: u64,
+        #[serde(default = "bad_request")]
+        status: u16,
+    },
+    /// Every fault off.
+    Clear,
+}
+
+fn bad_request() -> u16 {
+    400
+}
+
+async fn fault(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
+    let req: FaultReq = match parse(&body) {
+        Ok(r) => r,
+        Err(msg) => return bad(msg),
+    };
+    let fault = match req {
+        FaultReq::RejectClears { status, .. } if !(400..=599).contains(&status) => {
+            return bad("status must be between 400 and 599".into())
+        }
+        FaultReq::RejectClears { interface, status } => Some((interface, status)),
+        FaultReq::Clear => None,
+    };
+    sh.lock().reject_clears = fault;
+    Json(json!({ "reject_clears": fault.map(|(id, status)| json!({"interface": id, "status": status})) }))
+        .into_response()
 }
 
 /// Most interfaces one `POST /_sim/seed-interfaces` adds.

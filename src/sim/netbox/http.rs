@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::model::DEFAULT_USER;
 use super::patch::FieldErrors;
-use super::{Shared, WriteError, API_VERSION};
+use super::{Shared, WriteError, API_VERSION, NETBOX_VERSION};
 
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 1000;
@@ -45,6 +45,23 @@ pub(super) fn write_error(e: WriteError) -> Response {
         WriteError::NotFound => not_found(),
         WriteError::Invalid(errs) => invalid(errs),
         WriteError::Precondition => detail(StatusCode::PRECONDITION_FAILED, "Precondition failed."),
+        // NetBox's answer to an unhandled database error (its REST exception handler).
+        WriteError::Database(error) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({
+                "error": error, "exception": "DataError",
+                "netbox_version": NETBOX_VERSION, "python_version": "3.12.1",
+            })),
+        )
+            .into_response(),
+        WriteError::Failing(status, error) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            Json(json!({
+                "error": error, "exception": "OperationalError",
+                "netbox_version": NETBOX_VERSION, "python_version": "3.12.1",
+            })),
+        )
+            .into_response(),
     }
 }
 

@@ -7,7 +7,15 @@
 //! `state()`, `reset()`, `edit_interface(device, interface, fields, user)`, `set_down(bool)`,
 //! `down_for(Duration)`, `add_token(token, user, write_enabled)`, `interface(device, name)`,
 //! `object_changes()`, `requests()` (API requests answered so far, `/_sim` excluded; also `requests`
-//! in `GET /_sim/state`), `seed_interfaces(device, count, ticket)` (`POST /_sim/seed-interfaces`).
+//! in `GET /_sim/state`), `seed_interfaces(device, count, ticket)` (`POST /_sim/seed-interfaces`),
+//! `reject_clears(Option<id>)`, `fail_clears(id, status)` (`POST /_sim/fault`),
+//! `set_ticket_required(bool)` (also `PATCH
+//! /api/extras/custom-fields/1/` as in NetBox).
+//!
+//! Write failures as NetBox 4.7.3 answers them: field validation 400s (description > 200, …), a
+//! required custom field left empty (400 under `__all__`), and a `changelog_message` longer than its
+//! `varchar(200)` column: not validated, so the database refuses it with a 500 `DataError` body and
+//! nothing is written.
 //!
 //! Seeded ids: site `lab` 1 (`other` 2); device `c9300` 1 (platform 1 `cisco-ios-xe` "Cisco IOS
 //! XE", primary IPv4 1 = `192.0.2.10/24` on `Vlan1`); device `c9300-spare` 2 at `lab` (no primary
@@ -97,6 +105,9 @@ pub(crate) struct Inner {
     pub nb: Netbox,
     pub down: Down,
     pub tokens: Vec<ExtraToken>,
+    /// Fault `reject-clears`: API writes clearing this interface's ticket number answer this
+    /// status (400: refused for good; 5xx: failing for now).
+    pub reject_clears: Option<(u64, u16)>,
 }
 
 /// Everything the handlers share.
@@ -116,6 +127,10 @@ pub(crate) enum WriteError {
     Invalid(FieldErrors),
     /// `If-Match` named an older version.
     Precondition,
+    /// The database refused a value NetBox did not validate (a 500 with PostgreSQL's words).
+    Database(String),
+    /// A fault's server error (status, words).
+    Failing(u16, String),
 }
 
 pub(crate) fn now_micros() -> u64 {
@@ -156,6 +171,24 @@ impl Shared {
         let mut inner = self.lock();
         inner.nb = Netbox::seeded(now_micros());
         inner.down = Down::Up;
+        inner.reject_clears = None;
+    }
+
+    /// The fault `reject-clears`, for API writes only (a person's UI edit passes).
+    pub fn api_write_fault(&self, id: u64, body: &Value) -> Result<(), WriteError> {
+        let status = match self.lock().reject_clears {
+            Some((faulty, status)) if faulty == id && patch::clears_ticket(body) => status,
+            _ => return Ok(()),
+        };
+        let why = format!(
+            "Clearing the ticket number of interface {id} is refused (simulator fault reject-clears)."
+        );
+        if status == 400 {
+            let mut errs = FieldErrors::new();
+            errs.insert("__all__".into(), Value::Array(vec![Value::String(why)]));
+            return Err(WriteError::Invalid(errs));
+        }
+        Err(WriteError::Failing(status, why))
     }
 
     /// PATCH of one interface: validation, optional `If-Match`, the change record. Returns the
@@ -179,6 +212,9 @@ impl Shared {
             }
         }
         let new = patch::apply_interface(nb, &cur, body).map_err(WriteError::Invalid)?;
+        if !patch::fits_column(&message) {
+            return Err(WriteError::Database(patch::VALUE_TOO_LONG.into()));
+        }
         let author = Author {
             user: user.to_owned(),
             request_id: uuid::Uuid::new_v4().to_string(),
@@ -208,6 +244,9 @@ impl Shared {
             None => None,
         };
         let new = patch::apply_ip(nb, cur.as_ref(), body).map_err(WriteError::Invalid)?;
+        if !patch::fits_column(&message) {
+            return Err(WriteError::Database(patch::VALUE_TOO_LONG.into()));
+        }
         let author = Author {
             user: user.to_owned(),
             request_id: uuid::Uuid::new_v4().to_string(),
@@ -237,6 +276,9 @@ impl Shared {
             Err(WriteError::Invalid(e)) => {
                 Err(NetboxSimError::Rejected(Value::Object(e).to_string()))
             }
+            Err(WriteError::Database(e) | WriteError::Failing(_, e)) => {
+                Err(NetboxSimError::Rejected(e))
+            }
             Err(WriteError::NotFound | WriteError::Precondition) => {
                 Err(NetboxSimError::NotFound(format!("{device} {interface}")))
             }
@@ -247,6 +289,10 @@ impl Shared {
         let inner = self.lock();
         let mut v = render::state(&inner.nb, &self.base_url);
         v["down"] = Value::Bool(!matches!(inner.down, Down::Up));
+        v["reject_clears"] = inner.reject_clears.map_or(
+            Value::Null,
+            |(id, status)| serde_json::json!({"interface": id, "status": status}),
+        );
         v["requests"] = Value::from(self.requests.load(Ordering::Relaxed));
         v
     }
@@ -303,6 +349,20 @@ impl RunningNetboxSim {
         user: &str,
     ) -> Result<Value, NetboxSimError> {
         self.shared.edit(device, interface, &fields, user)
+    }
+    /// Fault `reject-clears`: every API write that clears the ticket number of interface `id`
+    /// answers 400 (`None` turns it off; a person's `edit_interface` is never refused by it).
+    pub fn reject_clears(&self, id: Option<u64>) {
+        self.shared.lock().reject_clears = id.map(|id| (id, 400));
+    }
+    /// Fault `reject-clears` with another status: 500 or 503 make the clear fail "for now".
+    pub fn fail_clears(&self, id: u64, status: u16) {
+        self.shared.lock().reject_clears = Some((id, status));
+    }
+    /// `PATCH /api/extras/custom-fields/1/ {"required": …}`: with `true`, every interface write that
+    /// leaves `change_ticket_number` empty answers 400, as NetBox does.
+    pub fn set_ticket_required(&self, required: bool) {
+        self.shared.lock().nb.ticket_required = required;
     }
     /// `true`: every `/api` request answers 503 until `set_down(false)`.
     pub fn set_down(&self, down: bool) {
@@ -393,6 +453,7 @@ pub async fn start(
             nb: Netbox::seeded(now_micros()),
             down: Down::Up,
             tokens: Vec::new(),
+            reject_clears: None,
         }),
         tracker: TaskTracker::new(),
     });

@@ -5,6 +5,8 @@ use serde_json::{Map, Value};
 
 /// The custom field the workflows use (DESIGN.md W2).
 pub const TICKET_FIELD: &str = "change_ticket_number";
+/// The id of the `change_ticket_number` custom field.
+pub const TICKET_FIELD_ID: u64 = 1;
 /// The user every accepted credential acts as unless a token says otherwise.
 pub const DEFAULT_USER: &str = "admin";
 
@@ -174,6 +176,8 @@ pub struct Netbox {
     pub ips: Vec<IpAddress>,
     pub users: Vec<(u64, String)>,
     pub changes: Vec<ObjectChange>,
+    /// The `required` flag of `change_ticket_number` (`PATCH /api/extras/custom-fields/1/`).
+    pub ticket_required: bool,
     next_ip: u64,
     next_change: u64,
     clock_micros: u64,
@@ -271,6 +275,7 @@ impl Netbox {
             }],
             users: vec![(1, DEFAULT_USER.to_owned())],
             changes: Vec::new(),
+            ticket_required: false,
             next_ip: IP_MGMT + 1,
             next_change: 1,
             clock_micros: now_micros,

@@ -49,26 +49,37 @@ fn body_object(body: &Value) -> Result<&Map<String, Value>, FieldErrors> {
     })
 }
 
-/// The `changelog_message` a write carries (write-only; `""` when absent).
+/// The column NetBox stores `changelog_message` in (`varchar(200)`).
+pub const CHANGELOG_MESSAGE_COLUMN: usize = 200;
+
+/// What PostgreSQL says when a value does not fit its `varchar(200)` column.
+pub const VALUE_TOO_LONG: &str = "value too long for type character varying(200)";
+
+/// The `changelog_message` a write carries (write-only; `""` when absent). Its length is not
+/// validated here: NetBox 4.7.3 does not either, and the database refuses a longer one when the
+/// change record is saved (a 500, see `fits_column`).
 pub fn changelog_message(body: &Value) -> Result<String, FieldErrors> {
     match body.get("changelog_message") {
         None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) if s.chars().count() <= 200 => Ok(s.clone()),
-        Some(Value::String(_)) => {
-            let mut e = FieldErrors::new();
-            push(
-                &mut e,
-                "changelog_message",
-                "Ensure this field has no more than 200 characters.".into(),
-            );
-            Err(e)
-        }
+        Some(Value::String(s)) => Ok(s.clone()),
         Some(_) => {
             let mut e = FieldErrors::new();
             push(&mut e, "changelog_message", "Not a valid string.".into());
             Err(e)
         }
     }
+}
+
+/// Whether a `changelog_message` fits its database column (NetBox counts characters).
+pub fn fits_column(message: &str) -> bool {
+    message.chars().count() <= CHANGELOG_MESSAGE_COLUMN
+}
+
+/// Whether a PATCH body clears `change_ticket_number` (sets it to null or empty).
+pub fn clears_ticket(body: &Value) -> bool {
+    body.get("custom_fields")
+        .and_then(|cf| cf.get(TICKET_FIELD))
+        .is_some_and(|v| v.is_null() || v.as_str() == Some(""))
 }
 
 /// Resolves a tag given as an id or as a `{"name"|"slug": …}` lookup (only the seeded tag exists).
@@ -307,8 +318,30 @@ pub fn apply_interface(
     if !errs.is_empty() {
         return Err(errs);
     }
+    check_required(nb, &new)?;
     check_l2(nb, &new)?;
     Ok(new)
+}
+
+/// A required custom field left empty fails the model's validation, for any write of the object
+/// (what NetBox 4.7.3 answers, under `__all__`).
+fn check_required(nb: &Netbox, i: &Interface) -> Result<(), FieldErrors> {
+    let empty = i
+        .custom_fields
+        .get(TICKET_FIELD)
+        .map_or(true, |v| v.is_null() || v.as_str() == Some(""));
+    if nb.ticket_required && empty {
+        let mut errs = FieldErrors::new();
+        push(
+            &mut errs,
+            "__all__",
+            format!(
+                "Invalid value for custom field '{TICKET_FIELD}': Required field cannot be empty."
+            ),
+        );
+        return Err(errs);
+    }
+    Ok(())
 }
 
 /// The model's cross-field rules on the merged interface (`Interface.clean()`).
@@ -472,99 +505,5 @@ pub fn apply_ip(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn nb() -> Netbox {
-        Netbox::seeded(1)
-    }
-
-    #[test]
-    fn field_errors_are_collected_together() {
-        let nb = nb();
-        let e = apply_interface(
-            &nb,
-            &nb.interfaces[0],
-            &json!({"mtu": 70000, "mode": "trunk", "untagged_vlan": 999}),
-        )
-        .unwrap_err();
-        assert_eq!(
-            e["mtu"],
-            json!(["Ensure this value is less than or equal to 65536."])
-        );
-        assert_eq!(e["mode"], json!(["\"trunk\" is not a valid choice."]));
-        assert_eq!(
-            e["untagged_vlan"],
-            json!(["Invalid pk \"999\" - object does not exist."])
-        );
-    }
-
-    #[test]
-    fn l2_triple_rules() {
-        let nb = nb();
-        let i = &nb.interfaces[0];
-        let trunk = apply_interface(
-            &nb,
-            i,
-            &json!({"mode": "tagged", "untagged_vlan": 1, "tagged_vlans": [2, 3]}),
-        )
-        .unwrap();
-        let e = apply_interface(&nb, &trunk, &json!({"mode": "access"})).unwrap_err();
-        assert_eq!(
-            e["tagged_vlans"],
-            json!(["Interface mode does not support tagged vlans"])
-        );
-        let e =
-            apply_interface(&nb, &trunk, &json!({"mode": null, "tagged_vlans": []})).unwrap_err();
-        assert_eq!(
-            e["untagged_vlan"],
-            json!(["Interface mode does not support untagged vlan"])
-        );
-        let e =
-            apply_interface(&nb, i, &json!({"mode": "access", "untagged_vlan": 6})).unwrap_err();
-        assert!(e["untagged_vlan"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("The untagged VLAN (other-users (100))"));
-        let clear = apply_interface(
-            &nb,
-            &trunk,
-            &json!({"mode": "", "untagged_vlan": null, "tagged_vlans": []}),
-        )
-        .unwrap();
-        assert_eq!(clear.mode, None);
-    }
-
-    #[test]
-    fn custom_fields_touch_only_the_named_field() {
-        let nb = nb();
-        let i = apply_interface(
-            &nb,
-            &nb.interfaces[0],
-            &json!({"custom_fields": {"change_ticket_number": "CHG-1"}}),
-        )
-        .unwrap();
-        assert_eq!(i.custom_fields[TICKET_FIELD], "CHG-1");
-        let e = apply_interface(&nb, &i, &json!({"custom_fields": {"nope": 1}})).unwrap_err();
-        assert_eq!(
-            e["custom_fields"]["nope"],
-            "Custom field 'nope' does not exist for this object type."
-        );
-        let e = apply_interface(&nb, &i, &json!([1])).unwrap_err();
-        assert!(e.contains_key("non_field_errors"));
-    }
-
-    #[test]
-    fn ip_rules() {
-        let nb = nb();
-        let e = apply_ip(&nb, None, &json!({"address": "192.0.2.10/25"})).unwrap_err();
-        assert_eq!(
-            e["address"],
-            json!(["Duplicate IP address found in global table: 192.0.2.10/25"])
-        );
-        assert!(apply_ip(&nb, None, &json!({"address": "nope"})).is_err());
-        let ip = apply_ip(&nb, None, &json!({"address": "10.1.2.3/24", "assigned_object_type": "dcim.interface", "assigned_object_id": 3})).unwrap();
-        assert_eq!(ip.interface, Some(3));
-    }
-}
+#[path = "patch_tests.rs"]
+mod tests;

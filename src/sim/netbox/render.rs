@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::model::{
     IpAddress, Netbox, ObjectChange, Vlan, NETCONF_PORT_FIELD, PROFILE_FIELD, TICKET_FIELD,
+    TICKET_FIELD_ID,
 };
 
 fn family(address: &str) -> Value {
@@ -191,17 +192,20 @@ pub fn ip(nb: &Netbox, base: &str, ip: &IpAddress) -> Value {
 
 /// The custom fields as seeded: id 1 `change_ticket_number` (text, interfaces), 2
 /// `patchpanel_profile` (text, devices), 3 `netconf_port` (integer, devices).
-pub fn custom_fields(base: &str) -> Vec<Value> {
+/// The custom fields; `ticket_required` is the `required` flag of `change_ticket_number`.
+pub fn custom_fields(base: &str, ticket_required: bool) -> Vec<Value> {
+    let mut ticket = custom_field(
+        base,
+        TICKET_FIELD_ID,
+        TICKET_FIELD,
+        "Change ticket number",
+        "text",
+        "dcim.interface",
+        "exact",
+    );
+    ticket["required"] = Value::Bool(ticket_required);
     vec![
-        custom_field(
-            base,
-            1,
-            TICKET_FIELD,
-            "Change ticket number",
-            "text",
-            "dcim.interface",
-            "exact",
-        ),
+        ticket,
         custom_field(
             base,
             2,
@@ -284,7 +288,7 @@ pub fn state(nb: &Netbox, base: &str) -> Value {
         "interfaces": nb.interfaces.iter().map(|i| interface(nb, base, i.id)).collect::<Vec<_>>(),
         "vlans": nb.vlans.iter().map(|v| vlan(nb, base, v)).collect::<Vec<_>>(),
         "ip_addresses": nb.ips.iter().map(|i| ip(nb, base, i)).collect::<Vec<_>>(),
-        "custom_fields": custom_fields(base),
+        "custom_fields": custom_fields(base, nb.ticket_required),
         "object_changes": nb.changes.iter().map(|c| object_change(nb, base, c)).collect::<Vec<_>>(),
     })
 }
