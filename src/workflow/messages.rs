@@ -5,7 +5,7 @@
 use crate::device::apply::{ApplyError, ApplyReport, Outcome};
 use crate::device::change::{Edit, ModeChange, Problem, ValidChange};
 
-/// Longest piece of outside text shown (descriptions are ≤ 240, device errors can be long).
+/// Longest piece of outside text shown (descriptions are ≤ 200, device errors can be long).
 const MAX_TEXT: usize = 400;
 /// Problems listed before the rest is summarized.
 const MAX_PROBLEMS: usize = 20;

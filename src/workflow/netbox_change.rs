@@ -88,10 +88,18 @@ pub fn plan(
         bad(Field::Interface, rule);
     }
 
-    let description = Some(Edit::Set(ticket_tagged(
-        iface.description.as_deref().unwrap_or_default(),
-        ticket.trim(),
-    )));
+    // Positions are counted in NetBox's description, where the person has to fix it.
+    let netbox_description = iface.description.as_deref().unwrap_or_default();
+    let description = match crate::text_safety::find(netbox_description) {
+        Some(d) => {
+            bad(
+                Field::Description,
+                format!("{d}; remove it from the description in NetBox"),
+            );
+            None
+        }
+        None => Some(Edit::Set(ticket_tagged(netbox_description, ticket.trim()))),
+    };
 
     let mtu = match iface.mtu {
         None => Some(Edit::Remove),
