@@ -147,7 +147,12 @@ mod tests {
         }
         let listed: std::collections::BTreeSet<char> = LISTED.iter().copied().collect();
         for c in ('\u{2000}'..='\u{2070}').chain(['\u{FEFE}', '\u{FFFD}', 'a', ' ', '\u{7}']) {
-            assert_eq!(is_disguising(c), listed.contains(&c), "U+{:04X}", u32::from(c));
+            assert_eq!(
+                is_disguising(c),
+                listed.contains(&c),
+                "U+{:04X}",
+                u32::from(c)
+            );
         }
     }
 

@@ -3,6 +3,8 @@
 
 mod device_sim_fixture;
 mod netbox_w2;
+#[path = "netbox_w2/text.rs"]
+mod netbox_w2_text;
 mod tcp_proxy;
 
 use patchpanel::sim::netbox::{start, NetboxSimConfig};
@@ -120,4 +122,25 @@ async fn a_signed_webhook_wakes_the_poller() {
         Some("woken by the webhook ##ticket:CHG-2001##")
     );
     bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rlo_in_netbox_description_is_refused_before_the_device() {
+    let shutdown = CancellationToken::new();
+    let _guard = shutdown.clone().drop_guard();
+    let sim = start(
+        NetboxSimConfig {
+            token: Some(TOKEN.into()),
+            ..NetboxSimConfig::default()
+        },
+        shutdown,
+    )
+    .await
+    .unwrap();
+    netbox_w2_text::rlo_in_netbox_description_is_refused_before_the_device(&netbox_w2::Backend {
+        url: sim.base_url.clone(),
+        person_auth: format!("Token {TOKEN}"),
+        bot_token: TOKEN.into(),
+    })
+    .await;
 }

@@ -162,7 +162,8 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::ControlCharacter);
         assert_eq!(e.span, Some(4..7));
         assert!(
-            e.message.contains("U+202E RIGHT-TO-LEFT OVERRIDE at column 5"),
+            e.message
+                .contains("U+202E RIGHT-TO-LEFT OVERRIDE at column 5"),
             "{}",
             e.message
         );
@@ -178,7 +179,12 @@ mod tests {
         {
             let raw = format!("vrf c9{c}300");
             let e = normalize(&raw).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::ControlCharacter, "U+{:04X}", u32::from(c));
+            assert_eq!(
+                e.kind,
+                ErrorKind::ControlCharacter,
+                "U+{:04X}",
+                u32::from(c)
+            );
             let named = format!(
                 "U+{:04X} {} at column 7",
                 u32::from(c),

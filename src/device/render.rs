@@ -314,7 +314,10 @@ mod tests {
             );
         }
         // One character of the bound, however long its visible form.
-        assert_eq!(escape_bounded("\u{200B}\u{200B}xyz", 2), "&lt;U+200B&gt;&lt;U+200B&gt;…");
+        assert_eq!(
+            escape_bounded("\u{200B}\u{200B}xyz", 2),
+            "&lt;U+200B&gt;&lt;U+200B&gt;…"
+        );
     }
 
     #[test]

@@ -388,9 +388,8 @@ fn the_ticket_tag_counts_toward_the_description_limit() {
 }
 
 const DISGUISING: &[char] = &[
-    '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}',
-    '\u{202C}', '\u{202D}', '\u{202E}', '\u{2060}', '\u{2066}', '\u{2067}', '\u{2068}',
-    '\u{2069}', '\u{FEFF}',
+    '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}',
+    '\u{202D}', '\u{202E}', '\u{2060}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{FEFF}',
 ];
 
 /// Each listed character is refused in a description written to a device, with its position and
@@ -450,5 +449,8 @@ fn a_disguising_ticket_number_is_reported_as_the_reason() {
     };
     let (field, message) = one(&ietf_name, &IETF);
     assert_eq!(field, Field::Interface);
-    assert!(message.starts_with("character 4 is U+200B ZERO WIDTH SPACE"), "{message}");
+    assert!(
+        message.starts_with("character 4 is U+200B ZERO WIDTH SPACE"),
+        "{message}"
+    );
 }
