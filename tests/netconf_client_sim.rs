@@ -193,9 +193,9 @@ async fn device_refusals_are_rpc_errors_and_missing_capabilities_send_nothing() 
     let opts = f.options(f.trusted());
     let (e, still_usable, unsupported) = blocking(move || {
         let mut s = NetconfSession::connect(&opts).unwrap();
-        // The device checks the value and refuses it (IOS-XE: mtu 576–9216).
+        // The device checks the value and refuses it (the native model: mtu 64–18000).
         let bad_mtu = ConfigPayload::from_xml(
-            r#"<native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native"><interface><GigabitEthernet><name>1/0/2</name><mtu>100</mtu></GigabitEthernet></interface></native>"#,
+            r#"<native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native"><interface><GigabitEthernet><name>1/0/2</name><mtu>20</mtu></GigabitEthernet></interface></native>"#,
         );
         let e = s
             .edit_config(Datastore::Running, &bad_mtu, &EditOptions::default())
