@@ -17,6 +17,8 @@ mod apply;
 mod capabilities;
 #[path = "netconf_conformance/checks.rs"]
 mod checks;
+#[path = "netconf_conformance/limits.rs"]
+mod limits;
 #[path = "netconf_conformance/nudge.rs"]
 mod nudge;
 #[path = "netconf_conformance/payload.rs"]
@@ -53,8 +55,8 @@ both!(capabilities::yang_library_lists_the_modules);
 both!(checks::get_config_with_subtree_filter);
 both!(checks::edit_commit_and_read_back);
 both!(checks::remove_operation);
-both!(checks::out_of_range_mtu_is_an_rpc_error);
-both!(checks::mtu_the_switch_refuses_fails_the_commit);
+both!(limits::out_of_range_mtu_is_an_rpc_error);
+both!(limits::mtu_the_switch_refuses_fails_the_commit);
 both!(checks::lock_and_lock_denied);
 both!(checks::lock_on_a_modified_candidate);
 both!(checks::validate_and_discard_changes);
