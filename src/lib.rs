@@ -18,5 +18,6 @@ pub mod policy;
 pub mod secret;
 pub mod sim;
 pub mod store;
+pub mod text_safety;
 pub mod webex;
 pub mod workflow;

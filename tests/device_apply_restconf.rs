@@ -300,7 +300,7 @@ async fn invalid_and_protected_changes_never_reach_the_device() {
                 msgs,
                 [
                     "interface: GigabitEthernet1/0/2 is protected; the bot does not change it",
-                    "mtu: MTU 100 is out of range for IOS-XE devices (1500–9216)",
+                    "mtu: MTU 100 is out of range for IOS-XE devices (1500–9198)",
                     "mode: access VLAN 0 is out of range (1–4094)",
                 ]
             );

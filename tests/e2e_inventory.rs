@@ -83,3 +83,74 @@ async fn show_iface_shows_netbox_intent_beside_the_device() {
     assert_eq!(notes.len(), 1, "{text}");
     assert!(notes[0].contains("unavailable"), "{text}");
 }
+
+/// Issue 8 §3: a description already on the switch (and the intent in NetBox) carrying a
+/// right-to-left override. `show iface` over both protocols shows the character as `<U+202E>`; no
+/// message the bot posts carries it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rlo_in_device_description_is_neutralized_in_chat() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let webex = WebexSim::start(dir.path());
+    let device = DeviceSim::start(dir.path());
+    let netbox = NetboxSim::start(dir.path());
+    let mut env = device_env(dir.path(), &device);
+    env.extend(netbox.env());
+    let _bot = start_bot(dir.path(), &webex, &env);
+    let control = Control::new(&webex);
+    control.wait_connected().await;
+
+    // Someone configured the switch by hand; displayed, the description reads "uplink gi1/0/1".
+    let on_switch = "uplink \u{202E}1/0/1ig";
+    let patch = reqwest::Client::new()
+        .patch(format!(
+            "{}/data/Cisco-IOS-XE-native:native/interface/GigabitEthernet=1%2F0%2F2",
+            device.restconf_url
+        ))
+        .basic_auth("admin", Some("e2e-pass"))
+        .header("Content-Type", "application/yang-data+json")
+        .body(
+            json!({"Cisco-IOS-XE-native:GigabitEthernet": [{"name": "1/0/2", "description": on_switch}]})
+                .to_string(),
+        )
+        .send()
+        .await
+        .expect("PATCH the switch");
+    assert_eq!(patch.status().as_u16(), 204, "the switch takes any string");
+    netbox
+        .control(
+            "edit",
+            json!({"device": "c9300", "interface": "GigabitEthernet1/0/2",
+                   "fields": {"description": "printer \u{2066}3F\u{2069}"}}),
+        )
+        .await;
+
+    for (device, via) in [("c9300", "RESTCONF"), ("c9300-nc", "NETCONF")] {
+        let id = control
+            .say(
+                "engineer@example.com",
+                &format!("show iface {device} gi1/0/2"),
+                "direct",
+                false,
+            )
+            .await;
+        let text = reply_text(&control.only_reply(&id).await);
+        assert!(text.contains(&format!("(via {via})")), "{text}");
+        assert!(
+            text.contains("| Description | uplink &lt;U+202E&gt;1/0/1ig |"),
+            "{text}"
+        );
+        if device == "c9300" {
+            assert!(
+                text.contains("printer &lt;U+2066&gt;3F&lt;U+2069&gt;"),
+                "NetBox's intent is neutralized too: {text}"
+            );
+        }
+    }
+    for m in control.messages().await {
+        let posted = reply_text(&m);
+        assert!(
+            !posted.chars().any(patchpanel::text_safety::is_disguising),
+            "a message carries the character itself: {posted:?}"
+        );
+    }
+}

@@ -118,7 +118,7 @@ async fn invalid_edits_are_refused_with_their_reasons() {
         &rig,
         "GigabitEthernet1/0/4",
         json!({"mtu": 100, "custom_fields": {"change_ticket_number": "2001"}}),
-        "MTU 100 is out of range for IOS-XE devices (1500–9216)",
+        "MTU 100 is out of range for IOS-XE devices (1500–9198)",
     )
     .await;
     refused(

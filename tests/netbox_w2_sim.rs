@@ -3,6 +3,8 @@
 
 mod device_sim_fixture;
 mod netbox_w2;
+#[path = "netbox_w2/text.rs"]
+mod netbox_w2_text;
 mod tcp_proxy;
 
 use patchpanel::sim::netbox::{start, NetboxSimConfig};
@@ -195,4 +197,25 @@ async fn a_permanent_failure_in_the_middle_of_ten_edits_leaves_the_other_nine_ap
     assert!(refused[0].contains("reject-clears"), "{}", refused[0]);
     assert_eq!(person.ticket(bad).await.as_deref(), Some("CHG-3025"));
     bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rlo_in_netbox_description_is_refused_before_the_device() {
+    let shutdown = CancellationToken::new();
+    let _guard = shutdown.clone().drop_guard();
+    let sim = start(
+        NetboxSimConfig {
+            token: Some(TOKEN.into()),
+            ..NetboxSimConfig::default()
+        },
+        shutdown,
+    )
+    .await
+    .unwrap();
+    netbox_w2_text::rlo_in_netbox_description_is_refused_before_the_device(&netbox_w2::Backend {
+        url: sim.base_url.clone(),
+        person_auth: format!("Token {TOKEN}"),
+        bot_token: TOKEN.into(),
+    })
+    .await;
 }

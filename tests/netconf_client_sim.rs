@@ -193,9 +193,9 @@ async fn device_refusals_are_rpc_errors_and_missing_capabilities_send_nothing() 
     let opts = f.options(f.trusted());
     let (e, still_usable, unsupported) = blocking(move || {
         let mut s = NetconfSession::connect(&opts).unwrap();
-        // The device checks the value and refuses it (IOS-XE: mtu 576–9216).
+        // The device checks the value and refuses it (the native model: mtu 64–18000).
         let bad_mtu = ConfigPayload::from_xml(
-            r#"<native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native"><interface><GigabitEthernet><name>1/0/2</name><mtu>100</mtu></GigabitEthernet></interface></native>"#,
+            r#"<native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native"><interface><GigabitEthernet><name>1/0/2</name><mtu>20</mtu></GigabitEthernet></interface></native>"#,
         );
         let e = s
             .edit_config(Datastore::Running, &bad_mtu, &EditOptions::default())
@@ -388,17 +388,18 @@ async fn authentication() {
 async fn a_reply_over_the_bound_closes_the_session() {
     let f = Fixture::start(true, true).await;
     let mut opts = f.options(f.trusted());
-    opts.max_reply_bytes = 2000;
+    // Room for the hello (~3 KB with IOS-XE 17's capabilities), not for the whole configuration.
+    opts.max_reply_bytes = 6000;
     let (first, second) = blocking(move || {
         let mut s = NetconfSession::connect(&opts).unwrap();
-        // The whole configuration is far larger than 2000 bytes.
+        // The whole configuration is far larger than 6000 bytes.
         let first = s.get_config(Datastore::Running, None).unwrap_err();
         let second = s.keepalive().unwrap_err();
         s.close();
         (first, second)
     })
     .await;
-    assert_eq!(first, NetconfError::ReplyTooLarge { limit: 2000 });
+    assert_eq!(first, NetconfError::ReplyTooLarge { limit: 6000 });
     assert!(
         matches!(second, NetconfError::SessionClosed { .. }),
         "{second:?}"

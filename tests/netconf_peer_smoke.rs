@@ -470,7 +470,7 @@ fn candidate_edit_commit_and_subtree_read_back() {
 fn out_of_range_mtu_is_invalid_value() {
     let peer = NetconfPeer::start();
     let mut nc = Nc::connect(&peer, Auth::Password);
-    let err = nc.rpc_err(edit_candidate(access_port("1/0/3", "x", "100", "10")));
+    let err = nc.rpc_err(edit_candidate(access_port("1/0/3", "x", "10", "10")));
     assert_eq!(
         err.text_at(&["error-tag"]),
         Some("invalid-value"),

@@ -134,10 +134,11 @@ async fn invalid_values_give_invalid_value_with_a_path() {
     let running = sim.running.clone();
     tokio::task::spawn_blocking(move || {
         let (mut nc, _) = session(running.netconf_addr, true);
-        let mtu = nc.rpc(&rpc(1, &edit_gi("candidate", "", "1/0/2", "<mtu>100</mtu>")));
+        let mtu = nc.rpc(&rpc(1, &edit_gi("candidate", "", "1/0/2", "<mtu>20</mtu>")));
         assert!(mtu.contains(r#"message-id="1""#));
-        assert!(mtu.contains("<error-type>application</error-type><error-tag>invalid-value</error-tag><error-severity>error</error-severity><error-path xmlns:ios=\"http://cisco.com/ns/yang/Cisco-IOS-XE-native\">/ios:native/ios:interface/ios:GigabitEthernet[ios:name='1/0/2']/ios:mtu</error-path>"), "{mtu}");
-        assert!(mtu.contains("576..9216"), "{mtu}");
+        // The path is rooted in the request, as netconfd roots it (RFC 6241 §4.3).
+        assert!(mtu.contains("<error-type>application</error-type><error-tag>invalid-value</error-tag><error-severity>error</error-severity><error-app-tag>not-in-range</error-app-tag><error-path xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" xmlns:ios=\"http://cisco.com/ns/yang/Cisco-IOS-XE-native\">/nc:rpc/nc:edit-config/nc:config/ios:native/ios:interface/ios:GigabitEthernet[ios:name='1/0/2']/ios:mtu</error-path>"), "{mtu}");
+        assert!(mtu.contains("64..18000"), "{mtu}");
         let vlan = nc.rpc(&rpc(
             2,
             &edit_gi(
@@ -387,7 +388,7 @@ async fn running_only_device_edits_running_with_rollback_on_error() {
         assert!(ok(&nc.rpc(&rpc(2, "<lock><target><running/></target></lock>"))));
         // Two entries, the second invalid: rollback-on-error keeps neither.
         let both = format!(
-            r#"<edit-config><target><running/></target><error-option>rollback-on-error</error-option><config><native xmlns="{NATIVE}"><interface><GigabitEthernet><name>1/0/6</name><description>first</description></GigabitEthernet><GigabitEthernet><name>1/0/7</name><mtu>10000</mtu></GigabitEthernet></interface></native></config></edit-config>"#
+            r#"<edit-config><target><running/></target><error-option>rollback-on-error</error-option><config><native xmlns="{NATIVE}"><interface><GigabitEthernet><name>1/0/6</name><description>first</description></GigabitEthernet><GigabitEthernet><name>1/0/7</name><mtu>20000</mtu></GigabitEthernet></interface></native></config></edit-config>"#
         );
         let err = nc.rpc(&rpc(3, &both));
         assert!(err.contains("<error-tag>invalid-value</error-tag>"), "{err}");
@@ -401,6 +402,39 @@ async fn running_only_device_edits_running_with_rollback_on_error() {
         assert!(ok(&nc.rpc(&rpc(6, r#"<save-config xmlns="http://cisco.com/yang/cisco-ia"/>"#))));
         assert!(!running.state().unsaved_changes);
         assert!(ok(&nc.rpc(&rpc(7, "<unlock><target><running/></target></unlock>"))));
+    })
+    .await
+    .unwrap();
+}
+
+/// An MTU the native model allows (64–18000) but a Catalyst 9300 port does not take (1500–9198) is
+/// refused when the switch applies it: at the commit for the candidate (the candidate is kept), at
+/// the edit on running; `operation-failed`, naming the value and the switch's range. Nothing of it
+/// reaches running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_mtu_the_switch_refuses_is_refused_when_applied() {
+    let sim = sim(DatastoreMode::CandidateAndRunning).await;
+    let running = sim.running.clone();
+    tokio::task::spawn_blocking(move || {
+        let (mut nc, _) = session(running.netconf_addr, true);
+        assert!(ok(&nc.rpc(&rpc(1, &edit_gi("candidate", "", "1/0/2", "<mtu>1000</mtu>")))));
+        let commit = nc.rpc(&rpc(2, "<commit/>"));
+        assert!(commit.contains("<error-type>application</error-type><error-tag>operation-failed</error-tag>"), "{commit}");
+        // A commit has no payload element: the path is the datastore's.
+        assert!(commit.contains(">/ios:native/ios:interface/ios:GigabitEthernet[ios:name='1/0/2']/ios:mtu</error-path>"), "{commit}");
+        assert!(commit.contains("mtu 1000") && commit.contains("1500-9198"), "{commit}");
+        assert!(running.state().candidate_dirty, "the candidate is kept");
+        let now = nc.rpc(&rpc(3, &get_gi("running", "1/0/2")));
+        assert!(!now.contains("<mtu>"), "{now}");
+        assert!(ok(&nc.rpc(&rpc(4, "<discard-changes/>"))));
+
+        let edit = nc.rpc(&rpc(5, &edit_gi("running", "", "1/0/2", "<description>kept?</description><mtu>9199</mtu>")));
+        assert!(edit.contains("<error-tag>operation-failed</error-tag>"), "{edit}");
+        assert!(edit.contains(">/nc:rpc/nc:edit-config/nc:config/ios:native/ios:interface/ios:GigabitEthernet[ios:name='1/0/2']/ios:mtu</error-path>"), "{edit}");
+        assert_eq!(running_description(&running, "1/0/2").as_deref(), Some("Floor 2 printer"));
+        // The edges of the switch's range are taken.
+        assert!(ok(&nc.rpc(&rpc(6, &edit_gi("running", "", "1/0/2", "<mtu>9198</mtu>")))));
+        assert!(ok(&nc.rpc(&rpc(7, &edit_gi("running", "", "1/0/2", "<mtu>1500</mtu>")))));
     })
     .await
     .unwrap();

@@ -337,17 +337,33 @@ async fn restconf_write_errors() {
         )
     };
 
-    let (req, body) = patch("1/0/2", json!({"name": "1/0/2", "mtu": 100}));
+    let (req, body) = patch("1/0/2", json!({"name": "1/0/2", "mtu": 20}));
     let (status, err) = send(req, body).await;
     assert_eq!(status, 400);
     let e = &err.unwrap()["ietf-restconf:errors"]["error"][0];
     assert_eq!(e["error-type"], "application");
     assert_eq!(e["error-tag"], "invalid-value");
+    assert_eq!(e["error-app-tag"], "not-in-range");
+    // RESTCONF paths are instance-identifiers of the data resource (RFC 8040 §7.1).
     assert_eq!(
         e["error-path"],
         "/Cisco-IOS-XE-native:native/interface/GigabitEthernet[name='1/0/2']/mtu"
     );
-    assert!(e["error-message"].as_str().unwrap().contains("576..9216"));
+    assert!(e["error-message"].as_str().unwrap().contains("64..18000"));
+
+    // In the model's range, not in the switch's: refused as the switch applies it.
+    let (req, body) = patch("1/0/2", json!({"name": "1/0/2", "mtu": 1000}));
+    let (status, err) = send(req, body).await;
+    let e = &err.unwrap()["ietf-restconf:errors"]["error"][0];
+    assert_eq!(
+        (status, &e["error-tag"]),
+        (412, &json!("operation-failed")),
+        "{e}"
+    );
+    assert!(
+        e["error-message"].as_str().unwrap().contains("1500-9198"),
+        "{e}"
+    );
 
     let (req, body) = patch(
         "1/0/2",

@@ -587,3 +587,28 @@ async fn duplicate_activity_gives_one_inbound() {
         .count();
     assert_eq!(dup_gets, 1);
 }
+
+/// Issue 8 §3, the last line of defence: whatever built the markdown, a character that can disguise
+/// text never leaves the bot; it is posted in its visible form.
+#[tokio::test]
+async fn disguising_characters_are_never_posted() {
+    let fake = Fake::start().await;
+    let rest = WebexRest::new(&fake.config()).unwrap();
+    rest.send_reply(&Reply {
+        room_id: "ROOM".into(),
+        parent_id: None,
+        markdown: "uplink \u{202E}1/0/1ig\u{200B}".into(),
+    })
+    .await
+    .unwrap();
+    rest.notify("ROOM2", "ticket \u{2066}CHG-1\u{2069}")
+        .await
+        .unwrap();
+    assert_eq!(
+        fake.st.posted.lock().unwrap().clone(),
+        vec![
+            json!({"roomId": "ROOM", "markdown": "uplink &lt;U+202E&gt;1/0/1ig&lt;U+200B&gt;"}),
+            json!({"roomId": "ROOM2", "markdown": "ticket &lt;U+2066&gt;CHG-1&lt;U+2069&gt;"}),
+        ]
+    );
+}

@@ -1,11 +1,12 @@
-//! Normalisation of a raw chat message before it is parsed: the length limit, control characters,
-//! whitespace and smart quotes (steps 1–4 of `grammar/commands.ebnf`). Every character maps to
-//! exactly one character, so a position in the normalised text is the same character position in
-//! the message as sent.
+//! Normalisation of a raw chat message before it is parsed: the length limit, control characters
+//! and the characters that can disguise text (`crate::text_safety`), whitespace and smart quotes
+//! (steps 1–4 of `grammar/commands.ebnf`). Every character maps to exactly one character, so a
+//! position in the normalised text is the same character position in the message as sent.
 
 use std::borrow::Cow;
 
 use super::error::{ErrorKind, ParseError, Source};
+use crate::text_safety;
 
 /// Messages longer than this many characters are rejected before any other work.
 pub const MAX_INPUT_CHARS: usize = 1000;
@@ -14,24 +15,18 @@ pub const MAX_INPUT_CHARS: usize = 1000;
 /// which keeps the rejection of a huge message O(1).
 const MAX_INPUT_BYTES: usize = MAX_INPUT_CHARS * 4;
 
-/// Characters treated as whitespace besides Unicode `White_Space`: pasted text carries them.
-fn is_space(c: char) -> bool {
-    c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}'
-}
-
-/// Characters rejected outright: C0/C1 controls (other than whitespace) and the bidi embedding,
-/// override and isolate controls, which would make the echoed message display in a misleading order.
+/// Characters rejected outright: C0/C1 controls (other than whitespace) and every character that
+/// can disguise text (bidi controls, invisible format characters), which would make the command, and
+/// its echo, read differently from what it is.
 pub fn is_forbidden(c: char) -> bool {
-    (c.is_control() && !c.is_whitespace())
-        || ('\u{202A}'..='\u{202E}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
+    (c.is_control() && !c.is_whitespace()) || text_safety::is_disguising(c)
 }
 
 fn map_char(c: char) -> char {
     match c {
         '\u{201C}' | '\u{201D}' => '"',
         '\u{2018}' | '\u{2019}' => '\'',
-        c if is_space(c) => ' ',
+        c if c.is_whitespace() => ' ',
         c => c,
     }
 }
@@ -86,14 +81,22 @@ fn control_error(input: &str, byte: usize, c: char) -> ParseError {
         .nth(input[..byte].chars().count())
         .map_or(shown.len(), |(i, _)| i);
     let end = start + '\u{FFFD}'.len_utf8();
+    let column = input[..byte].chars().count() + 1;
+    let what = match text_safety::name(c) {
+        Some(name) => format!(
+            "The message contains U+{:04X} {name} at column {column}, an invisible or \
+             direction-changing character that can disguise text; it is marked `\u{FFFD}` below.",
+            u32::from(c)
+        ),
+        None => format!(
+            "The message contains a control character (U+{:04X}) at column {column}, marked `\u{FFFD}` below.",
+            u32::from(c)
+        ),
+    };
     ParseError::at(
         &source,
         ErrorKind::ControlCharacter,
-        format!(
-            "The message contains a control character (U+{:04X}) at column {}, marked `\u{FFFD}` below.",
-            u32::from(c),
-            input[..byte].chars().count() + 1
-        ),
+        what,
         start..end,
         Some("Retype the command without it.".to_owned()),
     )
@@ -121,7 +124,7 @@ mod tests {
 
     #[test]
     fn empty_and_blank_messages_hint_at_help() {
-        for raw in ["", "   ", "\t\u{A0}\n", "\u{200B}"] {
+        for raw in ["", "   ", "\t\u{A0}\n", "\u{2003}"] {
             let e = normalize(raw).unwrap_err();
             assert_eq!(e.kind, ErrorKind::Empty, "{raw:?}");
             assert!(e.message.contains("`help`"));
@@ -158,5 +161,37 @@ mod tests {
         let e = normalize("vrf \u{202E}c9300").unwrap_err();
         assert_eq!(e.kind, ErrorKind::ControlCharacter);
         assert_eq!(e.span, Some(4..7));
+        assert!(
+            e.message
+                .contains("U+202E RIGHT-TO-LEFT OVERRIDE at column 5"),
+            "{}",
+            e.message
+        );
+    }
+
+    /// The grammar refuses the same set the device validation refuses and the chat neutralizes
+    /// (`crate::text_safety`), zero-width spaces included (they used to count as spaces).
+    #[test]
+    fn every_disguising_character_is_refused_with_its_column() {
+        for c in ('\u{200B}'..='\u{2070}')
+            .chain(['\u{FEFF}'])
+            .filter(|c| text_safety::is_disguising(*c))
+        {
+            let raw = format!("vrf c9{c}300");
+            let e = normalize(&raw).unwrap_err();
+            assert_eq!(
+                e.kind,
+                ErrorKind::ControlCharacter,
+                "U+{:04X}",
+                u32::from(c)
+            );
+            let named = format!(
+                "U+{:04X} {} at column 7",
+                u32::from(c),
+                text_safety::name(c).unwrap()
+            );
+            assert!(e.message.contains(&named), "{}", e.message);
+            assert!(!e.message.chars().any(text_safety::is_disguising));
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod vlan;
 
 use super::inventory::Profile;
 use super::model::InterfaceName;
+use crate::text_safety;
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -120,17 +121,24 @@ pub struct Limits {
     pub description_max: usize,
 }
 
-/// IOS-XE: the interface `mtu` leaf (spec §5.4 `range "1500..9216"`) and `description LINE` (240).
+/// IOS-XE on a Catalyst 9300. Cisco's published native model (Cisco-IOS-XE-interfaces,
+/// `interface-common-grouping`, <https://github.com/YangModels/yang/tree/main/vendor/cisco/xe>)
+/// limits `description` to `length "0..200"` since its 2020-11-11 revision ("Updated interface
+/// description to 200 chars"); the `##ticket:N##` tag is part of the value, so it counts. The model's
+/// `mtu` is `uint16 { range "64..18000" }` for every IOS-XE platform, but a Catalyst 9300 port
+/// takes 1500–9198 bytes (Cisco's Catalyst 9000 "Configuring System MTU" guides) and refuses the
+/// rest when the configuration is applied; the bot checks the switch's range, the narrower one.
 pub const IOSXE_LIMITS: Limits = Limits {
     mtu_min: 1500,
-    mtu_max: 9216,
-    description_max: 240,
+    mtu_max: 9198,
+    description_max: 200,
 };
-/// ietf-ip `ipv4/mtu` is `uint16 { range "68..max" }` (RFC 8344); descriptions kept to IOS-XE's 240.
+/// ietf-ip `ipv4/mtu` is `uint16 { range "68..max" }` (RFC 8344); ietf-interfaces puts no length on
+/// `description`, but on IOS-XE it is the same interface description, so IOS-XE's 200 holds.
 pub const IETF_LIMITS: Limits = Limits {
     mtu_min: 68,
     mtu_max: u16::MAX,
-    description_max: 240,
+    description_max: 200,
 };
 
 pub fn limits(profile: Profile) -> Limits {
@@ -270,7 +278,8 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
     let description = match &change.description {
         None => None,
         Some(Edit::Remove) => Some(Edit::Remove),
-        Some(Edit::Set(text)) => match check_description(text, lim.description_max) {
+        Some(Edit::Set(text)) => match check_description(text, lim.description_max, &change.reason)
+        {
             Ok(t) => Some(Edit::Set(t)),
             Err(why) => {
                 bad(Field::Description, why);
@@ -391,6 +400,9 @@ pub fn profile_name(p: Profile) -> &'static str {
 /// IOS-XE names go through the chat grammar's expansion (`gi 1/0/2` → `GigabitEthernet1/0/2`) and must
 /// split into a native list name and key; ietf names are any plain name.
 fn interface_name(input: &str, profile: Profile) -> Result<InterfaceName, String> {
+    if let Some(d) = text_safety::find(input) {
+        return Err(format!("{d}; remove it"));
+    }
     let shown: String = input
         .chars()
         .take(64)
@@ -430,7 +442,10 @@ fn is_protected(name: &InterfaceName, protected: &[String]) -> bool {
     })
 }
 
-fn check_description(text: &str, max: usize) -> Result<String, String> {
+/// Positions are characters of the trimmed text (1-based), as the writer of the description
+/// counts them. A disguising character inside the change's own `##ticket:N##` tag is the ticket's
+/// fault and reported there (`check_reason`), not here.
+fn check_description(text: &str, max: usize, reason: &ChangeReason) -> Result<String, String> {
     let t = text.trim();
     if t.is_empty() {
         return Err("the description is empty; remove it instead of setting it to nothing".into());
@@ -441,6 +456,19 @@ fn check_description(text: &str, max: usize) -> Result<String, String> {
             u32::from(c),
             i + 1
         ));
+    }
+    let tag = match reason {
+        ChangeReason::Ticket { number } => Some(ticket_tag(number.trim())),
+        ChangeReason::Approval { .. } => None,
+    };
+    let in_tag = |byte: usize| {
+        tag.as_deref().is_some_and(|tag| {
+            t.match_indices(tag)
+                .any(|(start, m)| (start..start + m.len()).contains(&byte))
+        })
+    };
+    if let Some(d) = text_safety::find_all(t).find(|d| !in_tag(d.byte)) {
+        return Err(format!("{d}; remove it"));
     }
     let n = t.chars().count();
     if n > max {
@@ -465,10 +493,20 @@ fn check_reason(reason: &ChangeReason) -> Result<(), String> {
         ChangeReason::Ticket { number } if number.contains('#') => {
             Err("a ticket number cannot contain `#`".into())
         }
-        ChangeReason::Approval { id, approved_by } if !word(id) || !word(approved_by) => Err(
-            "an approval needs its id and the approver; no change is made without a recorded reason".into(),
-        ),
-        _ => Ok(()),
+        // The ticket number is written into the description's tag.
+        ChangeReason::Ticket { number } => match text_safety::find(number.trim()) {
+            Some(d) => Err(format!("the ticket number: {d}; remove it")),
+            None => Ok(()),
+        },
+        ChangeReason::Approval { id, approved_by } => {
+            match text_safety::find(id).or_else(|| text_safety::find(approved_by)) {
+                Some(d) => Err(format!("the approval: {d}; remove it")),
+                None if !word(id) || !word(approved_by) => Err(
+                    "an approval needs its id and the approver; no change is made without a recorded reason".into(),
+                ),
+                None => Ok(()),
+            }
+        }
     }
 }
 

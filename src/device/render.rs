@@ -9,7 +9,8 @@ pub const MAX_VRF_ROWS: usize = 40;
 const MAX_CELL: usize = 120;
 
 /// Escapes device-supplied text for a markdown table cell: control characters become spaces,
-/// markdown punctuation is backslash-escaped, HTML-significant characters become entities.
+/// characters that can disguise text (`crate::text_safety`) show as `<U+202E>`, markdown
+/// punctuation is backslash-escaped, HTML-significant characters become entities.
 pub fn escape(s: &str) -> String {
     escape_bounded(s, MAX_CELL)
 }
@@ -24,6 +25,10 @@ pub fn escape_bounded(s: &str, max_chars: usize) -> String {
         }
         match c {
             c if c.is_control() => out.push(' '),
+            // The visible form, its brackets as entities like any other `<` and `>`.
+            c if crate::text_safety::is_disguising(c) => {
+                out.push_str(&crate::text_safety::neutralize_markdown(&c.to_string()))
+            }
             '\\' | '`' | '*' | '_' | '|' | '[' | ']' | '~' | '#' | '{' | '}' | '!' => {
                 out.push('\\');
                 out.push(c);
@@ -291,6 +296,50 @@ mod tests {
         let long = "x".repeat(1000);
         assert_eq!(escape(&long).chars().count(), MAX_CELL + 1);
         assert_eq!(escape("a\u{7}\r\nb"), "a   b");
+    }
+
+    /// Every character that can disguise text comes out visible, in every escaped value.
+    #[test]
+    fn disguising_characters_are_shown_visibly() {
+        assert_eq!(
+            escape("uplink\u{202E}1/0/1ig"),
+            "uplink&lt;U+202E&gt;1/0/1ig"
+        );
+        for c in ('\u{2000}'..='\u{2070}').chain(['\u{FEFF}']) {
+            let out = escape_bounded(&format!("a{c}b"), 10);
+            assert!(
+                !out.chars().any(crate::text_safety::is_disguising),
+                "U+{:04X}: {out:?}",
+                u32::from(c)
+            );
+        }
+        // One character of the bound, however long its visible form.
+        assert_eq!(
+            escape_bounded("\u{200B}\u{200B}xyz", 2),
+            "&lt;U+200B&gt;&lt;U+200B&gt;…"
+        );
+    }
+
+    #[test]
+    fn rlo_in_a_device_description_renders_visibly() {
+        let a = Answer {
+            device: "c9300".into(),
+            protocol: Protocol::Netconf,
+            data: InterfaceView {
+                config: InterfaceConfig {
+                    name: "GigabitEthernet1/0/2".into(),
+                    description: Some("printer \u{202E}1/0/1ig knilpu".into()),
+                    ..InterfaceConfig::default()
+                },
+                state: None,
+            },
+        };
+        let md = interface(&a);
+        assert!(
+            md.contains("| Description | printer &lt;U+202E&gt;1/0/1ig knilpu |"),
+            "{md}"
+        );
+        assert!(!md.chars().any(crate::text_safety::is_disguising), "{md}");
     }
 
     #[test]

@@ -234,7 +234,10 @@ impl WebexRest {
         what: &str,
     ) -> Result<Vec<String>, WebexError> {
         let url = self.api_url(&["messages"])?;
-        let parts = split_markdown(markdown, MAX_MESSAGE_BYTES);
+        // The last line of defence: nothing the bot posts carries a character that can disguise
+        // text, whichever path built the markdown (outside values are escaped long before).
+        let markdown = crate::text_safety::neutralize_markdown(markdown);
+        let parts = split_markdown(&markdown, MAX_MESSAGE_BYTES);
         let mut ids = Vec::with_capacity(parts.len());
         for (n, part) in parts.iter().enumerate() {
             let body = NewMessage {

@@ -6,7 +6,7 @@ use crate::device::apply::{ApplyError, ApplyReport, Outcome};
 use crate::device::change::{Edit, Field, ModeChange, Problem, ValidChange};
 use crate::netbox::NetboxError;
 
-/// Longest piece of outside text shown (descriptions are ≤ 240, device errors can be long).
+/// Longest piece of outside text shown (descriptions are ≤ 200, device errors can be long).
 const MAX_TEXT: usize = 400;
 /// Problems listed before the rest is summarized.
 const MAX_PROBLEMS: usize = 20;

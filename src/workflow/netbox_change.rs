@@ -15,7 +15,6 @@ use crate::device::change::{
     ModeChange, Problem, Rules, ValidChange, VlanList,
 };
 use crate::device::{InterfaceName, Profile};
-use crate::netbox::limits::is_invisible;
 use crate::netbox::{Interface, Vlan};
 
 /// Longest ticket number accepted: its tag (`##ticket:N##` and a space, 44 characters at most) must
@@ -34,7 +33,9 @@ pub fn ticket_problem(ticket: &str) -> Option<String> {
             '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => "a line break".to_owned(),
             '\t' => "a tab".to_owned(),
             c if c.is_control() => format!("the control character U+{:04X}", u32::from(c)),
-            c if is_invisible(c) => format!("the invisible character U+{:04X}", u32::from(c)),
+            c if crate::text_safety::is_disguising(c) => {
+                format!("the invisible character U+{:04X}", u32::from(c))
+            }
             c if c.is_whitespace() => "a space".to_owned(),
             '#' => "`#` (it would break the `##ticket:N##` tag)".to_owned(),
             _ => continue,
@@ -138,15 +139,23 @@ pub fn plan(
         bad(Field::Interface, rule);
     }
 
+    // Positions are counted in NetBox's description, where the person has to fix it.
     let person_text = iface.description.as_deref().unwrap_or_default();
     let ticket_bad = ticket_problem(ticket);
-    let description = match &ticket_bad {
-        // Nothing is pushed; the description is still checked as the person wrote it.
-        Some(why) => {
-            bad(Field::Reason, why.clone());
-            untagged(person_text).map(Edit::Set)
+    if let Some(why) = &ticket_bad {
+        bad(Field::Reason, why.clone());
+    }
+    let description = match (crate::text_safety::find(person_text), &ticket_bad) {
+        (Some(d), _) => {
+            bad(
+                Field::Description,
+                format!("{d}; remove it from the description in NetBox"),
+            );
+            None
         }
-        None => Some(Edit::Set(ticket_tagged(person_text, ticket.trim()))),
+        // Nothing is pushed; the description is still checked as the person wrote it.
+        (None, Some(_)) => untagged(person_text).map(Edit::Set),
+        (None, None) => Some(Edit::Set(ticket_tagged(person_text, ticket.trim()))),
     };
 
     let mtu = match iface.mtu {

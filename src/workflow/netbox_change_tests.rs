@@ -119,12 +119,12 @@ fn enabled_and_mtu_follow_netbox() {
 
 #[test]
 fn mtu_out_of_range_is_a_problem_naming_the_limits() {
-    for mtu in [1000, 9217, 65536, 70000] {
+    for mtu in [1000, 9199, 65536, 70000] {
         let p = problems(&iface(json!({ "mtu": mtu })), NONE);
         assert_eq!(
             p,
             vec![format!(
-                "mtu: MTU {mtu} is out of range for IOS-XE devices (1500–9216)"
+                "mtu: MTU {mtu} is out of range for IOS-XE devices (1500–9198)"
             )]
         );
     }
@@ -376,4 +376,27 @@ fn a_longest_ticket_leaves_room_for_a_long_description() {
     let i = iface(json!({ "description": "d".repeat(room) }));
     let c = plan(&i, &ticket, &facts(), &ctx(NONE)).unwrap_or_else(|p| panic!("{p:?}"));
     assert!(matches!(c.change.description, Some(Edit::Set(d)) if d.chars().count() == 200));
+}
+
+/// The description check of the plan names the position in NetBox's own description (where the
+/// person fixes it), once, for every character that can disguise text.
+#[test]
+fn a_disguising_character_in_the_netbox_description_is_a_problem_with_its_position() {
+    for c in ('\u{200B}'..='\u{2070}')
+        .chain(['\u{FEFF}'])
+        .filter(|c| crate::text_safety::is_disguising(*c))
+    {
+        let i = iface(json!({ "description": format!("Printer{c}3F") }));
+        let p = problems(&i, NONE);
+        assert_eq!(
+            p,
+            vec![format!(
+                "description: character 8 is U+{:04X} {}, which can disguise text; remove it from the description in NetBox",
+                u32::from(c),
+                crate::text_safety::name(c).unwrap()
+            )],
+            "U+{:04X}",
+            u32::from(c)
+        );
+    }
 }

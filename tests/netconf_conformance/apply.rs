@@ -4,11 +4,12 @@
 //! with the client independently of the applier.
 
 use crate::checks::{commit, merge, running};
+use crate::payload::NATIVE_NS;
 use crate::payload::{Iface, Set};
 use crate::target::Target;
 use patchpanel::device::apply::{Applier, ApplyError, ApplyReport, Outcome};
 use patchpanel::device::change::{ticket_tagged, ChangeReason, Edit, InterfaceChange, ModeChange};
-use patchpanel::device::netconf::Datastore;
+use patchpanel::device::netconf::{ConfigPayload, Datastore, EditOptions, Filter};
 use patchpanel::device::{DeviceSettings, Inventory, Protocol};
 use patchpanel::secret::Secret;
 
@@ -152,27 +153,34 @@ pub fn ticket_change_is_applied(t: &Target) {
     );
 }
 
-/// A description that passes the bot's IOS-XE rules (240 characters) but not the device's model:
-/// the mock YANG allows 200, so netconfd refuses it and the change is `Rejected` with the device's
-/// words, nothing changed and the candidate discarded. The simulator allows IOS-XE's 240, so there
-/// the same change is applied (a difference of the models, not of the procedure).
+/// A change the bot's rules allow but the device refuses: the switchport mode of an SVI. The
+/// simulator (like IOS-XE) has no switchport on a `Vlan` interface; the mock YANG has no `Vlan` list
+/// at all. Either way the change is `Rejected` with the device's words, nothing changed and the
+/// candidate discarded. (Values the model bounds, description length and MTU, are the bot's own
+/// limits too: `model_limits_are_the_bots`.)
 pub fn device_only_refusal(t: &Target) {
-    let before = seed(t, "1/0/21");
-    let long = "x".repeat(220);
+    // netconfd starts empty: give it the SVI the simulator is seeded with.
+    let mut s = t.connect();
+    s.edit_config(
+        Datastore::Candidate,
+        &ConfigPayload::from_xml(format!(
+            "<native xmlns=\"{NATIVE_NS}\"><interface><Vlan><name>10</name>\
+             <description>Users</description></Vlan></interface></native>"
+        )),
+        &EditOptions::default(),
+    )
+    .unwrap();
+    commit(&mut s);
+    s.close();
+    let before = svi_description(t);
+    assert_eq!(before.as_deref(), Some("Users"));
+
     let c = InterfaceChange {
-        description: Some(Edit::Set(long.clone())),
-        ..change("Gi1/0/21")
+        description: Some(Edit::Set("svi".into())),
+        mode: Some(ModeChange::Access { vlan: 20 }),
+        ..change("Vlan10")
     };
     let r = t.block_on(applier(t).apply(&c, &[])).unwrap();
-    if long.len() <= t.facts.description_max {
-        assert!(
-            matches!(r.outcome, Outcome::Applied { .. }),
-            "{:?}",
-            r.outcome
-        );
-        assert_eq!(read_back(t, "1/0/21").description.as_deref(), Some(&*long));
-        return;
-    }
     let Outcome::Rejected {
         device_words,
         diff_attempted,
@@ -180,8 +188,12 @@ pub fn device_only_refusal(t: &Target) {
     else {
         panic!("{}: {:?} after {:?}", t.facts.name, r.outcome, r.steps)
     };
-    assert!(device_words.contains("description"), "{device_words}");
-    assert_eq!(diff_attempted.changes.len(), 1);
+    assert!(
+        device_words.contains("unknown-element") && device_words.contains("switchport"),
+        "{}: {device_words}",
+        t.facts.name
+    );
+    assert_eq!(diff_attempted.changes.len(), 2);
     assert!(
         r.steps.iter().any(|s| s == "discard-changes"),
         "{:?}",
@@ -192,12 +204,62 @@ pub fn device_only_refusal(t: &Target) {
         "{:?}",
         r.steps
     );
-    assert_eq!(read_back(t, "1/0/21"), before);
+    assert_eq!(svi_description(t), before);
     // netconfd refuses a lock on a modified candidate: getting one proves the edit was discarded.
     let mut s = t.connect();
     s.lock(Datastore::Candidate).unwrap();
     s.unlock(Datastore::Candidate).unwrap();
     s.close();
+}
+
+fn svi_description(t: &Target) -> Option<String> {
+    let mut s = t.connect();
+    let data = s
+        .get_config(
+            Datastore::Running,
+            Some(&Filter::subtree(format!(
+                "<native xmlns=\"{NATIVE_NS}\"><interface><Vlan><name>10</name>\
+                 <description/></Vlan></interface></native>"
+            ))),
+        )
+        .unwrap();
+    s.close();
+    data.tree()
+        .unwrap()
+        .text_at(&["native", "interface", "Vlan", "description"])
+}
+
+/// The bot's IOS-XE limits are the model's: a description of exactly 200 characters (the ticket
+/// tag included) is written and read back as sent by both servers; 201 is refused by the bot
+/// before it connects, naming the limit.
+pub fn model_limits_are_the_bots(t: &Target) {
+    seed(t, "1/0/21");
+    let text = ticket_tagged(&"d".repeat(200 - " ##ticket:1234##".len()), "1234");
+    assert_eq!(text.chars().count(), 200);
+    let c = InterfaceChange {
+        description: Some(Edit::Set(text.clone())),
+        ..change("Gi1/0/21")
+    };
+    let r = t.block_on(applier(t).apply(&c, &[])).unwrap();
+    assert!(
+        matches!(r.outcome, Outcome::Applied { .. }),
+        "{}: {:?}",
+        t.facts.name,
+        r.outcome
+    );
+    assert_eq!(read_back(t, "1/0/21").description, Some(text.clone()));
+    let c = InterfaceChange {
+        description: Some(Edit::Set(format!("d{text}"))),
+        ..change("Gi1/0/21")
+    };
+    match t.block_on(applier(t).apply(&c, &[])) {
+        Err(ApplyError::Invalid(inv)) => assert!(
+            inv.to_string()
+                .contains("201 characters long; the limit is 200"),
+            "{inv}"
+        ),
+        other => panic!("{}: {other:?}", t.facts.name),
+    }
 }
 
 /// Another session holds the candidate lock: `Busy`, naming it, and nothing is written.

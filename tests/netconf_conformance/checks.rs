@@ -48,7 +48,7 @@ pub fn baseline(s: &mut NetconfSession, name: &str, description: &str) {
 }
 
 /// The single `<rpc-error>` of a refused request.
-fn one_error(e: &NetconfError) -> &RpcError {
+pub fn one_error(e: &NetconfError) -> &RpcError {
     let errors = e.rpc_errors();
     assert_eq!(errors.len(), 1, "{e:?}");
     &errors[0]
@@ -236,69 +236,6 @@ pub fn remove_operation(t: &Target) {
     s.close();
 }
 
-/// An out-of-range MTU is refused with the same error-tag and severity, naming the same node; the
-/// session stays usable and nothing reaches the candidate.
-pub fn out_of_range_mtu_is_an_rpc_error(t: &Target) {
-    let f = &t.facts;
-    let mut s = t.connect();
-    let name = "1/0/3";
-    for bad in ["100", "10000"] {
-        let set = Set {
-            mtu: Some(bad),
-            ..Set::default()
-        };
-        let e = merge(&mut s, name, &set).unwrap_err();
-        assert!(!e.outcome_unknown());
-        let err = one_error(&e);
-        assert_eq!(err.error_tag, "invalid-value", "{}: {err:?}", f.name);
-        assert_eq!(err.error_severity, "error");
-        // Difference: netconfd reports error-type `protocol` (with error-app-tag `not-in-range`,
-        // error-info bad-value / error-number); the simulator, like IOS-XE's ConfD, `application`
-        // (no app tag, error-info bad-element). Both are RFC 6241 Appendix A types for invalid-value.
-        assert!(
-            ["protocol", "application"].contains(&err.error_type.as_str()),
-            "{err:?}"
-        );
-        // netconfd's path starts at /nc:rpc/nc:edit-config/nc:config, the simulator's at /ios:native;
-        // the client's readable form is the same.
-        assert_eq!(
-            err.readable_path().as_deref(),
-            Some("/native/interface/GigabitEthernet[name='1/0/3']/mtu"),
-            "{err:?}"
-        );
-        assert!(err.error_message.is_some());
-        let text = e.to_string();
-        assert!(
-            text.contains("invalid-value") && text.contains("mtu"),
-            "{text}"
-        );
-    }
-    // Between the two ranges: the mock YANG's 1500.. refuses 1000, the simulator's IOS-XE 576.. takes it.
-    let between = merge(
-        &mut s,
-        name,
-        &Set {
-            mtu: Some("1000"),
-            ..Set::default()
-        },
-    );
-    assert_eq!(
-        between.is_ok(),
-        1000 >= f.mtu_min,
-        "{}: {between:?}",
-        f.name
-    );
-    s.discard_changes().unwrap();
-    assert!(s.is_usable());
-    let candidate = read(&mut s, CANDIDATE, name).unwrap();
-    assert!(
-        candidate.and_then(|i| i.mtu).as_deref() != Some("100"),
-        "nothing of the refused edit is in the candidate"
-    );
-    s.close();
-}
-
-/// Lock, lock-denied from a second session naming the holder, what the holder's lock blocks, unlock.
 pub fn lock_and_lock_denied(t: &Target) {
     let mut a = t.connect();
     let mut b = t.connect();

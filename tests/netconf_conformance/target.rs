@@ -23,11 +23,9 @@ pub struct Facts {
     pub name: &'static str,
     /// base:1.1 in the server hello.
     pub base_1_1: bool,
-    /// Smallest MTU the model accepts: the mock YANG says `range "1500..9216"`, the simulator follows
-    /// the real IOS-XE CLI (576..9216).
-    pub mtu_min: u16,
-    /// Longest description: mock YANG `length "0..200"`, the simulator IOS-XE's 240.
-    pub description_max: usize,
+    /// The MTU the switch itself takes, narrower than the model's `64..18000`: the simulator, like a
+    /// Catalyst 9300, refuses the rest when the configuration is applied; netconfd has only the model.
+    pub platform_mtu: Option<std::ops::RangeInclusive<u16>>,
     /// Revision of the advertised Cisco-IOS-XE-native module (the mock's 2000-01-01 marks it fake).
     pub native_revision: &'static str,
     /// `:writable-running` in the hello: netconfd runs `--target=candidate`; the simulator's default
@@ -103,8 +101,7 @@ impl Target {
             facts: Facts {
                 name: "netconfd",
                 base_1_1,
-                mtu_min: 1500,
-                description_max: 200,
+                platform_mtu: None,
                 native_revision: "2000-01-01",
                 writable_running: false,
                 rollback_poll: Duration::from_millis(1500),
@@ -153,8 +150,7 @@ impl Target {
             facts: Facts {
                 name: "sim",
                 base_1_1,
-                mtu_min: 576,
-                description_max: 240,
+                platform_mtu: Some(patchpanel::sim::device::platform::PORT_MTU),
                 native_revision: "2024-03-01",
                 writable_running: true,
                 rollback_poll: Duration::from_millis(200),

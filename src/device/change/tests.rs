@@ -163,15 +163,17 @@ fn mtu_range_depends_on_the_profile() {
         ..base()
     };
     assert!(validate(&with(1500), &IOS).is_ok());
-    assert!(validate(&with(9216), &IOS).is_ok());
+    assert!(validate(&with(9198), &IOS).is_ok());
     assert_eq!(
         one(&with(1499), &IOS),
         (
             Field::Mtu,
-            "MTU 1499 is out of range for IOS-XE devices (1500–9216)".into()
+            "MTU 1499 is out of range for IOS-XE devices (1500–9198)".into()
         )
     );
-    assert_eq!(one(&with(9217), &IOS).0, Field::Mtu);
+    // Inside the native model's 64..18000, outside what a Catalyst 9300 port takes.
+    assert_eq!(one(&with(9199), &IOS).0, Field::Mtu);
+    assert_eq!(one(&with(9216), &IOS).0, Field::Mtu);
     assert!(validate(&with(576), &IETF).is_ok());
     assert_eq!(
         one(&with(67), &IETF).1,
@@ -190,15 +192,17 @@ fn descriptions_are_bounded_and_printable() {
         description: Some(Edit::Set(d.into())),
         ..base()
     };
-    assert!(validate(&with(&"é".repeat(240)), &IOS).is_ok());
+    // The native model's `length "0..200"`, counted in characters.
+    assert!(validate(&with(&"é".repeat(200)), &IOS).is_ok());
     assert_eq!(
-        one(&with(&"x".repeat(241)), &IOS),
+        one(&with(&"x".repeat(201)), &IOS),
         (
             Field::Description,
-            "the description is 241 characters long; the limit is 240 (including any ticket tag)"
+            "the description is 201 characters long; the limit is 200 (including any ticket tag)"
                 .into()
         )
     );
+    assert_eq!(one(&with(&"x".repeat(201)), &IETF).0, Field::Description);
     assert_eq!(
         one(&with("bell\u{7}here"), &IOS).1,
         "the description contains the control character U+0007 at position 5; only printable characters are allowed"
@@ -361,4 +365,92 @@ fn masks_as_prefixes() {
     };
     assert_eq!(net.mask().to_string(), "255.255.240.0");
     assert_eq!(net.to_string(), "10.1.2.3/20");
+}
+
+/// The ticket tag counts toward the model's 200 characters.
+#[test]
+fn the_ticket_tag_counts_toward_the_description_limit() {
+    let tagged = ticket_tagged(&"d".repeat(200 - " ##ticket:1234##".len()), "1234");
+    assert_eq!(tagged.chars().count(), 200);
+    let c = InterfaceChange {
+        description: Some(Edit::Set(tagged.clone())),
+        ..base()
+    };
+    assert!(validate(&c, &IOS).is_ok());
+    let c = InterfaceChange {
+        description: Some(Edit::Set(format!("d{tagged}"))),
+        ..base()
+    };
+    assert_eq!(
+        one(&c, &IOS).1,
+        "the description is 201 characters long; the limit is 200 (including any ticket tag)"
+    );
+}
+
+const DISGUISING: &[char] = &[
+    '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}',
+    '\u{202D}', '\u{202E}', '\u{2060}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{FEFF}',
+];
+
+/// Each listed character is refused in a description written to a device, with its position and
+/// name, whatever the profile.
+#[test]
+fn each_disguising_character_is_refused_with_its_position() {
+    for &c in DISGUISING {
+        for rules in [&IOS, &IETF] {
+            let change = InterfaceChange {
+                description: Some(Edit::Set(format!("uplink{c}x"))),
+                ..base()
+            };
+            let (field, message) = one(&change, rules);
+            assert_eq!(field, Field::Description);
+            assert_eq!(
+                message,
+                format!(
+                    "character 7 is U+{:04X} {}, which can disguise text; remove it",
+                    u32::from(c),
+                    crate::text_safety::name(c).unwrap()
+                )
+            );
+        }
+    }
+}
+
+#[test]
+fn rlo_in_a_description_is_refused_naming_the_position() {
+    let change = InterfaceChange {
+        description: Some(Edit::Set("  printer\u{202E}3F".into())),
+        ..base()
+    };
+    let err = validate(&change, &IOS).unwrap_err();
+    // Positions count the text as written to the device (trimmed), from 1.
+    assert_eq!(
+        err.to_string(),
+        "the change is not valid: description: character 8 is U+202E RIGHT-TO-LEFT OVERRIDE, which can disguise text; remove it"
+    );
+}
+
+/// A disguising character in the ticket number is the ticket's fault, not the description's, even
+/// though the number is written into the description's tag.
+#[test]
+fn a_disguising_ticket_number_is_reported_as_the_reason() {
+    let number = "CHG\u{202E}1".to_owned();
+    let change = InterfaceChange {
+        description: Some(Edit::Set(ticket_tagged("uplink", &number))),
+        reason: ChangeReason::Ticket { number },
+        ..base()
+    };
+    let (field, message) = one(&change, &IOS);
+    assert_eq!(field, Field::Reason);
+    assert!(message.contains("character 4 is U+202E"), "{message}");
+    let ietf_name = InterfaceChange {
+        interface: "eth\u{200B}0".into(),
+        ..base()
+    };
+    let (field, message) = one(&ietf_name, &IETF);
+    assert_eq!(field, Field::Interface);
+    assert!(
+        message.starts_with("character 4 is U+200B ZERO WIDTH SPACE"),
+        "{message}"
+    );
 }

@@ -4,6 +4,7 @@
 //! declared on `<error-path>`, as IOS-XE's ConfD does) or an RFC 8040 §7.1 error object (JSON
 //! instance-identifier) with its HTTP status.
 
+use super::library::{NS_NOTIFICATION, NS_WITH_DEFAULTS, NS_YANG_LIBRARY};
 use super::model::{NS_ETHERNET, NS_IANAIFT, NS_IF, NS_IP, NS_NATIVE, NS_SWITCH};
 use super::netconf::NS_BASE;
 use super::xmltree::Element;
@@ -17,6 +18,9 @@ pub const MODULES: &[(&str, &str, &str)] = &[
     ("ietf-interfaces", NS_IF, "if"),
     ("ietf-ip", NS_IP, "ip"),
     ("iana-if-type", NS_IANAIFT, "ianaift"),
+    ("ietf-netconf-with-defaults", NS_WITH_DEFAULTS, "ncwd"),
+    ("notifications", NS_NOTIFICATION, "ncEvent"),
+    ("ietf-yang-library", NS_YANG_LIBRARY, "yanglib"),
 ];
 
 pub fn module_of(ns: &str) -> Option<&'static str> {
@@ -91,6 +95,19 @@ impl YangError {
         self
     }
 
+    /// The path rooted in the request (`/nc:rpc/nc:edit-config/nc:config/…`), as RFC 6241 §4.3
+    /// roots an error that a payload element of the request can be associated with; `request` are
+    /// the steps from `rpc` down to the element that holds the data. A path-less error stays so.
+    pub fn in_request(mut self, request: &[&str]) -> Self {
+        if !self.path.is_empty() {
+            let mut path: Vec<PathStep> =
+                request.iter().map(|n| PathStep::new(NS_BASE, n)).collect();
+            path.append(&mut self.path);
+            self.path = path;
+        }
+        self
+    }
+
     pub fn with_app_tag(mut self, app_tag: &'static str) -> Self {
         self.app_tag = Some(app_tag);
         self
@@ -119,6 +136,7 @@ impl YangError {
         for step in &self.path {
             let prefix = match MODULES.iter().find(|m| m.1 == step.ns) {
                 Some(m) => m.2.to_owned(),
+                None if step.ns == NS_BASE => "nc".to_owned(),
                 None if step.ns.is_empty() => String::new(),
                 None => match decls.iter().find(|(_, n)| *n == step.ns) {
                     Some((p, _)) => p.clone(),
@@ -270,6 +288,32 @@ mod tests {
     fn netconf_shape_declares_prefixes_on_error_path() {
         let xml = String::from_utf8(mtu_error().to_rpc_error().to_document()).unwrap();
         assert!(xml.contains("<rpc-error xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\"><error-type>application</error-type><error-tag>invalid-value</error-tag><error-severity>error</error-severity><error-path xmlns:ios=\"http://cisco.com/ns/yang/Cisco-IOS-XE-native\">/ios:native/ios:interface/ios:GigabitEthernet[ios:name='1/0/2']/ios:mtu</error-path><error-message xml:lang=\"en\">\"100\" is out of range.</error-message><error-info><bad-element>mtu</bad-element></error-info></rpc-error>"), "{xml}");
+    }
+
+    /// An error about a payload element is rooted in the request, as netconfd roots it; one about no
+    /// data node keeps no path.
+    #[test]
+    fn payload_errors_are_rooted_in_the_request() {
+        let (xp, decls) = mtu_error()
+            .in_request(&["rpc", "edit-config", "config"])
+            .xpath()
+            .unwrap();
+        assert_eq!(
+            xp,
+            "/nc:rpc/nc:edit-config/nc:config/ios:native/ios:interface/ios:GigabitEthernet[ios:name='1/0/2']/ios:mtu"
+        );
+        assert_eq!(decls[0], ("xmlns:nc".to_owned(), NS_BASE.to_owned()));
+        assert_eq!(
+            YangError::protocol("in-use", "x")
+                .in_request(&["rpc", "edit-config", "config"])
+                .xpath(),
+            None
+        );
+        // RESTCONF never sees the NETCONF request: its path is the data resource's.
+        assert_eq!(
+            mtu_error().json_path().unwrap(),
+            "/Cisco-IOS-XE-native:native/interface/GigabitEthernet[name='1/0/2']/mtu"
+        );
     }
 
     #[test]

@@ -9,12 +9,47 @@
 //! side of the `/_sim` control API on the RESTCONF listener.
 //!
 //! Layout: `model` (typed datastore + seed), `render_xml` / `render_json` (serialisers), `xmltree`
-//! (generic XML tree), `filter` (RFC 6241 subtree filter), `edit` (RFC 6241 edit operations over trees),
-//! `native_edit` (typed edit + IOS-XE value checks), `error` (rpc-error / RFC 8040 error shape),
-//! `state` (datastores, locks, confirmed commit; pure), `store` (the shared device + commit timer),
-//! `faults`, `framing` (RFC 6242, sans IO), `netconf` (session, sans IO), `rpc` (operations), `ssh`
-//! (russh server IO), `restconf` (axum, reads and writes), `json_xml` (RFC 7951 JSON to trees),
-//! `control` (`/_sim`).
+//! (generic XML tree), `filter` (RFC 6241 subtree filter), `xpath` (the XPath subset, as subtree
+//! filters), `edit` (RFC 6241 edit operations over trees), `native_edit` and `native_parse` (typed
+//! edit, the native model's value checks), `platform` (what the switch refuses on top of the model),
+//! `error` (rpc-error / RFC 8040 error shape), `library` (the implemented modules: hello and
+//! `ietf-yang-library`), `state` (datastores, locks, confirmed commit, subscriptions; pure), `store`
+//! (the shared device + commit timer), `faults`, `framing` (RFC 6242, sans IO), `netconf` (session,
+//! sans IO), `rpc` (operations), `ssh` (russh server IO), `restconf` (axum, reads and writes),
+//! `json_xml` (RFC 7951 JSON to trees), `control` (`/_sim`).
+//!
+//! What the simulator implements of what it advertises (IOS-XE 17's hello, as Cisco publishes it in
+//! github.com/YangModels/yang `vendor/cisco/xe/*/capability-cat9300.xml`):
+//! * `:xpath` — absolute paths of child steps with `[leaf='value']` predicates (`and`) and unions;
+//!   other XPath is answered `operation-not-supported`, a malformed expression or an undeclared
+//!   prefix `bad-attribute` (`xpath`).
+//! * `:with-defaults` — `basic-mode=explicit` and no other mode: the configuration is reported as set
+//!   (by the seed or a client), no default added; `<with-defaults>explicit</…>` is accepted, other
+//!   modes are `invalid-value`.
+//! * `:notification` + `:interleave` — `create-subscription` on the `NETCONF` stream, once per
+//!   session, without replay (a start or stop time is refused); the simulator generates no events,
+//!   so a subscription stays silent; the session answers rpcs meanwhile.
+//! * `:yang-library:1.0` — `<get>` serves `/modules-state` (RFC 7895) with the `module-set-id` of
+//!   the capability, from the same list as the hello's module capabilities (`library`).
+//!
+//! Known differences from the real servers (the conformance tests run one body against netconfd and
+//! this simulator; `tests/netconf_conformance/target.rs` `Facts` holds the ones they meet):
+//! * Value checks are the native model's (description `length "0..200"`, mtu `range "64..18000"`,
+//!   VLANs 1–4094). A Catalyst 9300 refuses an MTU outside 1500–9198 when it applies the
+//!   configuration; so does the simulator (`platform`: `operation-failed` at the commit, or at the edit
+//!   on running). Which words IOS-XE uses there is not verified; the tag is ConfD's.
+//! * Range and length violations carry `error-app-tag` `not-in-range` (RFC 7950 §15 defines none for
+//!   them; it is yuma123 netconfd's), error-type `application` (ConfD's; netconfd says `protocol`),
+//!   `error-info` `bad-element` (netconfd sends `bad-value`).
+//! * An error about a payload element has its `error-path` rooted in the request
+//!   (`/nc:rpc/nc:edit-config/nc:config/…`, RFC 6241 §4.3, as netconfd); one found in a datastore
+//!   at a commit is rooted in the data (`/ios:native/…`). RESTCONF paths are RFC 8040 data paths.
+//! * A lock on a candidate holding the session's own edit is granted (netconfd refuses it);
+//!   unlocking another session's lock is `lock-denied` (netconfd: `in-use`); a wrong persist-id is
+//!   `invalid-value` (netconfd: `operation-failed`).
+//! * `<validate>` never changes the candidate (yuma123 2.13 drops it, tests/netconf/README.md).
+//! * Not advertised, not implemented: `:url`, `:startup`, `:partial-lock`, `:replay`,
+//!   `:with-operational-defaults`, `:yang-library:1.1`; RESTCONF serves no `ietf-yang-library`.
 
 pub mod control;
 pub mod edit;
@@ -23,10 +58,12 @@ pub mod faults;
 pub mod filter;
 pub mod framing;
 pub mod json_xml;
+pub mod library;
 pub mod model;
 pub mod native_edit;
 pub mod native_parse;
 pub mod netconf;
+pub mod platform;
 pub mod render_json;
 pub mod render_xml;
 pub mod restconf;
@@ -36,6 +73,7 @@ pub mod ssh;
 pub mod state;
 pub mod store;
 pub mod xmltree;
+pub mod xpath;
 
 pub use faults::Fault;
 pub use state::DatastoreMode;

@@ -1,7 +1,8 @@
 //! An `<edit-config>` payload applied to the typed datastore, pure: each top-level unit (the hostname,
 //! one native interface entry, one ietf-interfaces entry) is edited as an element tree (`edit`) and then
-//! read back into the typed model with the value checks IOS-XE makes (MTU 576–9216, VLAN 1–4094, the
-//! description length, IPv4 address and mask, VRFs that exist, interfaces that exist). Errors carry
+//! read back into the typed model with the value checks of the native model (MTU 64–18000, VLAN
+//! 1–4094, description length 0–200, IPv4 address and mask, VRFs that exist, interfaces that exist;
+//! what the switch itself refuses on top is `platform`). Errors carry
 //! the path and tag the real server gives (the read-back is `native_parse`). `error-option` decides
 //! what happens to the other units.
 
@@ -17,10 +18,13 @@ use super::native_parse::{
 use super::render_xml;
 use super::xmltree::Element;
 
-pub const MTU_RANGE: std::ops::RangeInclusive<u16> = 576..=9216;
+/// Cisco-IOS-XE-interfaces (`interface-common-grouping`): `leaf mtu { type uint16 { range
+/// "64..18000"; } }` for every platform; a Catalyst 9300 takes less (`platform::PORT_MTU`).
+pub const MTU_RANGE: std::ops::RangeInclusive<u16> = 64..=18000;
 pub const VLAN_RANGE: std::ops::RangeInclusive<u16> = 1..=4094;
-/// IOS-XE's `description` is a string of at most 240 characters.
-pub const DESCRIPTION_MAX: usize = 240;
+/// The same grouping: `leaf description { type string { length "0..200"; } }` since the module's
+/// 2020-11-11 revision ("Updated interface description to 200 chars").
+pub const DESCRIPTION_MAX: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorOption {

@@ -74,28 +74,34 @@ fn seed_003_payload_sets_description_and_removes_shutdown() {
 #[test]
 fn values_are_checked_with_paths() {
     let out = run(&native(
-        "<GigabitEthernet><name>1/0/2</name><mtu>100</mtu></GigabitEthernet>",
+        "<GigabitEthernet><name>1/0/2</name><mtu>63</mtu></GigabitEthernet>",
     ));
     let e = &out.errors[0];
     assert_eq!((e.error_type, e.tag), ("application", "invalid-value"));
+    assert_eq!(e.app_tag, Some("not-in-range"));
     assert_eq!(
         e.json_path().unwrap(),
         "/Cisco-IOS-XE-native:native/interface/GigabitEthernet[name='1/0/2']/mtu"
     );
-    assert!(e.message.contains("576..9216"), "{}", e.message);
+    assert!(e.message.contains("64..18000"), "{}", e.message);
     assert_eq!(out.config, seed_c9300("c9300"));
+    // The model's range is wider than the switch's: 100 passes here (`platform` refuses it later).
+    let out = run(&native(
+        "<GigabitEthernet><name>1/0/2</name><mtu>100</mtu></GigabitEthernet>",
+    ));
+    assert_eq!(out.errors, vec![]);
 
     for (payload, leaf) in [
         (r#"<GigabitEthernet><name>1/0/2</name><switchport-config><switchport><access xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-switch"><vlan><vlan>4095</vlan></vlan></access></switchport></switchport-config></GigabitEthernet>"#, "vlan"),
         (r#"<GigabitEthernet><name>1/0/1</name><switchport-config><switchport><trunk xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-switch"><allowed><vlan><vlans>10,5000</vlans></vlan></allowed></trunk></switchport></switchport-config></GigabitEthernet>"#, "vlans"),
         (r#"<GigabitEthernet><name>1/0/1</name><switchport-config><switchport><trunk xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-switch"><native><vlan><vlan-id>0</vlan-id></vlan></native></trunk></switchport></switchport-config></GigabitEthernet>"#, "vlan-id"),
         ("<GigabitEthernet><name>1/0/2</name><mtu>abc</mtu></GigabitEthernet>", "mtu"),
-        ("<GigabitEthernet><name>1/0/2</name><mtu>9217</mtu></GigabitEthernet>", "mtu"),
+        ("<GigabitEthernet><name>1/0/2</name><mtu>18001</mtu></GigabitEthernet>", "mtu"),
         ("<GigabitEthernet><name>1/0/2</name><ip><address><primary><address>10.0.0.300</address><mask>255.255.255.0</mask></primary></address></ip></GigabitEthernet>", "address"),
         ("<GigabitEthernet><name>1/0/2</name><ip><address><primary><address>10.0.0.1</address><mask>255.0.255.0</mask></primary></address></ip></GigabitEthernet>", "mask"),
         ("<GigabitEthernet><name>1/0/2</name><shutdown>yes</shutdown></GigabitEthernet>", "shutdown"),
         ("<Vlan><name>4095</name></Vlan>", "name"),
-        (&format!("<GigabitEthernet><name>1/0/2</name><description>{}</description></GigabitEthernet>", "x".repeat(241)), "description"),
+        (&format!("<GigabitEthernet><name>1/0/2</name><description>{}</description></GigabitEthernet>", "x".repeat(201)), "description"),
     ] {
         let out = run(&native(payload));
         let e = &out.errors[0];

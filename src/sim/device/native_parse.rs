@@ -1,7 +1,8 @@
-//! Reading an edited element tree back into the typed model, with the value checks IOS-XE makes: MTU
-//! 576–9216, VLANs 1–4094 (single and lists), description length, IPv4 address and contiguous mask,
-//! references to VRFs that exist, and `unknown-element` for anything the model does not have. Every
-//! error carries the path of the offending node.
+//! Reading an edited element tree back into the typed model, with the value checks of the native
+//! model: MTU 64–18000, VLANs 1–4094 (single and lists), description length 0–200, IPv4 address and
+//! contiguous mask, references to VRFs that exist, and `unknown-element` for anything the model does
+//! not have. Every error carries the path of the offending node; range and length violations carry
+//! the app tag the real servers give.
 
 use super::edit;
 use super::error::{PathStep, YangError};
@@ -26,6 +27,13 @@ pub(super) fn unknown(e: &Element, parent: &[PathStep]) -> YangError {
         .at(&path)
         .with_info("bad-element", &e.name)
 }
+
+/// `error-app-tag` of a value outside its type's `range` or `length`. RFC 7950 §15 names app tags
+/// only for unique, min/max-elements, must, require-instance, a mandatory choice and insert; for a
+/// range or length the model may give one (the `error-app-tag` substatement), and the native model
+/// does not, so the tag is the server's own. yuma123 netconfd answers `not-in-range` for both (the
+/// conformance tests compare), and so does the simulator.
+pub const OUT_OF_RANGE: &str = "not-in-range";
 
 pub(super) fn invalid(path: &[PathStep], value: &str, why: &str) -> YangError {
     let leaf = path.last().map(|p| p.name.clone()).unwrap_or_default();
@@ -65,7 +73,8 @@ pub(super) fn parse_u16(
             path,
             &text,
             &format!("is out of range {}..{}", range.start(), range.end()),
-        )),
+        )
+        .with_app_tag(OUT_OF_RANGE)),
         Err(_) => Err(invalid(path, &text, "is not a valid integer")),
     }
 }
@@ -101,7 +110,7 @@ pub(super) fn parse_description(e: &Element, path: &[PathStep]) -> Result<String
             "invalid-value",
             format!("description is longer than {DESCRIPTION_MAX} characters"),
         )
-        .with_app_tag("length-violation")
+        .with_app_tag(OUT_OF_RANGE)
         .at(path)
         .with_info("bad-element", "description"));
     }

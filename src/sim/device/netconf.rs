@@ -5,6 +5,7 @@
 
 use super::error::YangError;
 use super::framing::{self, Decoder, Framing};
+use super::library;
 use super::rpc;
 use super::state::DatastoreMode;
 use super::store::Datastore;
@@ -18,17 +19,23 @@ pub const MAX_MESSAGE: usize = 4 * 1024 * 1024;
 /// Replies are cut into chunks of this size under base:1.1, as real devices do.
 pub const MAX_CHUNK: usize = 8 * 1024;
 
-/// Capabilities in the server hello: only what this simulator implements.
+pub const CAP_XPATH: &str = "urn:ietf:params:netconf:capability:xpath:1.0";
+pub const CAP_NOTIFICATION: &str = "urn:ietf:params:netconf:capability:notification:1.0";
+pub const CAP_INTERLEAVE: &str = "urn:ietf:params:netconf:capability:interleave:1.0";
+/// Only `explicit`: the simulator reports what its configuration holds and adds no defaults.
+pub const CAP_WITH_DEFAULTS: &str =
+    "urn:ietf:params:netconf:capability:with-defaults:1.0?basic-mode=explicit";
+
+/// Protocol capabilities of every mode, as IOS-XE 17 advertises them; each is implemented as far as
+/// the module documentation (`sim::device`, "What the simulator implements") says. The datastore
+/// capabilities follow the mode; the module capabilities are `library`'s.
 pub const CAPABILITIES: &[&str] = &[
     CAP_BASE_10,
     CAP_BASE_11,
-    "http://cisco.com/ns/yang/Cisco-IOS-XE-native?module=Cisco-IOS-XE-native&revision=2024-03-01",
-    "http://cisco.com/ns/yang/Cisco-IOS-XE-switch?module=Cisco-IOS-XE-switch&revision=2024-03-01",
-    "http://cisco.com/ns/yang/Cisco-IOS-XE-ethernet?module=Cisco-IOS-XE-ethernet&revision=2024-03-01",
-    "urn:ietf:params:xml:ns:yang:ietf-interfaces?module=ietf-interfaces&revision=2014-05-08",
-    "urn:ietf:params:xml:ns:yang:ietf-ip?module=ietf-ip&revision=2014-06-16",
-    "urn:ietf:params:xml:ns:yang:iana-if-type?module=iana-if-type&revision=2014-05-08",
-    "http://cisco.com/yang/cisco-ia?module=cisco-ia&revision=2023-03-01",
+    CAP_XPATH,
+    CAP_NOTIFICATION,
+    CAP_INTERLEAVE,
+    CAP_WITH_DEFAULTS,
 ];
 
 pub const CAP_CANDIDATE: &str = "urn:ietf:params:netconf:capability:candidate:1.0";
@@ -72,11 +79,14 @@ pub fn server_hello_for(session_id: u32, base_1_1: bool, mode: DatastoreMode) ->
     let all = CAPABILITIES
         .iter()
         .copied()
-        .chain(datastore_capabilities(mode));
+        .chain(datastore_capabilities(mode))
+        .map(str::to_owned)
+        .chain([library::yang_library_capability()])
+        .chain(library::module_capabilities());
     // A base:1.0-only server offers only the 1.0 versions of the capabilities (as netconfd does with
     // `--protocols=netconf1.0`): confirmed-commit:1.1 and validate:1.1 belong to base:1.1.
     let v11 = [CAP_BASE_11, CAP_CONFIRMED_COMMIT_11, CAP_VALIDATE_11];
-    for c in all.filter(|c| base_1_1 || !v11.contains(c)) {
+    for c in all.filter(|c| base_1_1 || !v11.contains(&c.as_str())) {
         caps.push(Element::leaf(NS_BASE, "capability", c));
     }
     Element::new(NS_BASE, "hello")

@@ -28,6 +28,7 @@ pub fn list_keys(e: &Element) -> &'static [&'static str] {
         (NS_NATIVE, "without-stitching") => &["asn-ip"],
         (NS_IF, "interface") => &["name"],
         (NS_IP, "address") => &["ip"],
+        (super::library::NS_YANG_LIBRARY, "module") => &["name", "revision"],
         _ => &[],
     }
 }

@@ -3,14 +3,16 @@
 //! returned. No IO besides the in-memory store.
 
 use super::edit::{Op, Scope};
-use super::error::YangError;
+use super::error::{PathStep, YangError};
 use super::filter;
+use super::library::{self, NS_NOTIFICATION, NS_WITH_DEFAULTS};
 use super::native_edit::{self, ErrorOption};
 use super::netconf::NS_BASE;
 use super::render_xml;
 use super::state::{CommitRequest, Target, TestOption, Who};
 use super::store::Datastore;
 use super::xmltree::Element;
+use super::xpath;
 
 pub const NS_CISCO_IA: &str = "http://cisco.com/yang/cisco-ia";
 
@@ -45,6 +47,9 @@ pub fn dispatch(rpc: &Element, session: u32, store: &Datastore) -> Result<Done, 
                 .with_info("bad-element", "rpc"),
         ]
     })?;
+    if op.is(NS_NOTIFICATION, "create-subscription") {
+        return create_subscription(op, session, store).map(|()| done(ok()));
+    }
     if op.is(NS_CISCO_IA, "save-config") {
         store.update(|s| {
             s.save_config();
@@ -62,11 +67,12 @@ pub fn dispatch(rpc: &Element, session: u32, store: &Datastore) -> Result<Done, 
             let trees = store
                 .inspect(|s| s.get(source).map(render_xml::config_trees))
                 .map_err(one)?;
-            Ok(done(vec![data(op, trees).map_err(one)?]))
+            Ok(done(vec![data(rpc, op, trees).map_err(one)?]))
         }
         "get" => {
-            let trees = store.inspect(|s| render_xml::all_trees(&s.running));
-            Ok(done(vec![data(op, trees).map_err(one)?]))
+            let mut trees = store.inspect(|s| render_xml::all_trees(&s.running));
+            trees.push(library::modules_state());
+            Ok(done(vec![data(rpc, op, trees).map_err(one)?]))
         }
         "edit-config" => edit_config(rpc, op, session, store),
         "lock" | "unlock" => {
@@ -201,18 +207,20 @@ fn edit_config(
         None => return Err(one(missing("config", "edit-config"))),
     };
     let scope = Scope::default().enter(rpc).enter(op).enter(config);
-    store.update(|s| {
-        let r = s.edit(
-            Who::Session(session),
-            target,
-            config,
-            &scope,
-            default_op,
-            test_option,
-            error_option,
-        );
-        (r, Vec::new())
-    })?;
+    store
+        .update(|s| {
+            let r = s.edit(
+                Who::Session(session),
+                target,
+                config,
+                &scope,
+                default_op,
+                test_option,
+                error_option,
+            );
+            (r, Vec::new())
+        })
+        .map_err(|errors| in_request(errors, &["rpc", "edit-config", "config"]))?;
     Ok(Done {
         body: ok(),
         applied_to_running: target == Target::Running && test_option != TestOption::TestOnly,
@@ -244,11 +252,17 @@ fn validate(rpc: &Element, op: &Element, store: &Datastore) -> Result<(), Vec<Ya
         return if errors.is_empty() {
             Ok(())
         } else {
-            Err(errors)
+            Err(in_request(errors, &["rpc", "validate", "source", "config"]))
         };
     }
     let target = datastore_param(op, "source").map_err(|e| vec![e])?;
     store.inspect(|s| s.validate(target)).map_err(|e| vec![e])
+}
+
+/// Errors about payload elements of the request, their paths rooted in it (as netconfd roots
+/// them); an error found in a datastore (a commit) keeps its data path.
+fn in_request(errors: Vec<YangError>, request: &[&str]) -> Vec<YangError> {
+    errors.into_iter().map(|e| e.in_request(request)).collect()
 }
 
 fn commit_request(op: &Element) -> Result<CommitRequest, YangError> {
@@ -303,8 +317,10 @@ fn kill_session(op: &Element, session: u32, store: &Datastore) -> Result<Done, V
     })
 }
 
-/// `<data>` with the trees, filtered when the operation carries a `<filter>`.
-fn data(op: &Element, trees: Vec<Element>) -> Result<Element, YangError> {
+/// `<data>` with the trees, filtered when the operation carries a `<filter>` (subtree, or the XPath
+/// subset of `xpath`).
+fn data(rpc: &Element, op: &Element, trees: Vec<Element>) -> Result<Element, YangError> {
+    with_defaults(op)?;
     let selected = match op.child(NS_BASE, "filter") {
         None => trees,
         Some(f) => {
@@ -317,12 +333,18 @@ fn data(op: &Element, trees: Vec<Element>) -> Result<Element, YangError> {
             match kind {
                 "subtree" => filter::apply(&trees, f, render_xml::list_keys),
                 "xpath" => {
-                    return Err(YangError::protocol(
-                        "operation-not-supported",
-                        "xpath filters need the :xpath capability, which this server lacks",
-                    )
-                    .with_info("bad-attribute", "type")
-                    .with_info("bad-element", "filter"))
+                    let select = f.attr("select").ok_or_else(|| {
+                        YangError::protocol(
+                            "missing-attribute",
+                            "an xpath filter needs its select attribute",
+                        )
+                        .with_info("bad-attribute", "select")
+                        .with_info("bad-element", "filter")
+                    })?;
+                    let scope = Scope::default().enter(rpc).enter(op).enter(f);
+                    let subtree =
+                        xpath::to_subtree(select, &scope).map_err(|e| e.to_yang(select))?;
+                    filter::apply(&trees, &subtree, render_xml::list_keys)
                 }
                 _ => {
                     return Err(
@@ -335,6 +357,88 @@ fn data(op: &Element, trees: Vec<Element>) -> Result<Element, YangError> {
         }
     };
     Ok(Element::new(NS_BASE, "data").with_children(selected))
+}
+
+/// `<with-defaults>` (RFC 6243) of get / get-config. The basic mode is `explicit` (what the
+/// configuration holds, set by the seed or a client; no schema default is ever added) and no other
+/// mode is supported, so only `explicit` is accepted. Errors name the parameter as netconfd does.
+fn with_defaults(op: &Element) -> Result<(), YangError> {
+    let Some(w) = op.child(NS_WITH_DEFAULTS, "with-defaults") else {
+        return Ok(());
+    };
+    let path = [
+        PathStep::new(NS_BASE, "rpc"),
+        PathStep::new(NS_BASE, &op.name),
+        PathStep::new(NS_WITH_DEFAULTS, "with-defaults"),
+    ];
+    match w.text.trim() {
+        "explicit" => Ok(()),
+        mode @ ("report-all" | "report-all-tagged" | "trim") => Err(YangError::protocol(
+            "invalid-value",
+            format!(
+                "with-defaults mode {mode} is not supported: this device reports explicit only"
+            ),
+        )
+        .at(&path)
+        .with_info("bad-element", "with-defaults")),
+        other => Err(YangError::protocol(
+            "invalid-value",
+            format!("{other:?} is not a with-defaults mode"),
+        )
+        .with_app_tag("not-in-value-set")
+        .at(&path)
+        .with_info("bad-element", "with-defaults")),
+    }
+}
+
+/// RFC 5277 `<create-subscription>` on the `NETCONF` stream, the only one. The simulator generates
+/// no events, so a subscription stays silent; it keeps no event log (no `:replay`), so a start or
+/// stop time is refused. The session goes on answering rpcs (`:interleave`). A session subscribes
+/// once.
+fn create_subscription(
+    op: &Element,
+    session: u32,
+    store: &Datastore,
+) -> Result<(), Vec<YangError>> {
+    let param = |name: &str| op.child(NS_NOTIFICATION, name);
+    let at = |name: &str| {
+        [
+            PathStep::new(NS_BASE, "rpc"),
+            PathStep::new(NS_NOTIFICATION, "create-subscription"),
+            PathStep::new(NS_NOTIFICATION, name),
+        ]
+    };
+    if let Some(stream) = param("stream").map(|s| s.text.trim()) {
+        if stream != "NETCONF" {
+            return Err(vec![YangError::protocol(
+                "operation-failed",
+                format!("no event stream {stream:?}: this device has the NETCONF stream only"),
+            )
+            .at(&at("stream"))
+            .with_info("bad-element", "stream")]);
+        }
+    }
+    for replay in ["startTime", "stopTime"] {
+        if param(replay).is_some() {
+            return Err(vec![YangError::protocol(
+                "operation-failed",
+                format!(
+                    "{replay}: this device keeps no event log (no :replay); subscribe without it"
+                ),
+            )
+            .at(&at(replay))
+            .with_info("bad-element", replay)]);
+        }
+    }
+    if let Some(f) = param("filter") {
+        if let Some(select) = f.attr("select") {
+            let scope = Scope::default().enter(op).enter(f);
+            xpath::to_subtree(select, &scope).map_err(|e| vec![e.to_yang(select)])?;
+        }
+    }
+    store
+        .update(|s| (s.subscribe(session), Vec::new()))
+        .map_err(|e| vec![e])
 }
 
 #[cfg(test)]

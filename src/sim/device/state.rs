@@ -9,6 +9,7 @@ use super::edit::{Op, Scope};
 use super::error::YangError;
 use super::model::NativeConfig;
 use super::native_edit::{self, ErrorOption, ValueQuirks};
+use super::platform;
 use super::xmltree::Element;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -144,6 +145,8 @@ pub struct DeviceState {
     /// Lock holders per datastore; a holder that is no live session is a phantom (fault injection).
     locks: Vec<(Target, u32)>,
     sessions: BTreeSet<u32>,
+    /// Sessions with an event subscription (RFC 5277).
+    subscriptions: BTreeSet<u32>,
     pending: Option<PendingConfirm>,
     next_generation: u64,
     pub counters: Counters,
@@ -178,6 +181,7 @@ impl DeviceState {
             candidate_editor: None,
             locks: Vec::new(),
             sessions: BTreeSet::new(),
+            subscriptions: BTreeSet::new(),
             pending: None,
             next_generation: 1,
             counters: Counters::default(),
@@ -207,6 +211,18 @@ impl DeviceState {
 
     pub fn is_active(&self, session: u32) -> bool {
         self.sessions.contains(&session)
+    }
+
+    /// An event subscription for `session`; `in-use` when it has one (as netconfd answers).
+    pub fn subscribe(&mut self, session: u32) -> Result<(), YangError> {
+        if self.subscriptions.insert(session) {
+            Ok(())
+        } else {
+            Err(YangError::protocol(
+                "in-use",
+                "this session already has an event subscription",
+            ))
+        }
     }
 
     pub fn candidate_dirty(&self) -> bool {
@@ -293,6 +309,13 @@ impl DeviceState {
             };
         }
         self.counters.edits += 1;
+        if target == Target::Running {
+            // Running is applied to the switch at once: a refusal leaves it as it was.
+            let refused = platform::refusals(&self.running, &outcome.config);
+            if !refused.is_empty() {
+                return Err(refused);
+            }
+        }
         match target {
             Target::Candidate => {
                 if outcome.config != self.candidate {
@@ -400,6 +423,13 @@ impl DeviceState {
                 "persist-id given but no confirmed commit is pending",
             )
             .with_info("bad-element", "persist-id"));
+        }
+        // The switch applies the candidate now and may refuse it; the candidate stays as it is.
+        if let Some(refused) = platform::refusals(&self.running, &self.candidate)
+            .into_iter()
+            .next()
+        {
+            return Err(refused);
         }
         let mut effects = Vec::new();
         if req.confirmed {
@@ -515,6 +545,7 @@ impl DeviceState {
     /// A session ended (close, kill, lost transport): its locks go, a candidate it locked is discarded,
     /// and its non-persisted confirmed commit is rolled back.
     pub fn session_ended(&mut self, session: u32) -> Vec<Effect> {
+        self.subscriptions.remove(&session);
         if !self.sessions.remove(&session) {
             return Vec::new();
         }
@@ -537,8 +568,10 @@ impl DeviceState {
     /// Back to `seed`: no locks (phantoms included), nothing pending, counters zero. Live sessions stay.
     pub fn reset(&mut self, seed: NativeConfig) -> Vec<Effect> {
         let sessions = std::mem::take(&mut self.sessions);
+        let subscriptions = std::mem::take(&mut self.subscriptions);
         *self = DeviceState::new(seed, self.mode);
         self.sessions = sessions;
+        self.subscriptions = subscriptions;
         vec![Effect::DisarmConfirm]
     }
 }
