@@ -13,10 +13,13 @@ use tokio_util::sync::CancellationToken;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn w2_against_the_simulator() {
-    let shutdown = CancellationToken::new();
-    let _guard = shutdown.clone().drop_guard();
+/// A NetBox simulator requiring [`TOKEN`], and how the person and the bot reach it.
+async fn simulated_netbox(
+    shutdown: CancellationToken,
+) -> (
+    patchpanel::sim::netbox::RunningNetboxSim,
+    netbox_w2::Backend,
+) {
     let sim = start(
         NetboxSimConfig {
             token: Some(TOKEN.into()),
@@ -26,12 +29,20 @@ async fn w2_against_the_simulator() {
     )
     .await
     .unwrap();
-    netbox_w2::w2_conformance(&netbox_w2::Backend {
+    let backend = netbox_w2::Backend {
         url: sim.base_url.clone(),
         person_auth: format!("Token {TOKEN}"),
         bot_token: TOKEN.into(),
-    })
-    .await;
+    };
+    (sim, backend)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w2_against_the_simulator() {
+    let shutdown = CancellationToken::new();
+    let _guard = shutdown.clone().drop_guard();
+    let (_sim, backend) = simulated_netbox(shutdown).await;
+    netbox_w2::w2_conformance(&backend).await;
 }
 
 /// The optional webhook receiver only wakes the poller: with an hour-long poll interval, a signed
@@ -40,12 +51,7 @@ async fn w2_against_the_simulator() {
 async fn a_signed_webhook_wakes_the_poller() {
     let shutdown = CancellationToken::new();
     let _guard = shutdown.clone().drop_guard();
-    let sim = start(NetboxSimConfig::default(), shutdown).await.unwrap();
-    let backend = netbox_w2::Backend {
-        url: sim.base_url.clone(),
-        person_auth: format!("Token {TOKEN}"),
-        bot_token: TOKEN.into(),
-    };
+    let (sim, backend) = simulated_netbox(shutdown).await;
     let person = netbox_w2::Person::new(&backend);
     let world = netbox_w2::World::start(&backend, 3600.0).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -131,12 +137,7 @@ async fn a_signed_webhook_wakes_the_poller() {
 async fn a_permanent_failure_in_the_middle_of_ten_edits_leaves_the_other_nine_applied_once_each() {
     let shutdown = CancellationToken::new();
     let _guard = shutdown.clone().drop_guard();
-    let sim = start(NetboxSimConfig::default(), shutdown).await.unwrap();
-    let backend = netbox_w2::Backend {
-        url: sim.base_url.clone(),
-        person_auth: format!("Token {TOKEN}"),
-        bot_token: TOKEN.into(),
-    };
+    let (sim, backend) = simulated_netbox(shutdown).await;
     let person = netbox_w2::Person::new(&backend);
     let world = netbox_w2::World::start(&backend, 0.2).await;
     let bot = world.start_bot();
@@ -203,19 +204,6 @@ async fn a_permanent_failure_in_the_middle_of_ten_edits_leaves_the_other_nine_ap
 async fn rlo_in_netbox_description_is_refused_before_the_device() {
     let shutdown = CancellationToken::new();
     let _guard = shutdown.clone().drop_guard();
-    let sim = start(
-        NetboxSimConfig {
-            token: Some(TOKEN.into()),
-            ..NetboxSimConfig::default()
-        },
-        shutdown,
-    )
-    .await
-    .unwrap();
-    netbox_w2_text::rlo_in_netbox_description_is_refused_before_the_device(&netbox_w2::Backend {
-        url: sim.base_url.clone(),
-        person_auth: format!("Token {TOKEN}"),
-        bot_token: TOKEN.into(),
-    })
-    .await;
+    let (_sim, backend) = simulated_netbox(shutdown).await;
+    netbox_w2_text::rlo_in_netbox_description_is_refused_before_the_device(&backend).await;
 }

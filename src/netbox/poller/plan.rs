@@ -181,17 +181,22 @@ impl Backoff {
     /// The wait after one more failure. `random` in `[0, 1]`; `at_least` is the server's
     /// `Retry-After` (still capped at `max`).
     pub fn next_delay(&mut self, random: f64, at_least: Option<Duration>) -> Duration {
-        let exp = self.failures.min(20);
+        let jittered = exponential_delay(self.base, self.max, self.failures, random);
         self.failures = self.failures.saturating_add(1);
-        let full = self
-            .base
-            .checked_mul(1u32 << exp)
-            .unwrap_or(self.max)
-            .min(self.max);
-        let half = full / 2;
-        let jittered = half + half.mul_f64(random.clamp(0.0, 1.0));
         jittered.max(at_least.unwrap_or_default().min(self.max))
     }
+}
+
+/// The wait after `earlier` failures before this one: `base · 2^earlier` capped at `max`, half of it
+/// fixed and half spread by `random` in `[0, 1]`. Shared by [`Backoff`] and the parked candidates'
+/// retry schedule.
+pub fn exponential_delay(base: Duration, max: Duration, earlier: u32, random: f64) -> Duration {
+    let full = base
+        .checked_mul(1u32 << earlier.min(20))
+        .unwrap_or(max)
+        .min(max);
+    let half = full / 2;
+    half + half.mul_f64(random.clamp(0.0, 1.0))
 }
 
 /// How a NetBox failure is reported and handled.

@@ -48,14 +48,12 @@ impl RetryPolicy {
         if failed >= self.budget {
             return AfterFailure::GiveUp;
         }
-        let exp = failed.saturating_sub(1).min(20);
-        let full = self
-            .base
-            .checked_mul(1u32 << exp)
-            .unwrap_or(self.max)
-            .min(self.max);
-        let half = full / 2;
-        AfterFailure::RetryIn(half + half.mul_f64(random.clamp(0.0, 1.0)))
+        AfterFailure::RetryIn(super::plan::exponential_delay(
+            self.base,
+            self.max,
+            failed.saturating_sub(1),
+            random,
+        ))
     }
 }
 
