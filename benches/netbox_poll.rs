@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use patchpanel::netbox::{Handled, NetboxClient, NetboxConfig, Poller, PollerConfig};
 use patchpanel::secret::Secret;
-use patchpanel::sim::netbox::{self, NetboxSimConfig};
 use patchpanel::store::Store;
+use patchpanel_sim::netbox::{self, NetboxSimConfig};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 

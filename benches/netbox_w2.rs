@@ -14,7 +14,7 @@ mod netbox_w2;
 mod tcp_proxy;
 
 use netbox_w2::{Backend, Person, World};
-use patchpanel::sim::netbox::{start, NetboxSimConfig};
+use patchpanel_sim::netbox::{start, NetboxSimConfig};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;

@@ -1,10 +1,11 @@
 //! The `patchpanel` command line: `run`, `demo`, `sim webex|device`, `check`.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use patchpanel::config::Settings;
 use patchpanel::secret::Secret;
-use patchpanel::sim;
+use patchpanel_sim as sim;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -125,7 +126,7 @@ async fn dispatch(command: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::Demo => {
-            let code = patchpanel::demo::run(shutdown).await?;
+            let code = patchpanel_demo::run(shutdown).await?;
             std::process::exit(code);
         }
         Cmd::Check => {
@@ -218,7 +219,7 @@ async fn dispatch(command: Cmd) -> Result<()> {
             )
             .await?;
             let known_hosts_line =
-                patchpanel::demo::known_hosts_line(running.netconf_addr, &running.host_key_openssh);
+                patchpanel_demo::known_hosts_line(running.netconf_addr, &running.host_key_openssh);
             if let Some(path) = known_hosts_out {
                 std::fs::write(&path, format!("{known_hosts_line}\n"))
                     .with_context(|| format!("cannot write {}", path.display()))?;

@@ -11,7 +11,7 @@ use device_sim_fixture::SimDevice as Fixture;
 use patchpanel::device::apply::{Applier, ApplyError, ApplyOptions, Outcome};
 use patchpanel::device::change::{ChangeReason, Edit, InterfaceChange};
 use patchpanel::device::DeviceReader;
-use patchpanel::sim::device::{DatastoreMode, Fault};
+use patchpanel_sim::device::{DatastoreMode, Fault};
 use std::time::Duration;
 
 fn applier(f: &Fixture) -> Applier {

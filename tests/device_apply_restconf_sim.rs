@@ -6,7 +6,7 @@
 use patchpanel::device::apply::{Applier, Outcome};
 use patchpanel::device::change::{ChangeReason, Edit, InterfaceChange};
 use patchpanel::device::DeviceReader;
-use patchpanel::sim::device::Fault;
+use patchpanel_sim::device::Fault;
 
 mod device_sim_fixture;
 use device_sim_fixture::SimDevice;

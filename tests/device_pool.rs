@@ -7,7 +7,7 @@ use patchpanel::device::netconf::{ConnectOptions, Datastore, Filter, NetconfSess
 use patchpanel::device::pool::{PoolConfig, SessionPool};
 use patchpanel::device::{DeviceReader, DeviceSettings};
 use patchpanel::secret::Secret;
-use patchpanel::sim::device::Fault;
+use patchpanel_sim::device::Fault;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

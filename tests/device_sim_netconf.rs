@@ -8,7 +8,7 @@ use patchpanel::device::{
     DeviceError, DeviceReader, DeviceSettings, Inventory, PortMode, Protocol,
 };
 use patchpanel::secret::Secret;
-use patchpanel::sim::device::{ssh, start, DeviceSimConfig, RunningDeviceSim};
+use patchpanel_sim::device::{ssh, start, DeviceSimConfig, RunningDeviceSim};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;

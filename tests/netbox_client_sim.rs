@@ -7,7 +7,7 @@ use patchpanel::device::Inventory;
 use patchpanel::devices::{DeviceDirectory, ResolveError, Source};
 use patchpanel::netbox::{NetboxClient, NetboxConfig, NetboxError};
 use patchpanel::secret::Secret;
-use patchpanel::sim::netbox::{start, NetboxSimConfig};
+use patchpanel_sim::netbox::{start, NetboxSimConfig};
 use tokio_util::sync::CancellationToken;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";

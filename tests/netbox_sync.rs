@@ -8,10 +8,10 @@ mod netbox_sync_rig;
 use netbox_sync_rig::{assert_messages, Rig, ENGINEER, READ_ONLY_TOKEN};
 use patchpanel::netbox::{Candidate, CandidateSource, Handled};
 use patchpanel::secret::Secret;
-use patchpanel::sim::webex::{self as wxsim, SayRequest};
 use patchpanel::webex::{WebexConfig, WebexRest};
 use patchpanel::workflow::messages::escape;
 use patchpanel::workflow::JOB_KIND;
+use patchpanel_sim::webex::{self as wxsim, SayRequest};
 use serde_json::{json, Value};
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod netbox_w2;
 mod netbox_w2_text;
 mod tcp_proxy;
 
-use patchpanel::sim::netbox::{start, NetboxSimConfig};
+use patchpanel_sim::netbox::{start, NetboxSimConfig};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -16,10 +16,7 @@ const TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
 /// A NetBox simulator requiring [`TOKEN`], and how the person and the bot reach it.
 async fn simulated_netbox(
     shutdown: CancellationToken,
-) -> (
-    patchpanel::sim::netbox::RunningNetboxSim,
-    netbox_w2::Backend,
-) {
+) -> (patchpanel_sim::netbox::RunningNetboxSim, netbox_w2::Backend) {
     let sim = start(
         NetboxSimConfig {
             token: Some(TOKEN.into()),

@@ -6,7 +6,7 @@ mod device_sim_fixture;
 
 use device_sim_fixture::SimDevice;
 use patchpanel::device::netconf::{ConnectOptions, Datastore, NetconfError, NetconfSession};
-use patchpanel::sim::device::Fault;
+use patchpanel_sim::device::Fault;
 use std::time::Duration;
 
 /// Connects, arms `fault`, runs one get-config and then a keepalive on the same session.

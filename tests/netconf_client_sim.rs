@@ -9,7 +9,7 @@ use patchpanel::device::netconf::{
     ConnectOptions, Datastore, Filter, HostKeyPolicy, NetconfError, NetconfSession,
 };
 use patchpanel::secret::Secret;
-use patchpanel::sim::device::{
+use patchpanel_sim::device::{
     ssh, start_with, DatastoreMode, DeviceSimConfig, DeviceSimOptions, RunningDeviceSim,
 };
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use patchpanel::secret::Secret;
-use patchpanel::sim::device::{start, DeviceSimConfig, RunningDeviceSim};
+use patchpanel_sim::device::{start, DeviceSimConfig, RunningDeviceSim};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -460,8 +460,7 @@ async fn netconf_publickey_auth_when_open() {
     let dir = tempfile::tempdir().unwrap();
     let key_path = dir.path().join("client_key");
     // The simulator's own key writer produces an OpenSSH ed25519 key file, as ssh-keygen would.
-    let client_key =
-        patchpanel::sim::device::ssh::load_or_create_host_key(Some(&key_path)).unwrap();
+    let client_key = patchpanel_sim::device::ssh::load_or_create_host_key(Some(&key_path)).unwrap();
     let _ = client_key;
     let sim = sim(false, None).await;
     let addr = sim.running.netconf_addr;

@@ -9,7 +9,7 @@ mod harness;
 mod nc_client;
 
 use harness::*;
-use patchpanel::sim::device::DatastoreMode;
+use patchpanel_sim::device::DatastoreMode;
 
 const WD: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults";
 const NOTIF: &str = "urn:ietf:params:xml:ns:netconf:notification:1.0";

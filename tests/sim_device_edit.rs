@@ -8,7 +8,7 @@ mod harness;
 mod nc_client;
 
 use harness::*;
-use patchpanel::sim::device::DatastoreMode;
+use patchpanel_sim::device::DatastoreMode;
 
 /// The description of Gi`name` in a get-config reply.
 fn description(reply: &str) -> Option<String> {

@@ -7,7 +7,7 @@ mod harness;
 mod nc_client;
 
 use harness::*;
-use patchpanel::sim::device::{DatastoreMode, Fault};
+use patchpanel_sim::device::{DatastoreMode, Fault};
 use serde_json::{json, Value};
 
 async fn control(sim: &Sim, path: &str, body: Option<Value>) -> (u16, Value) {

@@ -1,7 +1,7 @@
 //! The NetBox simulator over HTTP: shapes from specs/netbox.md Part 1, filters, writes and their
 //! change records, the id__gt cursor, the 400/403/404/412/503 answers and the control API.
 
-use patchpanel::sim::netbox::{start, NetboxSimConfig, RunningNetboxSim};
+use patchpanel_sim::netbox::{start, NetboxSimConfig, RunningNetboxSim};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;

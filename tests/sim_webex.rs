@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use patchpanel::sim::webex::{self, RunningWebexSim, WebexSimConfig};
 use patchpanel::webex::ids;
+use patchpanel_sim::webex::{self, RunningWebexSim, WebexSimConfig};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{self, Message};

@@ -6,7 +6,7 @@
 use patchpanel::device::netconf::ConnectOptions;
 use patchpanel::device::{DeviceSettings, Inventory};
 use patchpanel::secret::Secret;
-use patchpanel::sim::device::{
+use patchpanel_sim::device::{
     start_with, DatastoreMode, DeviceSimConfig, DeviceSimOptions, RunningDeviceSim,
 };
 use std::time::Duration;

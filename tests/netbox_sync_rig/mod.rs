@@ -9,12 +9,12 @@ use patchpanel::device::apply::Applier;
 use patchpanel::devices::DeviceDirectory;
 use patchpanel::netbox::{Candidate, CandidateSource, NetboxClient, NetboxConfig};
 use patchpanel::secret::Secret;
-use patchpanel::sim::device::model::IfKind;
-use patchpanel::sim::netbox::{self as nbsim, NetboxSimConfig, RunningNetboxSim};
-use patchpanel::sim::webex::{self as wxsim, RunningWebexSim, WebexSimConfig};
 use patchpanel::store::Store;
 use patchpanel::webex::{WebexConfig, WebexRest};
 use patchpanel::workflow::{NetboxSync, Notifier};
+use patchpanel_sim::device::model::IfKind;
+use patchpanel_sim::netbox::{self as nbsim, NetboxSimConfig, RunningNetboxSim};
+use patchpanel_sim::webex::{self as wxsim, RunningWebexSim, WebexSimConfig};
 use serde_json::Value;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
@@ -114,7 +114,7 @@ impl Rig {
     }
 
     /// The running configuration of a GigabitEthernet port (`1/0/2`) on the simulated switch.
-    pub fn port(&self, number: &str) -> patchpanel::sim::device::model::Interface {
+    pub fn port(&self, number: &str) -> patchpanel_sim::device::model::Interface {
         self.device
             .sim
             .running_config()

@@ -6,7 +6,7 @@
 use crate::netconf_peer::NetconfPeer;
 use patchpanel::device::netconf::{ConnectOptions, NetconfError, NetconfSession};
 use patchpanel::secret::Secret;
-use patchpanel::sim::device::{start, DeviceSimConfig, RunningDeviceSim};
+use patchpanel_sim::device::{start, DeviceSimConfig, RunningDeviceSim};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -150,7 +150,7 @@ impl Target {
             facts: Facts {
                 name: "sim",
                 base_1_1,
-                platform_mtu: Some(patchpanel::sim::device::platform::PORT_MTU),
+                platform_mtu: Some(patchpanel_sim::device::platform::PORT_MTU),
                 native_revision: "2024-03-01",
                 writable_running: true,
                 rollback_poll: Duration::from_millis(200),

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use super::nc_client::{ssh_session, Nc};
-use patchpanel::sim::device::{
+use patchpanel_sim::device::{
     start_with, DatastoreMode, DeviceSimConfig, DeviceSimOptions, RunningDeviceSim,
 };
 use std::net::SocketAddr;
@@ -106,7 +106,7 @@ pub fn running_description(sim: &RunningDeviceSim, name: &str) -> Option<String>
         .interfaces
         .iter()
         .find(|i| {
-            i.kind == patchpanel::sim::device::model::IfKind::GigabitEthernet && i.name == name
+            i.kind == patchpanel_sim::device::model::IfKind::GigabitEthernet && i.name == name
         })
         .and_then(|i| i.description.clone())
 }

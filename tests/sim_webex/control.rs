@@ -2,7 +2,7 @@
 
 use super::*;
 use base64::Engine as _;
-use patchpanel::sim::webex::SayRequest;
+use patchpanel_sim::webex::SayRequest;
 
 #[tokio::test]
 async fn socket_faults_drop_close_and_raw() {

@@ -4,8 +4,8 @@
 //! non-default cluster.
 
 use super::*;
-use patchpanel::sim::webex::BOT_UUID;
 use patchpanel::webex::ids::HydraKind;
+use patchpanel_sim::webex::BOT_UUID;
 
 const EU: &str = "urn:TEAM:eu-central-1_k";
 

@@ -2,8 +2,8 @@
 //! validation, tokens.
 
 use super::*;
-use patchpanel::sim::webex::BOT_UUID;
 use patchpanel::webex::ids::HydraKind;
+use patchpanel_sim::webex::BOT_UUID;
 
 #[tokio::test]
 async fn people_me_and_catalog() {

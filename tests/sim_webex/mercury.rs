@@ -2,8 +2,8 @@
 //! ping/pong, frame types, activities, acks and redelivery, replacement.
 
 use super::*;
-use patchpanel::sim::webex::BOT_UUID;
 use patchpanel::webex::ids::HydraKind;
+use patchpanel_sim::webex::BOT_UUID;
 
 #[tokio::test]
 async fn upgrade_of_unknown_registration_is_404() {

@@ -4,9 +4,9 @@
 
 use super::*;
 use patchpanel::secret::Secret;
-use patchpanel::sim::webex::{self as wxsim, RunningWebexSim, SayRequest, WebexSimConfig};
 use patchpanel::webex::ids;
 use patchpanel::webex::WebexConfig;
+use patchpanel_sim::webex::{self as wxsim, RunningWebexSim, SayRequest, WebexSimConfig};
 use tokio_util::sync::DropGuard;
 
 const EU: &str = "urn:TEAM:eu-central-1_k";

@@ -1,0 +1,647 @@
+//! `patchpanel demo`: every simulator on loopback, the real bot against them, and a terminal chat.
+//!
+//! Lines typed (or piped) become Webex messages from `engineer@example.com` in a 1:1 space; every reply
+//! the bot posts is printed. `/as EMAIL` switches the sender, `/press N` presses button N of the last
+//! card. With piped input the demo exits 0 once the reply to the last line has settled.
+//!
+//! NetBox is simulated too and workflow W2 runs (1 s poll, notifications to the demo user):
+//! `/netbox Gi1/0/2 ticket=CHG-1 mtu=9000 description=Printer floor 2` edits the interface in NetBox as
+//! a person would, and the bot's messages about it are printed.
+
+use patchpanel::app;
+use patchpanel::config::NetboxSyncSettings;
+use patchpanel::config::{Settings, DEVICE_NAME};
+use patchpanel::device::{DeviceSettings, InterfaceName};
+use patchpanel::netbox::NetboxConfig;
+use patchpanel::policy::AllowList;
+use patchpanel::secret::Secret;
+use patchpanel::webex::WebexConfig;
+use patchpanel_sim as sim;
+use patchpanel_sim::webex::MessageDto;
+use serde_json::{json, Value};
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+/// `println!` that ignores a closed stdout (`demo | head`) instead of panicking.
+macro_rules! emit {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+const DEFAULT_SENDER: &str = "engineer@example.com";
+const DEMO_TOKEN: &str = "demo-bot-token";
+const BOT_EMAIL: &str = "patchpanel@webex.bot";
+/// How long a reply may take before the demo gives up on it.
+const REPLY_DEADLINE: Duration = Duration::from_secs(60);
+/// A reply has settled when no further bot message arrived for this long.
+const SETTLE: Duration = Duration::from_millis(400);
+const POLL: Duration = Duration::from_millis(20);
+/// A W2 round waits for the next poll (1 s) and a device write between its messages.
+const NETBOX_SETTLE: Duration = Duration::from_millis(2500);
+const DEMO_NETBOX_TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot start the Webex simulator: {0}")]
+    WebexSim(#[from] sim::webex::SimError),
+    #[error("cannot start the device simulator: {0}")]
+    DeviceSim(#[from] sim::device::DeviceSimError),
+    #[error("cannot start the NetBox simulator: {0}")]
+    NetboxSim(#[from] sim::netbox::NetboxSimError),
+    #[error("cannot prepare the demo folder {path}: {source}")]
+    Scratch {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the simulator's control API failed: {0}")]
+    Control(String),
+    #[error("the bot did not connect to the simulator within {0} s")]
+    NotConnected(u64),
+    #[error("the bot stopped: {0}")]
+    Bot(String),
+}
+
+/// The `known_hosts` line for an SSH endpoint (`[host]:port key` for non-22 ports).
+pub fn known_hosts_line(addr: SocketAddr, host_key_openssh: &str) -> String {
+    let host = match addr.port() {
+        22 => addr.ip().to_string(),
+        port => format!("[{}]:{port}", addr.ip()),
+    };
+    format!("{host} {}", host_key_openssh.trim())
+}
+
+/// A scratch folder removed when the demo ends.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the demo; returns the process exit code.
+pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
+    let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let webex = sim::webex::start(
+        sim::webex::WebexSimConfig {
+            token: Some(DEMO_TOKEN.to_owned()),
+            ..sim::webex::WebexSimConfig::new(loopback)
+        },
+        shutdown.clone(),
+    )
+    .await?;
+    let device = sim::device::start(
+        sim::device::DeviceSimConfig {
+            restconf_listen: loopback,
+            netconf_listen: loopback,
+            hostname: "c9300".to_owned(),
+            credentials: Some(("admin".to_owned(), Secret::new("demo-password"))),
+            host_key_path: None,
+            base_1_1: true,
+        },
+        shutdown.clone(),
+    )
+    .await?;
+    let netbox = sim::netbox::start(
+        sim::netbox::NetboxSimConfig {
+            listen: loopback,
+            token: Some(DEMO_NETBOX_TOKEN.to_owned()),
+        },
+        shutdown.clone(),
+    )
+    .await?;
+
+    let dir = std::env::temp_dir().join(format!("patchpanel-demo-{}", std::process::id()));
+    let scratch_err = |source| DemoError::Scratch {
+        path: dir.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(scratch_err)?;
+    let scratch = Scratch(dir.clone());
+    let inventory = dir.join("inventory.toml");
+    let known_hosts = dir.join("known_hosts");
+    std::fs::write(&inventory, demo_inventory(&device)?).map_err(scratch_err)?;
+    std::fs::write(
+        &known_hosts,
+        format!(
+            "{}\n",
+            known_hosts_line(device.netconf_addr, &device.host_key_openssh)
+        ),
+    )
+    .map_err(scratch_err)?;
+
+    let settings = Settings {
+        webex: WebexConfig {
+            api_url: webex.api_url(),
+            u2c_url: webex.u2c_url(),
+            token: Secret::new(DEMO_TOKEN),
+            device_name: DEVICE_NAME.to_owned(),
+        },
+        allowed: AllowList::parse("@example.com").map_err(|e| DemoError::Bot(e.to_string()))?,
+        notify: Some(DEFAULT_SENDER.to_owned()),
+        db_path: dir.join("patchpanel.db"),
+        inventory: Some(inventory),
+        netbox: Some(NetboxConfig::new(
+            netbox.base_url.clone(),
+            Secret::new(DEMO_NETBOX_TOKEN),
+        )),
+        netbox_sync: NetboxSyncSettings {
+            poll_interval: Duration::from_secs(1),
+            ..NetboxSyncSettings::default()
+        },
+        devices: DeviceSettings {
+            username: Some("admin".to_owned()),
+            password: Some(Secret::new("demo-password")),
+            ssh_key: None,
+            known_hosts: Some(known_hosts),
+            default_netconf_port: device.netconf_addr.port(),
+            ca_file: None,
+            accept_new_host_keys: false,
+        },
+    };
+    let bot_shutdown = shutdown.child_token();
+    let bot = tokio::spawn(app::run(settings, bot_shutdown.clone()));
+
+    let control = Control::new(&webex.base_url);
+    let result = chat(&control, &netbox, webex.subscribe(), &bot, &shutdown).await;
+    bot_shutdown.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(5), bot).await;
+    shutdown.cancel();
+    drop(scratch);
+    result
+}
+
+fn demo_inventory(device: &sim::device::RunningDeviceSim) -> Result<String, DemoError> {
+    let doc = json!({
+        "device": [
+            { "name": "c9300", "host": "127.0.0.1", "restconf_url": device.restconf_url, "profile": "iosxe" },
+            { "name": "c9300-nc", "host": "127.0.0.1", "netconf_port": device.netconf_addr.port(), "profile": "iosxe" },
+        ]
+    });
+    // Built through the TOML serializer so no value is pasted into the file as text.
+    toml::to_string(&doc)
+        .map_err(|e| DemoError::Bot(format!("cannot write the demo inventory: {e}")))
+}
+
+struct Control {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Control {
+    fn new(base: &str) -> Self {
+        Control {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value, DemoError> {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| DemoError::Control(e.to_string()))?;
+        let status = resp.status();
+        let value: Value = resp.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(DemoError::Control(format!("{path}: {status} {value}")));
+        }
+        Ok(value)
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, DemoError> {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(|e| DemoError::Control(e.to_string()))?
+            .json()
+            .await
+            .map_err(|e| DemoError::Control(e.to_string()))
+    }
+
+    async fn messages(&self) -> Result<Vec<Value>, DemoError> {
+        let v = self.get("/_sim/messages").await?;
+        Ok(match v {
+            Value::Array(items) => items,
+            Value::Object(mut o) => match o.remove("items") {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        })
+    }
+
+    async fn connected(&self) -> Result<bool, DemoError> {
+        let state = self.get("/_sim/state").await?;
+        Ok(count_connected(&state) > 0)
+    }
+}
+
+/// Open Mercury sockets, from the simulator's `/_sim/state`.
+fn count_connected(state: &Value) -> u64 {
+    state.get("sockets").and_then(Value::as_u64).unwrap_or(0)
+}
+
+async fn chat(
+    control: &Control,
+    netbox: &sim::netbox::RunningNetboxSim,
+    mut posted: broadcast::Receiver<MessageDto>,
+    bot: &tokio::task::JoinHandle<Result<(), app::AppError>>,
+    shutdown: &CancellationToken,
+) -> Result<i32, DemoError> {
+    wait_connected(control, bot).await?;
+    let interactive = std::io::stdin().is_terminal();
+    if interactive {
+        emit!("patchpanel demo — you are {DEFAULT_SENDER} in a 1:1 space with the bot.");
+        emit!("Try `help`, `vrf c9300`, `show iface c9300 Gi1/0/2` (or c9300-nc over NETCONF).");
+        emit!("`/netbox Gi1/0/2 ticket=CHG-1 mtu=9000 description=Printer floor 2` edits NetBox as a person would;");
+        emit!("the bot pushes edits that carry a ticket number to the switch and tells you here.");
+        emit!("`/as EMAIL` switches the sender, `/press N` presses button N of the last card, `/quit` ends.\n");
+    }
+    let mut sender = DEFAULT_SENDER.to_owned();
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut missed = 0;
+    loop {
+        if interactive {
+            use std::io::Write as _;
+            let mut out = std::io::stdout();
+            let _ = write!(out, "{sender}> ");
+            let _ = out.flush();
+        }
+        let line = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            line = lines.next_line() => line,
+        };
+        let Ok(Some(line)) = line else { break };
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if !interactive {
+            emit!("{sender}> {text}");
+        }
+        if let Some(email) = text.strip_prefix("/as ") {
+            sender = email.trim().to_owned();
+            emit!("(now speaking as {sender})");
+            continue;
+        }
+        if matches!(text, "/quit" | "/exit") {
+            break;
+        }
+        let mut settle = SETTLE;
+        if let Some(edit) = text.strip_prefix("/netbox") {
+            match parse_netbox_edit(edit) {
+                Err(why) => {
+                    emit!("({why})");
+                    continue;
+                }
+                Ok((interface, fields)) => {
+                    match netbox.edit_interface("c9300", &interface, fields, "engineer") {
+                        Ok(_) => emit!("(NetBox: c9300 {interface} saved)"),
+                        Err(e) => {
+                            emit!("(NetBox refused the edit: {e})");
+                            continue;
+                        }
+                    }
+                    if edit.contains("ticket=") {
+                        settle = NETBOX_SETTLE;
+                    } else {
+                        continue;
+                    }
+                }
+            }
+        } else if let Some(n) = text.strip_prefix("/press ") {
+            match press(control, &sender, n.trim()).await? {
+                Some(_) => {}
+                None => {
+                    emit!("(no such button; the last card's buttons are numbered from 1)");
+                    continue;
+                }
+            }
+        } else {
+            control
+                .post(
+                    "/_sim/say",
+                    json!({"from": sender, "text": text, "room": "direct", "mention": false}),
+                )
+                .await?;
+        }
+        if !await_replies(&mut posted, settle).await? {
+            missed += 1;
+            emit!("(no reply within {} s)", REPLY_DEADLINE.as_secs());
+        }
+    }
+    Ok(if missed == 0 { 0 } else { 1 })
+}
+
+async fn wait_connected(
+    control: &Control,
+    bot: &tokio::task::JoinHandle<Result<(), app::AppError>>,
+) -> Result<(), DemoError> {
+    const LIMIT: Duration = Duration::from_secs(30);
+    let start = tokio::time::Instant::now();
+    while start.elapsed() < LIMIT {
+        if bot.is_finished() {
+            return Err(DemoError::Bot(
+                "the bot exited during start-up; run with RUST_LOG=info to see why".into(),
+            ));
+        }
+        if control.connected().await? {
+            return Ok(());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    Err(DemoError::NotConnected(LIMIT.as_secs()))
+}
+
+/// Prints every message the bot posts (pushed by the in-process simulator, so nothing is polled)
+/// until its replies settle. Returns false when nothing arrived before the deadline.
+async fn await_replies(
+    posted: &mut broadcast::Receiver<MessageDto>,
+    settle: Duration,
+) -> Result<bool, DemoError> {
+    let deadline = tokio::time::Instant::now() + REPLY_DEADLINE;
+    let mut replied = false;
+    loop {
+        let wait = if replied {
+            settle
+        } else {
+            deadline.saturating_duration_since(tokio::time::Instant::now())
+        };
+        match tokio::time::timeout(wait, posted.recv()).await {
+            Err(_) => return Ok(replied),
+            Ok(Ok(m)) if m.person_email == BOT_EMAIL => {
+                let value = serde_json::to_value(&m).unwrap_or(Value::Null);
+                emit!("{}", render_message(&value));
+                replied = true;
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(broadcast::error::RecvError::Lagged(n))) => emit!("({n} messages not shown)"),
+            Ok(Err(broadcast::error::RecvError::Closed)) => {
+                return Err(DemoError::Bot("the Webex simulator stopped".into()))
+            }
+        }
+    }
+}
+
+/// `/netbox IFACE [ticket=T] [mtu=N] [enabled=yes|no] [description=TEXT…]` → the interface's full
+/// name and the NetBox fields to PATCH. `description=` takes the rest of the line.
+pub fn parse_netbox_edit(args: &str) -> Result<(String, Value), String> {
+    const USAGE: &str =
+        "usage: /netbox IFACE [ticket=T] [mtu=N] [enabled=yes|no] [description=TEXT]";
+    let args = args.trim();
+    let (iface, mut rest) = args.split_once(' ').unwrap_or((args, ""));
+    if iface.is_empty() {
+        return Err(USAGE.to_owned());
+    }
+    let name = InterfaceName::parse(iface).map_err(|e| format!("{e}; {USAGE}"))?;
+    let mut fields = serde_json::Map::new();
+    let mut custom = serde_json::Map::new();
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        if let Some(text) = rest.strip_prefix("description=") {
+            fields.insert("description".into(), Value::String(text.trim().to_owned()));
+            break;
+        }
+        let (word, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+        rest = tail;
+        let Some((key, value)) = word.split_once('=') else {
+            return Err(format!("`{word}` is not KEY=VALUE; {USAGE}"));
+        };
+        match key {
+            "ticket" => {
+                custom.insert(
+                    "change_ticket_number".into(),
+                    Value::String(value.to_owned()),
+                );
+            }
+            "mtu" => {
+                let mtu: u32 = value
+                    .parse()
+                    .map_err(|_| format!("mtu `{value}` is not a number"))?;
+                fields.insert("mtu".into(), Value::from(mtu));
+            }
+            "enabled" => {
+                let on = match value {
+                    "yes" | "true" | "on" => true,
+                    "no" | "false" | "off" => false,
+                    _ => return Err(format!("enabled `{value}` is not yes/no")),
+                };
+                fields.insert("enabled".into(), Value::Bool(on));
+            }
+            _ => return Err(format!("unknown field `{key}`; {USAGE}")),
+        }
+    }
+    if !custom.is_empty() {
+        fields.insert("custom_fields".into(), Value::Object(custom));
+    }
+    if fields.is_empty() {
+        return Err(format!("nothing to change; {USAGE}"));
+    }
+    Ok((name.full, Value::Object(fields)))
+}
+
+/// A bot message as terminal text: its markdown, and a card's text and numbered buttons.
+pub fn render_message(message: &Value) -> String {
+    let text = message
+        .get("markdown")
+        .or_else(|| message.get("text"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let mut out = format!("patchpanel> {}", text.trim_end());
+    for card in cards(message) {
+        let mut texts = Vec::new();
+        collect_texts(card.get("body").unwrap_or(&Value::Null), &mut texts);
+        for t in texts {
+            out.push_str(&format!("\n  │ {t}"));
+        }
+        for (i, action) in submit_actions(card).iter().enumerate() {
+            let title = action
+                .get("title")
+                .and_then(Value::as_str)
+                .unwrap_or("(button)");
+            out.push_str(&format!("\n  [{}] {title}", i + 1));
+        }
+    }
+    out
+}
+
+fn cards(message: &Value) -> Vec<&Value> {
+    message
+        .get("attachments")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|att| att.get("content")).collect())
+        .unwrap_or_default()
+}
+
+fn collect_texts(node: &Value, out: &mut Vec<String>) {
+    match node {
+        Value::Array(items) => items.iter().for_each(|i| collect_texts(i, out)),
+        Value::Object(map) => {
+            match map.get("type").and_then(Value::as_str) {
+                Some("TextBlock") => {
+                    if let Some(t) = map.get("text").and_then(Value::as_str) {
+                        out.push(t.to_owned());
+                    }
+                }
+                Some("FactSet") => {
+                    for f in map
+                        .get("facts")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let title = f.get("title").and_then(Value::as_str).unwrap_or("");
+                        let value = f.get("value").and_then(Value::as_str).unwrap_or("");
+                        out.push(format!("{title}: {value}"));
+                    }
+                }
+                _ => {}
+            }
+            for key in ["items", "columns", "body"] {
+                if let Some(child) = map.get(key) {
+                    collect_texts(child, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn submit_actions(card: &Value) -> Vec<&Value> {
+    card.get("actions")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter(|x| x.get("type").and_then(Value::as_str) == Some("Action.Submit"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Presses button `n` (1-based) of the newest card the bot posted.
+async fn press(control: &Control, sender: &str, n: &str) -> Result<Option<String>, DemoError> {
+    let Ok(index) = n.parse::<usize>() else {
+        return Ok(None);
+    };
+    let messages = control.messages().await?;
+    let Some(card_message) = messages.iter().rev().find(|m| !cards(m).is_empty()) else {
+        return Ok(None);
+    };
+    let Some(card) = cards(card_message).first().copied() else {
+        return Ok(None);
+    };
+    let actions = submit_actions(card);
+    let Some(action) = index.checked_sub(1).and_then(|i| actions.get(i)) else {
+        return Ok(None);
+    };
+    let message_id = card_message.get("id").cloned().unwrap_or(Value::Null);
+    let inputs = action.get("data").cloned().unwrap_or_else(|| json!({}));
+    let answer = control
+        .post(
+            "/_sim/press",
+            json!({"from": sender, "messageId": message_id, "inputs": inputs}),
+        )
+        .await?;
+    Ok(answer
+        .get("actionId")
+        .and_then(Value::as_str)
+        .map(str::to_owned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_hosts_lines_bracket_non_default_ports() {
+        let addr: SocketAddr = "127.0.0.1:2222".parse().unwrap();
+        assert_eq!(
+            known_hosts_line(addr, "ssh-ed25519 AAAA\n"),
+            "[127.0.0.1]:2222 ssh-ed25519 AAAA"
+        );
+        let addr: SocketAddr = "10.0.0.1:22".parse().unwrap();
+        assert_eq!(
+            known_hosts_line(addr, "ssh-ed25519 AAAA"),
+            "10.0.0.1 ssh-ed25519 AAAA"
+        );
+    }
+
+    #[test]
+    fn inventory_values_are_escaped() {
+        let doc = json!({"device": [{"name": "a\"b", "netconf_port": 830}]});
+        let text = toml::to_string(&doc).unwrap();
+        let parsed: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(parsed["device"][0]["name"].as_str(), Some("a\"b"));
+        assert_eq!(parsed["device"][0]["netconf_port"].as_integer(), Some(830));
+    }
+
+    #[test]
+    fn cards_render_as_text_with_numbered_buttons() {
+        let message = json!({
+            "markdown": "A change needs approval",
+            "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": {
+                "type": "AdaptiveCard",
+                "body": [{"type": "TextBlock", "text": "Change 42"},
+                         {"type": "FactSet", "facts": [{"title": "Device", "value": "c9300"}]}],
+                "actions": [{"type": "Action.Submit", "title": "Approve", "data": {"action": "approve"}},
+                            {"type": "Action.Submit", "title": "Decline"}]
+            }}]
+        });
+        let text = render_message(&message);
+        assert!(text.contains("Change 42"));
+        assert!(text.contains("Device: c9300"));
+        assert!(text.contains("[1] Approve"));
+        assert!(text.contains("[2] Decline"));
+    }
+
+    #[test]
+    fn netbox_edits_parse_into_fields() {
+        let (iface, fields) =
+            parse_netbox_edit(" gi1/0/2 ticket=CHG-1 mtu=9000 enabled=no description=Printer <2>")
+                .unwrap();
+        assert_eq!(iface, "GigabitEthernet1/0/2");
+        assert_eq!(
+            fields,
+            json!({"custom_fields": {"change_ticket_number": "CHG-1"}, "mtu": 9000,
+                   "enabled": false, "description": "Printer <2>"})
+        );
+        assert!(parse_netbox_edit("").unwrap_err().contains("usage"));
+        assert!(parse_netbox_edit("Gi1/0/2")
+            .unwrap_err()
+            .contains("nothing to change"));
+        assert!(parse_netbox_edit("Gi1/0/2 mtu=big")
+            .unwrap_err()
+            .contains("mtu"));
+        assert!(parse_netbox_edit("Gi1/0/2 color=red")
+            .unwrap_err()
+            .contains("unknown field"));
+        assert!(parse_netbox_edit("Gi1/0/2 ticket")
+            .unwrap_err()
+            .contains("KEY=VALUE"));
+    }
+
+    #[test]
+    fn connected_count_reads_the_socket_total() {
+        assert_eq!(
+            count_connected(&json!({"devices": [{"sockets": 1}], "sockets": 1})),
+            1
+        );
+        assert_eq!(count_connected(&json!({"devices": [], "sockets": 0})), 0);
+        assert_eq!(count_connected(&json!({"unexpected": true})), 0);
+    }
+}
