@@ -256,7 +256,7 @@ async fn invalid_value_is_rejected_and_nothing_changes() {
     assert!(!requests(&f)
         .iter()
         .any(|l| l.starts_with("DELETE") || l.starts_with("POST")));
-    assert!(r.markdown().contains("the device refused the change"));
+    assert!(patchpanel::render::apply_report(&r).contains("the device refused the change"));
 }
 
 #[tokio::test]

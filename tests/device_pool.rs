@@ -159,11 +159,16 @@ async fn at_most_max_in_flight_operations_run_at_once() {
 async fn chat_reads_go_through_the_pool() {
     let s = sim().await;
     let reader = DeviceReader::new(s.netconf_inventory("c9300-nc"), s.settings()).unwrap();
-    let vrfs = reader.vrfs_markdown("c9300-nc").await.unwrap();
+    let vrfs = reader
+        .vrfs("c9300-nc")
+        .await
+        .map(|a| patchpanel::render::vrfs(&a))
+        .unwrap();
     assert!(vrfs.contains("BLUE"), "{vrfs}");
     let iface = reader
-        .interface_markdown("c9300-nc", "GigabitEthernet1/0/2")
+        .interface("c9300-nc", "GigabitEthernet1/0/2")
         .await
+        .map(|a| patchpanel::render::interface(&a))
         .unwrap();
     assert!(iface.contains("Floor 2 printer"), "{iface}");
     assert_eq!(
@@ -174,8 +179,9 @@ async fn chat_reads_go_through_the_pool() {
     assert_eq!(s.sim.state().sessions.len(), 1);
     // A read of a missing interface is a device answer, not a broken session.
     let missing = reader
-        .interface_markdown("c9300-nc", "GigabitEthernet1/0/49")
+        .interface("c9300-nc", "GigabitEthernet1/0/49")
         .await
+        .map(|a| patchpanel::render::interface(&a))
         .unwrap_err();
     assert!(missing.to_string().contains("no interface"), "{missing}");
     assert_eq!(reader.pool().idle_count(), 1);
@@ -196,8 +202,9 @@ async fn unknown_host_keys_are_learned_only_when_the_setting_allows_it() {
     // Default: an unknown key is refused, naming the fingerprint.
     let strict = DeviceReader::new(inventory(), settings(false)).unwrap();
     let e = strict
-        .vrfs_markdown("c9300-nc")
+        .vrfs("c9300-nc")
         .await
+        .map(|a| patchpanel::render::vrfs(&a))
         .unwrap_err()
         .to_string();
     assert!(e.contains("SHA256:"), "{e}");
@@ -205,16 +212,18 @@ async fn unknown_host_keys_are_learned_only_when_the_setting_allows_it() {
     // Opted in: the key is learned once and written down; later reads check against it.
     let learning = DeviceReader::new(inventory(), settings(true)).unwrap();
     assert!(learning
-        .vrfs_markdown("c9300-nc")
+        .vrfs("c9300-nc")
         .await
+        .map(|a| patchpanel::render::vrfs(&a))
         .unwrap()
         .contains("BLUE"));
     let learned = std::fs::read_to_string(empty.path()).unwrap();
     let key = s.sim.host_key_openssh.split_whitespace().nth(1).unwrap();
     assert!(learned.contains(key), "{learned}");
     assert!(strict
-        .vrfs_markdown("c9300-nc")
+        .vrfs("c9300-nc")
         .await
+        .map(|a| patchpanel::render::vrfs(&a))
         .unwrap()
         .contains("BLUE"));
 }

@@ -155,7 +155,12 @@ async fn vrfs_over_restconf_render_a_table() {
     assert_eq!(answer.protocol, Protocol::Restconf);
     assert_eq!(answer.device, "c9300");
     assert_eq!(answer.data.len(), 2);
-    let md = f.reader.vrfs_markdown("c9300").await.unwrap();
+    let md = f
+        .reader
+        .vrfs("c9300")
+        .await
+        .map(|a| patchpanel::render::vrfs(&a))
+        .unwrap();
     assert!(md.starts_with("**c9300** — 2 VRFs (via RESTCONF)"), "{md}");
     assert!(
         md.contains(
@@ -169,7 +174,12 @@ async fn vrfs_over_restconf_render_a_table() {
 #[tokio::test]
 async fn no_vrfs_is_a_friendly_line() {
     let f = fixture("s3cret").await;
-    let md = f.reader.vrfs_markdown("empty").await.unwrap();
+    let md = f
+        .reader
+        .vrfs("empty")
+        .await
+        .map(|a| patchpanel::render::vrfs(&a))
+        .unwrap();
     assert_eq!(md, "**empty** has no VRFs configured (via RESTCONF).");
 }
 
@@ -185,8 +195,9 @@ async fn native_interface_with_ietf_oper_state() {
     assert_eq!(a.data.state.unwrap().oper_status.as_deref(), Some("down"));
     let md = f
         .reader
-        .interface_markdown("c9300", "GigabitEthernet1/0/2")
+        .interface("c9300", "GigabitEthernet1/0/2")
         .await
+        .map(|a| patchpanel::render::interface(&a))
         .unwrap();
     assert!(
         md.starts_with("**c9300** — GigabitEthernet1/0/2 (via RESTCONF)"),
@@ -211,8 +222,9 @@ async fn missing_interface_is_named() {
     let f = fixture("s3cret").await;
     let e = f
         .reader
-        .interface_markdown("c9300", "Gi1/0/9")
+        .interface("c9300", "Gi1/0/9")
         .await
+        .map(|a| patchpanel::render::interface(&a))
         .unwrap_err();
     assert!(matches!(e, DeviceError::NoSuchInterface { .. }), "{e:?}");
     assert_eq!(
@@ -237,8 +249,9 @@ async fn ietf_only_device_falls_back_after_native_404() {
     );
     let md = f
         .reader
-        .interface_markdown("edge", "GigabitEthernet1/0/2")
+        .interface("edge", "GigabitEthernet1/0/2")
         .await
+        .map(|a| patchpanel::render::interface(&a))
         .unwrap();
     assert!(md.contains("| IPv4 | 192.0.2.1/24 |"), "{md}");
     assert!(md.contains("| Oper state | up |"), "{md}");

@@ -148,7 +148,12 @@ async fn server_hello_buffered_before_our_hello_is_not_discarded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vrfs_over_netconf() {
     let f = Fixture::start(true).await;
-    let md = f.reader().vrfs_markdown("c9300-nc").await.unwrap();
+    let md = f
+        .reader()
+        .vrfs("c9300-nc")
+        .await
+        .map(|a| patchpanel::render::vrfs(&a))
+        .unwrap();
     assert!(md.contains("**c9300-nc**"), "{md}");
     assert!(md.contains("via NETCONF"), "{md}");
     assert!(md.contains("4 VRFs"), "{md}");
@@ -166,8 +171,9 @@ async fn interface_over_netconf() {
     let f = Fixture::start(true).await;
     let reader = f.reader();
     let md = reader
-        .interface_markdown("c9300-nc", "GigabitEthernet1/0/2")
+        .interface("c9300-nc", "GigabitEthernet1/0/2")
         .await
+        .map(|a| patchpanel::render::interface(&a))
         .unwrap();
     assert!(md.contains("GigabitEthernet1/0/2"), "{md}");
     assert!(md.contains("via NETCONF"), "{md}");
@@ -186,8 +192,9 @@ async fn missing_interface_is_named() {
     let f = Fixture::start(true).await;
     let e = f
         .reader()
-        .interface_markdown("c9300-nc", "GigabitEthernet1/0/49")
+        .interface("c9300-nc", "GigabitEthernet1/0/49")
         .await
+        .map(|a| patchpanel::render::interface(&a))
         .unwrap_err();
     assert!(
         matches!(&e, DeviceError::NoSuchInterface { device, interface }
@@ -283,8 +290,9 @@ async fn both_framings_work() {
         assert_eq!(names.len(), 4, "{framing:?}: {names:?}");
         assert!(names.contains(&"BLUE"), "{framing:?}: {names:?}");
         let md = reader
-            .interface_markdown("c9300-nc", "GigabitEthernet1/0/2")
+            .interface("c9300-nc", "GigabitEthernet1/0/2")
             .await
+            .map(|a| patchpanel::render::interface(&a))
             .unwrap();
         assert!(md.contains("Floor 2 printer"), "{framing:?}: {md}");
         assert!(md.contains("access, VLAN 10"), "{framing:?}: {md}");

@@ -4,7 +4,7 @@
 mod netbox_shared;
 
 use patchpanel::device::Inventory;
-use patchpanel::devices::{DeviceDirectory, ResolveError, Source};
+use patchpanel::directory::{DeviceDirectory, ResolveError, Source};
 use patchpanel::netbox::{NetboxClient, NetboxConfig, NetboxError};
 use patchpanel::secret::Secret;
 use patchpanel_sim::netbox::{start, NetboxSimConfig};

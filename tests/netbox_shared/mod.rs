@@ -8,7 +8,7 @@
 
 use patchpanel::device::intent::{Intent, IntentMode};
 use patchpanel::device::{Device, Inventory, Profile};
-use patchpanel::devices::{DeviceDirectory, ResolveError, Source};
+use patchpanel::directory::{DeviceDirectory, ResolveError, Source};
 use patchpanel::netbox::{
     ChangeLogApi, ClearOutcome, InterfaceUpdate, L2Update, MgmtAddress, NetboxClient, NetboxError,
 };

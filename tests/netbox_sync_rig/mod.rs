@@ -6,7 +6,7 @@
 use crate::device_sim_fixture::SimDevice;
 use patchpanel::config::{NetboxSyncSettings, ProtectedInterfaces};
 use patchpanel::device::apply::Applier;
-use patchpanel::devices::DeviceDirectory;
+use patchpanel::directory::DeviceDirectory;
 use patchpanel::netbox::{Candidate, CandidateSource, NetboxClient, NetboxConfig};
 use patchpanel::secret::Secret;
 use patchpanel::store::Store;

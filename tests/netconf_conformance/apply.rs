@@ -140,7 +140,7 @@ pub fn ticket_change_is_applied(t: &Target) {
         .collect();
     assert!(at.windows(2).all(|w| w[0] < w[1]), "{:?}", r.steps);
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
-    assert!(r.markdown().contains("applied and verified (ticket 1234)"));
+    assert!(patchpanel::render::apply_report(&r).contains("applied and verified (ticket 1234)"));
     assert_eq!(
         read_back(t, "1/0/20"),
         Iface {

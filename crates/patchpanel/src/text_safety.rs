@@ -7,7 +7,8 @@
 //! Every place that handles outside text uses this module: the chat grammar refuses them
 //! (`command::text`), values written to devices are refused with the position named
 //! (`device::change`), and everything the bot posts shows them visibly as `<U+202E>`
-//! (`device::render::escape_bounded` and the last pass before posting in `webex::rest`).
+//! (`escape_markdown` for every outside value in a chat answer, and the last pass before posting in
+//! `webex::rest`).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -126,6 +127,41 @@ fn neutralize_with(s: &str, show: impl Fn(char) -> String) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Longest value shown in one cell.
+pub const MAX_CELL: usize = 120;
+
+/// Escapes device-supplied text for a markdown table cell: control characters become spaces,
+/// characters that can disguise text show as `<U+202E>`, markdown
+/// punctuation is backslash-escaped, HTML-significant characters become entities.
+pub fn escape_markdown(s: &str) -> String {
+    escape_markdown_bounded(s, MAX_CELL)
+}
+
+/// [`escape_markdown`] for running text: at most `max_chars` characters are kept (then `…`).
+pub fn escape_markdown_bounded(s: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max_chars * 2));
+    for (i, c) in s.chars().enumerate() {
+        if i == max_chars {
+            out.push('…');
+            break;
+        }
+        match c {
+            c if c.is_control() => out.push(' '),
+            // The visible form, its brackets as entities like any other `<` and `>`.
+            c if is_disguising(c) => out.push_str(&neutralize_markdown(&c.to_string())),
+            '\\' | '`' | '*' | '_' | '|' | '[' | ']' | '~' | '#' | '{' | '}' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -14,11 +14,12 @@ pub use refusals::{Refusal, RefusalLimiter, REFUSAL_WINDOW};
 
 use crate::command::{self, Command};
 use crate::config::Settings;
-use crate::device::{intent, render, DeviceError, DeviceReader, InterfaceName, Inventory};
-use crate::devices::DeviceDirectory;
+use crate::device::{DeviceError, DeviceReader, InterfaceName, Inventory};
+use crate::directory::DeviceDirectory;
 use crate::inbound::{Inbound, Reply};
 use crate::netbox::{NetboxClient, NetboxError};
 use crate::policy::AllowList;
+use crate::render;
 use crate::store::{Store, StoreError};
 use crate::webex::{self, BotIdentity, RetryPolicy, WebexError, WebexRest};
 use notes::{Note, Notes};
@@ -264,7 +265,7 @@ impl Bot {
         match wanted {
             Ok(Some(want)) => {
                 out.push_str("\n\n");
-                out.push_str(&intent::render(&want, &answer.data.config));
+                out.push_str(&render::intent(&want, &answer.data.config));
             }
             Ok(None) => {}
             Err(e) => out.push_str(&netbox_unreadable(&e)),

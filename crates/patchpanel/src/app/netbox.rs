@@ -5,7 +5,7 @@
 use super::AppError;
 use crate::config::Settings;
 use crate::device::apply::Applier;
-use crate::devices::DeviceDirectory;
+use crate::directory::DeviceDirectory;
 use crate::netbox::poller::{Poller, PollerConfig};
 use crate::netbox::webhook;
 use crate::store::Store;

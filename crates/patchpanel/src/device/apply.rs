@@ -97,49 +97,6 @@ pub struct ApplyReport {
     pub steps: Vec<String>,
 }
 
-impl ApplyReport {
-    /// Markdown for chat and cards: headline, diff lines, warnings. Device text is escaped.
-    pub fn markdown(&self) -> String {
-        use super::render::escape;
-        let headline = match &self.outcome {
-            Outcome::Applied { diff } if diff.is_empty() => format!(
-                "**{}** {} on **{}**: already as requested, nothing written",
-                escape(&self.interface),
-                "unchanged",
-                escape(&self.device)
-            ),
-            Outcome::Applied { .. } => format!(
-                "**{}** on **{}**: applied and verified ({})",
-                escape(&self.interface),
-                escape(&self.device),
-                escape(&self.reason.to_string())
-            ),
-            Outcome::Rejected { device_words, .. } => format!(
-                "**{}** on **{}**: the device refused the change, nothing was changed: {}",
-                escape(&self.interface),
-                escape(&self.device),
-                escape(device_words)
-            ),
-            Outcome::RolledBack { reason, .. } => format!(
-                "**{}** on **{}**: rolled back, the device is unchanged: {}",
-                escape(&self.interface),
-                escape(&self.device),
-                escape(reason)
-            ),
-            Outcome::OutcomeUnknown { detail, .. } => format!(
-                "**{}** on **{}**: OUTCOME UNKNOWN, check the device: {}",
-                escape(&self.interface),
-                escape(&self.device),
-                escape(detail)
-            ),
-        };
-        let mut lines = vec![headline];
-        lines.extend(self.outcome.diff().markdown_lines());
-        lines.extend(self.warnings.iter().map(|w| format!("- ⚠ {}", escape(w))));
-        lines.join("\n")
-    }
-}
-
 /// The change was not made; the device is as it was.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {

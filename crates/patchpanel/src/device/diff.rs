@@ -1,11 +1,10 @@
-//! Before/after of one interface's configuration: which fields differ, rendered as markdown lines for
-//! cards, chat and the audit record (device text escaped), plus the projection of a change onto a
+//! Before/after of one interface's configuration: which fields differ, (rendered as markdown by
+//! `crate::render`), plus the projection of a change onto a
 //! config ("what it would look like"), used for the diff a change attempted.
 
 use super::change::{mask_prefix, Edit, ModeChange, ValidChange};
 use super::inventory::Profile;
 use super::model::{InterfaceConfig, Ipv4, PortMode};
-use super::render::escape;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,19 +14,6 @@ pub struct FieldChange {
     /// Rendered value; `None` when unset.
     pub before: Option<String>,
     pub after: Option<String>,
-}
-
-impl FieldChange {
-    /// `- **mtu**: 1500 → 9000`, values escaped for markdown.
-    pub fn markdown(&self) -> String {
-        let v = |s: &Option<String>| s.as_deref().map(escape).unwrap_or_else(|| "—".into());
-        format!(
-            "- **{}**: {} → {}",
-            self.field,
-            v(&self.before),
-            v(&self.after)
-        )
-    }
 }
 
 impl fmt::Display for FieldChange {
@@ -53,14 +39,6 @@ pub struct Diff {
 impl Diff {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
-    }
-
-    /// One markdown line per changed field; a single "no change" line when nothing differs.
-    pub fn markdown_lines(&self) -> Vec<String> {
-        if self.changes.is_empty() {
-            return vec!["- no change".into()];
-        }
-        self.changes.iter().map(FieldChange::markdown).collect()
     }
 }
 
@@ -225,7 +203,7 @@ mod tests {
         };
         let d = diff(&before, &after);
         assert_eq!(
-            d.markdown_lines(),
+            crate::render::diff_lines(&d),
             vec![
                 "- **description**: old \\| \\*desc\\* → new &lt;b&gt;",
                 "- **enabled**: no (shutdown) → yes",
@@ -236,7 +214,7 @@ mod tests {
         assert_eq!(d.changes[2].to_string(), "mtu: (none) -> 9000");
         let same = diff(&before, &before);
         assert!(same.is_empty());
-        assert_eq!(same.markdown_lines(), vec!["- no change"]);
+        assert_eq!(crate::render::diff_lines(&same), vec!["- no change"]);
     }
 
     #[test]

@@ -13,7 +13,6 @@
 
 use super::change::VlanList;
 use super::model::{InterfaceConfig, PortMode};
-use super::render::escape;
 
 /// What NetBox says an interface should be.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,7 +56,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    fn mark(self) -> &'static str {
+    pub fn mark(self) -> &'static str {
         match self {
             Verdict::Same => "",
             Verdict::Differs => "≠",
@@ -339,36 +338,6 @@ fn vlans_row(intent: &Intent, device: &InterfaceConfig) -> Row {
     }
 }
 
-/// The comparison as markdown: a heading that says whether anything differs, then the table.
-/// Every value is escaped.
-pub fn render(intent: &Intent, device: &InterfaceConfig) -> String {
-    render_rows(&compare(intent, device))
-}
-
-pub fn render_rows(rows: &[Row]) -> String {
-    let differ = rows
-        .iter()
-        .filter(|r| r.verdict == Verdict::Differs)
-        .count();
-    let summary = match differ {
-        0 => "in sync".to_owned(),
-        1 => "1 field differs".to_owned(),
-        n => format!("{n} fields differ"),
-    };
-    let mut out =
-        format!("**NetBox intent vs device** — {summary}\n\n| Field | NetBox | Device | |\n|---|---|---|---|\n");
-    for r in rows {
-        out.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            r.field,
-            escape(&r.netbox),
-            escape(&r.device),
-            r.verdict.mark()
-        ));
-    }
-    out.trim_end().to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,15 +386,6 @@ mod tests {
             &device(Some("printer ##ticket:1234##"), Some(false), Some(1500)),
         );
         assert!(rows.iter().all(|r| r.verdict == Verdict::Same), "{rows:?}");
-        let md = render_rows(&rows);
-        assert!(
-            md.starts_with("**NetBox intent vs device** — in sync"),
-            "{md}"
-        );
-        assert!(
-            md.contains("| Description | printer | printer \\#\\#ticket:1234\\#\\# |  |"),
-            "{md}"
-        );
     }
 
     #[test]
@@ -444,13 +404,6 @@ mod tests {
                 ("VLANs", Verdict::Same),
             ]
         );
-        let md = render_rows(&rows);
-        assert!(md.contains("3 fields differ"), "{md}");
-        assert!(md.contains("| MTU | 9000 | default | ≠ |"), "{md}");
-        assert!(
-            md.contains("| Admin state | shutdown | enabled | ≠ |"),
-            "{md}"
-        );
     }
 
     #[test]
@@ -461,7 +414,6 @@ mod tests {
         assert_eq!(rows[1].verdict, Verdict::Unknown);
         assert_eq!(rows[3].verdict, Verdict::Unknown);
         assert_eq!(rows[4].verdict, Verdict::Unknown);
-        assert!(render_rows(&rows).contains("in sync"));
     }
 
     #[test]
@@ -558,18 +510,5 @@ mod tests {
             v(&tagged(None, &[10]), &trunk(Some("10;x"), None)).1,
             Differs
         );
-    }
-
-    #[test]
-    fn hostile_values_are_escaped() {
-        let rows = compare(
-            &intent(Some("a|b *x* <script>\n"), true, None),
-            &device(Some("a|b"), Some(false), None),
-        );
-        let md = render_rows(&rows);
-        for line in md.lines().filter(|l| l.starts_with("| Description")) {
-            assert_eq!(line.replace("\\|", "").matches('|').count(), 5, "{line}");
-            assert!(!line.contains("<script>"), "{line}");
-        }
     }
 }

@@ -1,27 +1,16 @@
-//! Device layer: inventory, RESTCONF and NETCONF reads and writes, the one apply procedure, answers
-//! rendered as markdown.
+//! Device layer: inventory, RESTCONF and NETCONF reads and writes, the one apply procedure; typed
+//! answers (chat renders them, in `app::render`).
 //!
-//! INTERFACE (stable; the app depends on it):
-//! * `Inventory::load(path) -> Result<Inventory, DeviceError>`, `Inventory::from_toml_str(&str)`
-//! * `DeviceReader::new(Inventory, DeviceSettings) -> Result<DeviceReader, DeviceError>`; `DeviceReader: Clone`
-//! * `DeviceReader::vrfs_markdown(&self, device: &str) -> Result<String, DeviceError>`
-//! * `DeviceReader::interface_markdown(&self, device: &str, interface: &str) -> Result<String, DeviceError>`
-//!   (`interface` is a full name such as `GigabitEthernet1/0/2`). `DeviceError: Display` is user-facing
-//!   and never contains a secret.
-//!
-//! Additions (same contract rules):
-//! * `DeviceReader::vrfs(&self, device) -> Result<Answer<Vec<Vrf>>, DeviceError>` and
-//!   `DeviceReader::interface(&self, device, interface) -> Result<Answer<InterfaceView>, DeviceError>`:
-//!   the typed reads the `_markdown` methods render (`render::vrfs`, `render::interface`).
-//! * `DeviceReader::with_timeout(self, Duration)`: per-request / per-NETCONF-operation timeout (default 15 s).
-//! * `Inventory::{devices, get}`; `Device`, `Profile`, `Protocol`, `InterfaceName` (abbreviation-aware parse).
+//! Reads: `DeviceReader` (built from an `Inventory` or a `DeviceDirectory` entry and `DeviceSettings`)
+//! answers `vrfs` and `interface` as typed `Answer`s; it picks the protocol per device and keeps NETCONF
+//! sessions in the `pool`. `DeviceError: Display` is user-facing and never contains a secret.
 //!
 //! Writes: `change::InterfaceChange` → `change::validate` → `apply::Applier::apply` (NETCONF candidate +
 //! confirmed commit, or running with rollback-on-error, or RESTCONF PATCH; every value read back and
 //! verified) → `apply::ApplyReport` with the `diff`.
 //!
 //! Layout: `inventory` (TOML), `model` (typed data), `tree` (one generic tree for JSON and XML data),
-//! `extract` (model out of trees, per YANG model), `render` (markdown), `restconf` / `restconf_write`,
+//! `extract` (model out of trees, per YANG model), `restconf` / `restconf_write`,
 //! `netconf/` (transport → framing → session → ops), `pool` (pooled NETCONF sessions, fan-out),
 //! `reader` (protocol choice and reads), `intent` (NetBox's intent beside the device, pure), `change`, `profile/` (payloads per YANG model family), `diff`,
 //! `apply`.
@@ -38,7 +27,6 @@ pub mod netconf;
 pub mod pool;
 pub mod profile;
 pub mod reader;
-pub mod render;
 pub mod restconf;
 pub mod restconf_write;
 pub mod tree;

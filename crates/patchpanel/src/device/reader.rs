@@ -6,7 +6,6 @@ use super::inventory::{Device, Inventory};
 use super::model::{Answer, InterfaceName, InterfaceView, Protocol, Vrf};
 use super::netconf::{self, ConnectOptions, NetconfSession};
 use super::pool::{PoolConfig, SessionPool};
-use super::render;
 use super::restconf::Restconf;
 use super::DeviceSettings;
 use std::sync::Arc;
@@ -179,17 +178,5 @@ impl DeviceReader {
             protocol,
             data,
         })
-    }
-
-    pub async fn vrfs_markdown(&self, device: &str) -> Result<String, DeviceError> {
-        Ok(render::vrfs(&self.vrfs(device).await?))
-    }
-
-    pub async fn interface_markdown(
-        &self,
-        device: &str,
-        interface: &str,
-    ) -> Result<String, DeviceError> {
-        Ok(render::interface(&self.interface(device, interface).await?))
     }
 }

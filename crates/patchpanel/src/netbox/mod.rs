@@ -25,6 +25,11 @@
 //!   optional receiver behind the hardened `crate::listener`; checks `X-Hook-Signature`, then wakes
 //!   the poller on `dcim.interface` events, once per distinct body (a replay is acknowledged, no-op).
 
+/// Every change-log message the bot writes to NetBox starts with this (colon included), and the poller
+/// skips exactly the records that do: the bot's own writes never trigger W2, while a person's message
+/// such as "patchpanel rollout" still does.
+pub const OWN_CHANGE_PREFIX: &str = "patchpanel:";
+
 mod auth;
 pub mod candidate;
 mod changelog;

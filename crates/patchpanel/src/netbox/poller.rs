@@ -54,8 +54,6 @@ pub struct PollerConfig {
     pub overlap: u64,
     /// Change records per request (at most 1000).
     pub page_limit: u32,
-    /// `changelog_message` prefix of the bot's own writes (compared ignoring ASCII case).
-    pub own_message_prefix: String,
     /// Longest wait between attempts while NetBox fails.
     pub max_backoff: Duration,
     /// Attempts one candidate gets, the first included, before its job is ended as failed.
@@ -66,7 +64,7 @@ pub struct PollerConfig {
 }
 
 impl PollerConfig {
-    /// `overlap` 50, `page_limit` 200, `own_message_prefix` `patchpanel`, `max_backoff` 60 s; a
+    /// `overlap` 50, `page_limit` 200, `max_backoff` 60 s; a
     /// retry budget of 8 attempts, 5 s doubling up to 5 min (about ten minutes in all).
     pub fn new(interval: Duration, sweep_interval: Duration) -> Self {
         PollerConfig {
@@ -74,7 +72,6 @@ impl PollerConfig {
             sweep_interval,
             overlap: 50,
             page_limit: 200,
-            own_message_prefix: "patchpanel".to_owned(),
             max_backoff: Duration::from_secs(60),
             retry_budget: 8,
             retry_base: Duration::from_secs(5),
@@ -424,7 +421,7 @@ impl Run<'_> {
                 Err(e) => return Step::Store(e),
             }
         };
-        let plan = Plan::new(records, &seen, self.floor, &p.cfg.own_message_prefix);
+        let plan = Plan::new(records, &seen, self.floor, super::OWN_CHANGE_PREFIX);
         for (id, why) in &plan.skipped {
             tracing::debug!(change_id = id, reason = ?why, "change record skipped");
         }

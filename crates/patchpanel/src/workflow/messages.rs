@@ -11,10 +11,10 @@ const MAX_TEXT: usize = 400;
 /// Problems listed before the rest is summarized.
 const MAX_PROBLEMS: usize = 20;
 
-/// Escapes outside text for markdown as `device::render::escape` does, bounded by `MAX_TEXT`
+/// Escapes outside text for markdown as `text_safety::escape_markdown` does, bounded by `MAX_TEXT`
 /// rather than a table cell's width.
 pub fn escape(s: &str) -> String {
-    crate::device::render::escape_bounded(s, MAX_TEXT)
+    crate::text_safety::escape_markdown_bounded(s, MAX_TEXT)
 }
 
 /// Which change a message is about.
@@ -195,13 +195,13 @@ pub fn finished(s: &Subject<'_>, report: &ApplyReport) -> String {
         Outcome::Applied { .. } => format!(
             "🟢 Device configured for ticket **{}**:\n{}",
             escape(s.ticket),
-            report.markdown()
+            crate::render::apply_report(report)
         ),
         _ => format!(
             "🔴 The device was not configured for ticket **{}** ({}):\n{}\nSet the ticket number again in NetBox to retry.",
             escape(s.ticket),
             report.outcome.word(),
-            report.markdown()
+            crate::render::apply_report(report)
         ),
     }
 }

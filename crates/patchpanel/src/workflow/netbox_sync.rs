@@ -24,17 +24,16 @@ use super::notifier::Notifier;
 use crate::config::NetboxSyncSettings;
 use crate::device::apply::{Applier, Outcome};
 use crate::device::Profile;
-use crate::devices::{DeviceDirectory, ResolveError};
+use crate::directory::{DeviceDirectory, ResolveError};
 use crate::netbox::limits::{bounded, CHANGELOG_MESSAGE_MAX};
 use crate::netbox::wire::{InterfacePatchBody, TICKET_FIELD};
-use crate::netbox::{Candidate, CandidateSource, Handled, Interface, NetboxClient, NetboxError};
+use crate::netbox::{
+    Candidate, CandidateSource, Handled, Interface, NetboxClient, NetboxError, OWN_CHANGE_PREFIX,
+};
 use crate::store::{Store, StoreError};
 
 /// The store's job kind for W2.
 pub const JOB_KIND: &str = "netbox-interface";
-
-/// Every write the bot makes to NetBox starts with this, so the poller recognizes its own writes.
-pub const CHANGELOG_PREFIX: &str = "patchpanel:";
 
 const RECEIVED: &str = "received";
 const INVALID: &str = "invalid";
@@ -555,7 +554,7 @@ fn changelog_message(ticket: &str, outcome: &str) -> String {
         outcome.as_str()
     };
     bounded(
-        &format!("{CHANGELOG_PREFIX} ticket {ticket} {outcome}"),
+        &format!("{OWN_CHANGE_PREFIX} ticket {ticket} {outcome}"),
         CHANGELOG_MESSAGE_MAX,
     )
 }

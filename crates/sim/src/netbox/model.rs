@@ -17,7 +17,7 @@ pub const DEVICE_C9300: u64 = 1;
 pub const DEVICE_SPARE: u64 = 2;
 /// Platform `cisco-ios-xe` ("Cisco IOS XE").
 pub const PLATFORM_IOSXE: u64 = 1;
-/// The device custom fields the bot reads (`devices.rs`): text and integer, empty unless set.
+/// The device custom fields the bot reads (`directory.rs` in the bot): text and integer, empty unless set.
 pub const PROFILE_FIELD: &str = "patchpanel_profile";
 pub const NETCONF_PORT_FIELD: &str = "netconf_port";
 /// `GigabitEthernet1/0/N` has id N (1..=48); `Vlan1` comes after them.

@@ -258,7 +258,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const OWN: &str = "patchpanel";
+    const OWN: &str = crate::netbox::OWN_CHANGE_PREFIX;
 
     fn rec(id: u64, iface: u64, ticket: Option<&str>, message: &str) -> ObjectChange {
         serde_json::from_value(json!({
@@ -284,7 +284,7 @@ mod tests {
             rec(1, 3, Some("CHG-1"), "PatchPanel: pushed CHG-1"),
             rec(2, 3, None, "engineer"),
             rec(3, 3, Some("   "), ""),
-            rec(4, 4, Some("CHG-2"), "  patchpanel cleared"),
+            rec(4, 4, Some("CHG-2"), "  patchpanel: cleared"),
             delete,
             other_type,
         ];
@@ -312,6 +312,9 @@ mod tests {
         assert!(!is_own(Some("anything"), ""));
         assert!(is_own(Some("PATCHPANEL: x"), OWN));
         assert!(!is_own(Some("patch"), OWN));
+        // Regression: the prefix once lacked its colon, so a person's message was taken for the bot's.
+        assert!(!is_own(Some("patchpanel rollout"), OWN));
+        assert!(!is_own(Some("patchpanel"), OWN));
         assert!(!is_own(Some("ü"), OWN), "non-ASCII never panics");
     }
 

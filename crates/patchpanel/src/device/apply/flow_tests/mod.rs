@@ -225,7 +225,7 @@ fn candidate_happy_path_confirms_saves_and_unlocks() {
         panic!("{:?}", r.outcome)
     };
     assert_eq!(
-        diff.markdown_lines(),
+        crate::render::diff_lines(&diff),
         [
             "- **description**: old → uplink \\#\\#ticket:1234\\#\\#",
             "- **mtu**: — → 9000"
@@ -483,7 +483,7 @@ fn nothing_to_do_writes_nothing() {
     let r = go(&mut fake, &change(), &ApplyOptions::default()).unwrap();
     assert_eq!(fake.calls, ["get-config running"]);
     assert!(matches!(&r.outcome, Outcome::Applied { diff } if diff.is_empty()));
-    assert!(r.markdown().contains("already as requested"));
+    assert!(crate::render::apply_report(&r).contains("already as requested"));
 }
 
 #[test]

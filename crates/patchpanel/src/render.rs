@@ -1,47 +1,15 @@
-//! Markdown answers for chat (pure). Every value that came from a device is escaped, so a description
+//! Chat markdown (pure) for what the device layer returns: VRFs, an interface and NetBox's intent
+//! beside it, a change's diff and an apply report. Every value that came from a device is escaped, so a description
 //! such as `a|b *x* <y>` cannot break the table or inject formatting.
 
-use super::model::{Answer, InterfaceView, PortMode, Vrf};
+use crate::device::apply::{ApplyReport, Outcome};
+use crate::device::diff::{Diff, FieldChange};
+use crate::device::intent::{compare, Intent, Row, Verdict};
+use crate::device::model::{Answer, InterfaceConfig, InterfaceView, PortMode, Vrf};
+use crate::text_safety::escape_markdown as escape;
 
 /// Rows shown before the table is cut (a Webex message holds ~7 KB).
 pub const MAX_VRF_ROWS: usize = 40;
-/// Longest value shown in one cell.
-const MAX_CELL: usize = 120;
-
-/// Escapes device-supplied text for a markdown table cell: control characters become spaces,
-/// characters that can disguise text (`crate::text_safety`) show as `<U+202E>`, markdown
-/// punctuation is backslash-escaped, HTML-significant characters become entities.
-pub fn escape(s: &str) -> String {
-    escape_bounded(s, MAX_CELL)
-}
-
-/// [`escape`] for running text: at most `max_chars` characters are kept (then `…`).
-pub fn escape_bounded(s: &str, max_chars: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max_chars * 2));
-    for (i, c) in s.chars().enumerate() {
-        if i == max_chars {
-            out.push('…');
-            break;
-        }
-        match c {
-            c if c.is_control() => out.push(' '),
-            // The visible form, its brackets as entities like any other `<` and `>`.
-            c if crate::text_safety::is_disguising(c) => {
-                out.push_str(&crate::text_safety::neutralize_markdown(&c.to_string()))
-            }
-            '\\' | '`' | '*' | '_' | '|' | '[' | ']' | '~' | '#' | '{' | '}' | '!' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn opt(s: &Option<String>) -> String {
     s.as_deref().map(escape).unwrap_or_else(|| "—".into())
 }
@@ -192,9 +160,177 @@ pub fn interface(answer: &Answer<InterfaceView>) -> String {
     out.trim_end().to_string()
 }
 
+/// The comparison as markdown: a heading that says whether anything differs, then the table.
+/// Every value is escaped.
+pub fn intent(intent: &Intent, device: &InterfaceConfig) -> String {
+    intent_rows(&compare(intent, device))
+}
+
+pub fn intent_rows(rows: &[Row]) -> String {
+    let differ = rows
+        .iter()
+        .filter(|r| r.verdict == Verdict::Differs)
+        .count();
+    let summary = match differ {
+        0 => "in sync".to_owned(),
+        1 => "1 field differs".to_owned(),
+        n => format!("{n} fields differ"),
+    };
+    let mut out =
+        format!("**NetBox intent vs device** — {summary}\n\n| Field | NetBox | Device | |\n|---|---|---|---|\n");
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            r.field,
+            escape(&r.netbox),
+            escape(&r.device),
+            r.verdict.mark()
+        ));
+    }
+    out.trim_end().to_owned()
+}
+
+/// `- **mtu**: 1500 → 9000`, values escaped for markdown.
+pub fn field_change(change: &FieldChange) -> String {
+    let v = |s: &Option<String>| s.as_deref().map(escape).unwrap_or_else(|| "—".into());
+    format!(
+        "- **{}**: {} → {}",
+        change.field,
+        v(&change.before),
+        v(&change.after)
+    )
+}
+
+/// One markdown line per changed field; a single "no change" line when nothing differs.
+pub fn diff_lines(diff: &Diff) -> Vec<String> {
+    if diff.changes.is_empty() {
+        return vec!["- no change".into()];
+    }
+    diff.changes.iter().map(field_change).collect()
+}
+
+/// An apply report for chat: headline, diff lines, warnings. Device text is escaped.
+pub fn apply_report(report: &ApplyReport) -> String {
+    let headline = match &report.outcome {
+        Outcome::Applied { diff } if diff.is_empty() => format!(
+            "**{}** {} on **{}**: already as requested, nothing written",
+            escape(&report.interface),
+            "unchanged",
+            escape(&report.device)
+        ),
+        Outcome::Applied { .. } => format!(
+            "**{}** on **{}**: applied and verified ({})",
+            escape(&report.interface),
+            escape(&report.device),
+            escape(&report.reason.to_string())
+        ),
+        Outcome::Rejected { device_words, .. } => format!(
+            "**{}** on **{}**: the device refused the change, nothing was changed: {}",
+            escape(&report.interface),
+            escape(&report.device),
+            escape(device_words)
+        ),
+        Outcome::RolledBack { reason, .. } => format!(
+            "**{}** on **{}**: rolled back, the device is unchanged: {}",
+            escape(&report.interface),
+            escape(&report.device),
+            escape(reason)
+        ),
+        Outcome::OutcomeUnknown { detail, .. } => format!(
+            "**{}** on **{}**: OUTCOME UNKNOWN, check the device: {}",
+            escape(&report.interface),
+            escape(&report.device),
+            escape(detail)
+        ),
+    };
+    let mut lines = vec![headline];
+    lines.extend(diff_lines(report.outcome.diff()));
+    lines.extend(report.warnings.iter().map(|w| format!("- ⚠ {}", escape(w))));
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::intent::IntentMode;
+    use crate::text_safety::{escape_markdown_bounded as escape_bounded, MAX_CELL};
+
+    fn configured(
+        description: Option<&str>,
+        shutdown: Option<bool>,
+        mtu: Option<u32>,
+    ) -> InterfaceConfig {
+        InterfaceConfig {
+            name: "GigabitEthernet1/0/2".into(),
+            description: description.map(str::to_owned),
+            shutdown,
+            mode: Some(PortMode::Access { vlan: None }),
+            mtu,
+            ..InterfaceConfig::default()
+        }
+    }
+
+    fn wanted(description: Option<&str>, enabled: bool, mtu: Option<u32>) -> Intent {
+        Intent {
+            description: description.map(str::to_owned),
+            enabled,
+            mtu,
+            mode: IntentMode::Unset,
+        }
+    }
+
+    #[test]
+    fn intent_in_sync_shows_the_device_text_escaped() {
+        let rows = compare(
+            &wanted(Some("printer"), true, None),
+            &configured(Some("printer ##ticket:1234##"), Some(false), Some(1500)),
+        );
+        let md = intent_rows(&rows);
+        assert!(
+            md.starts_with("**NetBox intent vs device** — in sync"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Description | printer | printer \\#\\#ticket:1234\\#\\# |  |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn intent_differences_are_marked_and_counted() {
+        let rows = compare(
+            &wanted(Some("new desc"), false, Some(9000)),
+            &configured(Some("old desc"), Some(false), None),
+        );
+        let md = intent_rows(&rows);
+        assert!(md.contains("3 fields differ"), "{md}");
+        assert!(md.contains("| MTU | 9000 | default | ≠ |"), "{md}");
+        assert!(
+            md.contains("| Admin state | shutdown | enabled | ≠ |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn intent_unknown_device_values_are_not_differences() {
+        let mut d = configured(None, None, None);
+        d.mode = None;
+        assert!(intent_rows(&compare(&wanted(None, true, None), &d)).contains("in sync"));
+    }
+
+    #[test]
+    fn intent_hostile_values_are_escaped() {
+        let rows = compare(
+            &wanted(Some("a|b *x* <script>\n"), true, None),
+            &configured(Some("a|b"), Some(false), None),
+        );
+        let md = intent_rows(&rows);
+        for line in md.lines().filter(|l| l.starts_with("| Description")) {
+            assert_eq!(line.replace("\\|", "").matches('|').count(), 5, "{line}");
+            assert!(!line.contains("<script>"), "{line}");
+        }
+    }
+
     use crate::device::model::{InterfaceConfig, InterfaceState, Ipv4, Protocol};
 
     fn vrf(name: &str) -> Vrf {
