@@ -115,6 +115,18 @@ pub enum ApplyError {
     /// The session broke before anything was committed; nothing was changed. Try again.
     #[error("{device}: {detail}; nothing was committed")]
     Interrupted { device: String, detail: String },
+    /// The apply worker itself stopped (a bug, or the runtime shutting down) at a point that is not
+    /// known: the device may or may not have been changed. A confirmed commit, if one was sent, rolls
+    /// back by itself. A person checks the device before trying again.
+    #[error("{device}: the change stopped at an unknown point ({detail}); the device may or may not have been changed: check its configuration before trying again")]
+    OutcomeUnknown { device: String, detail: String },
+}
+
+impl ApplyError {
+    /// Whether the device may have been changed despite the error (a person must look).
+    pub fn may_have_changed(&self) -> bool {
+        matches!(self, ApplyError::OutcomeUnknown { .. })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,9 +301,9 @@ impl Applier {
         .map_err(|e| {
             // Nothing in the flow panics by design; if the worker died anyway the device state is
             // not known, and the confirmed commit (if sent) rolls back by itself.
-            ApplyError::Interrupted {
+            ApplyError::OutcomeUnknown {
                 device: name,
-                detail: format!("the NETCONF worker stopped ({e}); check the device"),
+                detail: format!("the NETCONF worker stopped: {e}"),
             }
         })?
     }

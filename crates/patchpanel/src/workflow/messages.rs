@@ -208,6 +208,13 @@ pub fn finished(s: &Subject<'_>, report: &ApplyReport) -> String {
 
 /// The apply did not happen (busy, unreachable, interrupted, refused before sending).
 pub fn failed(s: &Subject<'_>, err: &ApplyError) -> String {
+    if err.may_have_changed() {
+        return format!(
+            "🟠 OUTCOME UNKNOWN: {}: {}\nCheck the device, then set the ticket number again in NetBox if the change is still wanted.",
+            s.head(),
+            escape(&err.to_string())
+        );
+    }
     format!(
         "🔴 The device was not configured: {}: {}\nSet the ticket number again in NetBox to retry.",
         s.head(),

@@ -213,6 +213,28 @@ fn failed_carries_the_apply_error() {
     assert_inert(&failed(&subject(), &interrupted));
 }
 
+/// Regression: a worker that stopped at an unknown point was reported as "nothing was committed".
+#[test]
+fn a_stopped_worker_is_an_unknown_outcome_not_a_clean_failure() {
+    let stopped = ApplyError::OutcomeUnknown {
+        device: "c9300".into(),
+        detail: "the NETCONF worker stopped: task panicked".into(),
+    };
+    assert!(stopped.may_have_changed());
+    let md = failed(&subject(), &stopped);
+    assert!(md.contains("OUTCOME UNKNOWN"), "{md}");
+    assert!(md.contains("may or may not have been changed"), "{md}");
+    assert!(md.contains("Check the device"), "{md}");
+    assert!(!md.contains("nothing was committed"), "{md}");
+    assert!(!md.contains("was not configured"), "{md}");
+    let clean = ApplyError::Interrupted {
+        device: "c9300".into(),
+        detail: "edit-config candidate: the connection was lost".into(),
+    };
+    assert!(!clean.may_have_changed());
+    assert!(failed(&subject(), &clean).contains("nothing was committed"));
+}
+
 #[test]
 fn escape_bounds_long_text() {
     let long = "a".repeat(2000);

@@ -395,7 +395,11 @@ impl NetboxSync {
             }
             Err(e) => {
                 self.notifier.send(&messages::failed(&subject, &e)).await;
-                (NOT_APPLIED, format!("not applied: {e}"))
+                if e.may_have_changed() {
+                    (NOT_APPLIED, format!("outcome unknown: {e}"))
+                } else {
+                    (NOT_APPLIED, format!("not applied: {e}"))
+                }
             }
         };
         self.store.put_job(key, JOB_KIND, state, &detail).await?;
