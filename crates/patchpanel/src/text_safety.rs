@@ -164,9 +164,38 @@ pub fn escape_markdown_bounded(s: &str, max_chars: usize) -> String {
     out
 }
 
+/// A short, log-safe, single-line excerpt of outside text (a server's error body, a frame): at most
+/// `max` characters, control characters as spaces, disguising characters shown as [`visible`], `…`
+/// when cut. The one excerpt helper of the crate.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max * 2));
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            c if c.is_control() => out.push(' '),
+            c if is_disguising(c) => out.push_str(&visible(c)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn excerpts_are_bounded_single_line_and_undisguised() {
+        assert_eq!(excerpt("short", 10), "short");
+        assert_eq!(excerpt("a\nb\tc", 10), "a b c");
+        assert_eq!(excerpt("abcdef", 3), "abc…");
+        assert_eq!(excerpt("abc", 3), "abc");
+        assert_eq!(excerpt("x\u{202E}y", 10), "x<U+202E>y");
+        assert_eq!(excerpt("ü", 0), "…");
+    }
 
     /// The whole set the issue names, and nothing next to it.
     const LISTED: &[char] = &[

@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn, Instrument};
 
+use crate::backoff::Backoff;
 use crate::inbound::Reply;
-use crate::webex::policy::Backoff;
 use crate::webex::{WebexError, WebexRest};
 
 /// Notes waiting at once; more are logged and dropped (Webex has been refusing posts for long).

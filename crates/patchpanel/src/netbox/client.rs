@@ -16,8 +16,9 @@ use serde::Serialize;
 
 use super::auth::{authorization, TokenKind};
 use super::changelog::ChangeLogApi;
-use super::error::{excerpt, map_status, NetboxError};
+use super::error::{map_status, NetboxError};
 use super::paging::{next_page_url, MAX_PAGES};
+use crate::text_safety::excerpt;
 
 use super::wire::{Device, Interface, Page, StatusBody, Vlan};
 use super::NetboxConfig;

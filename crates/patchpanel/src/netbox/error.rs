@@ -1,6 +1,7 @@
 //! `NetboxError`: every way a NetBox call fails, each variant saying what a person should do next.
 //! Pure mapping from (status, headers, body) to a variant lives here so it is unit-tested.
 
+use crate::text_safety::excerpt;
 use std::fmt;
 use std::time::Duration;
 
@@ -89,19 +90,6 @@ impl NetboxError {
             _ => false,
         }
     }
-}
-
-/// A log-safe, bounded, single-line excerpt of server text.
-pub(crate) fn excerpt(text: &str, max: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .take(max)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().nth(max).is_some() {
-        out.push('…');
-    }
-    out
 }
 
 /// `{"detail": "..."}` of a NetBox/DRF error body, or `exception: error` of the body NetBox gives

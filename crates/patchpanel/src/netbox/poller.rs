@@ -27,9 +27,10 @@ use tracing::Instrument;
 
 use super::wakeup::Wakeup;
 use super::{Candidate, CandidateSource, Handled, NetboxClient, NetboxError};
+use crate::backoff::Backoff;
 use crate::config::NetboxSyncSettings;
 use crate::store::{Store, StoreError};
-use plan::{Backoff, FailureKind, Health, Plan};
+use plan::{FailureKind, Health, Plan};
 use retry::RetryPolicy;
 
 /// The store cursor: the highest change-record id handled.
@@ -571,7 +572,7 @@ impl Run<'_> {
             NetboxError::Unavailable { retry_after, .. } => *retry_after,
             _ => None,
         };
-        let delay = backoff.next_delay(fastrand::f64(), retry_after);
+        let delay = backoff.next_delay_at_least(fastrand::f64(), retry_after);
         if self.health.failed(kind, std::time::Instant::now()) {
             let max_s = self.poller.cfg.max_backoff.as_secs_f64();
             match kind {
@@ -601,7 +602,7 @@ impl Run<'_> {
         match step {
             Step::Netbox(e) => self.failed(&e, backoff),
             Step::Retry(reason) => {
-                let delay = backoff.next_delay(fastrand::f64(), None);
+                let delay = backoff.next_delay(fastrand::f64());
                 tracing::info!(
                     what,
                     %reason,
@@ -611,7 +612,7 @@ impl Run<'_> {
                 delay
             }
             Step::Store(e) => {
-                let delay = backoff.next_delay(fastrand::f64(), None);
+                let delay = backoff.next_delay(fastrand::f64());
                 tracing::error!(what, error = %e, "the store failed; retrying with backoff");
                 delay
             }

@@ -3,6 +3,7 @@
 //! Pure: no IO, so every frame shape (including hostile ones) is unit-tested here.
 
 use super::wire::{AckFrame, Activity, AuthData, AuthFrame, Envelope, PingFrame};
+use crate::text_safety::excerpt;
 
 /// What an inbound frame means to the socket loop.
 #[derive(Debug, Clone)]
@@ -75,19 +76,6 @@ pub fn classify(payload: &[u8]) -> Result<Frame, FrameError> {
         kind,
         sequence_number,
     })
-}
-
-/// A short, log-safe excerpt: at most `max` chars, control characters replaced.
-pub fn excerpt(text: &str, max: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .take(max)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().nth(max).is_some() {
-        out.push('…');
-    }
-    out
 }
 
 /// A log-safe excerpt of a raw payload. Never used on frames we send (the auth frame has the token).

@@ -17,8 +17,9 @@ use tokio_util::sync::CancellationToken;
 use super::device::{self, Registration, ServiceCatalog};
 use super::dispatch::Dispatcher;
 use super::frames::{self, FrameKind};
-use super::policy::{self, Action, Backoff, SessionEnd};
+use super::policy::{self, Action, SessionEnd};
 use super::{BotIdentity, WebexConfig, WebexError, WebexRest};
+use crate::backoff::Backoff;
 use crate::inbound::Inbound;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;

@@ -2,8 +2,6 @@
 //!
 //! Pure: the close-code table and the backoff are values and functions, unit-tested here.
 
-use std::time::Duration;
-
 /// How a socket session ended, as the policy sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionEnd {
@@ -57,53 +55,6 @@ pub fn decide(end: &SessionEnd) -> Action {
     }
 }
 
-/// Exponential backoff with jitter: `initial`, `2·initial`, … capped at `max`; each delay is drawn
-/// from [d/2, d] so that many bots restarted together do not reconnect in lockstep.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    initial: Duration,
-    max: Duration,
-    attempt: u32,
-}
-
-impl Backoff {
-    pub fn new(initial: Duration, max: Duration) -> Self {
-        Backoff {
-            initial,
-            max: max.max(initial),
-            attempt: 0,
-        }
-    }
-
-    /// The ceiling for the current attempt (before jitter).
-    pub fn ceiling(&self) -> Duration {
-        let factor = 1u32.checked_shl(self.attempt.min(20)).unwrap_or(u32::MAX);
-        self.initial.saturating_mul(factor).min(self.max)
-    }
-
-    /// The next delay; `unit` in [0, 1) is the jitter draw (pass `fastrand::f64()`).
-    pub fn next_delay(&mut self, unit: f64) -> Duration {
-        let ceiling = self.ceiling();
-        self.attempt = self.attempt.saturating_add(1);
-        jittered(ceiling, unit)
-    }
-
-    /// After a healthy connection the next failure starts from `initial` again.
-    pub fn reset(&mut self) {
-        self.attempt = 0;
-    }
-}
-
-/// A delay in [d/2, d] for `unit` in [0, 1].
-pub fn jittered(d: Duration, unit: f64) -> Duration {
-    let unit = if unit.is_finite() {
-        unit.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    d.mul_f64(0.5 + 0.5 * unit)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,36 +99,5 @@ mod tests {
         for (end, want) in table {
             assert_eq!(decide(&end), want, "{end:?}");
         }
-    }
-
-    #[test]
-    fn backoff_doubles_to_the_cap_within_jitter_bounds() {
-        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(32));
-        let ceilings: Vec<u64> = (0..8)
-            .map(|_| {
-                let c = b.ceiling();
-                let d = b.next_delay(fastrand::f64());
-                assert!(d <= c && d >= c / 2, "{d:?} vs {c:?}");
-                c.as_secs()
-            })
-            .collect();
-        assert_eq!(ceilings, vec![1, 2, 4, 8, 16, 32, 32, 32]);
-        b.reset();
-        assert_eq!(b.ceiling(), Duration::from_secs(1));
-    }
-
-    #[test]
-    fn backoff_survives_many_attempts_and_odd_jitter() {
-        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(32));
-        for _ in 0..10_000 {
-            b.next_delay(0.5);
-        }
-        assert_eq!(b.ceiling(), Duration::from_secs(32));
-        assert_eq!(b.next_delay(f64::NAN), Duration::from_secs(16));
-        assert_eq!(b.next_delay(7.0), Duration::from_secs(32));
-        assert_eq!(
-            jittered(Duration::from_secs(2), 0.0),
-            Duration::from_secs(1)
-        );
     }
 }

@@ -12,13 +12,13 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::error::WebexError;
-use super::frames::excerpt;
-use super::policy::Backoff;
 use super::split::{split_markdown, MAX_MESSAGE_BYTES};
 use super::wire::{self, ErrorBody, NewMessage, Person};
 use super::{ids, BotIdentity, WebexConfig};
+use crate::backoff::Backoff;
 use crate::inbound::Reply;
 use crate::secret::Secret;
+use crate::text_safety::excerpt;
 
 /// How hard a call tries before giving up. A person who asked the bot something still wants the
 /// answer minutes later, so the defaults keep trying for a while; the caller learns of a call that

@@ -152,53 +152,6 @@ pub fn poll_again(page_len: usize, limit: u16, old_cursor: u64, new_cursor: u64)
     page_len >= usize::from(limit) && new_cursor > old_cursor
 }
 
-/// Exponential backoff from `base` to `max` with jitter (half fixed, half random).
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    base: Duration,
-    max: Duration,
-    failures: u32,
-}
-
-impl Backoff {
-    pub fn new(base: Duration, max: Duration) -> Self {
-        Backoff {
-            base: base.min(max),
-            max,
-            failures: 0,
-        }
-    }
-
-    pub fn reset(&mut self) {
-        self.failures = 0;
-    }
-
-    /// Whether the last attempt failed (the schedule is backing off).
-    pub fn is_failing(&self) -> bool {
-        self.failures > 0
-    }
-
-    /// The wait after one more failure. `random` in `[0, 1]`; `at_least` is the server's
-    /// `Retry-After` (still capped at `max`).
-    pub fn next_delay(&mut self, random: f64, at_least: Option<Duration>) -> Duration {
-        let jittered = exponential_delay(self.base, self.max, self.failures, random);
-        self.failures = self.failures.saturating_add(1);
-        jittered.max(at_least.unwrap_or_default().min(self.max))
-    }
-}
-
-/// The wait after `earlier` failures before this one: `base · 2^earlier` capped at `max`, half of it
-/// fixed and half spread by `random` in `[0, 1]`. Shared by [`Backoff`] and the parked candidates'
-/// retry schedule.
-pub fn exponential_delay(base: Duration, max: Duration, earlier: u32, random: f64) -> Duration {
-    let full = base
-        .checked_mul(1u32 << earlier.min(20))
-        .unwrap_or(max)
-        .min(max);
-    let half = full / 2;
-    half + half.mul_f64(random.clamp(0.0, 1.0))
-}
-
 /// How a NetBox failure is reported and handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
@@ -396,37 +349,6 @@ mod tests {
             !poll_again(200, 200, 10, 10),
             "a full page that did not move the cursor (a retry) must not spin"
         );
-    }
-
-    #[test]
-    fn backoff_doubles_with_jitter_up_to_the_cap() {
-        let max = Duration::from_secs(60);
-        let mut b = Backoff::new(Duration::from_secs(1), max);
-        assert!(!b.is_failing());
-        assert_eq!(b.next_delay(1.0, None), Duration::from_secs(1));
-        assert!(b.is_failing());
-        assert_eq!(b.next_delay(0.0, None), Duration::from_secs(1));
-        assert_eq!(b.next_delay(1.0, None), Duration::from_secs(4));
-        let delays: Vec<Duration> = (0..40).map(|_| b.next_delay(0.5, None)).collect();
-        assert!(delays.windows(2).all(|w| w[0] <= w[1]), "{delays:?}");
-        assert!(delays.iter().all(|d| *d <= max));
-        assert_eq!(
-            delays[39],
-            max / 2 + max / 4,
-            "capped: half fixed, half jitter"
-        );
-        assert_eq!(
-            b.next_delay(0.0, Some(Duration::from_secs(3600))),
-            max,
-            "Retry-After is honoured but capped"
-        );
-        b.reset();
-        assert_eq!(
-            b.next_delay(1.0, Some(Duration::from_secs(5))),
-            Duration::from_secs(5)
-        );
-        let mut small = Backoff::new(Duration::from_secs(1), Duration::from_millis(100));
-        assert_eq!(small.next_delay(1.0, None), Duration::from_millis(100));
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl RetryPolicy {
         if failed >= self.budget {
             return AfterFailure::GiveUp;
         }
-        AfterFailure::RetryIn(super::plan::exponential_delay(
+        AfterFailure::RetryIn(crate::backoff::delay_after(
             self.base,
             self.max,
             failed.saturating_sub(1),
