@@ -47,7 +47,10 @@ pub async fn start(
     let poller = Poller::new(
         client,
         store,
-        PollerConfig::from_settings(&settings.netbox_sync),
+        PollerConfig::new(
+            settings.netbox_sync.poll_interval,
+            settings.netbox_sync.sweep_interval,
+        ),
     );
     if let (Some(listen), Some(secret)) = (
         settings.netbox_sync.webhook_listen,

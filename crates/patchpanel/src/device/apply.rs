@@ -10,13 +10,14 @@
 //! * NETCONF running-only — lock running → edit-config running (rollback-on-error when offered) →
 //!   read back → on a mismatch replace the interface entry with the snapshot.
 //! * RESTCONF (devices without NETCONF) — PATCH (+ DELETEs) → read back → on a mismatch DELETE what
-//!   the change created and PATCH the snapshot back (`restconf_write`).
+//!   the change created and PATCH the snapshot back (`restconf_flow`).
 //!
 //! The NETCONF session is blocking and runs on `spawn_blocking`. `Err(ApplyError)` means the device
 //! was not changed; every `Ok(ApplyReport)` carries the before/after and an `Outcome`.
 
 mod netconf_flow;
 pub mod ops;
+pub mod restconf_flow;
 mod session_adapter;
 pub mod verify;
 
@@ -27,9 +28,9 @@ use super::change::{ChangeReason, InterfaceChange, Invalid};
 use super::diff::Diff;
 use super::inventory::{Device, Inventory, Profile};
 use super::model::{InterfaceConfig, Protocol};
-use super::restconf_write::RestconfWriter;
 use super::{DeviceError, DeviceSettings};
 use ops::NetconfConnector;
+use restconf_flow::RestconfWriter;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -10,13 +10,14 @@
 //! verified) → `apply::ApplyReport` with the `diff`.
 //!
 //! Layout: `inventory` (TOML), `model` (typed data), `tree` (one generic tree for JSON and XML data),
-//! `extract` (model out of trees, per YANG model), `restconf` / `restconf_write`,
+//! `extract` (model out of trees, per YANG model), `restconf` (the RESTCONF client),
 //! `netconf/` (transport → framing → session → ops), `pool` (pooled NETCONF sessions, fan-out),
 //! `reader` (protocol choice and reads), `intent` (NetBox's intent beside the device, pure), `change`, `profile/` (payloads per YANG model family), `diff`,
 //! `apply`.
 
 pub mod apply;
 pub mod change;
+pub mod connect;
 pub mod diff;
 mod error;
 pub mod extract;
@@ -24,11 +25,11 @@ pub mod intent;
 pub mod inventory;
 pub mod model;
 pub mod netconf;
+pub mod netconf_read;
 pub mod pool;
 pub mod profile;
 pub mod reader;
 pub mod restconf;
-pub mod restconf_write;
 pub mod tree;
 
 pub use error::{DeviceError, RpcErrorInfo};

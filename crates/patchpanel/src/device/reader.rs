@@ -4,7 +4,8 @@
 use super::error::DeviceError;
 use super::inventory::{Device, Inventory};
 use super::model::{Answer, InterfaceName, InterfaceView, Protocol, Vrf};
-use super::netconf::{self, ConnectOptions, NetconfSession};
+use super::netconf::{ConnectOptions, NetconfSession};
+use super::netconf_read;
 use super::pool::{PoolConfig, SessionPool};
 use super::restconf::Restconf;
 use super::DeviceSettings;
@@ -77,7 +78,7 @@ impl DeviceReader {
                 "DEVICE_USERNAME is not set; NETCONF needs a username".into(),
             ));
         }
-        Ok(ConnectOptions::for_device(
+        Ok(crate::device::connect::connect_options(
             device,
             &self.settings,
             self.timeout,
@@ -120,7 +121,7 @@ impl DeviceReader {
                 let d = dev.clone();
                 let data = self
                     .pooled(&dev, opts, move |s, address| {
-                        netconf::read_vrfs(&d, address, s)
+                        netconf_read::read_vrfs(&d, address, s)
                     })
                     .await?;
                 (Protocol::Netconf, data)
@@ -166,7 +167,7 @@ impl DeviceReader {
                 let n = name.clone();
                 let data = self
                     .pooled(&dev, opts, move |s, address| {
-                        netconf::read_interface(&d, address, s, &n)
+                        netconf_read::read_interface(&d, address, s, &n)
                     })
                     .await?;
                 (Protocol::Netconf, data)

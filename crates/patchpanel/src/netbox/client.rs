@@ -15,9 +15,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::auth::{authorization, TokenKind};
-use super::changelog::ChangeLogApi;
 use super::error::{map_status, NetboxError};
 use super::paging::{next_page_url, MAX_PAGES};
+use super::version::ChangeLogApi;
 use crate::text_safety::excerpt;
 
 use super::wire::{Device, Interface, Page, StatusBody, Vlan};
@@ -104,7 +104,7 @@ impl NetboxClient {
                 auth,
                 token_kind,
                 max_body: cfg.max_body,
-                change_log: AtomicU8::new(super::changelog::CL_UNKNOWN),
+                change_log: AtomicU8::new(super::version::CL_UNKNOWN),
             }),
         })
     }

@@ -41,6 +41,7 @@ mod paging;
 pub mod poller;
 mod sweep;
 mod update;
+pub mod version;
 pub mod wakeup;
 pub mod webhook;
 pub mod wire;
@@ -50,11 +51,11 @@ use std::time::Duration;
 
 pub use auth::{authorization, TokenKind};
 pub use candidate::{Candidate, CandidateSource, Handled};
-pub use changelog::ChangeLogApi;
 pub use client::{ClearOutcome, Fetched, NetboxClient, NetboxStatus};
 pub use error::{FieldError, NetboxError};
 pub use poller::{Poller, PollerConfig, PollerError, PollerStats};
 pub use update::{InterfaceUpdate, L2Update};
+pub use version::ChangeLogApi;
 pub use wakeup::{WakeCounts, Wakeup};
 pub use wire::{
     ChangeAction, Device, Interface, IpAddress, MgmtAddress, ObjectChange, Snapshot, Tag, Vlan,

@@ -28,7 +28,6 @@ use tracing::Instrument;
 use super::wakeup::Wakeup;
 use super::{Candidate, CandidateSource, Handled, NetboxClient, NetboxError};
 use crate::backoff::Backoff;
-use crate::config::NetboxSyncSettings;
 use crate::store::{Store, StoreError};
 use plan::{FailureKind, Health, Plan};
 use retry::RetryPolicy;
@@ -78,11 +77,6 @@ impl PollerConfig {
             retry_base: Duration::from_secs(5),
             retry_max: Duration::from_secs(300),
         }
-    }
-
-    /// NETBOX_POLL_SECONDS and NETBOX_SWEEP_SECONDS, defaults for the rest.
-    pub fn from_settings(s: &NetboxSyncSettings) -> Self {
-        PollerConfig::new(s.poll_interval, s.sweep_interval)
     }
 }
 

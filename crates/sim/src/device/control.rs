@@ -3,7 +3,7 @@
 //! (`POST /_sim/reset`). Never behind basic auth: tests and demos drive it.
 
 use super::faults::Fault;
-use super::restconf::RestState;
+use super::RestState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -4,7 +4,7 @@
 //! each other. The typed model (`native_edit`) validates what comes out.
 
 use super::error::{PathStep, YangError};
-use super::netconf::NS_BASE;
+use super::ns::NS_BASE;
 use super::xmltree::Element;
 
 /// The operation applied to one node.

@@ -4,9 +4,10 @@
 //! declared on `<error-path>`, as IOS-XE's ConfD does) or an RFC 8040 §7.1 error object (JSON
 //! instance-identifier) with its HTTP status.
 
-use super::library::{NS_NOTIFICATION, NS_WITH_DEFAULTS, NS_YANG_LIBRARY};
-use super::model::{NS_ETHERNET, NS_IANAIFT, NS_IF, NS_IP, NS_NATIVE, NS_SWITCH};
-use super::netconf::NS_BASE;
+use super::ns::{
+    NS_BASE, NS_ETHERNET, NS_IANAIFT, NS_IF, NS_IP, NS_NATIVE, NS_NOTIFICATION, NS_SWITCH,
+    NS_WITH_DEFAULTS, NS_YANG_LIBRARY,
+};
 use super::xmltree::Element;
 use serde_json::{json, Map, Value};
 

@@ -3,14 +3,10 @@
 //! `modules-state`, whose `module-set-id` the `:yang-library:1.0` capability carries (RFC 7950
 //! §5.6.4). Pure.
 
-use super::model::{NS_ETHERNET, NS_IANAIFT, NS_IF, NS_IP, NS_NATIVE, NS_SWITCH};
-use super::rpc::NS_CISCO_IA;
-use super::xmltree::Element;
+pub use super::ns::{NS_NOTIFICATION, NS_WITH_DEFAULTS, NS_YANG_LIBRARY};
 
-pub const NS_YANG_LIBRARY: &str = "urn:ietf:params:xml:ns:yang:ietf-yang-library";
-pub const NS_WITH_DEFAULTS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults";
-/// RFC 5277's `notifications` module (the `create-subscription` rpc).
-pub const NS_NOTIFICATION: &str = "urn:ietf:params:xml:ns:netconf:notification:1.0";
+use super::ns::{NS_CISCO_IA, NS_ETHERNET, NS_IANAIFT, NS_IF, NS_IP, NS_NATIVE, NS_SWITCH};
+use super::xmltree::Element;
 
 /// One implemented module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

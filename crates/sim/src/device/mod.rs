@@ -63,11 +63,11 @@ pub mod model;
 pub mod native_edit;
 pub mod native_parse;
 pub mod netconf;
+pub mod ns;
 pub mod platform;
 pub mod render_json;
 pub mod render_xml;
 pub mod restconf;
-pub mod restconf_write;
 pub mod rpc;
 pub mod ssh;
 pub mod state;
@@ -222,7 +222,7 @@ pub async fn start_with(
     let restconf_addr = local_addr(&restconf_listener, cfg.restconf_listen)?;
     let netconf_addr = local_addr(&netconf_listener, cfg.netconf_listen)?;
 
-    let rest_state = restconf::RestState {
+    let rest_state = RestState {
         store: store.clone(),
         credentials: cfg.credentials.clone(),
     };
@@ -274,4 +274,12 @@ fn local_addr(
             addr: requested,
             source,
         })
+}
+
+/// What the RESTCONF server and its `/_sim` control routes share (here, so neither module
+/// depends on the other for it).
+#[derive(Debug, Clone)]
+pub struct RestState {
+    pub store: Datastore,
+    pub credentials: Option<(String, patchpanel_common::secret::Secret)>,
 }

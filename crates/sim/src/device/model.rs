@@ -2,14 +2,9 @@
 //! (hostname, `vrf definition`, interfaces) plus the link state the operational view is derived from,
 //! and the Catalyst 9300 seed every simulator starts with. Pure: no IO, no serialisation.
 
-use std::net::Ipv4Addr;
+pub use super::ns::{NS_ETHERNET, NS_IANAIFT, NS_IF, NS_IP, NS_NATIVE, NS_SWITCH};
 
-pub const NS_NATIVE: &str = "http://cisco.com/ns/yang/Cisco-IOS-XE-native";
-pub const NS_SWITCH: &str = "http://cisco.com/ns/yang/Cisco-IOS-XE-switch";
-pub const NS_ETHERNET: &str = "http://cisco.com/ns/yang/Cisco-IOS-XE-ethernet";
-pub const NS_IF: &str = "urn:ietf:params:xml:ns:yang:ietf-interfaces";
-pub const NS_IP: &str = "urn:ietf:params:xml:ns:yang:ietf-ip";
-pub const NS_IANAIFT: &str = "urn:ietf:params:xml:ns:yang:iana-if-type";
+use std::net::Ipv4Addr;
 
 /// The running configuration the simulator serves.
 #[derive(Debug, Clone, PartialEq, Eq)]

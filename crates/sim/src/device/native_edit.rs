@@ -6,25 +6,15 @@
 //! the path and tag the real server gives (the read-back is `native_parse`). `error-option` decides
 //! what happens to the other units.
 
-use super::edit::{self, edit_node, operation_of, Op, Schema, Scope};
+use super::edit::{self, edit_node, operation_of, Op, Scope};
 use super::error::{PathStep, YangError};
-use super::model::{
-    IfKind, Interface, NativeConfig, Switchport, NS_IF, NS_IP, NS_NATIVE, NS_SWITCH,
-};
+use super::model::{IfKind, Interface, NativeConfig, Switchport, NS_IF, NS_IP, NS_NATIVE};
 use super::native_parse::{
     invalid, leaf_text, parse_bool, parse_description, parse_ietf_ipv4, parse_native_interface,
-    unknown, with,
+    unknown, with, SCHEMA, VLAN_RANGE,
 };
 use super::render_xml;
 use super::xmltree::Element;
-
-/// Cisco-IOS-XE-interfaces (`interface-common-grouping`): `leaf mtu { type uint16 { range
-/// "64..18000"; } }` for every platform; a Catalyst 9300 takes less (`platform::PORT_MTU`).
-pub const MTU_RANGE: std::ops::RangeInclusive<u16> = 64..=18000;
-pub const VLAN_RANGE: std::ops::RangeInclusive<u16> = 1..=4094;
-/// The same grouping: `leaf description { type string { length "0..200"; } }` since the module's
-/// 2020-11-11 revision ("Updated interface description to 200 chars").
-pub const DESCRIPTION_MAX: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorOption {
@@ -93,24 +83,6 @@ impl ValueQuirks {
 pub struct EditOutcome {
     pub config: NativeConfig,
     pub errors: Vec<YangError>,
-}
-
-pub const SCHEMA: Schema = Schema {
-    keys: render_xml::list_keys,
-    exclusive,
-};
-
-/// The cases of `switchport mode` exclude each other.
-fn exclusive(parent: &Element, child: &Element) -> &'static [&'static str] {
-    match (
-        parent.ns.as_str(),
-        parent.name.as_str(),
-        child.name.as_str(),
-    ) {
-        (NS_SWITCH, "mode", "access") => &["trunk"],
-        (NS_SWITCH, "mode", "trunk") => &["access"],
-        _ => &[],
-    }
 }
 
 /// One independently applied piece of a payload.

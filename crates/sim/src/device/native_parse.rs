@@ -4,15 +4,42 @@
 //! not have. Every error carries the path of the offending node; range and length violations carry
 //! the app tag the real servers give.
 
-use super::edit;
+use super::edit::{self, Schema};
 use super::error::{PathStep, YangError};
 use super::model::{
     IfKind, Interface, Ipv4Primary, NativeConfig, Switchport, NS_ETHERNET, NS_IP, NS_NATIVE,
     NS_SWITCH,
 };
-use super::native_edit::{DESCRIPTION_MAX, MTU_RANGE, SCHEMA, VLAN_RANGE};
+use super::render_xml;
 use super::xmltree::Element;
 use std::net::Ipv4Addr;
+
+/// Cisco-IOS-XE-interfaces (`interface-common-grouping`): `leaf mtu { type uint16 { range
+/// "64..18000"; } }` for every platform; a Catalyst 9300 takes less (`platform::PORT_MTU`).
+pub const MTU_RANGE: std::ops::RangeInclusive<u16> = 64..=18000;
+pub const VLAN_RANGE: std::ops::RangeInclusive<u16> = 1..=4094;
+/// The same grouping: `leaf description { type string { length "0..200"; } }` since the module's
+/// 2020-11-11 revision ("Updated interface description to 200 chars").
+pub const DESCRIPTION_MAX: usize = 200;
+
+/// The native model's list keys and mutually exclusive choices, for the edit engine.
+pub const SCHEMA: Schema = Schema {
+    keys: render_xml::list_keys,
+    exclusive,
+};
+
+/// The cases of `switchport mode` exclude each other.
+fn exclusive(parent: &Element, child: &Element) -> &'static [&'static str] {
+    match (
+        parent.ns.as_str(),
+        parent.name.as_str(),
+        child.name.as_str(),
+    ) {
+        (NS_SWITCH, "mode", "access") => &["trunk"],
+        (NS_SWITCH, "mode", "trunk") => &["access"],
+        _ => &[],
+    }
+}
 
 /// `unknown-element`, or `unknown-namespace` for a namespace no served module has.
 pub(super) fn unknown(e: &Element, parent: &[PathStep]) -> YangError {

@@ -3,6 +3,8 @@
 //! choice (RFC 6242), `<rpc>` envelope checks and `<rpc-reply>` (RFC 6241 §4), the operations themselves
 //! in `rpc`, and the one-shot wire faults (stall, garbage, huge reply, drop after commit).
 
+pub use super::ns::NS_BASE;
+
 use super::error::YangError;
 use super::framing::{self, Decoder, Framing};
 use super::library;
@@ -11,7 +13,6 @@ use super::state::DatastoreMode;
 use super::store::Datastore;
 use super::xmltree::Element;
 
-pub const NS_BASE: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
 pub const CAP_BASE_10: &str = "urn:ietf:params:netconf:base:1.0";
 pub const CAP_BASE_11: &str = "urn:ietf:params:netconf:base:1.1";
 /// Largest message accepted from a client.

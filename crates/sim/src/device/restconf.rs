@@ -1,11 +1,12 @@
 //! RESTCONF (RFC 8040) over plain HTTP on axum: `/.well-known/host-meta`, `/restconf`, GET on
 //! `/restconf/data/…` resolved generically against the RFC 7951 JSON of the datastore, writes on interface
-//! entries (`restconf_write`), `cisco-ia:save-config`, and the `/_sim` control API (`control`, no auth).
+//! entries (`write`), `cisco-ia:save-config`, and the `/_sim` control API (`control`, no auth).
 //! Basic auth when credentials are set; JSON only (`application/yang-data+json`).
 
+pub mod write;
+
 use super::render_json;
-use super::restconf_write;
-use super::Datastore;
+use super::RestState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -13,18 +14,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use base64::Engine;
-use patchpanel_common::secret::Secret;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub const YANG_JSON: &str = "application/yang-data+json";
-
-#[derive(Debug, Clone)]
-pub struct RestState {
-    pub store: Datastore,
-    pub credentials: Option<(String, Secret)>,
-}
 
 pub fn router(state: RestState) -> Router {
     Router::new()
@@ -214,7 +208,7 @@ async fn operations(
         .path()
         .strip_prefix("/restconf/operations/")
         .unwrap_or("");
-    restconf_write::operation(&state.store, &method, op)
+    write::operation(&state.store, &method, op)
 }
 
 fn is_write(method: &Method) -> bool {
@@ -241,9 +235,7 @@ async fn data(
         .trim_start_matches('/');
     if is_write(&method) && !raw.is_empty() {
         return match parse_path(raw) {
-            Ok(segments) => {
-                restconf_write::write(&state.store, &method, &headers, &segments, &body)
-            }
+            Ok(segments) => write::write(&state.store, &method, &headers, &segments, &body),
             Err(message) => error(
                 StatusCode::BAD_REQUEST,
                 "protocol",

@@ -2,19 +2,20 @@
 //! read from the `<rpc>` element, the state transition run, `<ok/>` / `<data>` or `<rpc-error>`s
 //! returned. No IO besides the in-memory store.
 
+pub use super::ns::NS_CISCO_IA;
+
 use super::edit::{Op, Scope};
 use super::error::{PathStep, YangError};
 use super::filter;
-use super::library::{self, NS_NOTIFICATION, NS_WITH_DEFAULTS};
+use super::library;
 use super::native_edit::{self, ErrorOption};
-use super::netconf::NS_BASE;
+use super::ns::NS_BASE;
+use super::ns::{NS_NOTIFICATION, NS_WITH_DEFAULTS};
 use super::render_xml;
 use super::state::{CommitRequest, Target, TestOption, Who};
 use super::store::Datastore;
 use super::xmltree::Element;
 use super::xpath;
-
-pub const NS_CISCO_IA: &str = "http://cisco.com/yang/cisco-ia";
 
 /// What one rpc did, for the session and the SSH edge.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -13,7 +13,7 @@
 
 use super::edit::Scope;
 use super::error::YangError;
-use super::netconf::NS_BASE;
+use super::ns::NS_BASE;
 use super::xmltree::Element;
 
 /// Why a `select` expression is not evaluated.

@@ -8,8 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::conversation::BASE_PATH;
 use super::state::{Action, Chat, Message, Person, RoomKind, ORG_UUID};
+use super::wire::CONVERSATION_BASE_PATH as BASE_PATH;
 use super::wire::{epoch_ms, iso8601};
 
 /// Actor `type` of a bot. Real Webex only documents `PERSON` for humans; the spec says clients must

@@ -12,10 +12,8 @@ use axum::routing::get;
 use axum::Router;
 
 use super::rest::{action_response, message_response};
+use super::wire::CONVERSATION_BASE_PATH as BASE_PATH;
 use super::Shared;
-
-/// Where the conversation service lives on the simulator's host.
-pub const BASE_PATH: &str = "/conversation/api/v1";
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()

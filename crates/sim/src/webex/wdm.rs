@@ -12,11 +12,11 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::conversation::BASE_PATH;
 use super::devices::{Device, DeviceBody, DeviceError};
 use super::http::{ok, parse_json, ApiError};
 use super::state::BOT_UUID;
 use super::wire::iso8601;
+use super::wire::CONVERSATION_BASE_PATH as BASE_PATH;
 use super::Shared;
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {

@@ -10,6 +10,10 @@ use patchpanel_common::ids::{self, HydraKind};
 
 use super::state::{cluster_of, Action, Chat, Message, Person, Room, RoomKind, ORG_UUID};
 
+/// Where the conversation service lives on the simulator's host (activities and the device
+/// registration point at it).
+pub const CONVERSATION_BASE_PATH: &str = "/conversation/api/v1";
+
 /// Milliseconds since the Unix epoch (Mercury `timestamp` fields).
 pub fn epoch_ms(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)

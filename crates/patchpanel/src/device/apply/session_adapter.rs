@@ -6,8 +6,8 @@ use super::ops::{
 };
 use crate::device::inventory::Device;
 use crate::device::netconf::{
-    CommitOptions, ConfigPayload, ConnectOptions, Datastore, EditOptions, ErrorOption, Filter,
-    NetconfError, NetconfSession, RpcError,
+    CommitOptions, ConfigPayload, Datastore, EditOptions, ErrorOption, Filter, NetconfError,
+    NetconfSession, RpcError,
 };
 use crate::device::{DeviceError, DeviceSettings, RpcErrorInfo};
 use std::time::Duration;
@@ -21,7 +21,7 @@ impl NetconfConnector for SessionConnector {
         settings: &DeviceSettings,
         timeout: Duration,
     ) -> Result<Box<dyn NetconfOps>, DeviceError> {
-        let opts = ConnectOptions::for_device(device, settings, timeout);
+        let opts = crate::device::connect::connect_options(device, settings, timeout);
         let session = NetconfSession::connect(&opts)
             .map_err(|e| DeviceError::from_netconf(&device.name, &opts.address(), e))?;
         let c = session.capabilities();

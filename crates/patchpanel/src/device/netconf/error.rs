@@ -5,7 +5,6 @@
 use super::framing::FramingError;
 use super::reply::RpcError;
 use super::rpc::{is_change, PayloadError};
-use super::session::SessionError;
 use super::transport::TransportError;
 use std::time::Duration;
 
@@ -210,6 +209,25 @@ impl From<TransportError> for NetconfError {
             }
         }
     }
+}
+
+/// How the session layer failed (defined here, beside the error it becomes, so the session layer
+/// depends on this module and not the other way round).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Framing(#[from] FramingError),
+    #[error("{0}")]
+    Protocol(String),
+    #[error("reply message-id {got:?} does not match request {expected}")]
+    MessageIdMismatch {
+        expected: String,
+        got: Option<String>,
+    },
+    #[error("session closed: {reason}")]
+    Closed { reason: String },
 }
 
 impl From<SessionError> for NetconfError {

@@ -3,7 +3,7 @@
 //! `framing` (sans-IO EOM and chunked codec; `FramingError`) → `session` (hello, capabilities,
 //! message-ids, deadlines, reply bound; `SessionError`) → `ops` (typed RPCs, capability checks;
 //! `OperationError`), with XML built in `rpc` and parsed in `reply`. `NetconfError` combines them into
-//! variants that say what to do. `read` is `DeviceReader`'s NETCONF read path.
+//! variants that say what to do.
 //!
 //! Everything here is blocking (libssh2): call it only from `tokio::task::spawn_blocking` or a
 //! dedicated thread, never on an async worker.
@@ -13,7 +13,6 @@ pub mod error;
 pub mod framing;
 pub mod ops;
 pub mod options;
-pub mod read;
 pub mod reply;
 pub mod rpc;
 pub mod rpc_error;
@@ -25,7 +24,6 @@ pub use error::{NetconfError, OperationError};
 pub use framing::{Decoder, Framing, FramingError};
 pub use ops::DataReply;
 pub use options::{ConnectOptions, HostKeyPolicy};
-pub use read::{read_interface, read_vrfs};
 pub use reply::RpcError;
 pub use rpc::{
     CommitOptions, ConfigPayload, Datastore, DefaultOperation, EditOptions, ErrorOption, Filter,

@@ -1,8 +1,6 @@
 //! How to open a NETCONF session: `ConnectOptions` (address, credentials, host-key policy, timeouts,
-//! reply bound, framing offer), built from the device settings and the inventory entry.
+//! reply bound, framing offer).
 
-use crate::device::inventory::Device;
-use crate::device::DeviceSettings;
 use crate::secret::Secret;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -67,29 +65,6 @@ impl ConnectOptions {
             rpc_timeout: DEFAULT_RPC_TIMEOUT,
             max_reply_bytes: DEFAULT_MAX_REPLY,
             offer_base_1_1: true,
-        }
-    }
-
-    /// For an inventory device: its host and NETCONF port (else the settings' default, else 830),
-    /// the settings' credentials and known_hosts, and `timeout` for both connect and each RPC.
-    pub fn for_device(device: &Device, settings: &DeviceSettings, timeout: Duration) -> Self {
-        let port = device.netconf_port_or(settings.default_netconf_port);
-        ConnectOptions {
-            password: settings.password.clone(),
-            ssh_key: settings.ssh_key.clone(),
-            known_hosts: settings.known_hosts.clone(),
-            host_key_policy: if settings.accept_new_host_keys {
-                HostKeyPolicy::AcceptNew
-            } else {
-                HostKeyPolicy::Strict
-            },
-            connect_timeout: timeout,
-            rpc_timeout: timeout,
-            ..ConnectOptions::new(
-                device.host.clone(),
-                if port == 0 { NETCONF_PORT } else { port },
-                settings.username.clone().unwrap_or_default(),
-            )
         }
     }
 

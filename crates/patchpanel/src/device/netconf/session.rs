@@ -13,8 +13,9 @@
 //! Blocking: use it from `tokio::task::spawn_blocking` or a dedicated thread only.
 
 use super::capabilities::Capabilities;
+pub use super::error::SessionError;
 use super::error::{NetconfError, OperationError};
-use super::framing::{encode_into, Decoder, Framing, FramingError};
+use super::framing::{encode_into, Decoder, Framing};
 use super::options::ConnectOptions;
 use super::reply::{parse_hello, parse_message, Incoming, ParsedReply, RpcError};
 use super::rpc::{build_rpc, client_hello, Datastore, Filter, Operation};
@@ -28,23 +29,6 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the first reply may take before a probe is sent to release it (see the module docs).
 /// netconfd answers in about a millisecond; a slow real device only costs one cheap extra request.
 pub const FIRST_REPLY_NUDGE: Duration = Duration::from_secs(1);
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SessionError {
-    #[error(transparent)]
-    Transport(#[from] TransportError),
-    #[error(transparent)]
-    Framing(#[from] FramingError),
-    #[error("{0}")]
-    Protocol(String),
-    #[error("reply message-id {got:?} does not match request {expected}")]
-    MessageIdMismatch {
-        expected: String,
-        got: Option<String>,
-    },
-    #[error("session closed: {reason}")]
-    Closed { reason: String },
-}
 
 /// Session parameters when the transport is supplied by the caller ([`NetconfSession::over`]).
 #[derive(Debug, Clone)]

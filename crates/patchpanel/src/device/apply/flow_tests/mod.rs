@@ -225,7 +225,7 @@ fn candidate_happy_path_confirms_saves_and_unlocks() {
         panic!("{:?}", r.outcome)
     };
     assert_eq!(
-        crate::render::diff_lines(&diff),
+        crate::render::diff_lines(diff),
         [
             "- **description**: old → uplink \\#\\#ticket:1234\\#\\#",
             "- **mtu**: — → 9000"

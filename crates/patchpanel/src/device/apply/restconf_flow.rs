@@ -4,15 +4,15 @@
 //! GET and verify every intended value → on a mismatch DELETE what the change created and PATCH the
 //! snapshot back → `cisco-ia:save-config` on IOS-XE.
 
-use super::apply::verify::verify;
-use super::apply::{ApplyError, ApplyReport, Outcome};
-use super::change::{validate, InterfaceChange, Rules, ValidChange};
-use super::diff::{diff, project, Diff};
-use super::inventory::{Device, Profile};
-use super::model::{InterfaceConfig, Protocol};
-use super::profile::{self, PathSeg, Snapshot};
-use super::restconf::{data_url, errors_message, Seg, MAX_BODY};
-use super::{DeviceError, DeviceSettings};
+use super::verify::verify;
+use super::{ApplyError, ApplyReport, Outcome};
+use crate::device::change::{validate, InterfaceChange, Rules, ValidChange};
+use crate::device::diff::{diff, project, Diff};
+use crate::device::inventory::{Device, Profile};
+use crate::device::model::{InterfaceConfig, Protocol};
+use crate::device::profile::{self, PathSeg, Snapshot};
+use crate::device::restconf::{data_url, errors_message, Seg, MAX_BODY};
+use crate::device::{DeviceError, DeviceSettings};
 use crate::secret::Secret;
 use reqwest::Method;
 use serde_json::Value;
@@ -46,7 +46,7 @@ impl Answer {
 
 impl RestconfWriter {
     pub fn new(settings: &DeviceSettings, timeout: Duration) -> Result<Self, DeviceError> {
-        let http = super::restconf::https_client(settings, timeout)?;
+        let http = crate::device::restconf::https_client(settings, timeout)?;
         Ok(RestconfWriter {
             http,
             username: settings.username.clone(),

@@ -4,17 +4,17 @@
 //! and refuse the same values with the same error tags; errors come back as RFC 8040 error bodies.
 //! Also `POST /restconf/operations/cisco-ia:save-config`.
 
-use super::edit::{Op, Scope};
-use super::error::{ns_of_module, restconf_errors, YangError};
-use super::json_xml;
-use super::model::{IfKind, NS_IF, NS_NATIVE};
-use super::native_edit::ErrorOption;
-use super::netconf::NS_BASE;
-use super::render_json;
-use super::restconf::{resolve, Segment, YANG_JSON};
-use super::state::{Target, TestOption, Who};
-use super::xmltree::Element;
-use super::Datastore;
+use super::{resolve, Segment, YANG_JSON};
+use crate::device::edit::{Op, Scope};
+use crate::device::error::{ns_of_module, restconf_errors, YangError};
+use crate::device::json_xml;
+use crate::device::model::{IfKind, NS_IF, NS_NATIVE};
+use crate::device::native_edit::ErrorOption;
+use crate::device::ns::NS_BASE;
+use crate::device::render_json;
+use crate::device::state::{Target, TestOption, Who};
+use crate::device::xmltree::Element;
+use crate::device::Datastore;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};

@@ -1,9 +1,10 @@
-//! The read path of `DeviceReader` over NETCONF: VRFs and one interface, per profile (IOS-XE native
+//! The read path of `DeviceReader` over NETCONF (beside `netconf/`, which knows nothing of the device
+//! model): VRFs and one interface, per profile (IOS-XE native
 //! or ietf-interfaces), with subtree filters built by quick-xml's escaping writer. Blocking.
 
-use super::ops::DataReply;
-use super::rpc::{Datastore, Filter};
-use super::session::NetconfSession;
+use super::netconf::ops::DataReply;
+use super::netconf::rpc::{Datastore, Filter};
+use super::netconf::session::NetconfSession;
 use crate::device::error::DeviceError;
 use crate::device::extract;
 use crate::device::inventory::{Device, Profile};
