@@ -251,7 +251,7 @@ async fn etag_is_sent_back_as_if_match_and_a_concurrent_change_gives_412() {
     let read = c.interface(3).await.unwrap();
     assert_eq!(read.etag.as_deref(), Some("W/\"v1\""));
     let out = c
-        .clear_ticket_number(3, "CHG-1001", "chatops-bot: done")
+        .clear_ticket_number(3, "CHG-1001", None, "chatops-bot: done")
         .await
         .unwrap();
     assert_eq!(out, ClearOutcome::Cleared);
@@ -278,7 +278,10 @@ async fn without_etag_no_if_match_is_sent_and_a_changed_ticket_is_left_alone() {
     })
     .await;
     let c = nb.client(V1);
-    let out = c.clear_ticket_number(3, "CHG-2000", "m").await.unwrap();
+    let out = c
+        .clear_ticket_number(3, "CHG-2000", None, "m")
+        .await
+        .unwrap();
     assert_eq!(
         out,
         ClearOutcome::TicketChanged {
@@ -287,7 +290,9 @@ async fn without_etag_no_if_match_is_sent_and_a_changed_ticket_is_left_alone() {
     );
     assert!(nb.seen().iter().all(|s| s.method == "GET"));
     assert_eq!(
-        c.clear_ticket_number(3, "CHG-1001", "m").await.unwrap(),
+        c.clear_ticket_number(3, "CHG-1001", None, "m")
+            .await
+            .unwrap(),
         ClearOutcome::Cleared
     );
     let patch = nb.seen().into_iter().find(|s| s.method == "PATCH").unwrap();

@@ -8,6 +8,7 @@ mod netbox_sync_rig;
 use netbox_sync_rig::{assert_messages, Rig, ENGINEER, READ_ONLY_TOKEN};
 use patchpanel::netbox::{Candidate, CandidateSource, Handled};
 use patchpanel::secret::Secret;
+use patchpanel::store::JobState;
 use patchpanel::webex::{WebexConfig, WebexRest};
 use patchpanel::workflow::messages::escape;
 use patchpanel::workflow::JOB_KIND;
@@ -68,7 +69,7 @@ async fn a_ticketed_edit_reaches_the_switch_and_the_ticket_is_cleared() {
     );
     let jobs = rig.store.jobs(JOB_KIND, 10).await.unwrap();
     assert_eq!(jobs.len(), 1);
-    assert_eq!(jobs[0].state, "done");
+    assert_eq!(jobs[0].state, JobState::Done);
     assert!(jobs[0].detail.contains("ticket cleared"), "{:?}", jobs[0]);
 
     // The same candidate again (a replayed change record, the sweep): handled once.
@@ -147,7 +148,7 @@ async fn invalid_edits_are_refused_with_their_reasons() {
     assert_eq!(jobs.len(), 4);
     assert!(jobs
         .iter()
-        .all(|j| j.state == "done" && j.detail.starts_with("not valid")));
+        .all(|j| j.state == JobState::Done && j.outcome.starts_with("not valid")));
 }
 
 /// NetBox down is an outage, not this change's fault: `Unavailable` (the poller backs off and
@@ -208,7 +209,7 @@ async fn a_failed_clear_is_retried_alone() {
     assert_eq!(rig.messages().len(), 3);
     assert_eq!(
         rig.store.jobs(JOB_KIND, 1).await.unwrap()[0].state,
-        "applied"
+        JobState::Applied
     );
 
     // Offered again once NetBox accepts the clear: only the clear runs, no second round.
@@ -218,7 +219,10 @@ async fn a_failed_clear_is_retried_alone() {
     assert_eq!(rig.ticket("GigabitEthernet1/0/7"), Value::Null);
     assert_eq!(rig.messages().len(), 3);
     assert_eq!(rig.netbox.object_changes().len(), changes + 1);
-    assert_eq!(rig.store.jobs(JOB_KIND, 1).await.unwrap()[0].state, "done");
+    assert_eq!(
+        rig.store.jobs(JOB_KIND, 1).await.unwrap()[0].state,
+        JobState::Done
+    );
 }
 
 /// The clear keeps failing: on its last attempt the job ends `failed`, the person hears why and
@@ -247,7 +251,7 @@ async fn a_clear_that_keeps_failing_gives_up_on_its_last_attempt() {
     );
     assert!(last.contains("set the ticket number again"), "{last}");
     let job = &rig.store.jobs(JOB_KIND, 1).await.unwrap()[0];
-    assert_eq!(job.state, "failed");
+    assert_eq!(job.state, JobState::Failed);
     assert!(job.detail.contains("gave up after 8 attempts"), "{job:?}");
     assert_eq!(rig.ticket("GigabitEthernet1/0/9"), json!("4002"));
 
@@ -292,7 +296,7 @@ async fn a_forbidden_clear_ends_the_job_as_failed_and_says_so() {
     );
     assert_eq!(
         rig.store.jobs(JOB_KIND, 1).await.unwrap()[0].state,
-        "failed"
+        JobState::Failed
     );
     assert_eq!(rig.ticket("GigabitEthernet1/0/10"), json!("4003"));
     // Offered again, even with a token that may write: the job is over; a person takes over.
@@ -324,7 +328,7 @@ async fn a_refused_clear_names_the_field_netbox_named() {
     );
     assert_eq!(
         rig.store.jobs(JOB_KIND, 1).await.unwrap()[0].state,
-        "failed"
+        JobState::Failed
     );
 }
 
@@ -359,7 +363,10 @@ async fn a_newline_in_the_ticket_number_is_reported_as_the_ticket_number() {
         "{message}"
     );
     assert!(!message.contains('\n'));
-    assert_eq!(rig.store.jobs(JOB_KIND, 1).await.unwrap()[0].state, "done");
+    assert_eq!(
+        rig.store.jobs(JOB_KIND, 1).await.unwrap()[0].state,
+        JobState::Done
+    );
 }
 
 /// The reproduction at the handler: a 40-character ticket with MTU 9999 and 200 × D is
@@ -504,7 +511,7 @@ async fn a_job_interrupted_while_applying_resumes_without_repeating_its_messages
         iface["last_updated"].as_str().unwrap(),
     );
     rig.store
-        .put_job(&key, JOB_KIND, "applying", "")
+        .put_job(&key, JOB_KIND, JobState::Applying, "", "")
         .await
         .unwrap();
 
@@ -518,5 +525,8 @@ async fn a_job_interrupted_while_applying_resumes_without_repeating_its_messages
         Some("resumed ##ticket:CHG-77##")
     );
     assert_eq!(rig.ticket("GigabitEthernet1/0/6"), Value::Null);
-    assert_eq!(rig.store.job(&key).await.unwrap().unwrap().state, "done");
+    assert_eq!(
+        rig.store.job(&key).await.unwrap().unwrap().state,
+        JobState::Done
+    );
 }

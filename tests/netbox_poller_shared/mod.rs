@@ -88,10 +88,15 @@ impl Running {
             async move {
                 let msg = format!("patchpanel: pushed, ticket {} done", c.ticket);
                 match bot
-                    .clear_ticket_number(c.interface_id, &c.ticket, &msg)
+                    .clear_ticket_number(c.interface_id, &c.ticket, None, &msg)
                     .await
                 {
-                    Ok(ClearOutcome::Cleared | ClearOutcome::TicketChanged { .. }) => Handled::Done,
+                    Ok(
+                        ClearOutcome::Cleared
+                        | ClearOutcome::TicketChanged { .. }
+                        | ClearOutcome::EditedSince
+                        | ClearOutcome::Deleted,
+                    ) => Handled::Done,
                     Err(e) if e.is_outage() => Handled::Unavailable {
                         reason: e.to_string(),
                     },

@@ -110,11 +110,11 @@ pub async fn client_conformance(client: &NetboxClient, interface: &str) {
 
     // Clearing is guarded: only the ticket we handled is cleared, once.
     let cleared = client
-        .clear_ticket_number(iface.id, "1234", "patchpanel: ticket 1234 handled")
+        .clear_ticket_number(iface.id, "1234", None, "patchpanel: ticket 1234 handled")
         .await;
     assert_eq!(cleared.expect("clear"), ClearOutcome::Cleared);
     let again = client
-        .clear_ticket_number(iface.id, "1234", "patchpanel: again")
+        .clear_ticket_number(iface.id, "1234", None, "patchpanel: again")
         .await
         .expect("clear");
     assert_eq!(again, ClearOutcome::TicketChanged { current: None });

@@ -11,7 +11,8 @@
 use patchpanel::app;
 use patchpanel::config::NetboxSyncSettings;
 use patchpanel::config::{Settings, DEVICE_NAME};
-use patchpanel::device::{DeviceSettings, InterfaceName};
+use patchpanel::device::DeviceSettings;
+use patchpanel::iface::InterfaceName;
 use patchpanel::netbox::NetboxConfig;
 use patchpanel::policy::AllowList;
 use patchpanel::secret::Secret;
@@ -452,7 +453,7 @@ pub fn parse_netbox_edit(args: &str) -> Result<(String, Value), String> {
     if fields.is_empty() {
         return Err(format!("nothing to change; {USAGE}"));
     }
-    Ok((name.full, Value::Object(fields)))
+    Ok((name.as_str().to_owned(), Value::Object(fields)))
 }
 
 /// A bot message as terminal text: its markdown, and a card's text and numbered buttons.

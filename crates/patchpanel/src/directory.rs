@@ -10,13 +10,9 @@
 use crate::device::intent::{Intent, IntentMode};
 use crate::device::{DeviceError, Inventory, Profile};
 use crate::netbox::{self, MgmtAddress, NetboxClient, NetboxError};
-use serde_json::Value;
 use std::sync::Arc;
 
-/// The custom field on a NetBox device that names its profile (`iosxe` or `ietf`).
-pub const PROFILE_FIELD: &str = "patchpanel_profile";
-/// The custom field on a NetBox device that gives its NETCONF port (when not DEVICE_NETCONF_PORT).
-pub const NETCONF_PORT_FIELD: &str = "netconf_port";
+pub use netbox::wire::{NETCONF_PORT_FIELD, PROFILE_FIELD};
 
 /// A device as the bot will reach it, and where that came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,17 +244,11 @@ pub fn device_from_netbox(
     })
 }
 
-fn custom_field<'a>(nb: &'a netbox::Device, key: &str) -> Option<&'a Value> {
-    nb.custom_fields.as_ref()?.get(key)
-}
-
 /// The profile: the `patchpanel_profile` custom field (`iosxe` | `ietf`) first, else the platform
 /// (a slug or name containing `ios-xe`, `iosxe` or `cisco_iosxe` is IOS-XE). `None` lets the device's
 /// NETCONF capabilities decide.
 pub fn profile_from_netbox(nb: &netbox::Device) -> Option<Profile> {
-    let field = custom_field(nb, PROFILE_FIELD)
-        .and_then(Value::as_str)
-        .map(|p| p.trim().to_ascii_lowercase());
+    let field = nb.profile_field();
     match field.as_deref() {
         Some("iosxe" | "ios-xe") => return Some(Profile::Iosxe),
         Some("ietf") => return Some(Profile::Ietf),
@@ -279,11 +269,7 @@ pub fn profile_from_netbox(nb: &netbox::Device) -> Option<Profile> {
 
 /// The `netconf_port` custom field (an integer field; a numeric string is tolerated), 1–65535.
 pub fn netconf_port_from_netbox(nb: &netbox::Device) -> Option<u16> {
-    let v = custom_field(nb, NETCONF_PORT_FIELD)?;
-    let n = v
-        .as_u64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse::<u64>().ok()))?;
-    u16::try_from(n).ok().filter(|p| *p != 0)
+    nb.netconf_port_field()
 }
 
 /// NetBox's record of an interface as an [`Intent`]: VLANs by VID, the mode by its value.
@@ -319,7 +305,7 @@ pub fn intent_from_netbox(i: &netbox::Interface) -> Intent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn nb_device(v: Value) -> netbox::Device {
         serde_json::from_value(v).unwrap()

@@ -14,8 +14,9 @@ pub use refusals::{Refusal, RefusalLimiter, REFUSAL_WINDOW};
 
 use crate::command::{self, Command};
 use crate::config::Settings;
-use crate::device::{DeviceError, DeviceReader, InterfaceName, Inventory};
+use crate::device::{DeviceError, DeviceReader, Inventory};
 use crate::directory::DeviceDirectory;
+use crate::iface::InterfaceName;
 use crate::inbound::{Inbound, Reply};
 use crate::netbox::{NetboxClient, NetboxError};
 use crate::policy::AllowList;
@@ -83,7 +84,7 @@ pub enum Action {
     },
     ReadInterface {
         device: String,
-        interface: String,
+        interface: InterfaceName,
     },
 }
 
@@ -240,17 +241,24 @@ impl Bot {
 
     /// The device's view of the interface and, when NetBox knows it, NetBox's intent beside it
     /// (both read at once).
-    async fn interface(&self, reader: &DeviceReader, device: &str, interface: &str) -> String {
+    async fn interface(
+        &self,
+        reader: &DeviceReader,
+        device: &str,
+        interface: &InterfaceName,
+    ) -> String {
         let found = match self.directory.lookup(device).await {
             Ok(found) => found,
             Err(e) => return format!("⚠️ {e}"),
         };
-        let full =
-            InterfaceName::parse(interface).map_or_else(|_| interface.to_owned(), |n| n.full);
         let netbox_intent = async {
             match &found.netbox_error {
                 Some(_) => Ok(None),
-                None => self.directory.intent(&found.resolved, &full).await,
+                None => {
+                    self.directory
+                        .intent(&found.resolved, interface.as_str())
+                        .await
+                }
             }
         };
         let (read, wanted) = tokio::join!(
@@ -341,7 +349,7 @@ pub async fn run_with(
     // Opening SQLite touches the disk: not on an async worker.
     let store = tokio::task::spawn_blocking(move || Store::open(&db_path))
         .await
-        .map_err(|e| AppError::Store(StoreError::Sqlite(format!("store worker stopped: {e}"))))??;
+        .map_err(|e| AppError::Store(StoreError::WorkerStopped(e)))??;
     // Fired when the bot stops (shutdown, or the listener gave up): waits between retries end.
     let stopping = shutdown.child_token();
     let rest = WebexRest::with_retry_policy(&settings.webex, delivery.retry.clone())?
@@ -502,7 +510,7 @@ mod tests {
             ),
             Action::ReadInterface {
                 device: "c9300".into(),
-                interface: "GigabitEthernet1/0/2".into()
+                interface: InterfaceName::parse_iosxe("GigabitEthernet1/0/2").unwrap()
             }
         );
         match decide(&message("a@example.com", "approve 42"), &allowed()) {

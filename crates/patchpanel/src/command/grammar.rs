@@ -13,8 +13,11 @@ use nom::IResult;
 
 use super::args::{self, ValueError};
 use super::error::{ErrorKind, ParseError, Source};
+use super::table::Value;
 use super::table::{self, ArgKind, Row, Values};
-use super::{iface, suggest, text, Command};
+use super::{text, Command};
+use crate::iface::InterfaceName;
+use crate::suggest;
 
 /// One word of the message. `text` is the value (without quotes); `span` covers the word as written
 /// (with quotes), in bytes of the normalised message.
@@ -215,7 +218,7 @@ fn parse_args(p: &mut Parser<'_>, row: &'static Row) -> Result<Values, ParseErro
     let mut slot = 0;
     for arg in row.args {
         let value = match arg.kind {
-            ArgKind::Reason => reason(p)?,
+            ArgKind::Reason => reason(p)?.map(Value::Text),
             kind => {
                 let Some(word) = p.next_word()? else {
                     if arg.required {
@@ -228,16 +231,22 @@ fn parse_args(p: &mut Parser<'_>, row: &'static Row) -> Result<Values, ParseErro
                         keyword(p, row, word, canonical, aliases)?;
                         continue;
                     }
-                    ArgKind::Topic => Some(topic(p, word)?),
-                    ArgKind::Device => Some(checked(
+                    ArgKind::Topic => Some(Value::Text(topic(p, word)?)),
+                    ArgKind::Device => Some(Value::Text(checked(
                         p,
                         row,
                         word,
                         ErrorKind::InvalidDevice,
                         args::device,
-                    )?),
-                    ArgKind::Id => Some(checked(p, row, word, ErrorKind::InvalidId, args::id)?),
-                    ArgKind::Interface => Some(interface(p, row, word)?),
+                    )?)),
+                    ArgKind::Id => Some(Value::Text(checked(
+                        p,
+                        row,
+                        word,
+                        ErrorKind::InvalidId,
+                        args::id,
+                    )?)),
+                    ArgKind::Interface => Some(Value::Interface(interface(p, row, word)?)),
                     ArgKind::Reason => None,
                 }
             }
@@ -326,7 +335,7 @@ fn located(p: &Parser<'_>, row: &Row, base: usize, kind: ErrorKind, e: ValueErro
 
 /// `interface ::= word | if-type ws+ if-number`: a bare type word followed by a word starting with a
 /// digit is read as one name (`Gi 1/0/2`).
-fn interface(p: &mut Parser<'_>, row: &Row, word: Word<'_>) -> Result<String, ParseError> {
+fn interface(p: &mut Parser<'_>, row: &Row, word: Word<'_>) -> Result<InterfaceName, ParseError> {
     let mut text = word.text;
     let mut base = word.value_start();
     if !word.quoted
@@ -345,8 +354,13 @@ fn interface(p: &mut Parser<'_>, row: &Row, word: Word<'_>) -> Result<String, Pa
     }
     let trimmed = text.trim_start_matches(' ');
     base += text.len() - trimmed.len();
-    iface::parse(trimmed.trim_end_matches(' '))
-        .map_err(|e| located(p, row, base, ErrorKind::InvalidInterface, e))
+    InterfaceName::parse_iosxe(trimmed.trim_end_matches(' ')).map_err(|e| {
+        let e = ValueError {
+            message: e.message,
+            span: e.span,
+        };
+        located(p, row, base, ErrorKind::InvalidInterface, e)
+    })
 }
 
 /// `reason ::= quoted | word (ws+ word)*`: one quoted word gives its content; otherwise the words as
@@ -414,7 +428,7 @@ mod tests {
             ok("  show  IFACE\tc9300 gi 1/0/2 "),
             Command::ShowInterface {
                 device: "c9300".into(),
-                interface: "GigabitEthernet1/0/2".into()
+                interface: InterfaceName::parse_iosxe("GigabitEthernet1/0/2").unwrap()
             }
         );
         assert_eq!(ok("approve #42"), Command::Approve { id: "42".into() });

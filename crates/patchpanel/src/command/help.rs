@@ -1,8 +1,8 @@
 //! Help text rendered from the command table: the chat `help` answer (all commands, or one) and the
 //! markdown command list kept in `README.md` and `grammar/README.md`.
 
-use super::suggest;
 use super::table::{self, Availability, Row, COMMANDS};
+use crate::suggest;
 
 const NOT_YET: &str = "not available yet";
 

@@ -1,24 +1,19 @@
 //! The chat command language: one table drives the parser, `help` and the docs.
 //!
-//! INTERFACE (stable; the app depends on it):
-//! * `parse(input: &str) -> Result<Command, ParseError>` — `ParseError: Display` is the user-facing
-//!   message (what is wrong, which word, how to fix; "did you mean" for unknown words).
-//! * `help(topic: Option<&str>) -> String` — markdown help, for all commands or one.
-//!
-//! Added: `ParseError { kind, span }` beside `message`; `Command::name()` and
-//! `Command::availability()` (reserved commands parse; the app answers "not available yet");
-//! `command_list_markdown()` (the block kept in the READMEs); `MAX_INPUT_CHARS`; `table` (the
-//! command table, read-only); `canonical_interface()` and `interface_types()` for other layers that
-//! check interface names (NetBox data) the same way the chat does.
+//! `parse` turns a chat message into a `Command` or a `ParseError` whose `Display` is the user-facing
+//! message (what is wrong, which word, how to fix; "did you mean" for unknown words); `help` is the
+//! markdown help; `command_list_markdown()` the block kept in the READMEs. Reserved commands parse
+//! and `Command::availability()` says so. An interface argument is read once, by the one interface
+//! table (`crate::iface`), into the `InterfaceName` the device layer uses as it is.
 //!
 //! `grammar/commands.ebnf` is the normative grammar; `grammar/README.md` is the user guide.
+
+use crate::iface::InterfaceName;
 
 mod args;
 mod error;
 mod grammar;
 mod help;
-mod iface;
-mod suggest;
 pub mod table;
 mod text;
 
@@ -30,13 +25,29 @@ pub use text::MAX_INPUT_CHARS;
 /// A parsed command. Interface names are already expanded to full names (`GigabitEthernet1/0/2`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Help { topic: Option<String> },
-    Vrf { device: String },
-    ShowInterface { device: String, interface: String },
-    Approve { id: String },
-    Decline { id: String, reason: Option<String> },
-    Status { id: String },
-    Changes { device: Option<String> },
+    Help {
+        topic: Option<String>,
+    },
+    Vrf {
+        device: String,
+    },
+    ShowInterface {
+        device: String,
+        interface: InterfaceName,
+    },
+    Approve {
+        id: String,
+    },
+    Decline {
+        id: String,
+        reason: Option<String>,
+    },
+    Status {
+        id: String,
+    },
+    Changes {
+        device: Option<String>,
+    },
 }
 
 impl Command {
@@ -70,15 +81,9 @@ pub fn help(topic: Option<&str>) -> String {
     help::help(topic)
 }
 
-/// The canonical IOS-XE name of an interface written as in the chat (`gi 1/0/2` →
-/// `GigabitEthernet1/0/2`), or what is wrong with it (markdown, one paragraph).
-pub fn canonical_interface(name: &str) -> Result<String, String> {
-    iface::parse(name.trim()).map_err(|e| e.message)
-}
-
 /// Every interface type as (canonical name, abbreviation), e.g. `("GigabitEthernet", "Gi")`.
 pub fn interface_types() -> impl Iterator<Item = (&'static str, &'static str)> {
-    iface::TYPES.iter().map(|t| (t.name, t.abbreviation))
+    crate::iface::TYPES.iter().map(|t| (t.name, t.abbreviation))
 }
 
 #[cfg(test)]
@@ -92,7 +97,7 @@ mod tests {
             Command::Vrf { device: "a".into() },
             Command::ShowInterface {
                 device: "a".into(),
-                interface: "b".into(),
+                interface: InterfaceName::parse_iosxe("Gi1/0/2").unwrap(),
             },
             Command::Approve { id: "1".into() },
             Command::Decline {
@@ -207,11 +212,13 @@ mod tests {
                 Ok(Command::ShowInterface { device, interface }) => {
                     assert!(!device.is_empty() && device.len() <= 63, "{input:?}");
                     assert!(
-                        interface.starts_with(|c: char| c.is_ascii_uppercase()),
+                        interface
+                            .as_str()
+                            .starts_with(|c: char| c.is_ascii_uppercase()),
                         "{input:?} -> {interface}"
                     );
                     assert!(
-                        interface.ends_with(|c: char| c.is_ascii_digit()),
+                        interface.as_str().ends_with(|c: char| c.is_ascii_digit()),
                         "{input:?} -> {interface}"
                     );
                 }

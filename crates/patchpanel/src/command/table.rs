@@ -3,6 +3,7 @@
 //! cannot drift apart.
 
 use super::Command;
+use crate::iface::InterfaceName;
 
 /// Whether the bot acts on a command yet. Reserved commands parse, so users get the real syntax
 /// checked now, but the app answers "not available yet".
@@ -40,13 +41,30 @@ pub struct Arg {
 /// The most value-producing (non-keyword) arguments a row may have; a unit test holds rows to it.
 pub const MAX_VALUES: usize = 2;
 
+/// One checked argument value: text, or an interface name already read by the interface table.
+#[derive(Debug)]
+pub enum Value {
+    Text(String),
+    Interface(InterfaceName),
+}
+
 /// Argument values in the order of the row's non-keyword arguments; `None` for an absent optional.
 #[derive(Debug, Default)]
-pub struct Values(pub [Option<String>; MAX_VALUES]);
+pub struct Values(pub [Option<Value>; MAX_VALUES]);
 
 impl Values {
     fn take(&mut self, index: usize) -> Option<String> {
-        self.0.get_mut(index).and_then(Option::take)
+        match self.0.get_mut(index).and_then(Option::take)? {
+            Value::Text(t) => Some(t),
+            Value::Interface(n) => Some(n.as_str().to_owned()),
+        }
+    }
+
+    fn take_interface(&mut self, index: usize) -> Option<InterfaceName> {
+        match self.0.get_mut(index).and_then(Option::take)? {
+            Value::Interface(n) => Some(n),
+            Value::Text(_) => None,
+        }
     }
 }
 
@@ -139,9 +157,13 @@ pub static COMMANDS: &[Row] = &[
             "show iface c9300 Po10",
         ],
         availability: Availability::Available,
-        build: |mut v| Command::ShowInterface {
-            device: v.take(0).unwrap_or_default(),
-            interface: v.take(1).unwrap_or_default(),
+        build: |mut v| match v.take_interface(1) {
+            Some(interface) => Command::ShowInterface {
+                device: v.take(0).unwrap_or_default(),
+                interface,
+            },
+            // The parser always reads the interface argument through the table.
+            None => Command::Help { topic: Some("show".into()) },
         },
     },
     Row {

@@ -24,7 +24,7 @@ pub mod verify;
 #[cfg(test)]
 mod flow_tests;
 
-use super::change::{ChangeReason, InterfaceChange, Invalid};
+use super::change::{validate, ChangeReason, InterfaceChange, Invalid, Rules, ValidChange};
 use super::diff::Diff;
 use super::inventory::{Device, Inventory, Profile};
 use super::model::{InterfaceConfig, Protocol};
@@ -224,22 +224,29 @@ impl Applier {
         &self.options
     }
 
-    /// Applies `change`, refusing any interface in `protected`. See the module docs.
+    /// Applies `change` to a device of the inventory, refusing any interface in `protected`: the
+    /// change is validated here, once, for the device's profile (IOS-XE when the inventory does not
+    /// say, as W2 does), then takes the one path every change takes ([`Applier::apply_to`]).
     pub async fn apply(
         &self,
         change: &InterfaceChange,
         protected: &[String],
     ) -> Result<ApplyReport, ApplyError> {
         let device = self.inventory.get(&change.device)?.clone();
-        self.apply_to(&device, change, protected).await
+        let rules = Rules {
+            profile: device.profile.unwrap_or(Profile::Iosxe),
+            protected,
+        };
+        let valid = validate(change, &rules)?;
+        self.apply_to(&device, &valid).await
     }
 
-    /// Applies `change` to a device resolved elsewhere (NetBox, say); `change.device` must name it.
+    /// Applies a validated change to a device resolved elsewhere (NetBox, say); `change.device`
+    /// must name it. See the module docs.
     pub async fn apply_to(
         &self,
         device: &Device,
-        change: &InterfaceChange,
-        protected: &[String],
+        change: &ValidChange,
     ) -> Result<ApplyReport, ApplyError> {
         if !device.name.eq_ignore_ascii_case(&change.device) {
             return Err(ApplyError::Device(DeviceError::Config(format!(
@@ -248,17 +255,18 @@ impl Applier {
             ))));
         }
         let device = device.clone();
-        if let Some(profile) = device.profile {
-            // Refuse a bad change before connecting when the profile is already known.
-            super::change::validate(change, &super::change::Rules { profile, protected })?;
-        }
+        // A profile the device is known to speak decides before connecting; otherwise the device
+        // says which once connected, and the flow takes the change for it.
+        let change = match device.profile {
+            Some(profile) => change.for_profile(profile)?.into_owned(),
+            None => change.clone(),
+        };
         let _guard = self.locks.lock(&device.name).await;
         tracing::info!(device = %device.name, interface = %change.interface, reason = %change.reason, "applying change");
         let report = if uses_netconf(&device) {
-            self.apply_netconf(device, change.clone(), protected.to_vec())
-                .await
+            self.apply_netconf(device, change.clone()).await
         } else {
-            self.restconf.apply(&device, change, protected).await
+            self.restconf.apply(&device, &change).await
         };
         match &report {
             Ok(r) => tracing::info!(
@@ -277,8 +285,7 @@ impl Applier {
     async fn apply_netconf(
         &self,
         device: Device,
-        change: InterfaceChange,
-        protected: Vec<String>,
+        change: ValidChange,
     ) -> Result<ApplyReport, ApplyError> {
         let connector = self.connector.clone();
         let settings = self.settings.clone();
@@ -290,7 +297,6 @@ impl Applier {
             let input = netconf_flow::Input {
                 device: &device,
                 change: &change,
-                protected: &protected,
                 options: &options,
                 persist_id: &persist,
             };

@@ -6,7 +6,7 @@
 pub mod vlan;
 
 use super::inventory::Profile;
-use super::model::InterfaceName;
+use crate::iface::InterfaceName;
 use crate::text_safety;
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -93,10 +93,11 @@ impl fmt::Display for Ipv4Net {
     }
 }
 
-/// A change that passed validation for one profile. Only `validate` builds it, so a payload builder
-/// that takes one never sees an unchecked value.
-// `#[non_exhaustive]` would still let other modules of this crate build one; the private field does not.
-#[allow(clippy::manual_non_exhaustive)]
+/// A change that passed validation for one profile. Only `validate` builds it (the private fields
+/// see to that), so the applier and every payload builder that takes one never see an unchecked
+/// value, and nothing downstream validates it again. Should the device turn out to speak another
+/// profile than the one it was validated for, [`ValidChange::for_profile`] validates the same
+/// request under that profile's rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidChange {
     pub device: String,
@@ -110,7 +111,27 @@ pub struct ValidChange {
     pub mode: Option<ModeChange>,
     pub ipv4: Option<Edit<Ipv4Net>>,
     pub reason: ChangeReason,
-    _sealed: (),
+    /// What was asked, and the protected interfaces it was checked against.
+    request: InterfaceChange,
+    protected: Vec<String>,
+}
+
+impl ValidChange {
+    /// This change for a device speaking `profile`: itself when it was validated for it, else the
+    /// same request validated under that profile's rules.
+    pub fn for_profile(
+        &self,
+        profile: Profile,
+    ) -> Result<std::borrow::Cow<'_, ValidChange>, Invalid> {
+        if profile == self.profile {
+            return Ok(std::borrow::Cow::Borrowed(self));
+        }
+        let rules = Rules {
+            profile,
+            protected: &self.protected,
+        };
+        validate(&self.request, &rules).map(std::borrow::Cow::Owned)
+    }
 }
 
 /// What the device accepts, per profile.
@@ -264,7 +285,7 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
             if is_protected(&name, rules.protected) {
                 bad(
                     Field::Interface,
-                    format!("{} is protected; the bot does not change it", name.full),
+                    format!("{name} is protected; the bot does not change it"),
                 );
             }
             Some(name)
@@ -384,7 +405,8 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
             mode,
             ipv4,
             reason: change.reason.clone(),
-            _sealed: (),
+            request: change.clone(),
+            protected: rules.protected.to_vec(),
         }),
         _ => Err(Invalid(problems)),
     }
@@ -397,8 +419,8 @@ pub fn profile_name(p: Profile) -> &'static str {
     }
 }
 
-/// IOS-XE names go through the chat grammar's expansion (`gi 1/0/2` → `GigabitEthernet1/0/2`) and must
-/// split into a native list name and key; ietf names are any plain name.
+/// IOS-XE names are read by the one interface table (`gi 1/0/2` → `GigabitEthernet1/0/2`) and must
+/// be a type of it; ietf names are any plain name.
 fn interface_name(input: &str, profile: Profile) -> Result<InterfaceName, String> {
     if let Some(d) = text_safety::find(input) {
         return Err(format!("{d}; remove it"));
@@ -409,37 +431,18 @@ fn interface_name(input: &str, profile: Profile) -> Result<InterfaceName, String
         .map(|c| if c.is_control() { '?' } else { c })
         .collect();
     match profile {
-        Profile::Iosxe => {
-            let canonical = crate::command::canonical_interface(input)
-                .map_err(|why| format!("`{shown}` is not an IOS-XE interface: {why}"))?;
-            let name = InterfaceName::parse(&canonical)
-                .map_err(|why| format!("`{shown}` is not an IOS-XE interface: {why}"))?;
-            if name.native.is_none() {
-                return Err(format!("`{shown}` is not an IOS-XE interface type"));
-            }
-            Ok(name)
-        }
+        Profile::Iosxe => InterfaceName::parse_iosxe(input)
+            .map_err(|why| format!("`{shown}` is not an IOS-XE interface: {why}")),
         Profile::Ietf => InterfaceName::parse(input)
-            .map(|n| InterfaceName {
-                // ietf keys are the full name; the native split is irrelevant.
-                native: None,
-                ..n
-            })
+            .map(InterfaceName::without_native)
             .map_err(|why| format!("`{shown}` is not a valid interface name: {why}")),
     }
 }
 
 fn is_protected(name: &InterfaceName, protected: &[String]) -> bool {
-    protected.iter().any(|p| {
-        let canonical = crate::command::canonical_interface(p)
-            .ok()
-            .and_then(|c| InterfaceName::parse(&c).ok())
-            .or_else(|| InterfaceName::parse(p).ok());
-        match canonical {
-            Some(c) => c.full.eq_ignore_ascii_case(&name.full),
-            None => p.trim().eq_ignore_ascii_case(&name.full),
-        }
-    })
+    protected
+        .iter()
+        .any(|p| InterfaceName::same(p, name.as_str()))
 }
 
 /// Positions are characters of the trimmed text (1-based), as the writer of the description

@@ -85,7 +85,14 @@ pub enum DeviceError {
     },
     /// The interface name given by the user is not one we can ask for.
     #[error("`{input}` is not a valid interface name: {reason}")]
-    InvalidInterface { input: String, reason: String },
+    InvalidInterface {
+        input: String,
+        #[source]
+        reason: crate::iface::InterfaceNameError,
+    },
+    /// An IOS-XE device was asked for a name that is not an IOS-XE interface type.
+    #[error("`{input}` is not a valid interface name: not an IOS-XE interface type (expected e.g. GigabitEthernet1/0/2, Te1/1/1, Vlan10)")]
+    NotIosxeInterface { input: String },
     #[error("no interface {interface} on device {device}")]
     NoSuchInterface { device: String, interface: String },
     /// The device does not offer the data model needed for this read.

@@ -35,8 +35,7 @@ pub mod tree;
 pub use error::{DeviceError, RpcErrorInfo};
 pub use inventory::{Device, Inventory, Profile};
 pub use model::{
-    Answer, InterfaceConfig, InterfaceName, InterfaceState, InterfaceView, Ipv4, PortMode,
-    Protocol, Vrf,
+    Answer, InterfaceConfig, InterfaceState, InterfaceView, Ipv4, PortMode, Protocol, Vrf,
 };
 pub use reader::DeviceReader;
 

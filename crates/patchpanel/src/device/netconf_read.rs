@@ -128,33 +128,33 @@ pub fn read_interface(
 ) -> Result<InterfaceView, DeviceError> {
     let missing = || DeviceError::NoSuchInterface {
         device: device.name.clone(),
-        interface: name.full.clone(),
+        interface: name.to_string(),
     };
     match profile(device, s) {
         Profile::Iosxe => {
-            let (kind, number) = name.native.as_ref().ok_or_else(|| not_native_name(name))?;
+            let (kind, number) = name.native().ok_or_else(|| not_native_name(name))?;
             let d = get_config(device, address, s, &native_interface_filter(kind, number))?;
             let entries = d
                 .children_named("native")
                 .filter_map(|n| n.child("interface"))
                 .flat_map(|i| i.children_named(kind));
             let entry = extract::find_entry(entries, number).ok_or_else(missing)?;
-            let config = extract::native_interface(entry, &name.full);
+            let config = extract::native_interface(entry, name.as_str());
             Ok(InterfaceView {
                 config,
-                state: state(s, &name.full),
+                state: state(s, name.as_str()),
             })
         }
         Profile::Ietf => {
-            let d = get_config(device, address, s, &ietf_interface_filter(&name.full))?;
+            let d = get_config(device, address, s, &ietf_interface_filter(name.as_str()))?;
             let entries = d
                 .children_named("interfaces")
                 .flat_map(|i| i.children_named("interface"));
-            let entry = extract::find_entry(entries, &name.full).ok_or_else(missing)?;
-            let config = extract::ietf_interface(entry, &name.full);
+            let entry = extract::find_entry(entries, name.as_str()).ok_or_else(missing)?;
+            let config = extract::ietf_interface(entry, name.as_str());
             Ok(InterfaceView {
                 config,
-                state: state(s, &name.full),
+                state: state(s, name.as_str()),
             })
         }
     }

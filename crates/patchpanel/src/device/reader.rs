@@ -135,31 +135,32 @@ impl DeviceReader {
         })
     }
 
+    /// One interface of a device of this reader's inventory, the name as a person writes it.
     pub async fn interface(
         &self,
         device: &str,
         interface: &str,
     ) -> Result<Answer<InterfaceView>, DeviceError> {
         let dev = self.inventory.get(device)?.clone();
-        self.interface_on(&dev, interface).await
+        let name =
+            InterfaceName::parse(interface).map_err(|reason| DeviceError::InvalidInterface {
+                input: interface.chars().take(64).collect(),
+                reason,
+            })?;
+        self.interface_on(&dev, &name).await
     }
 
     /// One interface of a device resolved elsewhere (NetBox, say).
     pub async fn interface_on(
         &self,
         dev: &Device,
-        interface: &str,
+        name: &InterfaceName,
     ) -> Result<Answer<InterfaceView>, DeviceError> {
         let dev = dev.clone();
-        let name =
-            InterfaceName::parse(interface).map_err(|reason| DeviceError::InvalidInterface {
-                input: interface.chars().take(64).collect(),
-                reason,
-            })?;
         let (protocol, data) = match self.route(&dev) {
             Route::Restconf(url) => (
                 Protocol::Restconf,
-                self.restconf.interface(&dev, url, &name).await?,
+                self.restconf.interface(&dev, url, name).await?,
             ),
             Route::Netconf => {
                 let opts = self.connect_options(&dev)?;

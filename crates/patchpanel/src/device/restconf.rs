@@ -319,12 +319,12 @@ impl Restconf {
     ) -> Result<InterfaceView, DeviceError> {
         let missing = || DeviceError::NoSuchInterface {
             device: device.name.clone(),
-            interface: name.full.clone(),
+            interface: name.to_string(),
         };
         if device.profile == Some(Profile::Ietf) {
             return self.ietf_interface(device, base, name).await;
         }
-        let Some((kind, number)) = &name.native else {
+        let Some((kind, number)) = name.native() else {
             if device.profile == Some(Profile::Iosxe) {
                 return Err(not_native_name(name));
             }
@@ -343,8 +343,8 @@ impl Restconf {
                 let entry = extract::find_entry(root.children_named(kind), number)
                     .or_else(|| root.child(kind))
                     .ok_or_else(missing)?;
-                let config = extract::native_interface(entry, &name.full);
-                let state = self.ietf_state(device, base, &name.full).await;
+                let config = extract::native_interface(entry, name.as_str());
+                let state = self.ietf_state(device, base, name.as_str()).await;
                 Ok(InterfaceView { config, state })
             }
             Fetched::Empty => Err(missing()),
@@ -368,22 +368,22 @@ impl Restconf {
             base,
             &[
                 Seg::Node("ietf-interfaces:interfaces"),
-                Seg::Entry("interface", &name.full),
+                Seg::Entry("interface", name.as_str()),
             ],
         );
         let missing = || DeviceError::NoSuchInterface {
             device: device.name.clone(),
-            interface: name.full.clone(),
+            interface: name.to_string(),
         };
         match self.get(device, &url).await? {
             Fetched::Data(root) => {
-                let entry = extract::find_entry(root.children_named("interface"), &name.full)
+                let entry = extract::find_entry(root.children_named("interface"), name.as_str())
                     .or_else(|| root.child("interface"))
                     .ok_or_else(missing)?;
-                let config = extract::ietf_interface(entry, &name.full);
+                let config = extract::ietf_interface(entry, name.as_str());
                 let state = match extract::ietf_state(entry) {
                     Some(s) => Some(s),
-                    None => self.ietf_state(device, base, &name.full).await,
+                    None => self.ietf_state(device, base, name.as_str()).await,
                 };
                 Ok(InterfaceView { config, state })
             }
@@ -434,11 +434,8 @@ pub(crate) fn no_vrf_model(device: &Device) -> DeviceError {
 }
 
 pub(crate) fn not_native_name(name: &InterfaceName) -> DeviceError {
-    DeviceError::InvalidInterface {
-        input: name.full.clone(),
-        reason:
-            "not an IOS-XE interface type (expected e.g. GigabitEthernet1/0/2, Te1/1/1, Vlan10)"
-                .into(),
+    DeviceError::NotIosxeInterface {
+        input: name.to_string(),
     }
 }
 

@@ -43,7 +43,7 @@ pub struct Fetched<T> {
     pub etag: Option<String>,
 }
 
-/// What `clear_ticket_number` did.
+/// What `clear_ticket_number` did. Only `Cleared` wrote anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClearOutcome {
     Cleared,
@@ -51,6 +51,11 @@ pub enum ClearOutcome {
     TicketChanged {
         current: Option<String>,
     },
+    /// The interface was edited after the version we handled (its `last_updated` moved, or NetBox
+    /// refused the `If-Match`): the ticket is left for that edit.
+    EditedSince,
+    /// The interface no longer exists.
+    Deleted,
 }
 
 pub(super) struct Raw {

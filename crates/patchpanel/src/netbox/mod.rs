@@ -6,7 +6,7 @@
 //! * `NetboxClient::new(&NetboxConfig)`; `status()`; `device_by_name(name, site)`, `device(id)`;
 //!   `interface_by_name(device_id, name)`, `interfaces(device_id)`, `interface(id)` → `Fetched`
 //!   (value + ETag); `vlan_for_device(device_id, vid)`, `vlan(id)` (with its site); `patch_interface(&Fetched, &InterfaceUpdate)`,
-//!   `patch_interface_body(id, &body, if_match)`, `clear_ticket_number(id, expected, message)`;
+//!   `patch_interface_body(id, &body, if_match)`, `clear_ticket_number(id, expected, last_updated, message)` (guarded);
 //!   `ip_addresses_on_interface`, `ip_addresses_by_address`, `create_ip_address`,
 //!   `assign_ip_address`; `object_changes_after(cursor, limit)`, `latest_object_change_id()`;
 //!   `interfaces_with_ticket()` (the sweep: every interface whose `change_ticket_number` is set,

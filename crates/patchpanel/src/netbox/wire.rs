@@ -91,7 +91,32 @@ pub enum MgmtAddress {
     Dns(String),
 }
 
+/// The custom field on a NetBox device that names its profile (`iosxe` | `ietf`).
+pub const PROFILE_FIELD: &str = "patchpanel_profile";
+/// The custom field on a NetBox device that gives its NETCONF port (when not DEVICE_NETCONF_PORT).
+pub const NETCONF_PORT_FIELD: &str = "netconf_port";
+
 impl Device {
+    /// The `patchpanel_profile` custom field, trimmed and lower-cased; `None` when unset or not text.
+    pub fn profile_field(&self) -> Option<String> {
+        self.custom_field(PROFILE_FIELD)
+            .and_then(Value::as_str)
+            .map(|p| p.trim().to_ascii_lowercase())
+    }
+
+    /// The `netconf_port` custom field (an integer field; a numeric string is tolerated), 1–65535.
+    pub fn netconf_port_field(&self) -> Option<u16> {
+        let v = self.custom_field(NETCONF_PORT_FIELD)?;
+        let n = v
+            .as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse::<u64>().ok()))?;
+        u16::try_from(n).ok().filter(|p| *p != 0)
+    }
+
+    fn custom_field(&self, key: &str) -> Option<&Value> {
+        self.custom_fields.as_ref()?.get(key)
+    }
+
     /// The management address: `primary_ip4.address` without its prefix length, else the
     /// primary IPv4's DNS name. `None` means "device has no primary IPv4": never guess.
     pub fn mgmt_address(&self) -> Option<MgmtAddress> {

@@ -113,21 +113,31 @@ impl NetboxClient {
         })
     }
 
-    /// Clears `change_ticket_number` only if it still holds `expected`: re-reads the interface,
-    /// compares, then PATCHes with `If-Match` when NetBox gives ETags (4.6+), so a ticket number
-    /// written between our read and our clear is never wiped.
+    /// Clears the ticket custom field, guarded: only while the interface still carries `expected`
+    /// and, when `last_updated` is given, is still the version that was handled (then also sent as
+    /// `If-Match` when NetBox offered an ETag). Anything else is left for the person's newer edit.
     pub async fn clear_ticket_number(
         &self,
         interface_id: u64,
         expected: &str,
+        last_updated: Option<&str>,
         changelog_message: &str,
     ) -> Result<ClearOutcome, NetboxError> {
-        let current = self.interface(interface_id).await?;
+        let current = match self.interface(interface_id).await {
+            Ok(c) => c,
+            Err(NetboxError::NotFound { .. }) => return Ok(ClearOutcome::Deleted),
+            Err(e) => return Err(e),
+        };
         let now = current.value.change_ticket_number();
         if now != Some(expected.trim()) {
             return Ok(ClearOutcome::TicketChanged {
                 current: now.map(str::to_owned),
             });
+        }
+        if let Some(handled) = last_updated {
+            if current.value.last_updated.as_deref().unwrap_or_default() != handled {
+                return Ok(ClearOutcome::EditedSince);
+            }
         }
         let mut custom_fields = Map::new();
         custom_fields.insert(TICKET_FIELD.to_owned(), Value::Null);
@@ -136,9 +146,15 @@ impl NetboxClient {
             changelog_message: changelog_message.to_owned(),
             ..Default::default()
         };
-        self.patch_interface_body(interface_id, &body, current.etag.as_deref())
-            .await?;
-        Ok(ClearOutcome::Cleared)
+        match self
+            .patch_interface_body(interface_id, &body, current.etag.as_deref())
+            .await
+        {
+            Ok(_) => Ok(ClearOutcome::Cleared),
+            Err(NetboxError::PreconditionFailed { .. }) => Ok(ClearOutcome::EditedSince),
+            Err(NetboxError::NotFound { .. }) => Ok(ClearOutcome::Deleted),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -14,7 +14,8 @@ use crate::device::change::{
     self, limits, profile_name, ticket_tagged, ChangeReason, Edit, Field, InterfaceChange,
     ModeChange, Problem, Rules, ValidChange, VlanList,
 };
-use crate::device::{InterfaceName, Profile};
+use crate::device::Profile;
+use crate::iface::InterfaceName;
 use crate::netbox::{Interface, Vlan};
 
 /// Longest ticket number accepted: its tag (`##ticket:N##` and a space, 44 characters at most) must
@@ -249,15 +250,7 @@ fn protected_by(iface: &Interface, ctx: &Context<'_>) -> Vec<String> {
 /// Same interface in any spelling (`Gi1/0/1` = `GigabitEthernet1/0/1`), as the change validation
 /// compares protected names.
 fn same_interface(a: &str, b: &str) -> bool {
-    let canonical = |s: &str| {
-        crate::command::canonical_interface(s)
-            .ok()
-            .and_then(|c| InterfaceName::parse(&c).ok())
-            .or_else(|| InterfaceName::parse(s).ok())
-            .map(|n| n.full)
-            .unwrap_or_else(|| s.trim().to_owned())
-    };
-    canonical(a).eq_ignore_ascii_case(&canonical(b))
+    InterfaceName::same(a, b)
 }
 
 /// The VID of the VLAN with NetBox id `id`, if it is defined at the device's site.

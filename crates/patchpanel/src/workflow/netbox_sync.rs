@@ -26,26 +26,15 @@ use crate::device::apply::{Applier, Outcome};
 use crate::device::Profile;
 use crate::directory::{DeviceDirectory, ResolveError};
 use crate::netbox::limits::{bounded, CHANGELOG_MESSAGE_MAX};
-use crate::netbox::wire::{InterfacePatchBody, TICKET_FIELD};
 use crate::netbox::{
-    Candidate, CandidateSource, Handled, Interface, NetboxClient, NetboxError, OWN_CHANGE_PREFIX,
+    Candidate, CandidateSource, ClearOutcome, Handled, Interface, NetboxClient, NetboxError,
+    OWN_CHANGE_PREFIX,
 };
-use crate::store::{Store, StoreError};
+use crate::store::{JobState, Store, StoreError};
 
 /// The store's job kind for W2.
 pub const JOB_KIND: &str = "netbox-interface";
 
-const RECEIVED: &str = "received";
-const INVALID: &str = "invalid";
-const APPLYING: &str = "applying";
-const APPLIED: &str = "applied";
-/// The device was not configured (rolled back, unreachable, …); the ticket is still to clear.
-const NOT_APPLIED: &str = "not-applied";
-const DONE: &str = "done";
-/// The bot stopped for good and said so; a person takes over.
-const FAILED: &str = "failed";
-/// Between the outcome and what the clear did in a `done` job's detail.
-const CLEAR_SEPARATOR: &str = " | ";
 /// Longest ticket number quoted in a change-log message (the rest of the 200 says what happened).
 const TICKET_IN_MESSAGE: usize = 40;
 
@@ -189,10 +178,16 @@ impl NetboxSync {
         };
         tracing::error!(attempts, %reason, "giving up on this change");
         if let Some(key) = &progress.key {
-            let so_far = progress.outcome.as_deref().unwrap_or(RECEIVED);
-            let detail =
-                format!("{so_far}{CLEAR_SEPARATOR}gave up after {attempts} attempts: {reason}");
-            if let Err(e) = self.store.put_job(key, JOB_KIND, FAILED, &detail).await {
+            let so_far = progress
+                .outcome
+                .as_deref()
+                .unwrap_or(JobState::Received.as_str());
+            let detail = format!("gave up after {attempts} attempts: {reason}");
+            if let Err(e) = self
+                .store
+                .put_job(key, JOB_KIND, JobState::Failed, so_far, &detail)
+                .await
+            {
                 return Handled::Unavailable {
                     reason: format!("the store: {e}"),
                 };
@@ -251,36 +246,41 @@ impl NetboxSync {
         progress.interface = Some(iface.name.clone());
         progress.ticket = Some(ticket.clone());
         let job = self.store.job(&key).await?;
-        let resumed = job.as_ref().map(|j| j.state.as_str());
-        let detail = job.as_ref().map(|j| j.detail.clone()).unwrap_or_default();
+        let resumed = job.as_ref().map(|j| j.state);
+        let outcome = job.as_ref().map(|j| j.outcome.clone()).unwrap_or_default();
         match resumed {
-            Some(DONE) => {
+            Some(JobState::Done) => {
                 // Handled before but the ticket is still set: the clear did not happen.
-                let outcome = detail.split(CLEAR_SEPARATOR).next().unwrap_or_default();
-                progress.outcome = Some(outcome.to_owned());
+                progress.outcome = Some(outcome.clone());
                 if let Cleared::Refused(e) =
-                    self.clear(&iface, &ticket, &last_updated, outcome).await?
+                    self.clear(&iface, &ticket, &last_updated, &outcome).await?
                 {
                     tracing::warn!(error = %e, "the ticket number of a finished job cannot be cleared");
                 }
                 return Ok(());
             }
-            Some(FAILED) => {
+            Some(JobState::Failed) => {
                 tracing::debug!("the bot gave up on this edit before and said so; left alone");
                 return Ok(());
             }
-            Some(state @ (INVALID | APPLIED | NOT_APPLIED)) => {
+            Some(state @ (JobState::Invalid | JobState::Applied | JobState::NotApplied)) => {
                 tracing::info!(
-                    state,
+                    state = state.as_str(),
                     "resuming after the change was handled: clearing the ticket"
                 );
-                progress.outcome = Some(detail.clone());
+                progress.outcome = Some(outcome.clone());
                 return self
-                    .finish(&key, &iface, &ticket, &last_updated, &detail)
+                    .finish(&key, &iface, &ticket, &last_updated, &outcome)
                     .await;
             }
-            Some(state) => tracing::info!(state, "resuming an unfinished change"),
-            None => self.store.put_job(&key, JOB_KIND, RECEIVED, "").await?,
+            Some(state @ (JobState::Received | JobState::Applying)) => {
+                tracing::info!(state = state.as_str(), "resuming an unfinished change")
+            }
+            None => {
+                self.store
+                    .put_job(&key, JOB_KIND, JobState::Received, "", "")
+                    .await?
+            }
         }
 
         let device_name = self.device_name(&iface).await?;
@@ -298,7 +298,7 @@ impl NetboxSync {
         }
 
         // A job found in `applying` already announced what it configures before the bot stopped.
-        let announced = resumed == Some(APPLYING);
+        let announced = resumed == Some(JobState::Applying);
         let detail = self
             .push(
                 &key,
@@ -367,7 +367,9 @@ impl NetboxSync {
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join("; ");
-                self.store.put_job(key, JOB_KIND, INVALID, &why).await?;
+                self.store
+                    .put_job(key, JOB_KIND, JobState::Invalid, &why, "")
+                    .await?;
                 return Ok(format!("not valid: {why}"));
             }
         };
@@ -375,11 +377,13 @@ impl NetboxSync {
             self.notifier
                 .send(&messages::configuring(&subject, &planned.valid))
                 .await;
-            self.store.put_job(key, JOB_KIND, APPLYING, "").await?;
+            self.store
+                .put_job(key, JOB_KIND, JobState::Applying, "", "")
+                .await?;
         }
         let (state, detail) = match self
             .applier
-            .apply_to(&resolved.device, &planned.change, &protected)
+            .apply_to(&resolved.device, &planned.valid)
             .await
         {
             Ok(report) => {
@@ -389,20 +393,24 @@ impl NetboxSync {
                 let word = report.outcome.word();
                 let changes = report.outcome.diff().changes.len();
                 match report.outcome {
-                    Outcome::Applied { .. } => (APPLIED, format!("{word} ({changes} changes)")),
-                    _ => (NOT_APPLIED, format!("not applied: {word}")),
+                    Outcome::Applied { .. } => {
+                        (JobState::Applied, format!("{word} ({changes} changes)"))
+                    }
+                    _ => (JobState::NotApplied, format!("not applied: {word}")),
                 }
             }
             Err(e) => {
                 self.notifier.send(&messages::failed(&subject, &e)).await;
                 if e.may_have_changed() {
-                    (NOT_APPLIED, format!("outcome unknown: {e}"))
+                    (JobState::NotApplied, format!("outcome unknown: {e}"))
                 } else {
-                    (NOT_APPLIED, format!("not applied: {e}"))
+                    (JobState::NotApplied, format!("not applied: {e}"))
                 }
             }
         };
-        self.store.put_job(key, JOB_KIND, state, &detail).await?;
+        self.store
+            .put_job(key, JOB_KIND, state, &detail, "")
+            .await?;
         Ok(detail)
     }
 
@@ -411,7 +419,9 @@ impl NetboxSync {
         self.notifier
             .send(&messages::invalid_device(subject, why))
             .await;
-        self.store.put_job(key, JOB_KIND, INVALID, why).await?;
+        self.store
+            .put_job(key, JOB_KIND, JobState::Invalid, why, "")
+            .await?;
         Ok(format!("not valid: {why}"))
     }
 
@@ -427,13 +437,16 @@ impl NetboxSync {
     ) -> Result<(), Stop> {
         match self.clear(iface, ticket, last_updated, detail).await? {
             Cleared::Finished(cleared) => {
-                let detail = format!("{detail}{CLEAR_SEPARATOR}{cleared}");
-                self.store.put_job(key, JOB_KIND, DONE, &detail).await?;
+                self.store
+                    .put_job(key, JOB_KIND, JobState::Done, detail, cleared)
+                    .await?;
             }
             Cleared::Refused(e) => {
                 tracing::error!(error = %e, "NetBox refuses to clear the ticket number; a person must");
-                let recorded = format!("{detail}{CLEAR_SEPARATOR}ticket not cleared: {e}");
-                self.store.put_job(key, JOB_KIND, FAILED, &recorded).await?;
+                let recorded = format!("ticket not cleared: {e}");
+                self.store
+                    .put_job(key, JOB_KIND, JobState::Failed, detail, &recorded)
+                    .await?;
                 self.notifier
                     .send(&messages::clear_refused(
                         &subject_of(iface, ticket),
@@ -457,56 +470,32 @@ impl NetboxSync {
         last_updated: &str,
         outcome: &str,
     ) -> Result<Cleared, Stop> {
-        let now = match self.netbox.interface(iface.id).await {
-            Ok(f) => f,
-            Err(NetboxError::NotFound { .. }) => return Ok(Cleared::Finished("interface deleted")),
-            Err(e) => {
-                return match stop_for("re-reading before the clear", &e) {
-                    Some(stop) => Err(stop),
-                    None => Ok(Cleared::Refused(e)),
-                }
-            }
-        };
-        if now.value.change_ticket_number() != Some(ticket) {
-            tracing::info!(
-                current = now.value.change_ticket_number().unwrap_or(""),
-                "the ticket number changed meanwhile; left alone"
-            );
-            return Ok(Cleared::Finished("ticket changed meanwhile, left alone"));
-        }
-        if now.value.last_updated.as_deref().unwrap_or_default() != last_updated {
-            tracing::info!(
-                "the interface was edited again meanwhile; its ticket is left for that edit"
-            );
-            return Ok(Cleared::Finished(
-                "edited again meanwhile, ticket left for that edit",
-            ));
-        }
-        let mut custom_fields = serde_json::Map::new();
-        custom_fields.insert(TICKET_FIELD.to_owned(), serde_json::Value::Null);
-        let body = InterfacePatchBody {
-            custom_fields,
-            changelog_message: changelog_message(ticket, outcome),
-            ..Default::default()
-        };
-        match self
+        let message = changelog_message(ticket, outcome);
+        let cleared = self
             .netbox
-            .patch_interface_body(iface.id, &body, now.etag.as_deref())
-            .await
-        {
-            Ok(_) => {
+            .clear_ticket_number(iface.id, ticket, Some(last_updated), &message)
+            .await;
+        match cleared {
+            Ok(ClearOutcome::Cleared) => {
                 tracing::info!("ticket number cleared in NetBox");
                 Ok(Cleared::Finished("ticket cleared"))
             }
-            Err(NetboxError::PreconditionFailed { .. }) => {
+            Ok(ClearOutcome::TicketChanged { current }) => {
                 tracing::info!(
-                    "the interface was edited during the clear; its ticket is left for that edit"
+                    current = current.as_deref().unwrap_or(""),
+                    "the ticket number changed meanwhile; left alone"
+                );
+                Ok(Cleared::Finished("ticket changed meanwhile, left alone"))
+            }
+            Ok(ClearOutcome::EditedSince) => {
+                tracing::info!(
+                    "the interface was edited again meanwhile; its ticket is left for that edit"
                 );
                 Ok(Cleared::Finished(
                     "edited again meanwhile, ticket left for that edit",
                 ))
             }
-            Err(NetboxError::NotFound { .. }) => Ok(Cleared::Finished("interface deleted")),
+            Ok(ClearOutcome::Deleted) => Ok(Cleared::Finished("interface deleted")),
             Err(e) => match stop_for("clearing the ticket", &e) {
                 Some(stop) => Err(stop),
                 None => Ok(Cleared::Refused(e)),

@@ -42,7 +42,10 @@ fn netbox_failures_stop_the_handler_by_kind() {
     assert!(matches!(stop_for("x", &item), Some(Stop::Item(_))));
     assert!(stop_for("x", &refused).is_none());
     assert!(matches!(
-        Stop::from(StoreError::Sqlite("busy".into())),
+        Stop::from(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(5),
+            Some("database is locked".into())
+        ))),
         Stop::Outage(_)
     ));
 }

@@ -5,7 +5,7 @@
 use super::ops::{render_errors, CommitRequest, EditOpts, NcFailure, NetconfOps, Store};
 use super::verify::verify;
 use super::{ApplyError, ApplyOptions, ApplyReport, Outcome};
-use crate::device::change::{validate, InterfaceChange, Rules, ValidChange};
+use crate::device::change::ValidChange;
 use crate::device::diff::{diff, project, Diff};
 use crate::device::inventory::{Device, Profile};
 use crate::device::model::{InterfaceConfig, Protocol};
@@ -14,8 +14,7 @@ use crate::device::DeviceError;
 
 pub(super) struct Input<'a> {
     pub device: &'a Device,
-    pub change: &'a InterfaceChange,
-    pub protected: &'a [String],
+    pub change: &'a ValidChange,
     pub options: &'a ApplyOptions,
     /// The confirmed commit's persist token (random per change).
     pub persist_id: &'a str,
@@ -37,13 +36,7 @@ struct Flow<'a> {
 pub(super) fn run(ops: &mut dyn NetconfOps, input: &Input<'_>) -> Result<ApplyReport, ApplyError> {
     let caps = ops.caps().clone();
     let profile = profile::choose(input.device.profile, &caps.uris);
-    let valid = validate(
-        input.change,
-        &Rules {
-            profile,
-            protected: input.protected,
-        },
-    )?;
+    let valid = input.change.for_profile(profile)?.into_owned();
     let dev = input.device.name.clone();
     let filter = profile::read_filter(profile, &valid.interface)
         .map_err(|e| DeviceError::Other(format!("{dev}: {e}")))?;
@@ -61,7 +54,7 @@ pub(super) fn run(ops: &mut dyn NetconfOps, input: &Input<'_>) -> Result<ApplyRe
         Ok(None) => {
             return Err(ApplyError::Device(DeviceError::NoSuchInterface {
                 device: dev,
-                interface: flow.valid.interface.full.clone(),
+                interface: flow.valid.interface.to_string(),
             }))
         }
         Err(e) => return Err(flow.pre_write(e, "reading the interface")),
@@ -102,7 +95,7 @@ pub(super) fn run(ops: &mut dyn NetconfOps, input: &Input<'_>) -> Result<ApplyRe
     };
     Ok(ApplyReport {
         device: dev,
-        interface: flow.valid.interface.full.clone(),
+        interface: flow.valid.interface.to_string(),
         protocol: Protocol::Netconf,
         profile,
         reason: flow.valid.reason.clone(),

@@ -6,7 +6,7 @@
 
 use super::verify::verify;
 use super::{ApplyError, ApplyReport, Outcome};
-use crate::device::change::{validate, InterfaceChange, Rules, ValidChange};
+use crate::device::change::ValidChange;
 use crate::device::diff::{diff, project, Diff};
 use crate::device::inventory::{Device, Profile};
 use crate::device::model::{InterfaceConfig, Protocol};
@@ -168,21 +168,20 @@ impl RestconfWriter {
     pub async fn apply(
         &self,
         device: &Device,
-        change: &InterfaceChange,
-        protected: &[String],
+        change: &ValidChange,
     ) -> Result<ApplyReport, ApplyError> {
         let base = device
             .restconf_url
             .clone()
             .ok_or_else(|| DeviceError::Config(format!("{} has no restconf_url", device.name)))?;
         let profile = self.profile(device, &base).await?;
-        let valid = validate(change, &Rules { profile, protected })?;
+        let valid = change.for_profile(profile)?;
         let entry = profile::restconf_entry(profile, &valid.interface);
         let url = url_of(&base, &entry, &[]);
         let missing = || {
             ApplyError::Device(DeviceError::NoSuchInterface {
                 device: device.name.clone(),
-                interface: valid.interface.full.clone(),
+                interface: valid.interface.to_string(),
             })
         };
         let raw = self.get_json(device, &url).await?.ok_or_else(missing)?;
@@ -216,7 +215,7 @@ impl RestconfWriter {
         };
         Ok(ApplyReport {
             device: device.name.clone(),
-            interface: valid.interface.full.clone(),
+            interface: valid.interface.to_string(),
             protocol: Protocol::Restconf,
             profile,
             reason: valid.reason.clone(),

@@ -56,11 +56,8 @@ fn a_good_change_is_canonicalized() {
         ..base()
     };
     let v = validate(&c, &IOS).unwrap();
-    assert_eq!(v.interface.full, "GigabitEthernet1/0/2");
-    assert_eq!(
-        v.interface.native,
-        Some(("GigabitEthernet".into(), "1/0/2".into()))
-    );
+    assert_eq!(v.interface.as_str(), "GigabitEthernet1/0/2");
+    assert_eq!(v.interface.native(), Some(("GigabitEthernet", "1/0/2")));
     assert_eq!(v.description, Some(Edit::Set("uplink to core".into())));
     assert_eq!(
         v.mode,
@@ -89,7 +86,7 @@ fn interface_names_per_profile() {
     };
     assert_eq!(one(&c, &IOS).0, Field::Interface);
     let v = validate(&c, &IETF).unwrap();
-    assert_eq!(v.interface.full, "ge-0/0/0");
+    assert_eq!(v.interface.as_str(), "ge-0/0/0");
     let c = InterfaceChange {
         interface: "eth 0; reload".into(),
         ..base()

@@ -37,7 +37,7 @@ pub(super) fn edit_config(c: &ValidChange, ctx: &EditContext<'_>) -> Result<Vec<
     let mut x = Xml::new();
     x.open("interfaces", &[("xmlns", IETF_IF_NS)]);
     x.open("interface", &[]);
-    x.leaf("name", &c.interface.full);
+    x.leaf("name", c.interface.as_str());
     match &c.description {
         Some(Edit::Set(t)) => x.leaf("description", t),
         Some(Edit::Remove) => removal(&mut x, "description", before.description.is_some(), op),
@@ -92,7 +92,7 @@ pub(super) fn read_filter(name: &InterfaceName) -> Result<Vec<u8>, ProfileError>
     let mut x = Xml::new();
     x.open("interfaces", &[("xmlns", IETF_IF_NS)]);
     x.open("interface", &[]);
-    x.leaf("name", &name.full);
+    x.leaf("name", name.as_str());
     x.close("interface");
     x.close("interfaces");
     x.finish()
@@ -104,9 +104,9 @@ pub(super) fn find(tops: &[Node], name: &InterfaceName) -> Option<Snapshot> {
         .filter(|n| n.name == "interfaces")
         .flat_map(|i| i.children_named("interface"));
     let direct = tops.iter().filter(|n| n.name == "interface");
-    let entry = extract::find_entry(from_list.chain(direct), &name.full)?;
+    let entry = extract::find_entry(from_list.chain(direct), name.as_str())?;
     Some(Snapshot {
-        config: extract::ietf_interface(entry, &name.full),
+        config: extract::ietf_interface(entry, name.as_str()),
         entry: entry.clone(),
     })
 }
@@ -114,7 +114,7 @@ pub(super) fn find(tops: &[Node], name: &InterfaceName) -> Option<Snapshot> {
 pub(super) fn restconf_entry(name: &InterfaceName) -> Vec<PathSeg> {
     vec![
         PathSeg::node(&format!("{IF_MODULE}:interfaces")),
-        PathSeg::Entry("interface".into(), name.full.clone()),
+        PathSeg::Entry("interface".into(), name.as_str().to_owned()),
     ]
 }
 
@@ -125,7 +125,7 @@ fn ipv4_node() -> PathSeg {
 pub(super) fn restconf_plan(c: &ValidChange, before: &InterfaceConfig) -> RestconfPlan {
     let mut entry = Map::new();
     let mut deletes: Vec<Vec<PathSeg>> = Vec::new();
-    entry.insert("name".into(), json!(c.interface.full));
+    entry.insert("name".into(), json!(c.interface.as_str()));
     match &c.description {
         Some(Edit::Set(t)) => {
             entry.insert("description".into(), json!(t));

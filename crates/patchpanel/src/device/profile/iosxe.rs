@@ -16,10 +16,7 @@ const SWITCH_MODULE: &str = "Cisco-IOS-XE-switch";
 
 /// `(list name, key)`; validation guarantees IOS-XE names split, the fallback keeps this total.
 fn split(name: &InterfaceName) -> (&str, &str) {
-    match &name.native {
-        Some((kind, number)) => (kind.as_str(), number.as_str()),
-        None => ("GigabitEthernet", name.full.as_str()),
-    }
+    name.native().unwrap_or(("GigabitEthernet", name.as_str()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,7 +197,7 @@ pub(super) fn find(tops: &[Node], name: &InterfaceName) -> Option<Snapshot> {
     let direct = tops.iter().filter(|n| n.name == kind);
     let entry = extract::find_entry(from_native.chain(direct), number)?;
     Some(Snapshot {
-        config: extract::native_interface(entry, &name.full),
+        config: extract::native_interface(entry, name.as_str()),
         entry: entry.clone(),
     })
 }

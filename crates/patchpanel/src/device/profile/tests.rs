@@ -38,13 +38,10 @@ fn snapshot(profile: Profile, xml: &str) -> Snapshot {
         Profile::Ietf => "Gi1/0/2",
     })
     .unwrap();
-    let name = InterfaceName {
-        native: if profile == Profile::Ietf {
-            None
-        } else {
-            name.native
-        },
-        ..name
+    let name = if profile == Profile::Ietf {
+        name.without_native()
+    } else {
+        name
     };
     parse_data(profile, &name, xml.as_bytes()).unwrap().unwrap()
 }

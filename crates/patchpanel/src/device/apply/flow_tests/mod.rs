@@ -178,12 +178,18 @@ fn go(
     options: &ApplyOptions,
 ) -> Result<super::ApplyReport, ApplyError> {
     let device = device();
+    // Validated once, as the applier does: for the profile the device is known to speak, IOS-XE
+    // when it is not known; the flow takes it for the profile the device turns out to speak.
+    let rules = crate::device::change::Rules {
+        profile: device.profile.unwrap_or(Profile::Iosxe),
+        protected: &[],
+    };
+    let valid = crate::device::change::validate(c, &rules)?;
     run(
         fake,
         &Input {
             device: &device,
-            change: c,
-            protected: &[],
+            change: &valid,
             options,
             persist_id: PERSIST,
         },

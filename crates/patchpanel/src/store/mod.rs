@@ -12,28 +12,42 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod job;
+mod schema;
+
+pub use job::JobState;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database file cannot be opened or created: fix the path or its permissions.
-    #[error("cannot open the store at {path}: {detail} (set PATCHPANEL_DB to a writable file)")]
-    Open { path: PathBuf, detail: String },
+    #[error("cannot open the store at {path}: {source} (set PATCHPANEL_DB to a writable file)")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer patchpanel: run that version, or point PATCHPANEL_DB elsewhere.
+    #[error("the store was written by a newer patchpanel (schema {found}; this one knows up to {supported}): run that version or set PATCHPANEL_DB to another file")]
+    NewerSchema { found: i64, supported: i64 },
     /// A read or write failed (disk full, file locked by another process, corrupt file, …).
     #[error("the store failed: {0}")]
-    Sqlite(String),
+    Sqlite(#[from] rusqlite::Error),
+    /// The blocking worker of one store call stopped before answering; the call's effect is unknown.
+    #[error("the store's worker stopped: {0}")]
+    WorkerStopped(#[source] tokio::task::JoinError),
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::Sqlite(e.to_string())
-    }
-}
-
-/// One job as recorded: `state` and `detail` are the owner's words (e.g. `received`, `applied`).
+/// One job as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobRecord {
     pub key: String,
+    /// The owner's name for the kind of work (e.g. `netbox-interface`).
     pub kind: String,
-    pub state: String,
+    pub state: JobState,
+    /// What happened on the device, in the owner's words (`applied (3 changes)`, `not valid: …`);
+    /// empty until known.
+    pub outcome: String,
+    /// What followed the outcome, or why the job stopped (`ticket cleared`, `gave up after …`).
     pub detail: String,
     /// Unix seconds.
     pub created_at: i64,
@@ -68,51 +82,14 @@ impl std::fmt::Debug for Store {
     }
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS cursor (
-    name  TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS seen_change (
-    source TEXT NOT NULL,
-    id     INTEGER NOT NULL,
-    PRIMARY KEY (source, id)
-);
-CREATE TABLE IF NOT EXISTS job (
-    key        TEXT PRIMARY KEY,
-    kind       TEXT NOT NULL,
-    state      TEXT NOT NULL,
-    detail     TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS job_kind_updated ON job (kind, updated_at);
-CREATE TABLE IF NOT EXISTS seen_event (
-    source TEXT NOT NULL,
-    id     TEXT NOT NULL,
-    at     INTEGER NOT NULL,
-    PRIMARY KEY (source, id)
-);
-CREATE INDEX IF NOT EXISTS seen_event_at ON seen_event (source, at);
-CREATE TABLE IF NOT EXISTS parked (
-    source     TEXT NOT NULL,
-    item       INTEGER NOT NULL,
-    ticket     TEXT NOT NULL,
-    attempts   INTEGER NOT NULL,
-    next_at_ms INTEGER NOT NULL,
-    reason     TEXT NOT NULL,
-    PRIMARY KEY (source, item)
-);
-";
-
 impl Store {
     /// Opens (or creates) the database file.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |e: rusqlite::Error| StoreError::Open {
+        let open_err = |source: rusqlite::Error| StoreError::Open {
             path: path.to_owned(),
-            detail: e.to_string(),
+            source,
         };
-        let conn = Connection::open(path).map_err(open_err)?;
+        let mut conn = Connection::open(path).map_err(open_err)?;
         // WAL: readers never block the writer; NORMAL sync is durable across process crashes.
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
@@ -120,7 +97,7 @@ impl Store {
             .map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
-        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        schema::migrate(&mut conn)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -128,8 +105,8 @@ impl Store {
 
     /// A store that lives as long as the process (tests, `demo`).
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let conn = Connection::open_in_memory()?;
-        conn.execute_batch(SCHEMA)?;
+        let mut conn = Connection::open_in_memory()?;
+        schema::migrate(&mut conn)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -147,7 +124,7 @@ impl Store {
             f(&guard)
         })
         .await
-        .map_err(|e| StoreError::Sqlite(format!("store worker stopped: {e}")))?
+        .map_err(StoreError::WorkerStopped)?
     }
 
     pub async fn cursor(&self, name: &str) -> Result<Option<u64>, StoreError> {
@@ -249,7 +226,8 @@ impl Store {
         let key = key.to_owned();
         self.with(move |c| {
             Ok(c.query_row(
-                "SELECT key, kind, state, detail, created_at, updated_at FROM job WHERE key = ?1",
+                "SELECT key, kind, state, outcome, detail, created_at, updated_at FROM job
+                 WHERE key = ?1",
                 params![key],
                 job_row,
             )
@@ -263,23 +241,25 @@ impl Store {
         &self,
         key: &str,
         kind: &str,
-        state: &str,
+        state: JobState,
+        outcome: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let (key, kind, state, detail) = (
+        let (key, kind, outcome, detail) = (
             key.to_owned(),
             kind.to_owned(),
-            state.to_owned(),
+            outcome.to_owned(),
             detail.to_owned(),
         );
         let now = now();
         self.with(move |c| {
             c.execute(
-                "INSERT INTO job (key, kind, state, detail, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-                 ON CONFLICT(key) DO UPDATE SET state = excluded.state, detail = excluded.detail,
+                "INSERT INTO job (key, kind, state, outcome, detail, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 ON CONFLICT(key) DO UPDATE SET state = excluded.state,
+                     outcome = excluded.outcome, detail = excluded.detail,
                      updated_at = excluded.updated_at",
-                params![key, kind, state, detail, now],
+                params![key, kind, state, outcome, detail, now],
             )?;
             Ok(())
         })
@@ -354,7 +334,7 @@ impl Store {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT key, kind, state, detail, created_at, updated_at FROM job
+                "SELECT key, kind, state, outcome, detail, created_at, updated_at FROM job
                  WHERE kind = ?1 ORDER BY updated_at DESC, rowid DESC LIMIT ?2",
             )?;
             let rows = stmt.query_map(params![kind, limit], job_row)?;
@@ -369,9 +349,10 @@ fn job_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
         key: r.get(0)?,
         kind: r.get(1)?,
         state: r.get(2)?,
-        detail: r.get(3)?,
-        created_at: r.get(4)?,
-        updated_at: r.get(5)?,
+        outcome: r.get(3)?,
+        detail: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
     })
 }
 
@@ -414,20 +395,26 @@ mod tests {
 
         assert_eq!(store.job("k").await.unwrap(), None);
         store
-            .put_job("k", "netbox-interface", "received", "")
+            .put_job("k", "netbox-interface", JobState::Received, "", "")
             .await
             .unwrap();
         store
-            .put_job("k", "netbox-interface", "done", "applied")
+            .put_job(
+                "k",
+                "netbox-interface",
+                JobState::Done,
+                "applied",
+                "ticket cleared",
+            )
             .await
             .unwrap();
         let job = store.job("k").await.unwrap().unwrap();
         assert_eq!(
-            (job.state.as_str(), job.detail.as_str()),
-            ("done", "applied")
+            (job.state, job.outcome.as_str(), job.detail.as_str()),
+            (JobState::Done, "applied", "ticket cleared")
         );
         store
-            .put_job("k2", "netbox-interface", "received", "")
+            .put_job("k2", "netbox-interface", JobState::Received, "", "")
             .await
             .unwrap();
         let all = store.jobs("netbox-interface", 10).await.unwrap();
@@ -500,7 +487,10 @@ mod tests {
         }
         let reopened = Store::open(&path).unwrap();
         assert_eq!(reopened.cursor("netbox").await.unwrap(), Some(42));
-        assert_eq!(reopened.job("k").await.unwrap().unwrap().state, "done");
+        assert_eq!(
+            reopened.job("k").await.unwrap().unwrap().state,
+            JobState::Done
+        );
         let day = Duration::from_secs(24 * 3600);
         let later = UNIX_EPOCH + Duration::from_secs(1_800_000_000 + 25 * 3600);
         assert!(
@@ -511,6 +501,93 @@ mod tests {
             "seen events survive a restart"
         );
         assert_eq!(reopened.parked("netbox", 10).await.unwrap().len(), 1);
+    }
+
+    /// A file written by the first release (no schema version, the outcome joined to the detail)
+    /// opens, and its jobs read back with the outcome in its own field.
+    #[tokio::test]
+    async fn a_version_0_file_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE job (key TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL,
+                     detail TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+                 CREATE TABLE cursor (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                 INSERT INTO cursor VALUES ('netbox', 7);
+                 INSERT INTO job VALUES
+                   ('a', 'netbox-interface', 'done', 'applied (2 changes) | ticket cleared', 1, 2),
+                   ('b', 'netbox-interface', 'failed', 'received | gave up after 8 attempts: x | y', 1, 2),
+                   ('c', 'netbox-interface', 'not-applied', 'not applied: rolled back', 1, 2),
+                   ('d', 'netbox-interface', 'invalid', 'mtu 5 is out of range', 1, 2),
+                   ('e', 'netbox-interface', 'applying', '', 1, 2);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.cursor("netbox").await.unwrap(), Some(7));
+        let job = |k: &'static str| {
+            let store = store.clone();
+            async move { store.job(k).await.unwrap().unwrap() }
+        };
+        let split = |j: JobRecord| (j.state, j.outcome, j.detail);
+        assert_eq!(
+            split(job("a").await),
+            (
+                JobState::Done,
+                "applied (2 changes)".into(),
+                "ticket cleared".into()
+            )
+        );
+        assert_eq!(
+            split(job("b").await),
+            (
+                JobState::Failed,
+                "received".into(),
+                "gave up after 8 attempts: x | y".into()
+            )
+        );
+        assert_eq!(
+            split(job("c").await),
+            (
+                JobState::NotApplied,
+                "not applied: rolled back".into(),
+                "".into()
+            )
+        );
+        assert_eq!(
+            split(job("d").await),
+            (JobState::Invalid, "mtu 5 is out of range".into(), "".into())
+        );
+        assert_eq!(
+            split(job("e").await),
+            (JobState::Applying, "".into(), "".into())
+        );
+        drop(store);
+        // Opening again is a no-op (the version is current).
+        let again = Store::open(&path).unwrap();
+        assert_eq!(split(job_of(&again, "a").await).1, "applied (2 changes)");
+    }
+
+    async fn job_of(store: &Store, key: &str) -> JobRecord {
+        store.job(key).await.unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_newer_file_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let e = Store::open(&path).unwrap_err();
+        assert!(
+            matches!(e, StoreError::NewerSchema { found: 99, .. }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("PATCHPANEL_DB"), "{e}");
     }
 
     #[test]

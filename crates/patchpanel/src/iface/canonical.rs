@@ -1,5 +1,6 @@
-//! Interface names: IOS-XE type abbreviations and prefixes expanded to the canonical type name, and
-//! the number checked (`if-name` in `grammar/commands.ebnf`). `gi 1/0/2` → `GigabitEthernet1/0/2`.
+//! The one table of IOS-XE interface types, and names written by people made canonical: type
+//! abbreviations and prefixes expanded, the number checked (`if-name` in `grammar/commands.ebnf`).
+//! `gi 1/0/2` → `GigabitEthernet1/0/2`. Used by the chat grammar, the device layer and NetBox alike.
 
 use std::ops::Range;
 
@@ -10,8 +11,7 @@ use nom::multi::separated_list1;
 use nom::sequence::preceded;
 use nom::IResult;
 
-use super::args::ValueError;
-use super::suggest;
+use crate::suggest;
 
 /// What numbers a type takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,8 +99,17 @@ pub static TYPES: &[IfType] = &[
 const FORMAT_HINT: &str =
     "Write a type and a number, like `Gi1/0/2`, `Te 1/1/1`, `Po10` or `Vlan100`.";
 
-fn fail<T>(message: String, span: Range<usize>) -> Result<T, ValueError> {
-    Err(ValueError { message, span })
+/// Why a name is not an interface name: a message for people (markdown) and the characters of the
+/// input it is about.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct NameError {
+    pub message: String,
+    pub span: Range<usize>,
+}
+
+fn fail<T>(message: String, span: Range<usize>) -> Result<T, NameError> {
+    Err(NameError { message, span })
 }
 
 fn is_type_char(c: char) -> bool {
@@ -155,8 +164,9 @@ fn offset(whole: &str, part: &str) -> usize {
     (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize)
 }
 
-/// The canonical name of the interface written `text` (already trimmed of surrounding spaces).
-pub fn parse(text: &str) -> Result<String, ValueError> {
+/// The interface written `text` (already trimmed of surrounding spaces): its type from the table
+/// and its canonical number (`01/0/02` → `1/0/2`).
+pub fn parse(text: &str) -> Result<(&'static str, String), NameError> {
     let whole = 0..text.len();
     let Ok((number, (ty, _))) = split(text) else {
         return fail(
@@ -224,8 +234,7 @@ pub fn parse(text: &str) -> Result<String, ValueError> {
             offset(text, number)..text.len(),
         );
     };
-    let mut out = String::with_capacity(if_type.name.len() + number.len());
-    out.push_str(if_type.name);
+    let mut out = String::with_capacity(number.len());
     let name = if_type.name;
     match if_type.shape {
         Shape::Slotted if levels.len() > MAX_LEVELS => {
@@ -275,11 +284,11 @@ pub fn parse(text: &str) -> Result<String, ValueError> {
         out.push('.');
         out.push_str(&value.to_string());
     }
-    Ok(out)
+    Ok((if_type.name, out))
 }
 
 /// One part of the number: digits, in range. Errors name the part.
-fn number_value(text: &str, part: &str, min: u32, max: u32, what: &str) -> Result<u32, ValueError> {
+fn number_value(text: &str, part: &str, min: u32, max: u32, what: &str) -> Result<u32, NameError> {
     let at = offset(text, part);
     if part.is_empty() {
         let span = at.saturating_sub(1)..(at + 1).min(text.len());
@@ -331,10 +340,12 @@ mod tests {
     use super::*;
 
     fn ok(s: &str) -> String {
-        parse(s).unwrap_or_else(|e| panic!("{s}: {}", e.message))
+        parse(s)
+            .map(|(t, n)| format!("{t}{n}"))
+            .unwrap_or_else(|e| panic!("{s}: {}", e.message))
     }
 
-    fn err(s: &str) -> ValueError {
+    fn err(s: &str) -> NameError {
         parse(s).expect_err(s)
     }
 
