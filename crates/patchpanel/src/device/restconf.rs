@@ -17,34 +17,46 @@ const MEDIA: &str = "application/yang-data+json";
 
 /// One step of a RESTCONF data path: a node (`Cisco-IOS-XE-native:native`, `vrf`) or a list entry
 /// (`GigabitEthernet` + key `1/0/2` → `GigabitEthernet=1%2F0%2F2`).
-#[derive(Debug, Clone, Copy)]
-pub enum Seg<'a> {
-    Node(&'a str),
-    Entry(&'a str, &'a str),
+/// One segment of a RESTCONF data path: a node (`module:name` or `name`) or a list entry with its key.
+/// The one path type of the RESTCONF client and the apply flow; text is encoded only when a URL is
+/// made ([`data_url`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSeg {
+    Node(String),
+    Entry(String, String),
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters, so `/ , = ? # %` and spaces in a
-/// key can never change the path.
-pub fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+impl PathSeg {
+    pub fn node(name: &str) -> Self {
+        PathSeg::Node(name.to_owned())
     }
-    out
+
+    pub fn entry(name: &str, key: &str) -> Self {
+        PathSeg::Entry(name.to_owned(), key.to_owned())
+    }
 }
 
-/// `{base}/data/{seg}/{seg}…`; node names are ours (constants), keys are encoded.
-pub fn data_url(base: &str, path: &[Seg<'_>]) -> String {
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`) is percent-encoded, so
+/// `/ , = ? # %` and spaces in a key can never change the path (RFC 8040 §3.5.3).
+const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// One key or name part, percent-encoded.
+pub fn encode_segment(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, KEY).to_string()
+}
+
+/// `{base}/data/{seg}/{seg}…`; node names keep their `module:` colon, everything else is encoded.
+pub fn data_url(base: &str, path: &[PathSeg]) -> String {
     let mut url = format!("{}/data", base.trim_end_matches('/'));
     for seg in path {
         url.push('/');
         match seg {
-            Seg::Node(n) => url.push_str(&encode_segment_name(n)),
-            Seg::Entry(n, key) => {
+            PathSeg::Node(n) => url.push_str(&encode_segment_name(n)),
+            PathSeg::Entry(n, key) => {
                 url.push_str(&encode_segment_name(n));
                 url.push('=');
                 url.push_str(&encode_segment(key));
@@ -54,7 +66,6 @@ pub fn data_url(base: &str, path: &[Seg<'_>]) -> String {
     url
 }
 
-/// Node names keep their `module:` colon; anything else unusual is encoded.
 fn encode_segment_name(n: &str) -> String {
     n.split(':')
         .map(encode_segment)
@@ -278,7 +289,7 @@ impl Restconf {
     async fn has_native(&self, device: &Device, base: &str) -> Result<bool, DeviceError> {
         let url = format!(
             "{}?depth=1",
-            data_url(base, &[Seg::Node("Cisco-IOS-XE-native:native")])
+            data_url(base, &[PathSeg::node("Cisco-IOS-XE-native:native")])
         );
         Ok(!matches!(
             self.get(device, &url).await?,
@@ -293,9 +304,9 @@ impl Restconf {
         let url = data_url(
             base,
             &[
-                Seg::Node("Cisco-IOS-XE-native:native"),
-                Seg::Node("vrf"),
-                Seg::Node("definition"),
+                PathSeg::node("Cisco-IOS-XE-native:native"),
+                PathSeg::node("vrf"),
+                PathSeg::node("definition"),
             ],
         );
         match self.get(device, &url).await? {
@@ -333,9 +344,9 @@ impl Restconf {
         let url = data_url(
             base,
             &[
-                Seg::Node("Cisco-IOS-XE-native:native"),
-                Seg::Node("interface"),
-                Seg::Entry(kind, number),
+                PathSeg::node("Cisco-IOS-XE-native:native"),
+                PathSeg::node("interface"),
+                PathSeg::entry(kind, number),
             ],
         );
         match self.get(device, &url).await? {
@@ -367,8 +378,8 @@ impl Restconf {
         let url = data_url(
             base,
             &[
-                Seg::Node("ietf-interfaces:interfaces"),
-                Seg::Entry("interface", name.as_str()),
+                PathSeg::node("ietf-interfaces:interfaces"),
+                PathSeg::entry("interface", name.as_str()),
             ],
         );
         let missing = || DeviceError::NoSuchInterface {
@@ -401,8 +412,8 @@ impl Restconf {
         let url = data_url(
             base,
             &[
-                Seg::Node("ietf-interfaces:interfaces-state"),
-                Seg::Entry("interface", full),
+                PathSeg::node("ietf-interfaces:interfaces-state"),
+                PathSeg::entry("interface", full),
             ],
         );
         match self.get(device, &url).await {
@@ -449,9 +460,9 @@ mod tests {
             data_url(
                 "https://h/restconf/",
                 &[
-                    Seg::Node("Cisco-IOS-XE-native:native"),
-                    Seg::Node("interface"),
-                    Seg::Entry("GigabitEthernet", "1/0/2")
+                    PathSeg::node("Cisco-IOS-XE-native:native"),
+                    PathSeg::node("interface"),
+                    PathSeg::entry("GigabitEthernet", "1/0/2")
                 ]
             ),
             "https://h/restconf/data/Cisco-IOS-XE-native:native/interface/GigabitEthernet=1%2F0%2F2"

@@ -11,7 +11,7 @@ use crate::device::diff::{diff, project, Diff};
 use crate::device::inventory::{Device, Profile};
 use crate::device::model::{InterfaceConfig, Protocol};
 use crate::device::profile::{self, PathSeg, Snapshot};
-use crate::device::restconf::{data_url, errors_message, Seg, MAX_BODY};
+use crate::device::restconf::{data_url, errors_message, MAX_BODY};
 use crate::device::{DeviceError, DeviceSettings};
 use crate::secret::Secret;
 use reqwest::Method;
@@ -153,7 +153,7 @@ impl RestconfWriter {
         }
         let url = format!(
             "{}?depth=1",
-            data_url(base, &[Seg::Node("Cisco-IOS-XE-native:native")])
+            data_url(base, &[PathSeg::node("Cisco-IOS-XE-native:native")])
         );
         let a = self.send(device, Method::GET, &url, None).await?;
         Ok(if a.status == 404 {
@@ -229,8 +229,7 @@ impl RestconfWriter {
 }
 
 fn url_of(base: &str, entry: &[PathSeg], rel: &[PathSeg]) -> String {
-    let segs: Vec<Seg<'_>> = entry.iter().chain(rel).map(PathSeg::as_seg).collect();
-    data_url(base, &segs)
+    data_url(base, &[entry, rel].concat())
 }
 
 /// `{"module:list": {..}}` or `[{..}]` → the one-entry array form a PATCH body needs.

@@ -10,7 +10,6 @@ pub mod iosxe;
 
 use super::change::ValidChange;
 use super::model::{InterfaceConfig, InterfaceName};
-use super::restconf::Seg;
 use super::tree::{self, Node};
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
@@ -140,26 +139,7 @@ pub fn restore_config(profile: Profile, snapshot: &Snapshot) -> Result<Vec<u8>, 
     x.finish()
 }
 
-/// A RESTCONF data path with owned parts (node names are ours, keys are user or device text and
-/// get percent-encoded by `restconf::data_url`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathSeg {
-    Node(String),
-    Entry(String, String),
-}
-
-impl PathSeg {
-    pub fn node(n: &str) -> Self {
-        PathSeg::Node(n.to_string())
-    }
-
-    pub fn as_seg(&self) -> Seg<'_> {
-        match self {
-            PathSeg::Node(n) => Seg::Node(n),
-            PathSeg::Entry(n, k) => Seg::Entry(n, k),
-        }
-    }
-}
+pub use super::restconf::PathSeg;
 
 /// A RESTCONF write: one PATCH (merge) body on the entry, then DELETEs of leaves relative to it.
 #[derive(Debug, Clone, PartialEq)]

@@ -436,10 +436,7 @@ fn restconf_bodies_paths_and_undo() {
     );
     let url = crate::device::restconf::data_url(
         "http://h/restconf",
-        &restconf_entry(Profile::Iosxe, &c.interface)
-            .iter()
-            .map(PathSeg::as_seg)
-            .collect::<Vec<_>>(),
+        &restconf_entry(Profile::Iosxe, &c.interface),
     );
     assert_eq!(
         url,
