@@ -408,7 +408,7 @@ fn invalid_requests_are_refused_before_sending() {
     );
 }
 
-/// The bot's change transaction (spec §1.9) as the server sees it.
+/// The bot's change transaction (docs/netconf.md §1.9) as the server sees it.
 #[test]
 fn a_confirmed_commit_transaction_sends_rfc_6241_requests() {
     let (mut s, log) = open(|rpc, _| {

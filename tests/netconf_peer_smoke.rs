@@ -262,7 +262,7 @@ impl Nc {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Payloads (IOS-XE native model, specs/netconf.md §2.1).
+// Payloads (IOS-XE native model, docs/netconf.md §2.1).
 
 fn native_iface(name: &str, kids: Vec<El>) -> El {
     let mut gi = el("GigabitEthernet").kid(el("name").text(name));

@@ -1,5 +1,5 @@
 //! The device simulator's write path over the real wire (ssh2 / libssh2, like a bot would): candidate
-//! edits and commit, the seed 003 payload, value errors with paths, locks between sessions, confirmed
+//! edits and commit, the NetBox-driven edit payload, value errors with paths, locks between sessions, confirmed
 //! commits (timeout, confirm, cancel, session loss, persist), discard-changes, and a running-only device.
 
 #[path = "sim_device/harness.rs"]
@@ -68,7 +68,7 @@ async fn seed_003_remove_payload() {
     tokio::task::spawn_blocking(move || {
         // `remove` is a base:1.1 operation, so this session negotiates base:1.1.
         let (mut nc, _) = session(running.netconf_addr, true);
-        // Gi1/0/3 is shut in the seed; the NetBox script of seed 003 removes shutdown and mtu.
+        // Gi1/0/3 is shut in the seed; the NetBox-driven edit removes shutdown and mtu.
         let payload = r#"<edit-config><target><candidate/></target><config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">
   <native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native">
     <interface>

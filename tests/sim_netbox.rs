@@ -1,4 +1,4 @@
-//! The NetBox simulator over HTTP: shapes from specs/netbox.md Part 1, filters, writes and their
+//! The NetBox simulator over HTTP: shapes from docs/netbox.md, filters, writes and their
 //! change records, the id__gt cursor, the 400/403/404/412/503 answers and the control API.
 
 use patchpanel_sim::netbox::{start, NetboxSimConfig, RunningNetboxSim};

@@ -1,4 +1,4 @@
-//! The Webex simulator against the spec (specs/webex.md §1–§5, §8 checklist), driven from the client
+//! The Webex simulator against docs/webex.md ( §1–§5, §8 checklist), driven from the client
 //! side with a raw HTTP client (reqwest) and a raw WebSocket client (tokio-tungstenite).
 
 use std::time::Duration;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # A real NetBox for the tests: NetBox 4.7.3 (PyPI wheel) under gunicorn, with its own PostgreSQL cluster
 # and its own redis-server, all on 127.0.0.1 and all under one scratch directory, so several can run
-# side by side. Usage: rig.sh up|down (recipe: specs/netbox.md "Local NetBox recipe"; documentation:
+# side by side. Usage: rig.sh up|down (recipe: docs/netbox.md §12; documentation:
 # tests/netbox/README.md). Installs nothing: scripts/test installs the packages and builds the shared
 # venv (tests/netbox/venv.sh, which `up` also runs when the venv is missing). Needs root (initdb and
 # postgres run as the postgres user).
@@ -14,12 +14,11 @@
 #   RIG_OWNER_PID   if set, a watchdog runs `down` once that process is gone (a killed test run)
 #   RIG_SEED=0      skip seeding (tests/netbox/seed.py: the c9300 lab data)
 #   RIG_KEEP=1      down stops everything but leaves RIG_DIR (logs) in place
-#   PATCHPANEL_NETBOX_DUMP  pg_dump -Fc of an empty, migrated 4.7.3 database (default
-#                   ../shared/netbox/netbox-4.7.3-migrated.dump from the repository root). Missing: a
-#                   copy in the cache folder is used, else a full migrate (~8 min) runs once and
-#                   writes that copy.
+#   PATCHPANEL_NETBOX_DUMP  pg_dump -Fc of an empty, migrated 4.7.3 database (optional). Unset or
+#                   missing: the copy in the cache folder is used, else a full migrate (~8 min) runs
+#                   once and writes that copy.
 #   PATCHPANEL_CACHE, NETBOX_VENV   see venv.sh
-# Fixed test credentials (specs/netbox.md): user admin/admin, v1 token TOKEN_V1 below, v2 token
+# Fixed test credentials (docs/netbox.md §12): user admin/admin, v1 token TOKEN_V1 below, v2 token
 # nbt_KEY.SECRET below. `up` prints them, with the URL, as shell assignments on stdout.
 # Exit codes: 0 ok; 2 usage or missing prerequisite; 75 a port is taken (pick others); anything else:
 # the instance failed to start (its logs are in RIG_DIR) and was torn down again.
@@ -27,7 +26,6 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd -P)
 script=$here/$(basename "$0")
-repo=$(cd "$here/../.." && pwd -P)
 D=${RIG_DIR:?set RIG_DIR to a scratch folder}
 mkdir -p "$D"
 D=$(cd "$D" && pwd -P)
@@ -39,7 +37,7 @@ PG_PORT=${RIG_PG_PORT:-$((PORT + 1))}
 REDIS_PORT=${RIG_REDIS_PORT:-$((PORT + 2))}
 VERSION=4.7.3
 CACHE=${PATCHPANEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/patchpanel}
-DUMP=${PATCHPANEL_NETBOX_DUMP:-$repo/../shared/netbox/netbox-$VERSION-migrated.dump}
+DUMP=${PATCHPANEL_NETBOX_DUMP:-}
 CACHED_DUMP=$CACHE/netbox-$VERSION-migrated.dump
 TOKEN_V1=0123456789abcdef0123456789abcdef01234567
 TOKEN_V2_KEY=netboxlab001
@@ -149,7 +147,7 @@ schema() {
       return 0
     fi
   done
-  log "no migrated dump at $DUMP or $CACHED_DUMP: running the full migrate (~8 min) once"
+  log "no migrated dump at ${DUMP:-(PATCHPANEL_NETBOX_DUMP unset)} or $CACHED_DUMP: running the full migrate (~8 min) once"
   netbox migrate --no-input >"$D/logs/migrate.log" 2>&1 || { tail -n 20 "$D/logs/migrate.log" >&2; return 1; }
   mkdir -p "$CACHE"
   "$PG_BIN/pg_dump" -Fc -h "$D/pg/run" -p "$PG_PORT" -U netbox -d netbox -f "$CACHED_DUMP.$$"

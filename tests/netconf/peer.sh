@@ -1,7 +1,7 @@
 #!/bin/sh
 # A real NETCONF peer for the tests: yuma123 netconfd behind a private OpenSSH sshd on 127.0.0.1,
 # one instance per scratch directory, so several can run side by side. Usage: peer.sh up|down
-# (recipe: specs/netconf.md §5; documentation: tests/netconf/README.md). Needs root (useradd, chpasswd,
+# (recipe: docs/netconf.md §5; documentation: tests/netconf/README.md). Needs root (useradd, chpasswd,
 # sshd password authentication reads the shadow file).
 #
 # Environment:

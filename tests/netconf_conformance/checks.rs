@@ -183,7 +183,7 @@ pub fn edit_commit_and_read_back(t: &Target) {
     s.close();
 }
 
-/// The NetBox workflow's payload (seed 003): `nc:operation="remove"` of present leaves deletes them,
+/// The NetBox workflow's payload (from the original NetBox-driven lab): `nc:operation="remove"` of present leaves deletes them,
 /// and of absent leaves is a no-op, never `data-missing`.
 pub fn remove_operation(t: &Target) {
     let mut s = t.connect();
@@ -329,7 +329,7 @@ pub fn lock_on_a_modified_candidate(t: &Target) {
 }
 
 /// validate, then discard-changes resets the candidate to running. (No commit after validate:
-/// netconfd 2.13 drops the candidate on validate → commit, spec §5.6.3.)
+/// netconfd 2.13 drops the candidate on validate → commit, docs/netconf.md §5.6 quirk 3.)
 pub fn validate_and_discard_changes(t: &Target) {
     let mut s = t.connect();
     let name = "1/0/9";

@@ -97,7 +97,7 @@ pub fn edit(name: &str, set: &Set<'_>) -> ConfigPayload {
     }))
 }
 
-/// The NetBox workflow's payload (seed 003): a new description, and `no shutdown` / `no mtu` as
+/// The NetBox workflow's payload (from the original NetBox-driven lab): a new description, and `no shutdown` / `no mtu` as
 /// `nc:operation="remove"`, each declaring the base namespace itself as the lab script does.
 pub fn seed_003(name: &str, description: &str) -> ConfigPayload {
     ConfigPayload::from_xml(native_iface(name, |w| {

@@ -1,4 +1,4 @@
-//! REST, U2C and WDM from the client side (spec §1, §5): identities, catalog, devices, message
+//! REST, U2C and WDM from the client side (docs/webex.md §1, §5): identities, catalog, devices, message
 //! validation, tokens.
 
 use super::*;

@@ -1,4 +1,4 @@
-//! The Mercury socket from the client side (spec §2, §3): upgrade, authorization, buffer_state,
+//! The Mercury socket from the client side (docs/webex.md §2, §3): upgrade, authorization, buffer_state,
 //! ping/pong, frame types, activities, acks and redelivery, replacement.
 
 use super::*;

@@ -247,7 +247,7 @@ fn warn(system: &str, detail: String) -> Row {
 const TICKET_FIELD_ROW: &str = "netbox ticket field";
 
 /// Whether the custom field W2 watches exists and NetBox honours the sweep's filter on it
-/// (specs/netbox.md §1.7): with any logic but `exact` the sweep lists every interface.
+/// (docs/netbox.md §7): with any logic but `exact` the sweep lists every interface.
 fn ticket_field_row(logic: &Result<Option<String>, crate::netbox::NetboxError>) -> Row {
     let field = crate::netbox::wire::TICKET_FIELD;
     match logic {

@@ -137,11 +137,11 @@ pub struct ApplyOptions {
     pub confirm_timeout: Duration,
     /// Send `<validate>` before `<commit>` where `:validate` is offered. Off by default: edit-config's
     /// default test-option (test-then-set) already validates, the commit validates the candidate
-    /// again, and yuma123 netconfd drops the candidate on validate→commit (spec §5.6.3). If it is on
+    /// again, and yuma123 netconfd drops the candidate on validate→commit (docs/netconf.md §5.6 quirk 3). If it is on
     /// and a device drops the candidate, the read-back catches it and the change is rolled back.
     pub validate_before_commit: bool,
     /// Also lock running on the candidate path. Off by default: on IOS-XE that is a global lock
-    /// that blocks CLI configuration too (spec §1.8).
+    /// that blocks CLI configuration too (docs/netconf.md §1.8).
     pub lock_running: bool,
     /// Per RESTCONF request and per NETCONF connect/operation.
     pub timeout: Duration,

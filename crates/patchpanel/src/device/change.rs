@@ -231,7 +231,7 @@ fn join(p: &[Problem]) -> String {
         .join("; ")
 }
 
-/// `##ticket:N##` as in seed 003.
+/// `##ticket:N##`, the tag the original NetBox-driven lab put in the description.
 pub fn ticket_tag(ticket: &str) -> String {
     format!("##ticket:{ticket}##")
 }

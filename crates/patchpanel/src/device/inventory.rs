@@ -1,4 +1,4 @@
-//! The devices file (`PATCHPANEL_INVENTORY`, DESIGN §3): `[[device]]` tables with `name`, `host`,
+//! The devices file (`PATCHPANEL_INVENTORY`, docs/contracts.md): `[[device]]` tables with `name`, `host`,
 //! optional `netconf_port`, `restconf_url`, `profile`. Errors name the key and the line.
 
 use super::error::DeviceError;

@@ -1,4 +1,4 @@
-//! Building the `Authorization` header from NETBOX_TOKEN (specs/netbox.md §1.1). Pure.
+//! Building the `Authorization` header from NETBOX_TOKEN (docs/netbox.md §1). Pure.
 //!
 //! Rule: a value that already names a scheme (`Token …`, `Bearer …`) is used whole. Otherwise
 //! `nbt_<key>.<secret>` is a v2 token → `Bearer nbt_<key>.<secret>`, and a 40-character

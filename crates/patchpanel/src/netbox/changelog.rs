@@ -1,4 +1,4 @@
-//! The object-change log (specs/netbox.md §1.8): `/api/core/object-changes/` on 4.1+, falling
+//! The object-change log (docs/netbox.md §8): `/api/core/object-changes/` on 4.1+, falling
 //! back to `/api/extras/object-changes/` (3.x, 4.0) on 404, with an `id` cursor read oldest first.
 
 use std::sync::atomic::Ordering;

@@ -1,5 +1,5 @@
 //! `NetboxClient`: the thin reqwest client over the ~10 NetBox endpoints the bot uses
-//! (specs/netbox.md Part 1). Every URL is built with `Url` (segments and query pairs encoded),
+//! (docs/netbox.md). Every URL is built with `Url` (segments and query pairs encoded),
 //! every body is bounded, every call has a timeout, and nothing acts on `results[0]` unless
 //! `count == 1`.
 

@@ -1,4 +1,4 @@
-//! IP addresses on interfaces (specs/netbox.md §1.6): lookup by interface or address, create,
+//! IP addresses on interfaces (docs/netbox.md §6): lookup by interface or address, create,
 //! re-assign.
 
 use reqwest::Method;

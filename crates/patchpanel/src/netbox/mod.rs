@@ -1,4 +1,4 @@
-//! Everything that knows NetBox JSON (specs/netbox.md Part 1, NetBox 3.5–4.7): the REST client,
+//! Everything that knows NetBox JSON (docs/netbox.md, NetBox 3.5–4.7): the REST client,
 //! its wire shapes, the `Authorization` rule and the error mapping. The rest of the bot sees typed
 //! values (`Device`, `Interface`, `ObjectChange`, …) and `NetboxError`.
 //!

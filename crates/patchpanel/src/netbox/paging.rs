@@ -1,7 +1,7 @@
 //! Following NetBox's `next` links safely. Pure.
 //!
 //! `next` is an absolute URL built from the request's Host header, so behind a proxy it may name
-//! the wrong scheme or host (specs/netbox.md §1.2). We keep our own scheme, host and path and take
+//! the wrong scheme or host (docs/netbox.md §2). We keep our own scheme, host and path and take
 //! only the query from `next` (it carries the filters, `limit` and `offset`/cursor), so the token is
 //! never sent anywhere but NETBOX_URL.
 

@@ -1,4 +1,4 @@
-//! The NetBox change-log poller (specs/netbox.md §1.7, §1.8, Part 3): reads `dcim.interface` change
+//! The NetBox change-log poller (docs/netbox.md §7, §8, §11): reads `dcim.interface` change
 //! records after a persisted cursor, turns the ones a person made with a ticket number into
 //! [`Candidate`]s for workflow W2, and sweeps every interface still carrying a ticket number as the
 //! safety net. One HTTP request per idle poll; the cursor moves only after the handler finished, so
@@ -50,7 +50,7 @@ pub struct PollerConfig {
     pub interval: Duration,
     /// How often every interface carrying a ticket number is listed.
     pub sweep_interval: Duration,
-    /// Records re-read below the cursor (late commits; specs/netbox.md §1.8 point 5).
+    /// Records re-read below the cursor (late commits; docs/netbox.md §8 point 5).
     pub overlap: u64,
     /// Change records per request (at most 1000).
     pub page_limit: u32,

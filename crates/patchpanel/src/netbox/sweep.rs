@@ -1,4 +1,4 @@
-//! The reconcile sweep's reads (specs/netbox.md §1.7): every interface that still carries a ticket
+//! The reconcile sweep's reads (docs/netbox.md §7): every interface that still carries a ticket
 //! number, and the custom field's `filter_logic`, which decides whether NetBox honours that filter.
 
 use serde::Deserialize;

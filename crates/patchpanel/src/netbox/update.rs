@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::wire::TICKET_FIELD;
 
 /// The L2 triple (`mode`, `untagged_vlan`, `tagged_vlans`), always written together because
-/// NetBox rejects a lone `mode` change on a port with VLANs (specs/netbox.md §1.4).
+/// NetBox rejects a lone `mode` change on a port with VLANs (docs/netbox.md §4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum L2Update {
     /// `mode: ""`, no VLANs.

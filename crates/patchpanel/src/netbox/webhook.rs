@@ -1,4 +1,4 @@
-//! The optional NetBox webhook receiver (specs/netbox.md §1.9): a signed `POST` of an interface event
+//! The optional NetBox webhook receiver (docs/netbox.md §9): a signed `POST` of an interface event
 //! means "poll now". It verifies `X-Hook-Signature` (hex HMAC-SHA512 of the exact body) before reading
 //! the JSON, and then only wakes the poller: it never acts on the payload, so the change log stays
 //! the one code path and nothing is handled twice.

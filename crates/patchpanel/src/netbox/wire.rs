@@ -1,4 +1,4 @@
-//! Lenient serde shapes of the NetBox JSON the bot reads and writes (specs/netbox.md §1.3–1.9).
+//! Lenient serde shapes of the NetBox JSON the bot reads and writes (docs/netbox.md §3–§9).
 //! Every field we do not need is ignored; every field we read tolerates `null`, absence and the
 //! shape differences between 3.5 and 4.7 (choice objects vs plain strings, `role`/`device_role`).
 
@@ -376,7 +376,7 @@ fn id_of(v: &Value) -> Option<u64> {
     v.as_u64().or_else(|| v.get("id").and_then(Value::as_u64))
 }
 
-/// A NetBox webhook body, read defensively across 3.5–4.7 (specs/netbox.md §1.9).
+/// A NetBox webhook body, read defensively across 3.5–4.7 (docs/netbox.md §9).
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebhookBody {
     #[serde(default, deserialize_with = "lenient")]

@@ -1,6 +1,6 @@
 use super::*;
 
-/// The change record of specs/netbox.md §1.8 (seen live on 4.7.3), with snapshots filled in.
+/// The change record of docs/netbox.md §8 (seen live on 4.7.3), with snapshots filled in.
 const CHANGE_47: &str = r#"{"id": 24, "time": "2026-11-23T15:53:10.1Z", "user": {"id": 1, "username": "admin"},
  "user_name": "admin", "request_id": "5a6eb2fc-0000", "action": {"value": "update", "label": "Updated"},
  "changed_object_type": "dcim.interface", "changed_object_id": 3,

@@ -1,4 +1,4 @@
-//! Writes to interfaces (specs/netbox.md §1.4): the PATCH body with VLAN ids resolved from VIDs,
+//! Writes to interfaces (docs/netbox.md §4): the PATCH body with VLAN ids resolved from VIDs,
 //! `changelog_message` always set and `If-Match` when NetBox offered an ETag, and the guarded clear of
 //! the ticket number. Every body is fitted to NetBox's field limits (`limits`) in `patch_interface_body`,
 //! the one place an interface write leaves.

@@ -1,5 +1,5 @@
 //! A bounded, time-limited set of activity ids already handled (re-deliveries after reconnects,
-//! specs/webex.md §4 "Duplicates").
+//! docs/webex.md §4 "Duplicates").
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};

@@ -1,5 +1,5 @@
 //! Service discovery (U2C catalog) and the WDM device registration that yields the socket URL
-//! (specs/webex.md §1).
+//! (docs/webex.md §1).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 

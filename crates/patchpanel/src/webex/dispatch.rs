@@ -1,5 +1,5 @@
 //! From a `conversation.activity` to an [`Inbound`]: filtering (self, bots, duplicates), the REST
-//! fetch of the plaintext, and building the neutral event (specs/webex.md §3.3–§4).
+//! fetch of the plaintext, and building the neutral event (docs/webex.md §3.3–§4).
 //!
 //! The filters and builders are pure; [`Dispatcher`] runs the fetches as owned, bounded tasks so the
 //! socket reader never waits for REST.

@@ -1,5 +1,5 @@
 //! Turning a group message into command text: remove the bot's `<spark-mention>`, strip HTML tags,
-//! unescape entities (specs/webex.md §4).
+//! unescape entities (docs/webex.md §4).
 //!
 //! A single forward scan over the input (no regex, no backtracking): hostile HTML costs linear time.
 

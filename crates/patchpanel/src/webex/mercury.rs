@@ -1,5 +1,5 @@
 //! The Mercury socket: the single reconnect loop (discovery, device, connect, authorize, keepalive,
-//! ack, dispatch) and one socket session (specs/webex.md §2).
+//! ack, dispatch) and one socket session (docs/webex.md §2).
 
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use crate::inbound::Inbound;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Keepalive and reconnect intervals; the defaults follow specs/webex.md §2.2–§2.6. Tests shorten them.
+/// Keepalive and reconnect intervals; the defaults follow docs/webex.md §2.2–§2.6. Tests shorten them.
 #[derive(Debug, Clone)]
 pub struct MercuryTimings {
     /// Connect + authorize must reach `mercury.buffer_state` within this.

@@ -60,7 +60,7 @@ pub struct BotIdentity {
     pub email: String,
 }
 
-/// Runs the Mercury lifecycle with the default timings (specs/webex.md §2).
+/// Runs the Mercury lifecycle with the default timings (docs/webex.md §2).
 pub async fn listen(
     cfg: WebexConfig,
     rest: WebexRest,

@@ -1,4 +1,4 @@
-//! What the Mercury loop does after a socket ends (specs/webex.md §2.5) and how long it waits first.
+//! What the Mercury loop does after a socket ends (docs/webex.md §2.5) and how long it waits first.
 //!
 //! Pure: the close-code table and the backoff are values and functions, unit-tested here.
 

@@ -1,5 +1,5 @@
 //! The Webex REST client (also used for U2C and WDM): auth and tracking headers, retries for 429/423
-//! and 5xx, error mapping, and the calls a ChatOps bot needs (specs/webex.md §5).
+//! and 5xx, error mapping, and the calls a ChatOps bot needs (docs/webex.md §5).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! Webex JSON shapes (Mercury envelopes, activities, REST objects, U2C/WDM), deserialized leniently.
 //!
-//! Every field is optional or defaulted: the server adds and omits fields freely (specs/webex.md §1.3,
+//! Every field is optional or defaulted: the server adds and omits fields freely (docs/webex.md §1.3,
 //! §3), so the code that needs a field checks for it and reports a clear error instead of panicking.
 
 use std::collections::HashMap;
@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// One inbound Mercury frame (specs/webex.md §3.1).
+/// One inbound Mercury frame (docs/webex.md §3.1).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Envelope {
@@ -29,7 +29,7 @@ pub struct EnvelopeData {
     pub activity: Option<Activity>,
 }
 
-/// `data.activity` of a `conversation.activity` event (specs/webex.md §3.2).
+/// `data.activity` of a `conversation.activity` event (docs/webex.md §3.2).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Activity {
@@ -139,7 +139,7 @@ pub struct NewMessage<'a> {
     pub markdown: &'a str,
 }
 
-/// The error body WDM and REST share (specs/webex.md §1.3).
+/// The error body WDM and REST share (docs/webex.md §1.3).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct ErrorBody {
@@ -179,7 +179,7 @@ pub struct DeviceList {
     pub devices: Vec<Device>,
 }
 
-/// A WDM device DTO (specs/webex.md §1.3).
+/// A WDM device DTO (docs/webex.md §1.3).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Device {

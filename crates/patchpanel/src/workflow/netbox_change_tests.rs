@@ -1,7 +1,7 @@
 use super::*;
 use serde_json::{json, Value};
 
-/// An interface as NetBox 4.7 answers it (seed 003's shape), with `extra` fields merged in.
+/// An interface as NetBox 4.7 answers it, with `extra` fields merged in.
 fn iface(extra: Value) -> Interface {
     let mut v = json!({
         "id": 2, "name": "GigabitEthernet1/0/2", "display": "GigabitEthernet1/0/2",

@@ -1,4 +1,4 @@
-//! Unit tests of `native_edit`: the seed 003 payload, value checks and their paths, error options, the
+//! Unit tests of `native_edit`: the NetBox-driven edit payload, value checks and their paths, error options, the
 //! ietf-interfaces view and value quirks.
 
 use super::*;
@@ -42,7 +42,7 @@ fn native(inner: &str) -> String {
     )
 }
 
-/// The payload of seed 003, as a NetBox-driven script sends it.
+/// The edit a NetBox-driven script sends (new description, `no shutdown`, `no mtu`).
 const SEED_003: &str = r#"<native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native">
     <interface>
       <GigabitEthernet>

@@ -375,7 +375,7 @@ fn key_text(v: &Value) -> Option<String> {
 
 /// Walk the RFC 7951 tree; the answer is `{"module:name": value}`. A single list entry is an object for the
 /// native model (as IOS-XE answers) and a one-element array for ietf-interfaces (as RFC 8040 servers do);
-/// clients must accept both (spec §2.2).
+/// clients must accept both (docs/netconf.md §2.2).
 pub fn resolve(tree: &Value, segments: &[Segment]) -> Option<Value> {
     let mut current = tree;
     let mut module: Option<&str> = None;

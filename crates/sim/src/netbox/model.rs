@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-/// The custom field the workflows use (DESIGN.md W2).
+/// The custom field the workflows use (W2).
 pub const TICKET_FIELD: &str = "change_ticket_number";
 /// The id of the `change_ticket_number` custom field.
 pub const TICKET_FIELD_ID: u64 = 1;

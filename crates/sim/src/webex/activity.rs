@@ -1,4 +1,4 @@
-//! Mercury frames: the envelope every server frame travels in (spec §3.1) and the
+//! Mercury frames: the envelope every server frame travels in (docs/webex.md §3.1) and the
 //! `conversation.activity` payloads (§3.2) for posts, card actions and deletions. Content is never sent
 //! in clear: `object.displayName`/`content`/`inputs` are opaque JWE-looking strings, as on real Webex.
 

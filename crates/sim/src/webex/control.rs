@@ -1,4 +1,4 @@
-//! The `/_sim` control API (DESIGN §3 plus test helpers): people post and press, the whole message
+//! The `/_sim` control API (docs/contracts.md plus test helpers): people post and press, the whole message
 //! log, socket faults (drop, close, raw frames, duplicate deliveries), HTTP fault injection, device
 //! expiry, state, reset and reply timings. Never subject to injected failures or the token.
 

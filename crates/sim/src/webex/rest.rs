@@ -1,4 +1,4 @@
-//! The Webex REST API under `/v1` that a ChatOps bot uses (spec §5): people, messages, attachment
+//! The Webex REST API under `/v1` that a ChatOps bot uses (docs/webex.md §5): people, messages, attachment
 //! actions, memberships and rooms, always acting as the simulated bot.
 
 use std::collections::HashMap;

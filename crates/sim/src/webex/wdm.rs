@@ -1,4 +1,4 @@
-//! Service discovery (U2C catalog) and WDM device registration (spec §1): list, create (with the
+//! Service discovery (U2C catalog) and WDM device registration (docs/webex.md §1): list, create (with the
 //! device limit), get, refresh (PUT), delete one, delete all.
 
 use std::sync::Arc;

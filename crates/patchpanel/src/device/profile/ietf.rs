@@ -1,4 +1,4 @@
-//! ietf-interfaces + ietf-ip payloads (RFC 8343/8344, spec §2.3). Keys are full interface names;
+//! ietf-interfaces + ietf-ip payloads (RFC 8343/8344, docs/netconf.md §2.3). Keys are full interface names;
 //! `enabled` replaces `shutdown`; the MTU is the IPv4 MTU (`ipv4/mtu`); there is no switchport model
 //! (validation refuses mode changes). Addresses are list entries keyed by `ip`, so setting the
 //! address removes the previous ones named in the snapshot.

@@ -1,4 +1,4 @@
-//! Cisco-IOS-XE-native (+ Cisco-IOS-XE-switch) payloads (spec §2.1/§2.2). The list name is the
+//! Cisco-IOS-XE-native (+ Cisco-IOS-XE-switch) payloads (docs/netconf.md §2.1/§2.2). The list name is the
 //! interface type and the key its number (`GigabitEthernet` / `1/0/2`). Switchport leaves follow the
 //! layout the device itself returned (17.x `switchport-config/switchport`, 16.x `switchport`; trunk
 //! `allowed/vlan` or `allowed/vlan-v2`), so an edit mirrors the release it is sent to.

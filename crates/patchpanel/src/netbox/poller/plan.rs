@@ -136,7 +136,7 @@ impl Plan {
 }
 
 /// The `id__gt` of the next request: the cursor minus the overlap window, which re-reads records
-/// committed late with lower ids (specs/netbox.md §1.8 point 5).
+/// committed late with lower ids (docs/netbox.md §8 point 5).
 pub fn query_after(cursor: u64, overlap: u64) -> u64 {
     cursor.saturating_sub(overlap)
 }
