@@ -398,15 +398,28 @@ async fn await_replies(
 
 /// `/netbox IFACE [ticket=T] [mtu=N] [enabled=yes|no] [description=TEXT…]` → the interface's full
 /// name and the NetBox fields to PATCH. `description=` takes the rest of the line.
-pub fn parse_netbox_edit(args: &str) -> Result<(String, Value), String> {
+/// What is wrong with a `/netbox` line, with the usage, for the person typing it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EditError(pub String);
+
+impl std::ops::Deref for EditError {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+pub fn parse_netbox_edit(args: &str) -> Result<(String, Value), EditError> {
     const USAGE: &str =
         "usage: /netbox IFACE [ticket=T] [mtu=N] [enabled=yes|no] [description=TEXT]";
     let args = args.trim();
     let (iface, mut rest) = args.split_once(' ').unwrap_or((args, ""));
     if iface.is_empty() {
-        return Err(USAGE.to_owned());
+        return Err(EditError(USAGE.to_owned()));
     }
-    let name = InterfaceName::parse(iface).map_err(|e| format!("{e}; {USAGE}"))?;
+    let name = InterfaceName::parse(iface).map_err(|e| EditError(format!("{e}; {USAGE}")))?;
     let mut fields = serde_json::Map::new();
     let mut custom = serde_json::Map::new();
     loop {
@@ -421,7 +434,7 @@ pub fn parse_netbox_edit(args: &str) -> Result<(String, Value), String> {
         let (word, tail) = rest.split_once(' ').unwrap_or((rest, ""));
         rest = tail;
         let Some((key, value)) = word.split_once('=') else {
-            return Err(format!("`{word}` is not KEY=VALUE; {USAGE}"));
+            return Err(EditError(format!("`{word}` is not KEY=VALUE; {USAGE}")));
         };
         match key {
             "ticket" => {
@@ -433,25 +446,25 @@ pub fn parse_netbox_edit(args: &str) -> Result<(String, Value), String> {
             "mtu" => {
                 let mtu: u32 = value
                     .parse()
-                    .map_err(|_| format!("mtu `{value}` is not a number"))?;
+                    .map_err(|_| EditError(format!("mtu `{value}` is not a number")))?;
                 fields.insert("mtu".into(), Value::from(mtu));
             }
             "enabled" => {
                 let on = match value {
                     "yes" | "true" | "on" => true,
                     "no" | "false" | "off" => false,
-                    _ => return Err(format!("enabled `{value}` is not yes/no")),
+                    _ => return Err(EditError(format!("enabled `{value}` is not yes/no"))),
                 };
                 fields.insert("enabled".into(), Value::Bool(on));
             }
-            _ => return Err(format!("unknown field `{key}`; {USAGE}")),
+            _ => return Err(EditError(format!("unknown field `{key}`; {USAGE}"))),
         }
     }
     if !custom.is_empty() {
         fields.insert("custom_fields".into(), Value::Object(custom));
     }
     if fields.is_empty() {
-        return Err(format!("nothing to change; {USAGE}"));
+        return Err(EditError(format!("nothing to change; {USAGE}")));
     }
     Ok((name.as_str().to_owned(), Value::Object(fields)))
 }

@@ -72,8 +72,15 @@ impl Default for NetboxSyncSettings {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProtectedInterfaces(Vec<(String, String)>);
 
+/// An entry of `PATCHPANEL_PROTECTED` that is not `DEVICE:INTERFACE`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{entry}` is not DEVICE:INTERFACE (example: `c9300:GigabitEthernet1/0/1, *:GigabitEthernet0/0`)")]
+pub struct NotDeviceInterface {
+    pub entry: String,
+}
+
 impl ProtectedInterfaces {
-    pub fn parse(spec: &str) -> Result<Self, String> {
+    pub fn parse(spec: &str) -> Result<Self, NotDeviceInterface> {
         let mut entries = Vec::new();
         for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             match entry.split_once(':') {
@@ -81,9 +88,9 @@ impl ProtectedInterfaces {
                     entries.push((device.trim().to_owned(), iface.trim().to_owned()))
                 }
                 _ => {
-                    return Err(format!(
-                        "`{entry}` is not DEVICE:INTERFACE (example: `c9300:GigabitEthernet1/0/1, *:GigabitEthernet0/0`)"
-                    ))
+                    return Err(NotDeviceInterface {
+                        entry: entry.to_owned(),
+                    })
                 }
             }
         }
@@ -203,12 +210,10 @@ impl Settings {
         }
         let protected = match get("PATCHPANEL_PROTECTED") {
             None => ProtectedInterfaces::default(),
-            Some(spec) => {
-                ProtectedInterfaces::parse(&spec).map_err(|reason| ConfigError::Invalid {
-                    var: "PATCHPANEL_PROTECTED",
-                    reason,
-                })?
-            }
+            Some(spec) => ProtectedInterfaces::parse(&spec).map_err(|e| ConfigError::Invalid {
+                var: "PATCHPANEL_PROTECTED",
+                reason: e.to_string(),
+            })?,
         };
         let netbox_sync = NetboxSyncSettings {
             poll_interval: seconds("NETBOX_POLL_SECONDS", DEFAULT_NETBOX_POLL_SECONDS)?,

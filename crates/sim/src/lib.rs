@@ -3,4 +3,5 @@
 
 pub mod device;
 pub mod netbox;
+pub mod refusal;
 pub mod webex;

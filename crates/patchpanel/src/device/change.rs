@@ -13,6 +13,30 @@ use std::net::Ipv4Addr;
 
 pub use vlan::VlanList;
 
+/// Why a value of a change is refused, in words for the person who wrote it (what is wrong and how
+/// to fix it); collected into the change's [`Problem`] list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unacceptable(pub String);
+
+impl From<&str> for Unacceptable {
+    fn from(why: &str) -> Self {
+        Unacceptable(why.to_owned())
+    }
+}
+
+impl From<String> for Unacceptable {
+    fn from(why: String) -> Self {
+        Unacceptable(why)
+    }
+}
+
+impl PartialEq<&str> for Unacceptable {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// Set a value or remove it (`no description`, `no mtu`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Edit<T> {
@@ -291,7 +315,7 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
             Some(name)
         }
         Err(why) => {
-            bad(Field::Interface, why);
+            bad(Field::Interface, why.0);
             None
         }
     };
@@ -303,7 +327,7 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
         {
             Ok(t) => Some(Edit::Set(t)),
             Err(why) => {
-                bad(Field::Description, why);
+                bad(Field::Description, why.0);
                 None
             }
         },
@@ -336,13 +360,13 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
         Some(ModeChange::Access { vlan }) => match vlan::check_vlan("access", *vlan) {
             Ok(()) => Some(ModeChange::Access { vlan: *vlan }),
             Err(why) => {
-                bad(Field::Mode, why);
+                bad(Field::Mode, why.0);
                 None
             }
         },
         Some(ModeChange::Trunk { native, allowed }) => {
             let native_ok = match native {
-                Some(v) => vlan::check_vlan("native", *v).map_err(|why| bad(Field::Mode, why)),
+                Some(v) => vlan::check_vlan("native", *v).map_err(|why| bad(Field::Mode, why.0)),
                 None => Ok(()),
             };
             let allowed = allowed
@@ -364,7 +388,7 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
         Some(Edit::Set(a)) => match check_ipv4(a) {
             Ok(net) => Some(Edit::Set(net)),
             Err(why) => {
-                bad(Field::Ipv4, why);
+                bad(Field::Ipv4, why.0);
                 None
             }
         },
@@ -391,7 +415,7 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
     }
 
     if let Err(why) = check_reason(&change.reason) {
-        bad(Field::Reason, why);
+        bad(Field::Reason, why.0);
     }
 
     match interface {
@@ -421,9 +445,9 @@ pub fn profile_name(p: Profile) -> &'static str {
 
 /// IOS-XE names are read by the one interface table (`gi 1/0/2` → `GigabitEthernet1/0/2`) and must
 /// be a type of it; ietf names are any plain name.
-fn interface_name(input: &str, profile: Profile) -> Result<InterfaceName, String> {
+fn interface_name(input: &str, profile: Profile) -> Result<InterfaceName, Unacceptable> {
     if let Some(d) = text_safety::find(input) {
-        return Err(format!("{d}; remove it"));
+        return Err(Unacceptable(format!("{d}; remove it")));
     }
     let shown: String = input
         .chars()
@@ -432,10 +456,10 @@ fn interface_name(input: &str, profile: Profile) -> Result<InterfaceName, String
         .collect();
     match profile {
         Profile::Iosxe => InterfaceName::parse_iosxe(input)
-            .map_err(|why| format!("`{shown}` is not an IOS-XE interface: {why}")),
+            .map_err(|why| Unacceptable(format!("`{shown}` is not an IOS-XE interface: {why}"))),
         Profile::Ietf => InterfaceName::parse(input)
             .map(InterfaceName::without_native)
-            .map_err(|why| format!("`{shown}` is not a valid interface name: {why}")),
+            .map_err(|why| Unacceptable(format!("`{shown}` is not a valid interface name: {why}"))),
     }
 }
 
@@ -448,17 +472,23 @@ fn is_protected(name: &InterfaceName, protected: &[String]) -> bool {
 /// Positions are characters of the trimmed text (1-based), as the writer of the description
 /// counts them. A disguising character inside the change's own `##ticket:N##` tag is the ticket's
 /// fault and reported there (`check_reason`), not here.
-fn check_description(text: &str, max: usize, reason: &ChangeReason) -> Result<String, String> {
+fn check_description(
+    text: &str,
+    max: usize,
+    reason: &ChangeReason,
+) -> Result<String, Unacceptable> {
     let t = text.trim();
     if t.is_empty() {
-        return Err("the description is empty; remove it instead of setting it to nothing".into());
+        return Err(Unacceptable(
+            "the description is empty; remove it instead of setting it to nothing".into(),
+        ));
     }
     if let Some((i, c)) = t.chars().enumerate().find(|(_, c)| c.is_control()) {
-        return Err(format!(
+        return Err(Unacceptable(format!(
             "the description contains the control character U+{:04X} at position {}; only printable characters are allowed",
             u32::from(c),
             i + 1
-        ));
+        )));
     }
     let tag = match reason {
         ChangeReason::Ticket { number } => Some(ticket_tag(number.trim())),
@@ -471,18 +501,18 @@ fn check_description(text: &str, max: usize, reason: &ChangeReason) -> Result<St
         })
     };
     if let Some(d) = text_safety::find_all(t).find(|d| !in_tag(d.byte)) {
-        return Err(format!("{d}; remove it"));
+        return Err(Unacceptable(format!("{d}; remove it")));
     }
     let n = t.chars().count();
     if n > max {
-        return Err(format!(
+        return Err(Unacceptable(format!(
             "the description is {n} characters long; the limit is {max} (including any ticket tag)"
-        ));
+        )));
     }
     Ok(t.to_string())
 }
 
-fn check_reason(reason: &ChangeReason) -> Result<(), String> {
+fn check_reason(reason: &ChangeReason) -> Result<(), Unacceptable> {
     let word = |s: &str| {
         let s = s.trim();
         !s.is_empty()
@@ -494,16 +524,16 @@ fn check_reason(reason: &ChangeReason) -> Result<(), String> {
             "a ticket number is required (one word, at most 64 characters); no change is made without a recorded reason".into(),
         ),
         ChangeReason::Ticket { number } if number.contains('#') => {
-            Err("a ticket number cannot contain `#`".into())
+            Err(Unacceptable("a ticket number cannot contain `#`".into()))
         }
         // The ticket number is written into the description's tag.
         ChangeReason::Ticket { number } => match text_safety::find(number.trim()) {
-            Some(d) => Err(format!("the ticket number: {d}; remove it")),
+            Some(d) => Err(Unacceptable(format!("the ticket number: {d}; remove it"))),
             None => Ok(()),
         },
         ChangeReason::Approval { id, approved_by } => {
             match text_safety::find(id).or_else(|| text_safety::find(approved_by)) {
-                Some(d) => Err(format!("the approval: {d}; remove it")),
+                Some(d) => Err(Unacceptable(format!("the approval: {d}; remove it"))),
                 None if !word(id) || !word(approved_by) => Err(
                     "an approval needs its id and the approver; no change is made without a recorded reason".into(),
                 ),
@@ -521,7 +551,7 @@ fn prefix_mask(prefix: u8) -> u32 {
 }
 
 /// A mask as prefix length: dotted contiguous (`255.255.255.0`), `24` or `/24`.
-pub fn mask_prefix(mask: &str) -> Result<u8, String> {
+pub fn mask_prefix(mask: &str) -> Result<u8, Unacceptable> {
     let m = mask.trim();
     let shown: String = m.chars().take(40).filter(|c| !c.is_control()).collect();
     if let Some(len) = m
@@ -531,24 +561,28 @@ pub fn mask_prefix(mask: &str) -> Result<u8, String> {
     {
         return match len.parse::<u8>() {
             Ok(p) if p <= 32 => Ok(p),
-            _ => Err(format!("the prefix length `{shown}` is not 0–32")),
+            _ => Err(Unacceptable(format!(
+                "the prefix length `{shown}` is not 0–32"
+            ))),
         };
     }
-    let dotted: Ipv4Addr = m
-        .parse()
-        .map_err(|_| format!("`{shown}` is not a netmask (write 255.255.255.0 or /24)"))?;
+    let dotted: Ipv4Addr = m.parse().map_err(|_| {
+        Unacceptable(format!(
+            "`{shown}` is not a netmask (write 255.255.255.0 or /24)"
+        ))
+    })?;
     let bits = u32::from(dotted);
     let ones = bits.leading_ones();
     if bits.checked_shl(ones).unwrap_or(0) != 0 {
-        return Err(format!(
+        return Err(Unacceptable(format!(
             "the netmask {dotted} is not contiguous (ones must be followed only by zeros)"
-        ));
+        )));
     }
     // leading_ones is at most 32.
     Ok(ones as u8)
 }
 
-fn check_ipv4(a: &Ipv4Change) -> Result<Ipv4Net, String> {
+fn check_ipv4(a: &Ipv4Change) -> Result<Ipv4Net, Unacceptable> {
     let shown: String = a
         .address
         .trim()
@@ -560,7 +594,7 @@ fn check_ipv4(a: &Ipv4Change) -> Result<Ipv4Net, String> {
         .address
         .trim()
         .parse()
-        .map_err(|_| format!("`{shown}` is not an IPv4 address"))?;
+        .map_err(|_| Unacceptable(format!("`{shown}` is not an IPv4 address")))?;
     let prefix = mask_prefix(&a.mask)?;
     if address.is_unspecified()
         || address.is_loopback()
@@ -568,27 +602,29 @@ fn check_ipv4(a: &Ipv4Change) -> Result<Ipv4Net, String> {
         || address.is_broadcast()
         || address.octets()[0] >= 240
     {
-        return Err(format!(
+        return Err(Unacceptable(format!(
             "{address} cannot be an interface address (unspecified, loopback, multicast or reserved)"
-        ));
+        )));
     }
     if prefix == 0 {
-        return Err("a /0 mask cannot be used on an interface".into());
+        return Err(Unacceptable(
+            "a /0 mask cannot be used on an interface".into(),
+        ));
     }
     if prefix <= 30 {
         let mask = prefix_mask(prefix);
         let bits = u32::from(address);
         if bits & !mask == 0 {
-            return Err(format!(
+            return Err(Unacceptable(format!(
                 "{address} is the network address of {}/{prefix}; use a host address",
                 Ipv4Addr::from(bits & mask)
-            ));
+            )));
         }
         if bits & !mask == !mask {
-            return Err(format!(
+            return Err(Unacceptable(format!(
                 "{address} is the broadcast address of {}/{prefix}; use a host address",
                 Ipv4Addr::from(bits & mask)
-            ));
+            )));
         }
     }
     Ok(Ipv4Net { address, prefix })

@@ -218,20 +218,35 @@ impl Inventory {
     }
 }
 
+/// Why a `restconf_url` cannot be used (the message completes "restconf_url …").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum BadRestconfUrl {
+    #[error("is not a valid URL ({0})")]
+    Parse(#[source] url::ParseError),
+    #[error("must be http or https, not `{0}`")]
+    Scheme(String),
+    #[error("has no host")]
+    NoHost,
+    #[error("must not contain credentials (use DEVICE_USERNAME/DEVICE_PASSWORD)")]
+    Credentials,
+    #[error("must not have a query or fragment")]
+    QueryOrFragment,
+}
+
 /// RESTCONF root must be an absolute http(s) URL without credentials, query or fragment.
-fn validate_url(raw: &str) -> Result<String, String> {
-    let url = reqwest::Url::parse(raw.trim()).map_err(|e| format!("is not a valid URL ({e})"))?;
+fn validate_url(raw: &str) -> Result<String, BadRestconfUrl> {
+    let url = reqwest::Url::parse(raw.trim()).map_err(BadRestconfUrl::Parse)?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("must be http or https, not `{}`", url.scheme()));
+        return Err(BadRestconfUrl::Scheme(url.scheme().to_owned()));
     }
     if url.host_str().is_none_or_empty() {
-        return Err("has no host".into());
+        return Err(BadRestconfUrl::NoHost);
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not contain credentials (use DEVICE_USERNAME/DEVICE_PASSWORD)".into());
+        return Err(BadRestconfUrl::Credentials);
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err("must not have a query or fragment".into());
+        return Err(BadRestconfUrl::QueryOrFragment);
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
 }

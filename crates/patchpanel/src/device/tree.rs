@@ -6,6 +6,26 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
+/// Why a document is not one the device layer reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XmlError {
+    /// Not well-formed: quick-xml's words about the part named.
+    #[error("malformed {what}: {detail}")]
+    Malformed { what: &'static str, detail: String },
+    /// Well-formed, but refused (a DTD, too deep, content after the root, …).
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+impl XmlError {
+    fn malformed(what: &'static str, e: impl std::fmt::Display) -> XmlError {
+        XmlError::Malformed {
+            what,
+            detail: e.to_string(),
+        }
+    }
+}
+
 /// Deepest element nesting accepted from a device (YANG data for one interface is ~10 deep).
 pub const MAX_DEPTH: usize = 128;
 
@@ -124,14 +144,14 @@ fn push_json(out: &mut Vec<Node>, key: &str, value: &serde_json::Value, depth: u
 
 /// Parses one XML document into its root element. DTDs are refused, depth is bounded, namespaces are
 /// resolved (prefixes are never compared). Attributes are kept for the root element only.
-pub fn from_xml(bytes: &[u8]) -> Result<Node, String> {
+pub fn from_xml(bytes: &[u8]) -> Result<Node, XmlError> {
     let mut reader = NsReader::from_reader(bytes);
     let mut stack: Vec<Node> = Vec::new();
     let mut root: Option<Node> = None;
     loop {
         let (ns, event) = reader
             .read_resolved_event()
-            .map_err(|e| format!("malformed XML: {e}"))?;
+            .map_err(|e| XmlError::malformed("XML", e))?;
         let ns = match ns {
             ResolveResult::Bound(n) => Some(String::from_utf8_lossy(n.as_ref()).into_owned()),
             _ => None,
@@ -139,11 +159,13 @@ pub fn from_xml(bytes: &[u8]) -> Result<Node, String> {
         match event {
             Event::Start(e) | Event::Empty(e) if root.is_some() => {
                 let _ = e;
-                return Err("content after the root element".into());
+                return Err(XmlError::Unexpected(
+                    "content after the root element".into(),
+                ));
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err("XML nested too deeply".into());
+                    return Err(XmlError::Unexpected("XML nested too deeply".into()));
                 }
                 let mut node = Node {
                     name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
@@ -166,13 +188,13 @@ pub fn from_xml(bytes: &[u8]) -> Result<Node, String> {
             }
             Event::End(_) => match stack.pop() {
                 Some(node) => attach(&mut stack, &mut root, node),
-                None => return Err("unbalanced end tag".into()),
+                None => return Err(XmlError::Unexpected("unbalanced end tag".into())),
             },
             Event::Text(t) => {
                 if let Some(top) = stack.last_mut() {
                     let s = t
                         .unescape()
-                        .map_err(|e| format!("malformed XML text: {e}"))?;
+                        .map_err(|e| XmlError::malformed("XML text", e))?;
                     top.text.get_or_insert_with(String::new).push_str(&s);
                 }
             }
@@ -182,15 +204,17 @@ pub fn from_xml(bytes: &[u8]) -> Result<Node, String> {
                     top.text.get_or_insert_with(String::new).push_str(&s);
                 }
             }
-            Event::DocType(_) => return Err("DOCTYPE is not accepted".into()),
+            Event::DocType(_) => {
+                return Err(XmlError::Unexpected("DOCTYPE is not accepted".into()))
+            }
             Event::Eof => break,
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
         }
     }
     if !stack.is_empty() {
-        return Err("XML ended inside an element".into());
+        return Err(XmlError::Unexpected("XML ended inside an element".into()));
     }
-    let mut root = root.ok_or_else(|| "no XML element".to_string())?;
+    let mut root = root.ok_or_else(|| XmlError::Unexpected("no XML element".into()))?;
     strip_container_text(&mut root, 0);
     Ok(root)
 }

@@ -376,11 +376,20 @@ async fn session(
     }
 }
 
-async fn send_text(ws: &mut Socket, text: String) -> Result<(), String> {
+/// Why a frame could not be written; the session ends either way.
+#[derive(Debug, thiserror::Error)]
+enum SendError {
+    #[error(transparent)]
+    Socket(#[from] tokio_tungstenite::tungstenite::Error),
+    #[error("write timed out")]
+    TimedOut,
+}
+
+async fn send_text(ws: &mut Socket, text: String) -> Result<(), SendError> {
     match timeout(SEND_TIMEOUT, ws.send(WsMessage::text(text))).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("write timed out".to_owned()),
+        Ok(Err(e)) => Err(SendError::Socket(e)),
+        Err(_) => Err(SendError::TimedOut),
     }
 }
 

@@ -253,23 +253,32 @@ fn same_interface(a: &str, b: &str) -> bool {
     InterfaceName::same(a, b)
 }
 
+/// Why a VLAN of the interface cannot be used at the device's site.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum SiteVlanError {
+    #[error("VLAN id {0} cannot be found in NetBox: pick one of the site's VLANs")]
+    Unknown(u64),
+    #[error("VLAN {vid} is not defined at site {site}: add it to the site in NetBox or pick one of the site's VLANs")]
+    OtherSite { vid: u16, site: String },
+    #[error("VLAN {vid} cannot be checked: device {device} has no site in NetBox")]
+    NoSite { vid: u16, device: String },
+}
+
 /// The VID of the VLAN with NetBox id `id`, if it is defined at the device's site.
-fn site_vid(id: u64, vlans: &[VlanFact], ctx: &Context<'_>) -> Result<u16, String> {
+fn site_vid(id: u64, vlans: &[VlanFact], ctx: &Context<'_>) -> Result<u16, SiteVlanError> {
     let Some(fact) = vlans.iter().find(|v| v.id == id) else {
-        return Err(format!(
-            "VLAN id {id} cannot be found in NetBox: pick one of the site's VLANs"
-        ));
+        return Err(SiteVlanError::Unknown(id));
     };
     match (ctx.site, fact.site.as_deref()) {
         (Some(site), Some(at)) if site.eq_ignore_ascii_case(at) => Ok(fact.vid),
-        (Some(site), _) => Err(format!(
-            "VLAN {} is not defined at site {site}: add it to the site in NetBox or pick one of the site's VLANs",
-            fact.vid
-        )),
-        (None, _) => Err(format!(
-            "VLAN {} cannot be checked: device {} has no site in NetBox",
-            fact.vid, ctx.device
-        )),
+        (Some(site), _) => Err(SiteVlanError::OtherSite {
+            vid: fact.vid,
+            site: site.to_owned(),
+        }),
+        (None, _) => Err(SiteVlanError::NoSite {
+            vid: fact.vid,
+            device: ctx.device.to_owned(),
+        }),
     }
 }
 
@@ -286,7 +295,7 @@ fn mode_change(
             let id = untagged.ok_or_else(|| {
                 vec!["access mode needs an untagged VLAN: set one in NetBox".to_owned()]
             })?;
-            let vlan = site_vid(id, vlans, ctx).map_err(|e| vec![e])?;
+            let vlan = site_vid(id, vlans, ctx).map_err(|e| vec![e.to_string()])?;
             Ok(Some(ModeChange::Access { vlan }))
         }
         Some(trunk @ ("tagged" | "tagged-all")) => {
@@ -295,7 +304,7 @@ fn mode_change(
                 None => None,
                 Some(Ok(vid)) => Some(vid),
                 Some(Err(e)) => {
-                    problems.push(e);
+                    problems.push(e.to_string());
                     None
                 }
             };
@@ -312,7 +321,7 @@ fn mode_change(
                 for v in tagged {
                     match site_vid(v.id, vlans, ctx) {
                         Ok(vid) => vids.push(vid.to_string()),
-                        Err(e) => problems.push(e),
+                        Err(e) => problems.push(e.to_string()),
                     }
                 }
                 VlanList::new(vids.join(","))

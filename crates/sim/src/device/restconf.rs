@@ -7,6 +7,7 @@ pub mod write;
 
 use super::render_json;
 use super::RestState;
+use crate::refusal::Refusal;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -304,7 +305,7 @@ fn is_identifier(s: &str) -> bool {
 }
 
 /// Parse the path after `/restconf/data/`. The first step must name its module (RFC 8040 §3.5.3).
-pub fn parse_path(raw: &str) -> Result<Vec<Segment>, String> {
+pub fn parse_path(raw: &str) -> Result<Vec<Segment>, Refusal> {
     let mut out = Vec::new();
     for (i, step) in raw.split('/').enumerate() {
         let (ident, keys) = match step.split_once('=') {
@@ -325,7 +326,7 @@ pub fn parse_path(raw: &str) -> Result<Vec<Segment>, String> {
             None => (None, ident),
         };
         if !is_identifier(name) || module.as_deref().is_some_and(|m| !is_identifier(m)) {
-            return Err(format!("bad path step {step:?}"));
+            return Err(Refusal(format!("bad path step {step:?}")));
         }
         if i == 0 && module.is_none() {
             return Err("the first path step needs a module prefix".into());

@@ -2,6 +2,7 @@
 //! interfaces, the write faults.
 //! Never behind the token check or the 503 switch.
 
+use crate::refusal::Refusal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,8 +35,8 @@ fn bad(msg: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": msg }))).into_response()
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, String> {
-    serde_json::from_slice(body).map_err(|e| format!("invalid control request: {e}"))
+fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Refusal> {
+    serde_json::from_slice(body).map_err(|e| Refusal(format!("invalid control request: {e}")))
 }
 
 async fn state(State(sh): State<Arc<Shared>>) -> Response {
@@ -63,7 +64,7 @@ fn default_editor() -> String {
 async fn edit(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     let req: Edit = match parse(&body) {
         Ok(r) => r,
-        Err(msg) => return bad(msg),
+        Err(msg) => return bad(msg.0),
     };
     if req.user.trim().is_empty() {
         return bad("user must not be empty".into());
@@ -90,7 +91,7 @@ struct DownReq {
 async fn down(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     let req: DownReq = match parse(&body) {
         Ok(r) => r,
-        Err(msg) => return bad(msg),
+        Err(msg) => return bad(msg.0),
     };
     if !req.seconds.is_finite() || req.seconds < 0.0 || req.seconds > MAX_DOWN_SECONDS {
         return bad(format!("seconds must be between 0 and {MAX_DOWN_SECONDS}"));
@@ -125,7 +126,7 @@ fn yes() -> bool {
 async fn token(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     let req: TokenReq = match parse(&body) {
         Ok(r) => r,
-        Err(msg) => return bad(msg),
+        Err(msg) => return bad(msg.0),
     };
     if req.token.trim().is_empty() {
         return bad("token must not be empty".into());
@@ -159,7 +160,7 @@ fn bad_request() -> u16 {
 async fn fault(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     let req: FaultReq = match parse(&body) {
         Ok(r) => r,
-        Err(msg) => return bad(msg),
+        Err(msg) => return bad(msg.0),
     };
     let fault = match req {
         FaultReq::RejectClears { status, .. } if !(400..=599).contains(&status) => {
@@ -187,7 +188,7 @@ struct SeedReq {
 async fn seed_interfaces(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     let req: SeedReq = match parse(&body) {
         Ok(r) => r,
-        Err(msg) => return bad(msg),
+        Err(msg) => return bad(msg.0),
     };
     if req.count > MAX_SEED {
         return bad(format!("count must be at most {MAX_SEED}"));

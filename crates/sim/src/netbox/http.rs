@@ -2,6 +2,7 @@
 //! switch, the trailing-slash rules, query parameters, pagination (with 4.x `?fields=`), error bodies
 //! and the request counter.
 
+use crate::refusal::Refusal;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -339,8 +340,8 @@ pub(super) fn parse_id(raw: &str) -> Option<u64> {
 }
 
 /// The body as JSON, or the message of NetBox's 400 `detail`.
-pub(super) fn parse_body(body: &Bytes) -> Result<Value, String> {
-    serde_json::from_slice(body).map_err(|e| format!("JSON parse error - {e}"))
+pub(super) fn parse_body(body: &Bytes) -> Result<Value, Refusal> {
+    serde_json::from_slice(body).map_err(|e| Refusal(format!("JSON parse error - {e}")))
 }
 
 pub(super) fn with_etag(mut resp: Response, tag: &str) -> Response {

@@ -2,6 +2,7 @@
 //! then the model's cross-field rules. Pure: takes the database and the body, returns the new
 //! object or the 400 body.
 
+use crate::refusal::Refusal;
 use std::net::IpAddr;
 
 use serde_json::{Map, Value};
@@ -83,7 +84,7 @@ pub fn clears_ticket(body: &Value) -> bool {
 }
 
 /// Resolves a tag given as an id or as a `{"name"|"slug": …}` lookup (only the seeded tag exists).
-fn tag_ref(v: &Value) -> Result<u64, String> {
+fn tag_ref(v: &Value) -> Result<u64, Refusal> {
     let (id, name, slug) = TAG_PROTECTED;
     let found = match v {
         Value::Number(n) => n.as_u64() == Some(id),
@@ -101,22 +102,22 @@ fn tag_ref(v: &Value) -> Result<u64, String> {
     if found {
         Ok(id)
     } else {
-        Err(format!(
+        Err(Refusal(format!(
             "Related object not found using the provided attributes: {v}"
-        ))
+        )))
     }
 }
 
 /// Resolves a related VLAN given as an id or as a `{"vid", "site": {"slug"}}` lookup.
-fn vlan_ref(nb: &Netbox, v: &Value) -> Result<u64, String> {
+fn vlan_ref(nb: &Netbox, v: &Value) -> Result<u64, Refusal> {
     match v {
         Value::Number(n) => {
             let id = n
                 .as_u64()
-                .ok_or_else(|| format!("Invalid pk \"{n}\" - object does not exist."))?;
+                .ok_or_else(|| Refusal(format!("Invalid pk \"{n}\" - object does not exist.")))?;
             nb.vlan(id)
                 .map(|v| v.id)
-                .ok_or_else(|| format!("Invalid pk \"{id}\" - object does not exist."))
+                .ok_or_else(|| Refusal(format!("Invalid pk \"{id}\" - object does not exist.")))
         }
         Value::Object(q) => {
             let vid = q.get("vid").and_then(Value::as_u64);
@@ -144,14 +145,14 @@ fn vlan_ref(nb: &Netbox, v: &Value) -> Result<u64, String> {
                 .collect();
             match hits.as_slice() {
                 [one] => Ok(*one),
-                [] => Err(format!(
+                [] => Err(Refusal(format!(
                     "Related object not found using the provided attributes: {}",
                     Value::Object(q.clone())
-                )),
-                _ => Err(format!(
+                ))),
+                _ => Err(Refusal(format!(
                     "Multiple objects match the provided attributes: {}",
                     Value::Object(q.clone())
-                )),
+                ))),
             }
         }
         Value::String(_) => Err("Incorrect type. Expected pk value, received str.".into()),
@@ -232,7 +233,7 @@ pub fn apply_interface(
             Value::Null => new.untagged_vlan = None,
             v => match vlan_ref(nb, v) {
                 Ok(id) => new.untagged_vlan = Some(id),
-                Err(m) => push(&mut errs, "untagged_vlan", m),
+                Err(m) => push(&mut errs, "untagged_vlan", m.0),
             },
         }
     }
@@ -244,7 +245,7 @@ pub fn apply_interface(
                     match vlan_ref(nb, item) {
                         Ok(id) if !ids.contains(&id) => ids.push(id),
                         Ok(_) => {}
-                        Err(m) => push(&mut errs, "tagged_vlans", m),
+                        Err(m) => push(&mut errs, "tagged_vlans", m.0),
                     }
                 }
                 new.tagged_vlans = ids;
@@ -269,7 +270,7 @@ pub fn apply_interface(
                     match tag_ref(item) {
                         Ok(id) if !ids.contains(&id) => ids.push(id),
                         Ok(_) => {}
-                        Err(m) => push(&mut errs, "tags", m),
+                        Err(m) => push(&mut errs, "tags", m.0),
                     }
                 }
                 new.tags = ids;

@@ -2,6 +2,7 @@
 //! normalized (sorted, overlaps and neighbours merged) so a list read back from a device compares equal
 //! to the one we sent whatever its spelling.
 
+use super::Unacceptable;
 use std::fmt;
 
 pub const VLAN_MIN: u16 = 1;
@@ -25,12 +26,12 @@ impl VlanList {
 
     /// Inclusive ranges, sorted and merged. `all` means 1–4094. Errors are one sentence naming the
     /// offending item.
-    pub fn ranges(&self) -> Result<Vec<(u16, u16)>, String> {
+    pub fn ranges(&self) -> Result<Vec<(u16, u16)>, Unacceptable> {
         parse_ranges(&self.0)
     }
 
     /// The canonical spelling (`10,20,30-40`), or what is wrong with the list.
-    pub fn normalized(&self) -> Result<VlanList, String> {
+    pub fn normalized(&self) -> Result<VlanList, Unacceptable> {
         Ok(VlanList(render(&self.ranges()?)))
     }
 
@@ -56,25 +57,25 @@ impl From<&str> for VlanList {
 }
 
 /// Checks one VLAN id, naming its role in the message (`access VLAN 0 is out of range (1–4094)`).
-pub fn check_vlan(role: &str, vlan: u16) -> Result<(), String> {
+pub fn check_vlan(role: &str, vlan: u16) -> Result<(), Unacceptable> {
     if (VLAN_MIN..=VLAN_MAX).contains(&vlan) {
         Ok(())
     } else {
-        Err(format!(
+        Err(Unacceptable(format!(
             "{role} VLAN {vlan} is out of range ({VLAN_MIN}–{VLAN_MAX})"
-        ))
+        )))
     }
 }
 
-fn parse_ranges(text: &str) -> Result<Vec<(u16, u16)>, String> {
+fn parse_ranges(text: &str) -> Result<Vec<(u16, u16)>, Unacceptable> {
     let text = text.trim();
     if text.is_empty() {
-        return Err("the VLAN list is empty".into());
+        return Err(Unacceptable("the VLAN list is empty".into()));
     }
     if text.chars().count() > MAX_TEXT {
-        return Err(format!(
+        return Err(Unacceptable(format!(
             "the VLAN list is longer than {MAX_TEXT} characters"
-        ));
+        )));
     }
     if text.eq_ignore_ascii_case("all") {
         return Ok(vec![(VLAN_MIN, VLAN_MAX)]);
@@ -83,7 +84,9 @@ fn parse_ranges(text: &str) -> Result<Vec<(u16, u16)>, String> {
     for item in text.split(',') {
         let item = item.trim();
         if item.is_empty() {
-            return Err("the VLAN list has an empty item (two commas in a row?)".into());
+            return Err(Unacceptable(
+                "the VLAN list has an empty item (two commas in a row?)".into(),
+            ));
         }
         let (lo, hi) = match item.split_once('-') {
             Some((a, b)) => (number(a.trim(), item)?, number(b.trim(), item)?),
@@ -94,17 +97,17 @@ fn parse_ranges(text: &str) -> Result<Vec<(u16, u16)>, String> {
         };
         for v in [lo, hi] {
             if !(u32::from(VLAN_MIN)..=u32::from(VLAN_MAX)).contains(&v) {
-                return Err(format!(
+                return Err(Unacceptable(format!(
                     "VLAN {v} in `{}` is out of range ({VLAN_MIN}–{VLAN_MAX})",
                     shown(item)
-                ));
+                )));
             }
         }
         if lo > hi {
-            return Err(format!(
+            return Err(Unacceptable(format!(
                 "the range `{}` is reversed (write {hi}-{lo})",
                 shown(item)
-            ));
+            )));
         }
         // Both ends are within 1..=4094 here, so they fit u16.
         ranges.push((lo as u16, hi as u16));
@@ -120,15 +123,15 @@ fn parse_ranges(text: &str) -> Result<Vec<(u16, u16)>, String> {
     Ok(merged)
 }
 
-fn number(s: &str, item: &str) -> Result<u32, String> {
+fn number(s: &str, item: &str) -> Result<u32, Unacceptable> {
     if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
+        return Err(Unacceptable(format!(
             "`{}` is not a VLAN or a range such as 30-40",
             shown(item)
-        ));
+        )));
     }
     s.parse::<u32>()
-        .map_err(|_| format!("`{}` is not a VLAN number", shown(item)))
+        .map_err(|_| Unacceptable(format!("`{}` is not a VLAN number", shown(item))))
 }
 
 /// Item text for a message: bounded and free of control characters.
@@ -157,7 +160,7 @@ fn render(ranges: &[(u16, u16)]) -> String {
 mod tests {
     use super::*;
 
-    fn norm(s: &str) -> Result<String, String> {
+    fn norm(s: &str) -> Result<String, Unacceptable> {
         VlanList::new(s).normalized().map(|v| v.0)
     }
 

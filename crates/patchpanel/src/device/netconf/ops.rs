@@ -22,7 +22,7 @@ pub struct DataReply {
 
 impl DataReply {
     /// Parses the data into the device layer's generic tree (root: `data`).
-    pub fn tree(&self) -> Result<Node, String> {
+    pub fn tree(&self) -> Result<Node, crate::device::tree::XmlError> {
         from_xml(&self.xml)
     }
 

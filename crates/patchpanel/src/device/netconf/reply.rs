@@ -10,6 +10,26 @@ use quick_xml::escape::escape;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+/// Why a device's message could not be read (the session is closed on any of them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplyError {
+    /// Not well-formed: quick-xml's words about the part named.
+    #[error("malformed {what}: {detail}")]
+    Malformed { what: &'static str, detail: String },
+    /// Well-formed, but not what NETCONF allows here.
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+impl ReplyError {
+    fn malformed(what: &'static str, e: impl std::fmt::Display) -> ReplyError {
+        ReplyError::Malformed {
+            what,
+            detail: e.to_string(),
+        }
+    }
+}
+
 /// Longest field kept from an `<rpc-error>` (characters); the rest is cut.
 const MAX_FIELD: usize = 2048;
 /// Most `<rpc-error>`s / `error-info` entries kept from one reply.
@@ -50,24 +70,25 @@ struct Scopes {
 }
 
 impl Scopes {
-    fn push(&mut self, e: &BytesStart<'_>) -> Result<(), String> {
+    fn push(&mut self, e: &BytesStart<'_>) -> Result<(), ReplyError> {
         if self.frames.len() >= MAX_DEPTH {
-            return Err("XML nested too deeply".into());
+            return Err(ReplyError::Unexpected("XML nested too deeply".into()));
         }
         let mut frame = Vec::new();
         for a in e.attributes().with_checks(true) {
-            let a = a.map_err(|e| format!("malformed attribute: {e}"))?;
+            let a = a.map_err(|e| ReplyError::malformed("attribute", e))?;
             let key = a.key.as_ref();
             let prefix = if key == b"xmlns" {
                 ""
             } else if let Some(p) = key.strip_prefix(b"xmlns:") {
-                std::str::from_utf8(p).map_err(|_| "non-UTF-8 prefix".to_string())?
+                std::str::from_utf8(p)
+                    .map_err(|_| ReplyError::Unexpected("non-UTF-8 prefix".into()))?
             } else {
                 continue;
             };
             let uri = a
                 .unescape_value()
-                .map_err(|e| format!("malformed namespace: {e}"))?;
+                .map_err(|e| ReplyError::malformed("namespace", e))?;
             frame.push((prefix.to_string(), uri.into_owned()));
         }
         self.frames.push(frame);
@@ -134,39 +155,58 @@ fn cut(mut s: String) -> String {
 }
 
 /// Reads to the root element, refusing DTDs; returns it and whether it is empty (`<x/>`).
-fn root<'a>(r: &mut Reader<&'a [u8]>) -> Result<(BytesStart<'a>, bool), String> {
+fn root<'a>(r: &mut Reader<&'a [u8]>) -> Result<(BytesStart<'a>, bool), ReplyError> {
     loop {
-        match r.read_event().map_err(|e| format!("malformed XML: {e}"))? {
+        match r
+            .read_event()
+            .map_err(|e| ReplyError::malformed("XML", e))?
+        {
             Event::Start(e) => return Ok((e, false)),
             Event::Empty(e) => return Ok((e, true)),
-            Event::DocType(_) => return Err("DOCTYPE is not accepted".into()),
+            Event::DocType(_) => {
+                return Err(ReplyError::Unexpected("DOCTYPE is not accepted".into()))
+            }
             Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
-            Event::Text(_) | Event::CData(_) => return Err("text before the root element".into()),
-            Event::Eof => return Err("no XML element".into()),
-            Event::End(_) => return Err("unbalanced end tag".into()),
+            Event::Text(_) | Event::CData(_) => {
+                return Err(ReplyError::Unexpected(
+                    "text before the root element".into(),
+                ))
+            }
+            Event::Eof => return Err(ReplyError::Unexpected("no XML element".into())),
+            Event::End(_) => return Err(ReplyError::Unexpected("unbalanced end tag".into())),
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
         }
     }
 }
 
 /// After the root element: only whitespace, comments and PIs may follow.
-fn trailer(r: &mut Reader<&[u8]>) -> Result<(), String> {
+fn trailer(r: &mut Reader<&[u8]>) -> Result<(), ReplyError> {
     loop {
-        match r.read_event().map_err(|e| format!("malformed XML: {e}"))? {
+        match r
+            .read_event()
+            .map_err(|e| ReplyError::malformed("XML", e))?
+        {
             Event::Eof => return Ok(()),
             Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
             Event::Comment(_) | Event::PI(_) => {}
-            _ => return Err("content after the root element".into()),
+            _ => {
+                return Err(ReplyError::Unexpected(
+                    "content after the root element".into(),
+                ))
+            }
         }
     }
 }
 
 /// The text content of the element just started (all descendant text), read to its end.
-fn text_content(r: &mut Reader<&[u8]>, scopes: &mut Scopes) -> Result<String, String> {
+fn text_content(r: &mut Reader<&[u8]>, scopes: &mut Scopes) -> Result<String, ReplyError> {
     let mut out = String::new();
     let mut depth = 0usize;
     loop {
-        match r.read_event().map_err(|e| format!("malformed XML: {e}"))? {
+        match r
+            .read_event()
+            .map_err(|e| ReplyError::malformed("XML", e))?
+        {
             Event::Start(e) => {
                 scopes.push(&e)?;
                 depth += 1;
@@ -179,30 +219,34 @@ fn text_content(r: &mut Reader<&[u8]>, scopes: &mut Scopes) -> Result<String, St
                 depth -= 1;
             }
             Event::Text(t) => {
-                let s = t.unescape().map_err(|e| format!("malformed text: {e}"))?;
+                let s = t.unescape().map_err(|e| ReplyError::malformed("text", e))?;
                 if out.len() < MAX_FIELD * 4 {
                     out.push_str(&s);
                 }
             }
             Event::CData(c) => out.push_str(&String::from_utf8_lossy(&c)),
-            Event::Eof => return Err("XML ended inside an element".into()),
-            Event::DocType(_) => return Err("DOCTYPE is not accepted".into()),
+            Event::Eof => return Err(ReplyError::Unexpected("XML ended inside an element".into())),
+            Event::DocType(_) => {
+                return Err(ReplyError::Unexpected("DOCTYPE is not accepted".into()))
+            }
             Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
         }
     }
 }
 
 /// Skips the element just started; returns the byte range of its content.
-fn skip(r: &mut Reader<&[u8]>, e: &BytesStart<'_>) -> Result<std::ops::Range<usize>, String> {
+fn skip(r: &mut Reader<&[u8]>, e: &BytesStart<'_>) -> Result<std::ops::Range<usize>, ReplyError> {
     let span = r
         .read_to_end(e.name())
-        .map_err(|e| format!("malformed XML: {e}"))?;
-    let s = usize::try_from(span.start).map_err(|_| "reply too large".to_string())?;
-    let t = usize::try_from(span.end).map_err(|_| "reply too large".to_string())?;
+        .map_err(|e| ReplyError::malformed("XML", e))?;
+    let s = usize::try_from(span.start)
+        .map_err(|_| ReplyError::Unexpected("reply too large".into()))?;
+    let t =
+        usize::try_from(span.end).map_err(|_| ReplyError::Unexpected("reply too large".into()))?;
     Ok(s..t)
 }
 
-pub fn parse_hello(bytes: &[u8]) -> Result<ServerHello, String> {
+pub fn parse_hello(bytes: &[u8]) -> Result<ServerHello, ReplyError> {
     let mut r = reader(bytes);
     let mut scopes = Scopes::default();
     let (hello, is_empty) = root(&mut r)?;
@@ -210,10 +254,10 @@ pub fn parse_hello(bytes: &[u8]) -> Result<ServerHello, String> {
     let hello_name = hello.name();
     let (ns, local) = scopes.resolve(hello_name.as_ref());
     if !is_base(ns) || local != b"hello" {
-        return Err(format!(
+        return Err(ReplyError::Unexpected(format!(
             "expected <hello> in the NETCONF namespace, got <{}>",
             utf8(hello.name().as_ref())
-        ));
+        )));
     }
     let mut caps: Vec<String> = Vec::new();
     let mut session_id = None;
@@ -244,7 +288,9 @@ pub fn parse_hello(bytes: &[u8]) -> Result<ServerHello, String> {
     trailer(&mut r)?;
     let capabilities = Capabilities::new(caps);
     if capabilities.uris().is_empty() {
-        return Err("the server hello lists no capabilities".into());
+        return Err(ReplyError::Unexpected(
+            "the server hello lists no capabilities".into(),
+        ));
     }
     Ok(ServerHello {
         capabilities,
@@ -267,7 +313,7 @@ impl Child<'_> {
     }
 
     /// The child's text content, reading to its end tag.
-    fn text(&self, r: &mut Reader<&[u8]>, scopes: &mut Scopes) -> Result<String, String> {
+    fn text(&self, r: &mut Reader<&[u8]>, scopes: &mut Scopes) -> Result<String, ReplyError> {
         if self.empty {
             Ok(String::new())
         } else {
@@ -282,17 +328,22 @@ fn walk_children<'a, F>(
     r: &mut Reader<&'a [u8]>,
     scopes: &mut Scopes,
     mut f: F,
-) -> Result<(), String>
+) -> Result<(), ReplyError>
 where
-    F: FnMut(&mut Reader<&'a [u8]>, &mut Scopes, &Child<'a>) -> Result<bool, String>,
+    F: FnMut(&mut Reader<&'a [u8]>, &mut Scopes, &Child<'a>) -> Result<bool, ReplyError>,
 {
     loop {
-        let (start, empty) = match r.read_event().map_err(|e| format!("malformed XML: {e}"))? {
+        let (start, empty) = match r
+            .read_event()
+            .map_err(|e| ReplyError::malformed("XML", e))?
+        {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
             Event::End(_) => return Ok(()),
-            Event::Eof => return Err("XML ended inside an element".into()),
-            Event::DocType(_) => return Err("DOCTYPE is not accepted".into()),
+            Event::Eof => return Err(ReplyError::Unexpected("XML ended inside an element".into())),
+            Event::DocType(_) => {
+                return Err(ReplyError::Unexpected("DOCTYPE is not accepted".into()))
+            }
             Event::Text(_)
             | Event::CData(_)
             | Event::Decl(_)
@@ -316,7 +367,7 @@ where
 }
 
 /// Parses one message received after the hellos.
-pub fn parse_message(bytes: &[u8]) -> Result<Incoming, String> {
+pub fn parse_message(bytes: &[u8]) -> Result<Incoming, ReplyError> {
     let mut r = reader(bytes);
     let mut scopes = Scopes::default();
     let (top, is_empty) = root(&mut r)?;
@@ -327,18 +378,18 @@ pub fn parse_message(bytes: &[u8]) -> Result<Incoming, String> {
         return Ok(Incoming::Notification);
     }
     if !is_base(ns) || local != b"rpc-reply" {
-        return Err(format!(
+        return Err(ReplyError::Unexpected(format!(
             "expected <rpc-reply> in the NETCONF namespace, got <{}>",
             utf8(top.name().as_ref())
-        ));
+        )));
     }
     let mut reply = ParsedReply::default();
     for a in top.attributes().with_checks(true) {
-        let a = a.map_err(|e| format!("malformed attribute: {e}"))?;
+        let a = a.map_err(|e| ReplyError::malformed("attribute", e))?;
         if a.key.as_ref() == b"message-id" {
             let v = a
                 .unescape_value()
-                .map_err(|e| format!("malformed message-id: {e}"))?;
+                .map_err(|e| ReplyError::malformed("message-id", e))?;
             reply.message_id = Some(v.chars().take(128).collect());
         }
     }
@@ -354,9 +405,12 @@ fn reply_children(
     r: &mut Reader<&[u8]>,
     scopes: &mut Scopes,
     reply: &mut ParsedReply,
-) -> Result<(), String> {
+) -> Result<(), ReplyError> {
     loop {
-        match r.read_event().map_err(|e| format!("malformed XML: {e}"))? {
+        match r
+            .read_event()
+            .map_err(|e| ReplyError::malformed("XML", e))?
+        {
             Event::Start(e) => {
                 scopes.push(&e)?;
                 let name = e.name();
@@ -371,7 +425,9 @@ fn reply_children(
                     (true, b"data") => {
                         let head = standalone_start(&e, scopes)?;
                         let range = skip(r, &e)?;
-                        let inner = bytes.get(range).ok_or("bad data span")?;
+                        let inner = bytes
+                            .get(range)
+                            .ok_or_else(|| ReplyError::Unexpected("bad data span".into()))?;
                         reply.data = Some(standalone(&head, inner, &e));
                     }
                     (true, b"ok") => {
@@ -414,8 +470,14 @@ fn reply_children(
                 scopes.pop();
             }
             Event::End(_) => return Ok(()),
-            Event::Eof => return Err("XML ended inside <rpc-reply>".into()),
-            Event::DocType(_) => return Err("DOCTYPE is not accepted".into()),
+            Event::Eof => {
+                return Err(ReplyError::Unexpected(
+                    "XML ended inside <rpc-reply>".into(),
+                ))
+            }
+            Event::DocType(_) => {
+                return Err(ReplyError::Unexpected("DOCTYPE is not accepted".into()))
+            }
             Event::Text(_)
             | Event::CData(_)
             | Event::Decl(_)
@@ -426,7 +488,7 @@ fn reply_children(
 }
 
 /// `<data …>` re-declaring every namespace in scope, so the element stands alone.
-fn standalone_start(e: &BytesStart<'_>, scopes: &Scopes) -> Result<Vec<u8>, String> {
+fn standalone_start(e: &BytesStart<'_>, scopes: &Scopes) -> Result<Vec<u8>, ReplyError> {
     let mut head = Vec::with_capacity(128);
     head.push(b'<');
     head.extend_from_slice(e.name().as_ref());
@@ -442,14 +504,14 @@ fn standalone_start(e: &BytesStart<'_>, scopes: &Scopes) -> Result<Vec<u8>, Stri
         head.push(b'"');
     }
     for a in e.attributes().with_checks(true) {
-        let a = a.map_err(|e| format!("malformed attribute: {e}"))?;
+        let a = a.map_err(|e| ReplyError::malformed("attribute", e))?;
         let key = a.key.as_ref();
         if key == b"xmlns" || key.starts_with(b"xmlns:") {
             continue;
         }
         let v = a
             .unescape_value()
-            .map_err(|e| format!("malformed attribute: {e}"))?;
+            .map_err(|e| ReplyError::malformed("attribute", e))?;
         head.push(b' ');
         head.extend_from_slice(key);
         head.extend_from_slice(b"=\"");
@@ -471,7 +533,7 @@ fn standalone(head: &[u8], inner: &[u8], e: &BytesStart<'_>) -> Vec<u8> {
     out
 }
 
-fn rpc_error(r: &mut Reader<&[u8]>, scopes: &mut Scopes) -> Result<RpcError, String> {
+fn rpc_error(r: &mut Reader<&[u8]>, scopes: &mut Scopes) -> Result<RpcError, ReplyError> {
     let mut err = RpcError::default();
     walk_children(r, scopes, |r, scopes, c| {
         if !is_base(c.ns.as_deref()) {

@@ -10,6 +10,7 @@ pub mod iosxe;
 
 use super::change::ValidChange;
 use super::model::{InterfaceConfig, InterfaceName};
+use super::tree::XmlError;
 use super::tree::{self, Node};
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
@@ -30,7 +31,7 @@ pub enum ProfileError {
     Build(String),
     /// The device's data could not be read (malformed XML, unexpected names): nothing is changed.
     #[error("the device's configuration data is unreadable: {0}")]
-    Data(String),
+    Data(#[source] XmlError),
 }
 
 /// The profile from the inventory, else from the capability URIs (or module names) a device lists:
@@ -282,13 +283,15 @@ impl Xml {
         depth: usize,
     ) -> Result<(), ProfileError> {
         if depth > tree::MAX_DEPTH {
-            return Err(ProfileError::Data("snapshot nested too deeply".into()));
+            return Err(ProfileError::Data(XmlError::Unexpected(
+                "snapshot nested too deeply".into(),
+            )));
         }
         if !plain_name(&n.name) {
-            return Err(ProfileError::Data(format!(
+            return Err(ProfileError::Data(XmlError::Unexpected(format!(
                 "element name {:?} cannot be written back",
                 n.name.chars().take(40).collect::<String>()
-            )));
+            ))));
         }
         let mut attrs: Vec<(&str, &str)> = Vec::new();
         if n.ns.as_deref() != parent_ns {
