@@ -138,11 +138,25 @@ impl World {
         }
     }
 
-    /// The one bot message in the thread of `id`, checked after a later message was answered.
+    /// The one bot message in the thread of `id`, counted once the bot's store says it is done
+    /// with the event (its answer, or the note for it, posted).
     async fn only_reply(&self, id: &str) -> MessageDto {
         self.first_reply(id).await;
-        let later = self.say(ENGINEER, "help vrf");
-        self.first_reply(&later).await;
+        let event = patchpanel::webex::ids::decode(id)
+            .expect("a message id")
+            .uuid;
+        let store = patchpanel::store::Store::open(&self.dir.path().join("patchpanel.db")).unwrap();
+        let start = Instant::now();
+        while store
+            .event_outcome(app::SEEN_SOURCE, &event)
+            .await
+            .unwrap()
+            .flatten()
+            .is_none()
+        {
+            assert!(start.elapsed() < WAIT, "the bot never finished with {id}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let mut all = self.replies_to(id);
         assert_eq!(all.len(), 1, "exactly one message in the thread: {all:#?}");
         all.remove(0)

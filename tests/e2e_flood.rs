@@ -353,7 +353,7 @@ async fn twenty_thousand_slow_connections_do_not_exhaust_the_bot() {
     env.extend(netbox.env());
     env.push(("NETBOX_POLL_SECONDS", "1".to_owned()));
     let mut bot = Bot::start(dir.path(), &webex, env);
-    let control = Control::new(&webex);
+    let control = Control::new(&webex, dir.path());
     control.wait_connected().await;
     bot.wait_listening().await;
 
@@ -501,7 +501,7 @@ async fn a_replayed_signed_webhook_costs_at_most_one_poll() {
     env.push(("NETBOX_POLL_SECONDS", "3600".to_owned()));
     env.push(("NETBOX_SWEEP_SECONDS", "3600".to_owned()));
     let mut bot = Bot::start(dir.path(), &webex, env);
-    Control::new(&webex).wait_connected().await;
+    Control::new(&webex, dir.path()).wait_connected().await;
     bot.wait_listening().await;
 
     // The idle baseline: what the bot asks NetBox for over as long as the storm takes, unprovoked.

@@ -17,7 +17,7 @@ async fn show_iface_shows_netbox_intent_beside_the_device() {
     let mut env = device_env(dir.path(), &device);
     env.extend(netbox.env());
     let _bot = start_bot(dir.path(), &webex, &env);
-    let control = Control::new(&webex);
+    let control = Control::new(&webex, dir.path());
     control.wait_connected().await;
 
     // A person sets the intent in NetBox: a new description and MTU, access VLAN 10 (NetBox id 1).
@@ -96,7 +96,7 @@ async fn rlo_in_device_description_is_neutralized_in_chat() {
     let mut env = device_env(dir.path(), &device);
     env.extend(netbox.env());
     let _bot = start_bot(dir.path(), &webex, &env);
-    let control = Control::new(&webex);
+    let control = Control::new(&webex, dir.path());
     control.wait_connected().await;
 
     // Someone configured the switch by hand; displayed, the description reads "uplink gi1/0/1".

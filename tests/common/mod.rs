@@ -198,13 +198,17 @@ pub fn device_env(dir: &std::path::Path, device: &DeviceSim) -> Vec<(&'static st
 pub struct Control {
     http: reqwest::Client,
     base: String,
+    /// The bot's store (`PATCHPANEL_DB` of `start_bot`): it says when the bot is done with an event.
+    store: std::path::PathBuf,
 }
 
 impl Control {
-    pub fn new(sim: &WebexSim) -> Control {
+    /// `bot_dir`: the folder the bot was started in (its store lives there).
+    pub fn new(sim: &WebexSim, bot_dir: &std::path::Path) -> Control {
         Control {
             http: reqwest::Client::new(),
             base: sim.base.clone(),
+            store: bot_dir.join("patchpanel.db"),
         }
     }
 
@@ -321,30 +325,69 @@ impl Control {
         panic!("the bot never connected: {}", self.get("/_sim/state").await);
     }
 
-    /// Waits for at least one reply to `id`, then a settle period, and returns all replies.
+    /// Every reply to message `id` once the bot is done with it: the bot's store records how it
+    /// finished with each event (after its answer was posted), so the count is final when read, with
+    /// no settle time.
     pub async fn await_replies(&self, id: &str) -> Vec<Value> {
+        self.await_replies_for(id, id).await
+    }
+
+    /// Every reply in the thread of message `thread` once the bot is done with the event `event`
+    /// (a message id, or a card press's attachment-action id).
+    pub async fn await_replies_for(&self, thread: &str, event_id: &str) -> Vec<Value> {
+        let id = thread;
+        let event = patchpanel::webex::ids::decode(event_id)
+            .unwrap_or_else(|| panic!("{event_id} is not a Webex id"))
+            .uuid;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let replies = self.replies_to(id).await;
-            if !replies.is_empty() {
-                tokio::time::sleep(Duration::from_millis(700)).await;
-                return self.replies_to(id).await;
+            if let Some(outcome) = self.event_outcome(&event).await {
+                let replies = self.replies_to(id).await;
+                assert!(
+                    !replies.is_empty() || !outcome.starts_with("answered"),
+                    "the bot says {outcome:?} for {id}, but no reply is there"
+                );
+                return replies;
             }
             assert!(
                 Instant::now() < deadline,
-                "no reply to {id}; messages: {:#?}",
+                "the bot never finished with {id}; messages: {:#?}",
                 self.messages().await
             );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
+
+    /// How the bot finished with event `uuid`, once it has (read from its store, which it keeps
+    /// open; SQLite's WAL lets this process read alongside).
+    async fn event_outcome(&self, uuid: &str) -> Option<String> {
+        if !self.store.exists() {
+            return None;
+        }
+        let store = patchpanel::store::Store::open(&self.store).ok()?;
+        store
+            .event_outcome(patchpanel::app::SEEN_SOURCE, uuid)
+            .await
+            .ok()
+            .flatten()
+            .flatten()
+    }
 }
 
 impl Control {
-    /// The one reply to `id` (after the settle period): fails when there is none or more than one.
+    /// The one reply to `id` (once the bot is done with it): fails when there is none or more than one.
     pub async fn only_reply(&self, id: &str) -> Value {
-        let mut replies = self.await_replies(id).await;
-        assert_eq!(replies.len(), 1, "exactly one reply to {id}: {replies:#?}");
+        self.only_reply_for(id, id).await
+    }
+
+    /// The one reply in the thread of `thread` to the event `event_id` (a card press, say).
+    pub async fn only_reply_for(&self, thread: &str, event_id: &str) -> Value {
+        let mut replies = self.await_replies_for(thread, event_id).await;
+        assert_eq!(
+            replies.len(),
+            1,
+            "exactly one reply to {event_id}: {replies:#?}"
+        );
         replies.remove(0)
     }
 }

@@ -42,7 +42,7 @@ const MAX_PENDING_REPLIES: usize = 256;
 /// events after a reconnect; a restart loses the in-memory set) is not answered twice.
 pub const SEEN_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// The store's source name for chat events.
-const SEEN_SOURCE: &str = "webex";
+pub const SEEN_SOURCE: &str = "webex";
 
 /// How hard the bot tries to deliver its answers. `Default` is what `patchpanel run` uses (every
 /// Webex call retried up to 10 minutes, Retry-After honoured up to 60 s; a note when that fails);
@@ -203,24 +203,31 @@ impl Bot {
         received: SystemTime,
         notes: &Notes,
         stopping: &CancellationToken,
-    ) {
+    ) -> String {
         let e = match self.rest.send_reply(&reply).await {
             Ok(ids) => {
                 info!(parts = ids.len(), "replied");
-                return;
+                return match ids.len() {
+                    1 => "answered in 1 part".to_owned(),
+                    n => format!("answered in {n} parts"),
+                };
             }
             Err(e) => e,
         };
         if stopping.is_cancelled() {
             error!(error = %e, room = %reply.room_id, "shutting down: the answer was not posted");
-            return;
+            return "not answered: shutting down".to_owned();
         }
         match notes::why(&e) {
             Some(why) => {
                 warn!(error = %e, "the answer could not be posted; a note follows when Webex accepts posts again");
                 notes.queue(Note::new(reply.room_id, reply.parent_id, received, why));
+                "not answered: a note is queued".to_owned()
             }
-            None => error!(error = %e, room = %reply.room_id, "the answer could not be posted"),
+            None => {
+                error!(error = %e, room = %reply.room_id, "the answer could not be posted");
+                "not answered: Webex refused the answer".to_owned()
+            }
         }
     }
 
@@ -292,6 +299,17 @@ fn netbox_unreadable(e: &NetboxError) -> String {
 
 /// Records the event in the store; false when it was handled before (within [`SEEN_WINDOW`]). A
 /// store that fails is logged and the event handled: answering twice beats never answering.
+/// Records how the bot finished with `event` (read by operators and by the tests that prove an
+/// event was answered exactly once); a store failure is logged, never fatal.
+async fn finished(store: &Store, event: &Inbound, outcome: &str) {
+    if let Err(e) = store
+        .finish_event(SEEN_SOURCE, event.event_id(), outcome)
+        .await
+    {
+        warn!(error = %e, outcome, "how the event ended could not be recorded");
+    }
+}
+
 async fn first_seen(store: &Store, event: &Inbound, received: SystemTime) -> bool {
     match store
         .first_seen(SEEN_SOURCE, event.event_id(), received, SEEN_WINDOW)
@@ -425,6 +443,7 @@ async fn serve(
                     return;
                 }
                 let Some(reply) = bot.answer(&event).await else {
+                    finished(&store, &event, "no answer").await;
                     return;
                 };
                 // Waiting here (while still holding the event's slot) slows the intake down
@@ -433,8 +452,9 @@ async fn serve(
                     return;
                 };
                 drop(permit);
-                bot.deliver(reply, received, &notes, &stopping).await;
+                let outcome = bot.deliver(reply, received, &notes, &stopping).await;
                 drop(slot);
+                finished(&store, &event, &outcome).await;
             }
             .instrument(span),
         );

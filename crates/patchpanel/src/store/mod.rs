@@ -222,6 +222,44 @@ impl Store {
         .await
     }
 
+    /// Records how the bot finished with event `id` of `source` (e.g. `answered in 1 part`), so
+    /// that "answered exactly once" can be read from the store instead of waited out.
+    pub async fn finish_event(
+        &self,
+        source: &str,
+        id: &str,
+        outcome: &str,
+    ) -> Result<(), StoreError> {
+        let (source, id, outcome) = (source.to_owned(), id.to_owned(), outcome.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE seen_event SET outcome = ?3 WHERE source = ?1 AND id = ?2",
+                params![source, id, outcome],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Where event `id` of `source` stands: `None` when it was not seen (within the window),
+    /// `Some(None)` while it is being handled, `Some(Some(outcome))` once the bot is done with it.
+    pub async fn event_outcome(
+        &self,
+        source: &str,
+        id: &str,
+    ) -> Result<Option<Option<String>>, StoreError> {
+        let (source, id) = (source.to_owned(), id.to_owned());
+        self.with(move |c| {
+            Ok(c.query_row(
+                "SELECT outcome FROM seen_event WHERE source = ?1 AND id = ?2",
+                params![source, id],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
     pub async fn job(&self, key: &str) -> Result<Option<JobRecord>, StoreError> {
         let key = key.to_owned();
         self.with(move |c| {
@@ -420,6 +458,26 @@ mod tests {
         let all = store.jobs("netbox-interface", 10).await.unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(store.jobs("zammad", 10).await.unwrap(), vec![]);
+
+        // How an event ended: unknown, in progress, done.
+        assert_eq!(store.event_outcome("webex", "ev-x").await.unwrap(), None);
+        let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert!(store
+            .first_seen("webex", "ev-x", t, Duration::from_secs(60))
+            .await
+            .unwrap());
+        assert_eq!(
+            store.event_outcome("webex", "ev-x").await.unwrap(),
+            Some(None)
+        );
+        store
+            .finish_event("webex", "ev-x", "answered in 1 part")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.event_outcome("webex", "ev-x").await.unwrap(),
+            Some(Some("answered in 1 part".to_owned()))
+        );
 
         // Seen events: a repeat within the window is refused, per source; the window forgets.
         let day = Duration::from_secs(24 * 3600);

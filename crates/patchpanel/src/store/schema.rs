@@ -6,8 +6,8 @@ use super::StoreError;
 use rusqlite::Connection;
 
 /// The schema this build writes. 0: the first release (no version set). 1: a job's outcome in its
-/// own column instead of joined to the detail with `" | "`.
-pub const CURRENT: i64 = 1;
+/// own column instead of joined to the detail with `" | "`. 2: how a seen chat event ended.
+pub const CURRENT: i64 = 2;
 
 /// Every table at version 0; later versions change them in [`migrate`].
 const TABLES_V0: &str = "
@@ -59,6 +59,10 @@ UPDATE job SET outcome = detail, detail = ''
  WHERE state IN ('invalid', 'applied', 'not-applied');
 ";
 
+/// Version 1 → 2: `seen_event.outcome`, how the bot finished with the event (`NULL` while it is
+/// being handled, and for events of earlier versions).
+const V1_TO_V2: &str = "ALTER TABLE seen_event ADD COLUMN outcome TEXT;";
+
 /// Brings the file to [`CURRENT`] (a new file is created at version 0 and migrated like any other,
 /// so there is one path to the current schema).
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -73,6 +77,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     tx.execute_batch(TABLES_V0)?;
     if found < 1 {
         tx.execute_batch(V0_TO_V1)?;
+    }
+    if found < 2 {
+        tx.execute_batch(V1_TO_V2)?;
     }
     tx.pragma_update(None, "user_version", CURRENT)?;
     tx.commit()?;
