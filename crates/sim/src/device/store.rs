@@ -334,7 +334,8 @@ mod tests {
             .is_err());
     }
 
-    #[tokio::test]
+    /// Virtual time: the 1 s confirm timeout passes as soon as everything else waits.
+    #[tokio::test(start_paused = true)]
     async fn the_timer_rolls_back_and_disarming_stops_it() {
         let s = store();
         s.session_started(1);
