@@ -5,6 +5,9 @@
 //! Uses the simulator's fault switches and datastore modes and the NETCONF session
 //! API.
 
+#[path = "reads/mod.rs"]
+mod reads;
+
 mod device_sim_fixture;
 
 use device_sim_fixture::SimDevice as Fixture;
@@ -20,14 +23,16 @@ fn applier(f: &Fixture) -> Applier {
 
 /// The interface's description as the device's RESTCONF side reports it (an independent read).
 async fn description(f: &Fixture, interface: &str) -> Option<String> {
-    DeviceReader::new(f.restconf_inventory("c9300"), f.settings())
-        .unwrap()
-        .interface("c9300", interface)
-        .await
-        .unwrap()
-        .data
-        .config
-        .description
+    reads::interface(
+        &DeviceReader::new(f.restconf_inventory("c9300"), f.settings()).unwrap(),
+        "c9300",
+        interface,
+    )
+    .await
+    .unwrap()
+    .data
+    .config
+    .description
 }
 
 fn change() -> InterfaceChange {

@@ -1,6 +1,9 @@
 //! `Applier::apply` over NETCONF against the device simulator (russh + the sim's RFC 6241 datastore),
 //! with every result read back independently over the simulator's RESTCONF by `DeviceReader`.
 
+#[path = "reads/mod.rs"]
+mod reads;
+
 mod device_sim_fixture;
 
 use device_sim_fixture::SimDevice as Fixture;
@@ -16,13 +19,15 @@ fn applier(f: &Fixture) -> Applier {
 
 /// The interface as the simulator's RESTCONF side reports it (an independent read-back).
 async fn read(f: &Fixture, iface: &str) -> patchpanel::device::InterfaceConfig {
-    DeviceReader::new(f.restconf_inventory("c9300-rc"), f.settings())
-        .unwrap()
-        .interface("c9300-rc", iface)
-        .await
-        .unwrap()
-        .data
-        .config
+    reads::interface(
+        &DeviceReader::new(f.restconf_inventory("c9300-rc"), f.settings()).unwrap(),
+        "c9300-rc",
+        iface,
+    )
+    .await
+    .unwrap()
+    .data
+    .config
 }
 
 fn change(interface: &str) -> InterfaceChange {

@@ -3,6 +3,9 @@
 //! device refuses is Rejected with the device's words; a device that silently ignores a value is
 //! restored from the snapshot (RolledBack) and left as it was.
 
+#[path = "reads/mod.rs"]
+mod reads;
+
 use patchpanel::device::apply::{Applier, Outcome};
 use patchpanel::device::change::{ChangeReason, Edit, InterfaceChange};
 use patchpanel::device::DeviceReader;
@@ -16,13 +19,15 @@ fn applier(f: &SimDevice) -> Applier {
 }
 
 async fn config(f: &SimDevice) -> patchpanel::device::InterfaceConfig {
-    DeviceReader::new(f.restconf_inventory("c9300"), f.settings())
-        .unwrap()
-        .interface("c9300", "GigabitEthernet1/0/2")
-        .await
-        .unwrap()
-        .data
-        .config
+    reads::interface(
+        &DeviceReader::new(f.restconf_inventory("c9300"), f.settings()).unwrap(),
+        "c9300",
+        "GigabitEthernet1/0/2",
+    )
+    .await
+    .unwrap()
+    .data
+    .config
 }
 
 fn change(description: &str, mtu: u16) -> InterfaceChange {

@@ -2,6 +2,9 @@
 //! fail with a clear error and never hang. (Happy paths run against the device simulator, see the
 //! sim-based tests.)
 
+#[path = "reads/mod.rs"]
+mod reads;
+
 use patchpanel::device::{DeviceError, DeviceReader, DeviceSettings, Inventory, Protocol};
 use patchpanel::secret::Secret;
 use std::io::Write;
@@ -43,7 +46,10 @@ async fn without_known_hosts_nothing_is_contacted() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
-    let e = bounded(reader(port, None).vrfs("sw1")).await.unwrap_err();
+    let e = bounded(reads::vrfs(&reader(port, None), "sw1"))
+        .await
+        .unwrap_err()
+        .device();
     assert!(matches!(e, DeviceError::KnownHostsMissing { .. }), "{e:?}");
     assert!(e.to_string().contains("DEVICE_KNOWN_HOSTS"), "{e}");
     assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");
@@ -60,9 +66,14 @@ async fn a_non_ssh_server_is_a_clear_error() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
-    let e = bounded(reader(port, Some(known_hosts_file(&dir))).interface("sw1", "Gi1/0/2"))
-        .await
-        .unwrap_err();
+    let e = bounded(reads::interface(
+        &reader(port, Some(known_hosts_file(&dir))),
+        "sw1",
+        "Gi1/0/2",
+    ))
+    .await
+    .unwrap_err()
+    .device();
     let _ = server.join();
     assert!(
         matches!(
@@ -95,9 +106,13 @@ async fn a_silent_server_times_out() {
         drop(conn);
     });
     let dir = tempfile::tempdir().unwrap();
-    let e = bounded(reader(port, Some(known_hosts_file(&dir))).vrfs("sw1"))
-        .await
-        .unwrap_err();
+    let e = bounded(reads::vrfs(
+        &reader(port, Some(known_hosts_file(&dir))),
+        "sw1",
+    ))
+    .await
+    .unwrap_err()
+    .device();
     let _ = tx.send(());
     let _ = server.join();
     assert!(
@@ -119,9 +134,13 @@ async fn a_closed_port_is_unreachable() {
         l.local_addr().unwrap().port()
     };
     let dir = tempfile::tempdir().unwrap();
-    let e = bounded(reader(port, Some(known_hosts_file(&dir))).vrfs("sw1"))
-        .await
-        .unwrap_err();
+    let e = bounded(reads::vrfs(
+        &reader(port, Some(known_hosts_file(&dir))),
+        "sw1",
+    ))
+    .await
+    .unwrap_err()
+    .device();
     assert!(matches!(e, DeviceError::Unreachable { .. }), "{e:?}");
     assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");
 }

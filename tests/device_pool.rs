@@ -3,6 +3,9 @@
 //! reuse, the in-flight bound holds, and fan-out returns every device's answer in order. Also the
 //! chat reads (`DeviceReader`) going through the pool.
 
+#[path = "reads/mod.rs"]
+mod reads;
+
 use patchpanel::device::netconf::{ConnectOptions, Datastore, Filter, NetconfSession};
 use patchpanel::device::pool::{PoolConfig, SessionPool};
 use patchpanel::device::{DeviceReader, DeviceSettings};
@@ -159,14 +162,12 @@ async fn at_most_max_in_flight_operations_run_at_once() {
 async fn chat_reads_go_through_the_pool() {
     let s = sim().await;
     let reader = DeviceReader::new(s.netconf_inventory("c9300-nc"), s.settings()).unwrap();
-    let vrfs = reader
-        .vrfs("c9300-nc")
+    let vrfs = reads::vrfs(&reader, "c9300-nc")
         .await
         .map(|a| patchpanel::render::vrfs(&a))
         .unwrap();
     assert!(vrfs.contains("BLUE"), "{vrfs}");
-    let iface = reader
-        .interface("c9300-nc", "GigabitEthernet1/0/2")
+    let iface = reads::interface(&reader, "c9300-nc", "GigabitEthernet1/0/2")
         .await
         .map(|a| patchpanel::render::interface(&a))
         .unwrap();
@@ -178,8 +179,7 @@ async fn chat_reads_go_through_the_pool() {
     );
     assert_eq!(s.sim.state().sessions.len(), 1);
     // A read of a missing interface is a device answer, not a broken session.
-    let missing = reader
-        .interface("c9300-nc", "GigabitEthernet1/0/49")
+    let missing = reads::interface(&reader, "c9300-nc", "GigabitEthernet1/0/49")
         .await
         .map(|a| patchpanel::render::interface(&a))
         .unwrap_err();
@@ -201,8 +201,7 @@ async fn unknown_host_keys_are_learned_only_when_the_setting_allows_it() {
     };
     // Default: an unknown key is refused, naming the fingerprint.
     let strict = DeviceReader::new(inventory(), settings(false)).unwrap();
-    let e = strict
-        .vrfs("c9300-nc")
+    let e = reads::vrfs(&strict, "c9300-nc")
         .await
         .map(|a| patchpanel::render::vrfs(&a))
         .unwrap_err()
@@ -211,8 +210,7 @@ async fn unknown_host_keys_are_learned_only_when_the_setting_allows_it() {
     assert_eq!(std::fs::read_to_string(empty.path()).unwrap(), "");
     // Opted in: the key is learned once and written down; later reads check against it.
     let learning = DeviceReader::new(inventory(), settings(true)).unwrap();
-    assert!(learning
-        .vrfs("c9300-nc")
+    assert!(reads::vrfs(&learning, "c9300-nc")
         .await
         .map(|a| patchpanel::render::vrfs(&a))
         .unwrap()
@@ -220,8 +218,7 @@ async fn unknown_host_keys_are_learned_only_when_the_setting_allows_it() {
     let learned = std::fs::read_to_string(empty.path()).unwrap();
     let key = s.sim.host_key_openssh.split_whitespace().nth(1).unwrap();
     assert!(learned.contains(key), "{learned}");
-    assert!(strict
-        .vrfs("c9300-nc")
+    assert!(reads::vrfs(&strict, "c9300-nc")
         .await
         .map(|a| patchpanel::render::vrfs(&a))
         .unwrap()

@@ -1,6 +1,9 @@
 //! RESTCONF reads end to end against a loopback fake written here (axum): an IOS-XE device, an
 //! ietf-only device, a device with no VRFs, a device with an oversized reply and one that never answers.
 
+#[path = "reads/mod.rs"]
+mod reads;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
@@ -151,13 +154,11 @@ async fn fixture(password: &str) -> Fixture {
 #[tokio::test]
 async fn vrfs_over_restconf_render_a_table() {
     let f = fixture("s3cret").await;
-    let answer = f.reader.vrfs("C9300").await.unwrap();
+    let answer = reads::vrfs(&f.reader, "C9300").await.unwrap();
     assert_eq!(answer.protocol, Protocol::Restconf);
     assert_eq!(answer.device, "c9300");
     assert_eq!(answer.data.len(), 2);
-    let md = f
-        .reader
-        .vrfs("c9300")
+    let md = reads::vrfs(&f.reader, "c9300")
         .await
         .map(|a| patchpanel::render::vrfs(&a))
         .unwrap();
@@ -174,9 +175,7 @@ async fn vrfs_over_restconf_render_a_table() {
 #[tokio::test]
 async fn no_vrfs_is_a_friendly_line() {
     let f = fixture("s3cret").await;
-    let md = f
-        .reader
-        .vrfs("empty")
+    let md = reads::vrfs(&f.reader, "empty")
         .await
         .map(|a| patchpanel::render::vrfs(&a))
         .unwrap();
@@ -186,16 +185,16 @@ async fn no_vrfs_is_a_friendly_line() {
 #[tokio::test]
 async fn native_interface_with_ietf_oper_state() {
     let f = fixture("s3cret").await;
-    let a = f.reader.interface("c9300", "Gi1/0/2").await.unwrap();
+    let a = reads::interface(&f.reader, "c9300", "Gi1/0/2")
+        .await
+        .unwrap();
     assert_eq!(a.data.config.name, "GigabitEthernet1/0/2");
     assert_eq!(
         a.data.config.mode,
         Some(PortMode::Access { vlan: Some(10) })
     );
     assert_eq!(a.data.state.unwrap().oper_status.as_deref(), Some("down"));
-    let md = f
-        .reader
-        .interface("c9300", "GigabitEthernet1/0/2")
+    let md = reads::interface(&f.reader, "c9300", "GigabitEthernet1/0/2")
         .await
         .map(|a| patchpanel::render::interface(&a))
         .unwrap();
@@ -220,12 +219,11 @@ async fn native_interface_with_ietf_oper_state() {
 #[tokio::test]
 async fn missing_interface_is_named() {
     let f = fixture("s3cret").await;
-    let e = f
-        .reader
-        .interface("c9300", "Gi1/0/9")
+    let e = reads::interface(&f.reader, "c9300", "Gi1/0/9")
         .await
         .map(|a| patchpanel::render::interface(&a))
-        .unwrap_err();
+        .unwrap_err()
+        .device();
     assert!(matches!(e, DeviceError::NoSuchInterface { .. }), "{e:?}");
     assert_eq!(
         e.to_string(),
@@ -236,9 +234,7 @@ async fn missing_interface_is_named() {
 #[tokio::test]
 async fn ietf_only_device_falls_back_after_native_404() {
     let f = fixture("s3cret").await;
-    let a = f
-        .reader
-        .interface("edge", "GigabitEthernet1/0/2")
+    let a = reads::interface(&f.reader, "edge", "GigabitEthernet1/0/2")
         .await
         .unwrap();
     assert_eq!(a.data.config.description.as_deref(), Some("edge"));
@@ -247,9 +243,7 @@ async fn ietf_only_device_falls_back_after_native_404() {
         a.data.state.as_ref().unwrap().oper_status.as_deref(),
         Some("up")
     );
-    let md = f
-        .reader
-        .interface("edge", "GigabitEthernet1/0/2")
+    let md = reads::interface(&f.reader, "edge", "GigabitEthernet1/0/2")
         .await
         .map(|a| patchpanel::render::interface(&a))
         .unwrap();
@@ -262,14 +256,14 @@ async fn ietf_only_device_falls_back_after_native_404() {
         "{seen:?}"
     );
     // VRFs need the native model: a clear refusal, not an empty table.
-    let e = f.reader.vrfs("edge").await.unwrap_err();
+    let e = reads::vrfs(&f.reader, "edge").await.unwrap_err().device();
     assert!(matches!(e, DeviceError::Unsupported { .. }), "{e:?}");
 }
 
 #[tokio::test]
 async fn wrong_password_is_an_auth_error_without_the_secret() {
     let f = fixture("wrong-pw-123").await;
-    let e = f.reader.vrfs("c9300").await.unwrap_err();
+    let e = reads::vrfs(&f.reader, "c9300").await.unwrap_err().device();
     assert!(
         matches!(
             e,
@@ -288,7 +282,10 @@ async fn wrong_password_is_an_auth_error_without_the_secret() {
 #[tokio::test]
 async fn restconf_error_body_is_readable() {
     let f = fixture("s3cret").await;
-    let e = f.reader.interface("c9300", "Loopback0").await.unwrap_err();
+    let e = reads::interface(&f.reader, "c9300", "Loopback0")
+        .await
+        .unwrap_err()
+        .device();
     assert_eq!(
         e.to_string(),
         "c9300 answered RESTCONF 500: application/operation-failed: backend busy"
@@ -298,23 +295,26 @@ async fn restconf_error_body_is_readable() {
 #[tokio::test]
 async fn bad_input_never_reaches_the_device() {
     let f = fixture("s3cret").await;
-    let e = f
-        .reader
-        .interface("c9300", "Gi1/0/2/../../x?y")
+    let e = reads::interface(&f.reader, "c9300", "Gi1/0/2/../../x?y")
         .await
         .unwrap_err();
-    assert!(matches!(e, DeviceError::InvalidInterface { .. }), "{e:?}");
-    let e = f.reader.vrfs("c930").await.unwrap_err();
-    assert!(e.to_string().contains("Did you mean `c9300`?"), "{e}");
+    assert!(matches!(e, reads::ReadError::Name(_)), "{e:?}");
+    let e = reads::vrfs(&f.reader, "c930").await.unwrap_err();
+    assert!(
+        e.to_string()
+            .to_lowercase()
+            .contains("did you mean `c9300`?"),
+        "{e}"
+    );
     assert!(f.seen.0.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn oversized_reply_and_silent_device_fail_cleanly() {
     let f = fixture("s3cret").await;
-    let e = f.reader.vrfs("huge").await.unwrap_err();
+    let e = reads::vrfs(&f.reader, "huge").await.unwrap_err().device();
     assert!(e.to_string().contains("reply larger than 16 MiB"), "{e}");
-    let e = f.reader.vrfs("silent").await.unwrap_err();
+    let e = reads::vrfs(&f.reader, "silent").await.unwrap_err().device();
     assert!(
         matches!(
             e,

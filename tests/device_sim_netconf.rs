@@ -2,6 +2,9 @@
 //! simulator's NETCONF server (russh): the two were written apart, so this is where a misreading of
 //! RFC 6242 on either side shows up. Also checks that RESTCONF and NETCONF read the same facts.
 
+#[path = "reads/mod.rs"]
+mod reads;
+
 use patchpanel::device::netconf::framing::Framing;
 use patchpanel::device::netconf::{ConnectOptions, NetconfSession};
 use patchpanel::device::{
@@ -139,7 +142,7 @@ async fn server_hello_buffered_before_our_hello_is_not_discarded() {
     // Several sessions in a row, each with a hello exchange, several RPCs and close-session.
     let reader = f.reader();
     for _ in 0..3 {
-        let vrfs = reader.vrfs("c9300-nc").await.unwrap();
+        let vrfs = reads::vrfs(&reader, "c9300-nc").await.unwrap();
         assert_eq!(vrfs.protocol, Protocol::Netconf);
         assert_eq!(vrfs.data.len(), 4);
     }
@@ -148,9 +151,7 @@ async fn server_hello_buffered_before_our_hello_is_not_discarded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vrfs_over_netconf() {
     let f = Fixture::start(true).await;
-    let md = f
-        .reader()
-        .vrfs("c9300-nc")
+    let md = reads::vrfs(&f.reader(), "c9300-nc")
         .await
         .map(|a| patchpanel::render::vrfs(&a))
         .unwrap();
@@ -170,8 +171,7 @@ async fn vrfs_over_netconf() {
 async fn interface_over_netconf() {
     let f = Fixture::start(true).await;
     let reader = f.reader();
-    let md = reader
-        .interface("c9300-nc", "GigabitEthernet1/0/2")
+    let md = reads::interface(&reader, "c9300-nc", "GigabitEthernet1/0/2")
         .await
         .map(|a| patchpanel::render::interface(&a))
         .unwrap();
@@ -180,7 +180,10 @@ async fn interface_over_netconf() {
     assert!(md.contains("Floor 2 printer"), "{md}");
     assert!(md.contains("access, VLAN 10"), "{md}");
 
-    let view = reader.interface("c9300-nc", "Gi1/0/2").await.unwrap().data;
+    let view = reads::interface(&reader, "c9300-nc", "Gi1/0/2")
+        .await
+        .unwrap()
+        .data;
     assert_eq!(view.config.description.as_deref(), Some("Floor 2 printer"));
     assert_eq!(view.config.mode, Some(PortMode::Access { vlan: Some(10) }));
     let state = view.state.expect("interface state over <get>");
@@ -190,12 +193,11 @@ async fn interface_over_netconf() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_interface_is_named() {
     let f = Fixture::start(true).await;
-    let e = f
-        .reader()
-        .interface("c9300-nc", "GigabitEthernet1/0/49")
+    let e = reads::interface(&f.reader(), "c9300-nc", "GigabitEthernet1/0/49")
         .await
         .map(|a| patchpanel::render::interface(&a))
-        .unwrap_err();
+        .unwrap_err()
+        .device();
     assert!(
         matches!(&e, DeviceError::NoSuchInterface { device, interface }
             if device == "c9300-nc" && interface == "GigabitEthernet1/0/49"),
@@ -210,11 +212,10 @@ async fn changed_host_key_is_refused_with_host_and_fingerprint() {
     let other = ssh::public_openssh(&ssh::load_or_create_host_key(None).unwrap()).unwrap();
     let addr = f.sim.netconf_addr;
     let kh = f.known_hosts(&format!("[{}]:{} {other}\n", addr.ip(), addr.port()));
-    let e = f
-        .reader_with(PASSWORD, kh)
-        .vrfs("c9300-nc")
+    let e = reads::vrfs(&f.reader_with(PASSWORD, kh), "c9300-nc")
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .device();
     let expected = sim_fingerprint(&f.sim);
     assert!(expected.starts_with("SHA256:"), "{expected}");
     match &e {
@@ -240,11 +241,10 @@ async fn changed_host_key_is_refused_with_host_and_fingerprint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_host_is_refused() {
     let f = Fixture::start(true).await;
-    let e = f
-        .reader_with(PASSWORD, f.known_hosts(""))
-        .vrfs("c9300-nc")
+    let e = reads::vrfs(&f.reader_with(PASSWORD, f.known_hosts("")), "c9300-nc")
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .device();
     match &e {
         DeviceError::HostKeyUnknown {
             address,
@@ -261,11 +261,10 @@ async fn unknown_host_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_is_auth_failed_without_the_secret() {
     let f = Fixture::start(true).await;
-    let e = f
-        .reader_with("not-the-password", f.trusted())
-        .vrfs("c9300-nc")
+    let e = reads::vrfs(&f.reader_with("not-the-password", f.trusted()), "c9300-nc")
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .device();
     assert!(
         matches!(
             &e,
@@ -285,12 +284,11 @@ async fn both_framings_work() {
         let f = Fixture::start(base_1_1).await;
         assert_eq!(f.session_framing().await.0, framing);
         let reader = f.reader();
-        let vrfs = reader.vrfs("c9300-nc").await.unwrap();
+        let vrfs = reads::vrfs(&reader, "c9300-nc").await.unwrap();
         let names: Vec<&str> = vrfs.data.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names.len(), 4, "{framing:?}: {names:?}");
         assert!(names.contains(&"BLUE"), "{framing:?}: {names:?}");
-        let md = reader
-            .interface("c9300-nc", "GigabitEthernet1/0/2")
+        let md = reads::interface(&reader, "c9300-nc", "GigabitEthernet1/0/2")
             .await
             .map(|a| patchpanel::render::interface(&a))
             .unwrap();
@@ -303,8 +301,8 @@ async fn both_framings_work() {
 async fn restconf_and_netconf_read_the_same_facts() {
     let f = Fixture::start(true).await;
     let reader = f.reader();
-    let rc = reader.vrfs("c9300-rc").await.unwrap();
-    let nc = reader.vrfs("c9300-nc").await.unwrap();
+    let rc = reads::vrfs(&reader, "c9300-rc").await.unwrap();
+    let nc = reads::vrfs(&reader, "c9300-nc").await.unwrap();
     assert_eq!(rc.protocol, Protocol::Restconf);
     assert_eq!(nc.protocol, Protocol::Netconf);
     let sorted = |mut v: Vec<patchpanel::device::Vrf>| {
@@ -318,8 +316,8 @@ async fn restconf_and_netconf_read_the_same_facts() {
         "GigabitEthernet1/0/3",
         "GigabitEthernet0/0",
     ] {
-        let rc = reader.interface("c9300-rc", iface).await.unwrap();
-        let nc = reader.interface("c9300-nc", iface).await.unwrap();
+        let rc = reads::interface(&reader, "c9300-rc", iface).await.unwrap();
+        let nc = reads::interface(&reader, "c9300-nc", iface).await.unwrap();
         assert_eq!(rc.data, nc.data, "{iface}");
     }
 }

@@ -7,6 +7,8 @@ mod netbox_rig;
 mod netbox_w2;
 #[path = "netbox_w2/text.rs"]
 mod netbox_w2_text;
+#[path = "reads/mod.rs"]
+mod reads;
 mod tcp_proxy;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,8 @@ mod device_sim_fixture;
 mod netbox_w2;
 #[path = "netbox_w2/text.rs"]
 mod netbox_w2_text;
+#[path = "reads/mod.rs"]
+mod reads;
 mod tcp_proxy;
 
 use patchpanel_sim::netbox::{start, NetboxSimConfig};

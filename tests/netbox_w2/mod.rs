@@ -294,7 +294,9 @@ impl World {
             self.device.settings(),
         )
         .unwrap();
-        let answer = reader.interface("c9300", interface).await.unwrap();
+        let answer = crate::reads::interface(&reader, "c9300", interface)
+            .await
+            .unwrap();
         reader.pool().close_all().await;
         answer.data.config
     }

@@ -105,13 +105,7 @@ impl DeviceReader {
         &self.pool
     }
 
-    /// The VRFs of `device`, looked up in this reader's inventory.
-    pub async fn vrfs(&self, device: &str) -> Result<Answer<Vec<Vrf>>, DeviceError> {
-        let dev = self.inventory.get(device)?.clone();
-        self.vrfs_on(&dev).await
-    }
-
-    /// The VRFs of a device resolved elsewhere (NetBox, say).
+    /// The VRFs of a device (resolved by the `DeviceDirectory`, as the chat does).
     pub async fn vrfs_on(&self, dev: &Device) -> Result<Answer<Vec<Vrf>>, DeviceError> {
         let dev = dev.clone();
         let (protocol, data) = match self.route(&dev) {
@@ -135,22 +129,7 @@ impl DeviceReader {
         })
     }
 
-    /// One interface of a device of this reader's inventory, the name as a person writes it.
-    pub async fn interface(
-        &self,
-        device: &str,
-        interface: &str,
-    ) -> Result<Answer<InterfaceView>, DeviceError> {
-        let dev = self.inventory.get(device)?.clone();
-        let name =
-            InterfaceName::parse(interface).map_err(|reason| DeviceError::InvalidInterface {
-                input: interface.chars().take(64).collect(),
-                reason,
-            })?;
-        self.interface_on(&dev, &name).await
-    }
-
-    /// One interface of a device resolved elsewhere (NetBox, say).
+    /// One interface of a device (resolved by the `DeviceDirectory`, as the chat does).
     pub async fn interface_on(
         &self,
         dev: &Device,
