@@ -8,10 +8,10 @@
 
 #[path = "../tests/device_sim_fixture/mod.rs"]
 mod device_sim_fixture;
-#[path = "../tests/reads/mod.rs"]
-mod reads;
 #[path = "../tests/netbox_w2/mod.rs"]
 mod netbox_w2;
+#[path = "../tests/reads/mod.rs"]
+mod reads;
 #[path = "../tests/tcp_proxy/mod.rs"]
 mod tcp_proxy;
 

@@ -50,7 +50,7 @@ async fn w2_against_the_simulator() {
 async fn a_signed_webhook_wakes_the_poller() {
     let shutdown = CancellationToken::new();
     let _guard = shutdown.clone().drop_guard();
-    let (sim, backend) = simulated_netbox(shutdown).await;
+    let (_sim, backend) = simulated_netbox(shutdown).await;
     let person = netbox_w2::Person::new(&backend);
     let world = netbox_w2::World::start(&backend, 3600.0).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -64,16 +64,9 @@ async fn a_signed_webhook_wakes_the_poller() {
         ("NETBOX_WEBHOOK_SECRET", secret.to_owned()),
     ]);
     world.wait_cursor(0).await;
-    // The start round (a change-log read and a sweep) is over once NetBox hears nothing for a while;
-    // after that, with an hour-long interval, only a wake-up makes the poller read again.
-    let mut last = (sim.requests(), std::time::Instant::now());
-    while last.1.elapsed() < std::time::Duration::from_millis(500) {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let now = sim.requests();
-        if now != last.0 {
-            last = (now, std::time::Instant::now());
-        }
-    }
+    // The start round is a change-log read, then a sweep; once the store counts the sweep, with an
+    // hour-long interval only a wake-up makes the poller read again.
+    world.wait_sweeps(1).await;
 
     let gi9 = person.interface_id("GigabitEthernet1/0/9").await;
     let edited = person

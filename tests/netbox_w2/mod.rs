@@ -269,6 +269,23 @@ impl World {
         }
     }
 
+    /// Waits until the poller has finished `n` sweeps since the bot started (its start round is one
+    /// change-log read, then a sweep).
+    pub async fn wait_sweeps(&self, n: u64) {
+        let start = Instant::now();
+        while stored(&self.db_path(), patchpanel::netbox::poller::SWEEPS)
+            .await
+            .unwrap_or(0)
+            < n
+        {
+            assert!(
+                start.elapsed() < WAIT,
+                "the poller never finished {n} sweeps"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// Waits until the poller's persisted cursor has reached `change_id`.
     pub async fn wait_cursor(&self, change_id: u64) {
         let start = Instant::now();
@@ -303,11 +320,15 @@ impl World {
 }
 
 async fn cursor(db: &Path) -> Option<u64> {
+    stored(db, patchpanel::netbox::poller::CURSOR).await
+}
+
+async fn stored(db: &Path, name: &str) -> Option<u64> {
     if !db.exists() {
         return None;
     }
     let store = Store::open(db).ok()?;
-    store.cursor("netbox.changelog").await.ok().flatten()
+    store.cursor(name).await.ok().flatten()
 }
 
 pub struct RunningBot {

@@ -39,6 +39,9 @@ pub use config::{PollerConfig, PollerStats};
 pub const CURSOR: &str = "netbox.changelog";
 /// The change-log head at the first start; records up to it are history and never offered.
 pub const FLOOR: &str = "netbox.changelog.floor";
+/// The store's count of sweeps completed since the bot started (operators see that the safety net ran;
+/// tests know the start round is over without waiting for NetBox to fall quiet).
+pub const SWEEPS: &str = "netbox.sweeps";
 /// The store's seen-set source for change-record ids.
 pub const SEEN_SOURCE: &str = "netbox";
 
@@ -495,6 +498,10 @@ impl Run<'_> {
             }
         }
         p.stats.send_modify(|s| s.sweeps += 1);
+        let sweeps = p.stats.borrow().sweeps;
+        if let Err(e) = p.store.set_cursor(SWEEPS, sweeps).await {
+            tracing::warn!(error = %e, "the sweep count could not be stored");
+        }
         Step::Idle
     }
 
