@@ -1,6 +1,6 @@
-//! `patchpanel demo` as a user runs it (docs/contracts.md): piped input, one message per line, every reply
-//! printed, exit 0 once the last reply has settled. Covers chat, a NetBox edit carrying a ticket
-//! (workflow W2 against the simulators) and `show iface` with NetBox's intent afterwards.
+//! `patchpanel demo` as a user runs it (docs/contracts.md): piped input, one message per line,
+//! every reply printed, exit 0 once the last reply has settled. Covers chat, a NetBox edit carrying
+//! a ticket (workflow W2 against the simulators) and `show iface` with NetBox's intent afterwards.
 
 use std::io::Write;
 use std::process::{Command, Stdio};

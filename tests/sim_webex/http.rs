@@ -1,5 +1,5 @@
-//! REST, U2C and WDM from the client side (docs/webex.md §1, §5): identities, catalog, devices, message
-//! validation, tokens.
+//! REST, U2C and WDM from the client side (docs/webex.md §1, §5): identities, catalog, devices,
+//! message validation, tokens.
 
 use super::*;
 use patchpanel::webex::ids::HydraKind;

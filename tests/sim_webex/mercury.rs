@@ -1,5 +1,5 @@
-//! The Mercury socket from the client side (docs/webex.md §2, §3): upgrade, authorization, buffer_state,
-//! ping/pong, frame types, activities, acks and redelivery, replacement.
+//! The Mercury socket from the client side (docs/webex.md §2, §3): upgrade, authorization,
+//! buffer_state, ping/pong, frame types, activities, acks and redelivery, replacement.
 
 use super::*;
 use patchpanel::webex::ids::HydraKind;

@@ -1,7 +1,7 @@
 //! Hydra ids: the base64 REST ids (`ciscospark://<cluster>/<TYPE>/<uuid>`) and the raw UUIDs Mercury uses.
 //!
-//! Emitted without padding, accepted with or without (docs/webex.md §3.4). `PEOPLE` and `ORGANIZATION`
-//! always use cluster `us`.
+//! Emitted without padding, accepted with or without (docs/webex.md §3.4). `PEOPLE` and
+//! `ORGANIZATION` always use cluster `us`.
 
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine as _;

@@ -135,10 +135,11 @@ pub struct ApplyOptions {
     /// Confirm timeout of the confirmed commit: how long the device waits for the confirming
     /// commit before it rolls back by itself (also if the bot dies mid-change).
     pub confirm_timeout: Duration,
-    /// Send `<validate>` before `<commit>` where `:validate` is offered. Off by default: edit-config's
-    /// default test-option (test-then-set) already validates, the commit validates the candidate
-    /// again, and yuma123 netconfd drops the candidate on validate→commit (docs/netconf.md §5.6 quirk 3). If it is on
-    /// and a device drops the candidate, the read-back catches it and the change is rolled back.
+    /// Send `<validate>` before `<commit>` where `:validate` is offered. Off by default:
+    /// edit-config's default test-option (test-then-set) already validates, the commit validates
+    /// the candidate again, and yuma123 netconfd drops the candidate on validate→commit
+    /// (docs/netconf.md §5.6 quirk 3). If it is on and a device drops the candidate, the read-back
+    /// catches it and the change is rolled back.
     pub validate_before_commit: bool,
     /// Also lock running on the candidate path. Off by default: on IOS-XE that is a global lock
     /// that blocks CLI configuration too (docs/netconf.md §1.8).

@@ -1,5 +1,5 @@
-//! The devices file (`PATCHPANEL_INVENTORY`, docs/contracts.md): `[[device]]` tables with `name`, `host`,
-//! optional `netconf_port`, `restconf_url`, `profile`. Errors name the key and the line.
+//! The devices file (`PATCHPANEL_INVENTORY`, docs/contracts.md): `[[device]]` tables with `name`,
+//! `host`, optional `netconf_port`, `restconf_url`, `profile`. Errors name the key and the line.
 
 use super::error::DeviceError;
 use serde::Deserialize;

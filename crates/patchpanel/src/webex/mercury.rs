@@ -24,7 +24,7 @@ use crate::inbound::Inbound;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Keepalive and reconnect intervals; the defaults follow docs/webex.md §2.2–§2.6. Tests shorten them.
+/// Keepalive and reconnect intervals (defaults: docs/webex.md §2.2–§2.6); tests shorten them.
 #[derive(Debug, Clone)]
 pub struct MercuryTimings {
     /// Connect + authorize must reach `mercury.buffer_state` within this.

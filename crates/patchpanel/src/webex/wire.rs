@@ -1,7 +1,8 @@
 //! Webex JSON shapes (Mercury envelopes, activities, REST objects, U2C/WDM), deserialized leniently.
 //!
-//! Every field is optional or defaulted: the server adds and omits fields freely (docs/webex.md §1.3,
-//! §3), so the code that needs a field checks for it and reports a clear error instead of panicking.
+//! Every field is optional or defaulted: the server adds and omits fields freely (docs/webex.md
+//! §1.3, §3), so the code that needs a field checks for it and reports a clear error instead of
+//! panicking.
 
 use std::collections::HashMap;
 

@@ -392,8 +392,9 @@ impl DeviceState {
     }
 
     pub fn validate(&self, source: Target) -> Result<(), YangError> {
-        // Every stored value was checked when it was written, so a datastore is always valid; notably
-        // validate has no side effect on the candidate (unlike yuma123 2.13, docs/netconf.md §5.6 quirk 3).
+        // Every stored value was checked when it was written, so a datastore is always valid;
+        // notably validate has no side effect on the candidate (unlike yuma123 2.13,
+        // docs/netconf.md §5.6 quirk 3).
         self.check_target(source)
     }
 

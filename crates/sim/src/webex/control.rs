@@ -1,6 +1,7 @@
-//! The `/_sim` control API (docs/contracts.md plus test helpers): people post and press, the whole message
-//! log, socket faults (drop, close, raw frames, duplicate deliveries), HTTP fault injection, device
-//! expiry, state, reset and reply timings. Never subject to injected failures or the token.
+//! The `/_sim` control API (docs/contracts.md plus test helpers): people post and press, the whole
+//! message log, socket faults (drop, close, raw frames, duplicate deliveries), HTTP fault
+//! injection, device expiry, state, reset and reply timings. Never subject to injected failures or
+//! the token.
 
 use std::sync::Arc;
 use std::time::SystemTime;

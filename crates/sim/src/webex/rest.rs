@@ -1,5 +1,5 @@
-//! The Webex REST API under `/v1` that a ChatOps bot uses (docs/webex.md §5): people, messages, attachment
-//! actions, memberships and rooms, always acting as the simulated bot.
+//! The Webex REST API under `/v1` that a ChatOps bot uses (docs/webex.md §5): people, messages,
+//! attachment actions, memberships and rooms, always acting as the simulated bot.
 
 use std::collections::HashMap;
 use std::sync::Arc;

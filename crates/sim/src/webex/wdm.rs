@@ -1,5 +1,5 @@
-//! Service discovery (U2C catalog) and WDM device registration (docs/webex.md §1): list, create (with the
-//! device limit), get, refresh (PUT), delete one, delete all.
+//! Service discovery (U2C catalog) and WDM device registration (docs/webex.md §1): list, create
+//! (with the device limit), get, refresh (PUT), delete one, delete all.
 
 use std::sync::Arc;
 use std::time::SystemTime;

@@ -1,7 +1,7 @@
-//! ietf-interfaces + ietf-ip payloads (RFC 8343/8344, docs/netconf.md §2.3). Keys are full interface names;
-//! `enabled` replaces `shutdown`; the MTU is the IPv4 MTU (`ipv4/mtu`); there is no switchport model
-//! (validation refuses mode changes). Addresses are list entries keyed by `ip`, so setting the
-//! address removes the previous ones named in the snapshot.
+//! ietf-interfaces + ietf-ip payloads (RFC 8343/8344, docs/netconf.md §2.3). Keys are full
+//! interface names; `enabled` replaces `shutdown`; the MTU is the IPv4 MTU (`ipv4/mtu`); there is
+//! no switchport model (validation refuses mode changes). Addresses are list entries keyed by `ip`,
+//! so setting the address removes the previous ones named in the snapshot.
 
 use super::{removal, EditContext, PathSeg, ProfileError, RestconfPlan, Snapshot, Xml};
 use super::{IETF_IF_NS, IETF_IP_NS, NC_NS};

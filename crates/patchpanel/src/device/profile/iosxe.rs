@@ -1,7 +1,8 @@
-//! Cisco-IOS-XE-native (+ Cisco-IOS-XE-switch) payloads (docs/netconf.md §2.1/§2.2). The list name is the
-//! interface type and the key its number (`GigabitEthernet` / `1/0/2`). Switchport leaves follow the
-//! layout the device itself returned (17.x `switchport-config/switchport`, 16.x `switchport`; trunk
-//! `allowed/vlan` or `allowed/vlan-v2`), so an edit mirrors the release it is sent to.
+//! Cisco-IOS-XE-native (+ Cisco-IOS-XE-switch) payloads (docs/netconf.md §2.1/§2.2). The list name
+//! is the interface type and the key its number (`GigabitEthernet` / `1/0/2`). Switchport leaves
+//! follow the layout the device itself returned (17.x `switchport-config/switchport`, 16.x
+//! `switchport`; trunk `allowed/vlan` or `allowed/vlan-v2`), so an edit mirrors the release it is
+//! sent to.
 
 use super::{removal, EditContext, PathSeg, ProfileError, RestconfPlan, Snapshot, Xml};
 use super::{NATIVE_NS, SWITCH_NS};
