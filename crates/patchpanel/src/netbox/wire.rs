@@ -79,7 +79,31 @@ pub struct Device {
     #[serde(default, deserialize_with = "lenient")]
     pub primary_ip: Option<NestedIp>,
     #[serde(default, deserialize_with = "lenient")]
-    pub custom_fields: Option<Map<String, Value>>,
+    pub custom_fields: Option<DeviceCustomFields>,
+}
+
+/// The custom fields of a device the bot reads (others ignored). Each is read on its own, so one
+/// of an unexpected type never hides the other.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct DeviceCustomFields {
+    /// `iosxe` | `ietf` as someone typed it; see `Device::profile_field`.
+    #[serde(default, deserialize_with = "lenient")]
+    pub patchpanel_profile: Option<String>,
+    /// An integer field; a numeric string is tolerated because the field may have been created as
+    /// text.
+    #[serde(default, deserialize_with = "port_number")]
+    pub netconf_port: Option<u16>,
+}
+
+/// A TCP port from an integer or a numeric string; 0, out of range or anything else is `None`.
+fn port_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    let n = v.and_then(|v| match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    });
+    Ok(n.and_then(|n| u16::try_from(n).ok()).filter(|p| *p != 0))
 }
 
 /// Where to reach a device, from NetBox's point of view.
@@ -99,22 +123,16 @@ pub const NETCONF_PORT_FIELD: &str = "netconf_port";
 impl Device {
     /// The `patchpanel_profile` custom field, trimmed and lower-cased; `None` when unset or not text.
     pub fn profile_field(&self) -> Option<String> {
-        self.custom_field(PROFILE_FIELD)
-            .and_then(Value::as_str)
+        self.custom_fields
+            .as_ref()?
+            .patchpanel_profile
+            .as_deref()
             .map(|p| p.trim().to_ascii_lowercase())
     }
 
     /// The `netconf_port` custom field (an integer field; a numeric string is tolerated), 1–65535.
     pub fn netconf_port_field(&self) -> Option<u16> {
-        let v = self.custom_field(NETCONF_PORT_FIELD)?;
-        let n = v
-            .as_u64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse::<u64>().ok()))?;
-        u16::try_from(n).ok().filter(|p| *p != 0)
-    }
-
-    fn custom_field(&self, key: &str) -> Option<&Value> {
-        self.custom_fields.as_ref()?.get(key)
+        self.custom_fields.as_ref()?.netconf_port
     }
 
     /// The management address: `primary_ip4.address` without its prefix length, else the
@@ -164,7 +182,7 @@ pub struct Interface {
     #[serde(default, deserialize_with = "lenient")]
     pub tagged_vlans: Option<Vec<VlanRef>>,
     #[serde(default, deserialize_with = "lenient")]
-    pub custom_fields: Option<Map<String, Value>>,
+    pub custom_fields: Option<InterfaceCustomFields>,
     #[serde(default, deserialize_with = "lenient")]
     pub last_updated: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
@@ -196,10 +214,22 @@ fn tag_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Tag>, D::Error> {
     })
 }
 
+/// The custom fields of an interface the bot reads (others ignored).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct InterfaceCustomFields {
+    /// The field W2 watches (`TICKET_FIELD`); not a string reads as unset.
+    #[serde(default, deserialize_with = "lenient")]
+    pub change_ticket_number: Option<String>,
+}
+
 impl Interface {
     /// `custom_fields.change_ticket_number`, `None` when null, empty or not a string.
     pub fn change_ticket_number(&self) -> Option<&str> {
-        ticket_in(self.custom_fields.as_ref())
+        self.custom_fields
+            .as_ref()?
+            .change_ticket_number
+            .as_deref()
+            .and_then(nonblank)
     }
 
     /// True when the interface carries the tag with this slug (case-insensitive).
@@ -209,11 +239,9 @@ impl Interface {
     }
 }
 
-fn ticket_in(cf: Option<&Map<String, Value>>) -> Option<&str> {
-    cf?.get(TICKET_FIELD)?
-        .as_str()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+/// A ticket number as read: trimmed, and blank means none.
+fn nonblank(ticket: &str) -> Option<&str> {
+    Some(ticket.trim()).filter(|t| !t.is_empty())
 }
 
 /// The custom field W2 watches.
@@ -332,8 +360,9 @@ impl Snapshot {
     pub fn change_ticket_number(&self) -> Option<&str> {
         self.0
             .get("custom_fields")
-            .and_then(Value::as_object)
-            .and_then(|cf| ticket_in(Some(cf)))
+            .and_then(|cf| cf.get(TICKET_FIELD))
+            .and_then(Value::as_str)
+            .and_then(nonblank)
     }
     pub fn description(&self) -> Option<&str> {
         self.0.get("description").and_then(Value::as_str)

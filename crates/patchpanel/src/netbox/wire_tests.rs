@@ -200,3 +200,43 @@ fn interface_tags_are_read_leniently() {
         assert!(i.tags.is_empty());
     }
 }
+
+#[test]
+fn custom_fields_are_read_by_their_names_each_on_its_own() {
+    // The constants are what `check` and the sweep filter name; the typed shapes must read the same keys.
+    let d: Device = serde_json::from_value(serde_json::json!({"id": 1, "custom_fields": {
+        PROFILE_FIELD: " IETF ", NETCONF_PORT_FIELD: "8300", "other": {"x": 1}}}))
+    .unwrap();
+    assert_eq!(d.profile_field().as_deref(), Some("ietf"));
+    assert_eq!(d.netconf_port_field(), Some(8300));
+    // One field of an unexpected type leaves the other readable.
+    let d: Device = serde_json::from_value(serde_json::json!({"id": 1, "custom_fields": {
+        PROFILE_FIELD: 7, NETCONF_PORT_FIELD: 830}}))
+    .unwrap();
+    assert_eq!(
+        (d.profile_field(), d.netconf_port_field()),
+        (None, Some(830))
+    );
+    for port in [
+        serde_json::json!(0),
+        serde_json::json!(70000),
+        serde_json::json!(-1),
+        serde_json::json!("x"),
+        serde_json::json!([830]),
+    ] {
+        let d: Device = serde_json::from_value(
+            serde_json::json!({"id": 1, "custom_fields": {NETCONF_PORT_FIELD: port}}),
+        )
+        .unwrap();
+        assert_eq!(d.netconf_port_field(), None);
+    }
+    let i: Interface = serde_json::from_value(
+        serde_json::json!({"id": 3, "custom_fields": {TICKET_FIELD: " CHG-9 ", "other": 1}}),
+    )
+    .unwrap();
+    assert_eq!(i.change_ticket_number(), Some("CHG-9"));
+    let i: Interface =
+        serde_json::from_value(serde_json::json!({"id": 3, "custom_fields": {TICKET_FIELD: 12}}))
+            .unwrap();
+    assert_eq!(i.change_ticket_number(), None);
+}
