@@ -192,5 +192,7 @@ mod control;
 mod conversation;
 #[path = "sim_webex/http.rs"]
 mod http;
+#[path = "sim_webex/log.rs"]
+mod log;
 #[path = "sim_webex/mercury.rs"]
 mod mercury;

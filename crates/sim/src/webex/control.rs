@@ -1,6 +1,7 @@
 //! The `/_sim` control API (docs/contracts.md plus test helpers): people post and press, the whole
-//! message log, socket faults (drop, close, raw frames, duplicate deliveries), HTTP fault
-//! injection, device expiry, state, reset and reply timings. Never subject to injected failures or
+//! message log, socket faults (drop, close, raw frames, duplicate deliveries, unanswered pings),
+//! HTTP fault injection, device expiry, state, reset, reply timings and the log of what clients
+//! did. Never subject to injected failures or
 //! the token.
 
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/state", get(state))
         .route("/_sim/reset", post(reset))
         .route("/_sim/timings", get(timings))
+        .route("/_sim/log", get(log))
+        .route("/_sim/options", post(options))
 }
 
 macro_rules! body {
@@ -276,4 +279,28 @@ async fn reset(State(shared): State<Arc<Shared>>) -> Response {
 async fn timings(State(shared): State<Arc<Shared>>) -> Response {
     let all = shared.lock().timings.all().to_vec();
     ok(json!({"timings": all}))
+}
+
+async fn log(State(shared): State<Arc<Shared>>) -> Response {
+    ok(shared.lock().log.snapshot())
+}
+
+/// Each field optional: only the given switches change.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OptionsBody {
+    pongs: Option<bool>,
+    actor_email: Option<bool>,
+}
+
+async fn options(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let b: OptionsBody = body!(body);
+    let mut inner = shared.lock();
+    if let Some(p) = b.pongs {
+        inner.options.pongs = p;
+    }
+    if let Some(e) = b.actor_email {
+        inner.options.actor_email = e;
+    }
+    ok(inner.options)
 }

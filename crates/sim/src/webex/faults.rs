@@ -1,6 +1,27 @@
 //! Injected failures (`POST /_sim/fail`): the next N requests whose path starts with a prefix (and,
 //! when given, with that method) get a given status (with `Retry-After` when asked), including
-//! WebSocket upgrades.
+//! WebSocket upgrades; and the switches of `POST /_sim/options` (pings left unanswered, activities
+//! whose actor carries no email address).
+
+/// How the simulated Webex behaves on its sockets until told otherwise; both on by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Options {
+    /// Application pings get a pong (off: a socket that went silent without closing).
+    pub pongs: bool,
+    /// Activity actors carry `emailAddress`/`entryEmail` (off: as some card actions arrive, so a
+    /// client has to ask `/v1/people` for the email).
+    pub actor_email: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            pongs: true,
+            actor_email: true,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailRule {

@@ -1,5 +1,5 @@
 //! HTTP plumbing shared by every endpoint: Webex-shaped errors with a `trackingid` header, bearer-token
-//! checks, injected failures, and JSON bodies parsed leniently into Webex 400s.
+//! checks, injected failures, the request log, and JSON bodies parsed leniently into Webex 400s.
 
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::log::LoggedRequest;
 use super::state::ChatError;
 use super::wire::ErrorBody;
 use super::Shared;
@@ -108,29 +109,50 @@ fn needs_token(path: &str) -> bool {
         .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
 
-/// Runs before every route: injected failures (never for `/_sim`), the token check, and the
-/// `trackingid` header every Webex response carries.
+/// Runs before every route: injected failures (never for `/_sim`), the token check, the
+/// `trackingid` header every Webex response carries, and the request log (`/_sim` left out).
 pub async fn guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    if !path.starts_with("/_sim") {
-        let injected = shared.lock().faults.take(req.method().as_str(), &path);
-        if let Some(hit) = injected {
-            tracing::debug!(path = %path, status = hit.status, "injected failure");
-            let status =
-                StatusCode::from_u16(hit.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let reason = status.canonical_reason().unwrap_or("Injected failure");
-            return ApiError {
-                status,
-                message: reason.to_owned(),
-                retry_after: hit.retry_after,
-            }
-            .into_response();
-        }
+    if path.starts_with("/_sim") {
+        return with_tracking_id(next.run(req).await);
     }
-    if needs_token(&path) && !authorized(req.headers(), shared.token.as_deref()) {
+    let method = req.method().as_str().to_owned();
+    let resp = with_tracking_id(answer(&shared, &path, req, next).await);
+    let tracking_id = resp
+        .headers()
+        .get(TRACKING_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    shared.lock().log.request(LoggedRequest {
+        method,
+        path,
+        status: resp.status().as_u16(),
+        tracking_id,
+    });
+    resp
+}
+
+async fn answer(shared: &Shared, path: &str, req: Request, next: Next) -> Response {
+    let injected = shared.lock().faults.take(req.method().as_str(), path);
+    if let Some(hit) = injected {
+        tracing::debug!(path = %path, status = hit.status, "injected failure");
+        let status = StatusCode::from_u16(hit.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let reason = status.canonical_reason().unwrap_or("Injected failure");
+        return ApiError {
+            status,
+            message: reason.to_owned(),
+            retry_after: hit.retry_after,
+        }
+        .into_response();
+    }
+    if needs_token(path) && !authorized(req.headers(), shared.token.as_deref()) {
         return ApiError::new(StatusCode::UNAUTHORIZED, UNAUTHORIZED).into_response();
     }
-    let mut resp = next.run(req).await;
+    next.run(req).await
+}
+
+fn with_tracking_id(mut resp: Response) -> Response {
     if !resp.headers().contains_key(TRACKING_HEADER) {
         if let Ok(v) = HeaderValue::from_str(&tracking_id()) {
             resp.headers_mut().insert(TRACKING_HEADER, v);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -96,7 +96,17 @@ impl Hub {
 }
 
 /// Buffers a frame for every registration (until acked) and writes it to every live socket.
-pub(crate) fn deliver(inner: &mut Inner, env: Envelope) {
+pub(crate) fn deliver(inner: &mut Inner, mut env: Envelope) {
+    if !inner.options.actor_email {
+        if let Some(actor) = env
+            .data
+            .pointer_mut("/activity/actor")
+            .and_then(Value::as_object_mut)
+        {
+            actor.remove("emailAddress");
+            actor.remove("entryEmail");
+        }
+    }
     inner.devices.buffer(&env);
     let sent = inner.hub.broadcast(|| SocketCmd::Frame(env.clone()));
     tracing::debug!(envelope = %env.id, sockets = sent, "mercury event");
@@ -112,6 +122,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
 async fn upgrade(
     State(shared): State<Arc<Shared>>,
     Path(reg): Path<String>,
+    RawQuery(raw_query): RawQuery,
     query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
@@ -127,8 +138,15 @@ async fn upgrade(
         .and_then(|Query(q)| q.get("outboundWireFormat").cloned())
         .is_some_and(|v| v == "text");
     let tracker = shared.tracker.clone();
-    ws.max_message_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| tracker.track_future(run_socket(shared, reg, text, socket)))
+    let raw_query = raw_query.unwrap_or_default();
+    ws.max_message_size(MAX_MESSAGE).on_upgrade(move |socket| {
+        tracker.track_future(async move {
+            let id = shared.lock().log.socket_opened(&reg, &raw_query);
+            let conn = Conn { reg, log_id: id };
+            run_socket(&shared, &conn, text, socket).await;
+            shared.lock().log.socket_ended(id);
+        })
+    })
 }
 
 /// Checks the first client frame: `{"type":"authorization","data":{"token":"Bearer …"}}`.
@@ -233,26 +251,38 @@ async fn close(ws: &mut WebSocket, code: u16, reason: String) {
     .await;
 }
 
-/// A client frame after authorization: ping → pong, ack → forget the frame, anything else ignored.
+/// One socket: its registration and its entry in the request log.
+struct Conn {
+    reg: String,
+    log_id: u64,
+}
+
+/// A client frame after authorization: ping → pong (unless switched off), ack → forget the frame,
+/// anything else ignored.
 async fn on_client_frame(
     shared: &Shared,
-    reg: &str,
+    conn: &Conn,
     out: &mut Writer,
     ws: &mut WebSocket,
     frame: &[u8],
 ) -> bool {
     let Ok(v) = serde_json::from_slice::<Value>(frame) else {
-        tracing::debug!(reg, "ignoring a malformed client frame");
+        tracing::debug!(reg = %conn.reg, "ignoring a malformed client frame");
         return true;
     };
     match v.get("type").and_then(Value::as_str) {
         Some("ping") => {
+            if !shared.lock().options.pongs {
+                return true;
+            }
             let id = v.get("id").cloned().unwrap_or(Value::Null);
             out.json(ws, |seq, ms| activity::pong(&id, seq, ms)).await
         }
         Some("ack") => {
             if let Some(id) = v.get("messageId").and_then(Value::as_str) {
-                shared.lock().devices.ack(reg, id);
+                let mut inner = shared.lock();
+                inner.devices.ack(&conn.reg, id);
+                inner.log.acked(conn.log_id, id);
             }
             true
         }
@@ -260,9 +290,10 @@ async fn on_client_frame(
     }
 }
 
-async fn run_socket(shared: Arc<Shared>, reg: String, text: bool, mut ws: WebSocket) {
-    match authorize(&shared, &mut ws).await {
-        Auth::Ok => {}
+async fn run_socket(shared: &Shared, conn: &Conn, text: bool, mut ws: WebSocket) {
+    let reg = &conn.reg;
+    match authorize(shared, &mut ws).await {
+        Auth::Ok => shared.lock().log.authorized(conn.log_id),
         Auth::Reject(code, reason) => {
             tracing::debug!(reg = %reg, code, "mercury authorization refused");
             close(&mut ws, code, reason).await;
@@ -273,14 +304,14 @@ async fn run_socket(shared: Arc<Shared>, reg: String, text: bool, mut ws: WebSoc
     let (tx, mut rx) = mpsc::channel(SOCKET_QUEUE);
     let (conn_id, backlog) = {
         let mut inner = shared.lock();
-        let id = inner.hub.register(&reg, tx);
-        (id, inner.devices.unacked(&reg))
+        let id = inner.hub.register(reg, tx);
+        (id, inner.devices.unacked(reg))
     };
     tracing::debug!(reg = %reg, conn_id, redeliver = backlog.len(), "mercury socket ready");
     let mut out = Writer { seq: 0, text };
-    let ending = serve(&shared, &reg, &mut out, &mut ws, &mut rx, backlog).await;
+    let ending = serve(shared, conn, &mut out, &mut ws, &mut rx, backlog).await;
     // Unregister before the close handshake so a closing socket never counts as live.
-    shared.lock().hub.unregister(&reg, conn_id);
+    shared.lock().hub.unregister(reg, conn_id);
     if let Some((code, reason)) = ending {
         close(&mut ws, code, reason).await;
     }
@@ -289,7 +320,7 @@ async fn run_socket(shared: Arc<Shared>, reg: String, text: bool, mut ws: WebSoc
 /// Serves an authorized socket; returns the close frame to send, or `None` to just drop it.
 async fn serve(
     shared: &Shared,
-    reg: &str,
+    conn: &Conn,
     out: &mut Writer,
     ws: &mut WebSocket,
     rx: &mut mpsc::Receiver<SocketCmd>,
@@ -326,17 +357,19 @@ async fn serve(
             },
             msg = ws.recv() => match msg {
                 Some(Ok(Message::Text(t))) => {
-                    if !on_client_frame(shared, reg, out, ws, t.as_str().as_bytes()).await {
+                    if !on_client_frame(shared, conn, out, ws, t.as_str().as_bytes()).await {
                         return None;
                     }
                 }
                 Some(Ok(Message::Binary(b))) => {
-                    if !on_client_frame(shared, reg, out, ws, &b).await {
+                    if !on_client_frame(shared, conn, out, ws, &b).await {
                         return None;
                     }
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) => {
+                Some(Ok(Message::Close(frame))) => {
+                    let code = frame.map_or(1005, |f| f.code);
+                    shared.lock().log.client_closed(conn.log_id, code);
                     // Sends the queued close reply, completing the client's handshake.
                     let _ = ws.flush().await;
                     return None;

@@ -3,8 +3,8 @@
 //! INTERFACE (stable): `start(WebexSimConfig, CancellationToken) -> Result<RunningWebexSim, SimError>`;
 //! `RunningWebexSim { base_url }` with `api_url()` = `{base}/v1`, `u2c_url()` = `{base}/u2c/api/v1`.
 //!
-//! Layout: `state` (chat model), `devices` (WDM registrations + unacked buffers), `faults`, `timing`
-//! are pure; `wire` and `activity` are the JSON shapes; `http`, `rest`, `conversation`, `wdm`,
+//! Layout: `state` (chat model), `devices` (WDM registrations + unacked buffers), `faults`, `log`,
+//! `timing` are pure; `wire` and `activity` are the JSON shapes; `http`, `rest`, `conversation`, `wdm`,
 //! `mercury`, `control` are the axum edges. All state lives in memory behind one mutex, never held across an await.
 
 mod activity;
@@ -13,6 +13,7 @@ mod conversation;
 mod devices;
 mod faults;
 mod http;
+mod log;
 mod mercury;
 mod rest;
 mod state;
@@ -33,6 +34,8 @@ use tokio_util::task::TaskTracker;
 use patchpanel_common::ids;
 
 pub use activity::BOT_ACTOR_TYPE;
+pub use faults::Options;
+pub use log::{LoggedRequest, LoggedSocket, SimLog};
 pub use state::{BOT_EMAIL, BOT_NAME, BOT_UUID, MAX_TEXT_BYTES};
 pub use timing::Timing;
 pub use wire::{ActionDto, MessageDto};
@@ -40,6 +43,7 @@ pub use wire::{ActionDto, MessageDto};
 use activity::Envelope;
 use devices::Devices;
 use faults::Faults;
+use log::Log;
 use mercury::Hub;
 use state::{Chat, ChatError, NewMessage};
 use timing::{ReplyIn, Timings};
@@ -162,6 +166,8 @@ pub(crate) struct Inner {
     chat: Chat,
     devices: Devices,
     faults: Faults,
+    options: faults::Options,
+    log: Log,
     timings: Timings,
     hub: Hub,
 }
@@ -300,6 +306,10 @@ impl RunningWebexSim {
             .press(from, message_id, inputs)
             .map_err(|e| SimError::Rejected(e.to_string()))
     }
+    /// What clients did so far (`GET /_sim/log`): requests and sockets.
+    pub fn log(&self) -> SimLog {
+        self.shared.lock().log.snapshot()
+    }
     /// Reply latencies measured so far (`GET /_sim/timings`).
     pub fn timings(&self) -> Vec<Timing> {
         self.shared.lock().timings.all().to_vec()
@@ -366,6 +376,8 @@ pub async fn start(
             chat: Chat::with_cluster(SystemTime::now(), &hydra_cluster),
             devices: Devices::new(cfg.device_limit),
             faults: Faults::default(),
+            options: faults::Options::default(),
+            log: Log::default(),
             timings: Timings::default(),
             hub: Hub::default(),
         }),
