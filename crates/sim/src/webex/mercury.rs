@@ -293,7 +293,7 @@ async fn on_client_frame(
 async fn run_socket(shared: &Shared, conn: &Conn, text: bool, mut ws: WebSocket) {
     let reg = &conn.reg;
     match authorize(shared, &mut ws).await {
-        Auth::Ok => shared.lock().log.authorized(conn.log_id),
+        Auth::Ok => {}
         Auth::Reject(code, reason) => {
             tracing::debug!(reg = %reg, code, "mercury authorization refused");
             close(&mut ws, code, reason).await;
@@ -305,6 +305,8 @@ async fn run_socket(shared: &Shared, conn: &Conn, text: bool, mut ws: WebSocket)
     let (conn_id, backlog) = {
         let mut inner = shared.lock();
         let id = inner.hub.register(reg, tx);
+        // Logged once the hub has it, so a test that saw `authorized` can reach it with `/_sim`.
+        inner.log.authorized(conn.log_id);
         (id, inner.devices.unacked(reg))
     };
     tracing::debug!(reg = %reg, conn_id, redeliver = backlog.len(), "mercury socket ready");
