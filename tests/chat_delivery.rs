@@ -1,13 +1,13 @@
 //! Answers reach the person even when Webex refuses them for a while: the bot (`app::run_with`, in
-//! this process, with its waits shortened through `Delivery`) against the Webex simulator (in this
-//! process too, over real HTTP and WebSocket), whose `/_sim/fail` plays Webex's rate limiting.
+//! this process, with the production waits: Retry-After capped at 60 s, retried for 10 minutes)
+//! against the Webex simulator (in this process too, over real HTTP and WebSocket), whose
+//! `/_sim/fail` plays Webex's rate limiting. The clock is virtual (`start_paused`): the minutes of
+//! waiting pass as soon as nothing else is left to do.
 //!
-//! "Exactly once" is checked after a later message from the same person has been answered: the
-//! bot has then handled everything before it, so a second answer would already be there.
+//! "Exactly once" is counted once the bot's store says it is done with the event.
 
-use patchpanel::app::{self, Delivery, NoteSettings};
+use patchpanel::app::{self, Delivery};
 use patchpanel::config::Settings;
-use patchpanel::webex::RetryPolicy;
 use patchpanel_sim::webex::{self, MessageDto, RunningWebexSim, SayRequest, WebexSimConfig};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -184,30 +184,10 @@ fn text(m: &MessageDto) -> String {
     m.markdown.clone().unwrap_or_else(|| m.text.clone())
 }
 
-/// Short waits so that minutes of Webex behaviour fit in a test.
-fn fast(deadline: Duration, retry_after_cap: Duration) -> Delivery {
-    Delivery {
-        retry: RetryPolicy {
-            deadline,
-            retry_after_cap,
-            server_error_base: Duration::from_millis(5),
-            retry_after_jitter: Duration::from_millis(1),
-            ..RetryPolicy::default()
-        },
-        notes: NoteSettings {
-            retry_initial: Duration::from_millis(10),
-            retry_max: Duration::from_millis(50),
-            ..NoteSettings::default()
-        },
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn ten_429s_in_a_row_still_post_the_reply_once() {
     let w = World::start().await;
-    let bot = w
-        .start_bot(fast(Duration::from_secs(60), Duration::from_millis(100)))
-        .await;
+    let bot = w.start_bot(Delivery::default()).await;
     // Every request under /v1/messages (the event's fetch and the reply) is refused ten times.
     w.fail(json!({"path": "/v1/messages", "status": 429, "times": 10}))
         .await;
@@ -218,32 +198,34 @@ async fn ten_429s_in_a_row_still_post_the_reply_once() {
     bot.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn one_429_with_retry_after_100000_is_posted_after_the_cap() {
     let w = World::start().await;
-    let bot = w
-        .start_bot(fast(Duration::from_secs(60), Duration::from_millis(200)))
-        .await;
+    let bot = w.start_bot(Delivery::default()).await;
     w.fail(
         json!({"path": "/v1/messages", "method": "POST", "status": 429, "times": 1,
                   "retryAfter": 100_000}),
     )
     .await;
+    let said = tokio::time::Instant::now();
     let asked = w.say(ENGINEER, "help");
     let reply = w.only_reply(&asked).await;
+    assert!(
+        said.elapsed() >= Duration::from_secs(60),
+        "the capped Retry-After was waited"
+    );
     assert!(text(&reply).contains("vrf"), "the answer itself: {reply:?}");
     assert_eq!(w.failures_left().await, 0);
     bot.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_reply_that_cannot_be_posted_within_the_deadline_gets_a_note_in_its_thread() {
     let w = World::start().await;
-    // Each wait is at least the 40 ms cap, so the reply gets at most four attempts in 150 ms; the
-    // twelve refusals outlast it, and the note is posted once Webex accepts posts again.
-    let bot = w
-        .start_bot(fast(Duration::from_millis(150), Duration::from_millis(40)))
-        .await;
+    // Each wait is at least the 60 s cap, so the reply gets at most eleven attempts in its 10
+    // minutes; the twelve refusals outlast it, and the note is posted once Webex accepts posts
+    // again.
+    let bot = w.start_bot(Delivery::default()).await;
     w.fail(
         json!({"path": "/v1/messages", "method": "POST", "status": 429, "times": 12,
                   "retryAfter": 100_000}),
@@ -264,10 +246,9 @@ async fn a_reply_that_cannot_be_posted_within_the_deadline_gets_a_note_in_its_th
     bot.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn shutdown_is_not_held_up_by_an_answer_waiting_out_a_rate_limit() {
     let w = World::start().await;
-    // The production waits: Retry-After honoured up to 60 s, retried for 10 minutes.
     let bot = w.start_bot(Delivery::default()).await;
     w.fail(
         json!({"path": "/v1/messages", "method": "POST", "status": 429, "times": 1000,
@@ -280,7 +261,8 @@ async fn shutdown_is_not_held_up_by_an_answer_waiting_out_a_rate_limit() {
         assert!(start.elapsed() < WAIT, "the bot never tried to reply");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // The answer is now waiting out the rate limit; the stop must not wait with it.
+    // The answer is now waiting out the rate limit; the stop must not wait with it (the stop's
+    // bound is 30 s of the same virtual clock, shorter than the 60 s wait).
     bot.stop().await;
 }
 
