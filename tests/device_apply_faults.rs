@@ -162,7 +162,9 @@ async fn connection_lost_after_commit_is_outcome_unknown_and_left_to_the_device(
         description(&f, "GigabitEthernet1/0/2").await.as_deref(),
         Some("uplink ##ticket:7##")
     );
-    // …and rolls it back by itself when nobody confirms it.
+    // …and rolls it back by itself when nobody confirms it: from here the clock is virtual, so the
+    // device's 2 s timer passes as soon as nothing else is left to do.
+    tokio::time::pause();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while f.sim.state().confirmed_commit.is_some() {
         assert!(
