@@ -2,7 +2,8 @@
 //! connection that never completes its request head, one on which nothing moves, one over the
 //! cap, keep-alive for well-behaved clients, and shutdown. Limits are set far apart (a timeout that
 //! must not fire is a minute), so each test shows which one closed the connection; the counters
-//! say so too.
+//! say so too. The clock is virtual (`start_paused`): the listener's timers pass as soon as every
+//! task waits, and the bounds are on the same clock, so a wrong timer still fails the test.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -105,7 +106,7 @@ async fn get_ok(addr: SocketAddr) -> String {
     answer
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_connection_that_sends_only_a_request_line_is_closed_after_the_header_read_timeout() {
     let f = listen(ListenerConfig {
         header_read: Duration::from_millis(300),
@@ -161,7 +162,7 @@ async fn a_connection_that_sends_only_a_request_line_is_closed_after_the_header_
     assert!(get_ok(f.addr()).await.starts_with("HTTP/1.1 200"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_connection_on_which_nothing_moves_is_closed_after_the_idle_timeout() {
     let f = listen(ListenerConfig {
         header_read: NEVER,
@@ -196,7 +197,7 @@ async fn a_connection_on_which_nothing_moves_is_closed_after_the_idle_timeout() 
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn over_the_cap_a_new_connection_is_refused_at_once() {
     let f = listen(ListenerConfig {
         header_read: NEVER,
@@ -225,7 +226,7 @@ async fn over_the_cap_a_new_connection_is_refused_at_once() {
     assert_eq!(f.running.counts().over_cap, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_well_behaved_client_keeps_its_connection_alive() {
     let f = listen(ListenerConfig::default()).await;
     let mut s = TcpStream::connect(f.addr()).await.unwrap();
@@ -250,7 +251,7 @@ async fn a_well_behaved_client_keeps_its_connection_alive() {
     assert_eq!(counts.rate_limited + counts.over_cap, 0, "{counts:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn shutdown_ends_every_connection_and_the_listener() {
     let f = listen(ListenerConfig {
         header_read: NEVER,
@@ -279,7 +280,7 @@ async fn shutdown_ends_every_connection_and_the_listener() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn on_shutdown_a_request_in_flight_finishes_and_an_idle_connection_ends_at_once() {
     use std::sync::Arc;
     use tokio::sync::{oneshot, Mutex, Notify};
