@@ -129,9 +129,11 @@ async fn upgrade_404_registers_a_new_device() {
 
 #[tokio::test]
 async fn excessive_registrations_delete_our_oldest_device_and_retry() {
-    let mut cfg = WebexSimConfig::default();
-    cfg.device_limit = 3;
-    let s = Sim::start_with(cfg).await;
+    let s = Sim::start_with(WebexSimConfig {
+        device_limit: 3,
+        ..WebexSimConfig::default()
+    })
+    .await;
     let mut made = Vec::new();
     for _ in 0..3 {
         made.push(s.device().await);
