@@ -4,6 +4,7 @@
 //! can act on.
 
 mod ipv4;
+mod unacceptable;
 pub mod vlan;
 
 use super::inventory::Profile;
@@ -13,31 +14,8 @@ use std::fmt;
 
 use ipv4::check_ipv4;
 pub use ipv4::{mask_prefix, Ipv4Net};
+pub use unacceptable::Unacceptable;
 pub use vlan::VlanList;
-
-/// Why a value of a change is refused, in words for the person who wrote it (what is wrong and how
-/// to fix it); collected into the change's [`Problem`] list.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Unacceptable(pub String);
-
-impl From<&str> for Unacceptable {
-    fn from(why: &str) -> Self {
-        Unacceptable(why.to_owned())
-    }
-}
-
-impl From<String> for Unacceptable {
-    fn from(why: String) -> Self {
-        Unacceptable(why)
-    }
-}
-
-impl PartialEq<&str> for Unacceptable {
-    fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
-    }
-}
 
 /// Set a value or remove it (`no description`, `no mtu`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,7 +276,7 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
             Some(name)
         }
         Err(why) => {
-            bad(Field::Interface, why.0);
+            bad(Field::Interface, why.to_string());
             None
         }
     };
@@ -310,7 +288,7 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
         {
             Ok(t) => Some(Edit::Set(t)),
             Err(why) => {
-                bad(Field::Description, why.0);
+                bad(Field::Description, why.to_string());
                 None
             }
         },
@@ -343,13 +321,15 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
         Some(ModeChange::Access { vlan }) => match vlan::check_vlan("access", *vlan) {
             Ok(()) => Some(ModeChange::Access { vlan: *vlan }),
             Err(why) => {
-                bad(Field::Mode, why.0);
+                bad(Field::Mode, why.to_string());
                 None
             }
         },
         Some(ModeChange::Trunk { native, allowed }) => {
             let native_ok = match native {
-                Some(v) => vlan::check_vlan("native", *v).map_err(|why| bad(Field::Mode, why.0)),
+                Some(v) => {
+                    vlan::check_vlan("native", *v).map_err(|why| bad(Field::Mode, why.to_string()))
+                }
                 None => Ok(()),
             };
             let allowed = allowed
@@ -371,7 +351,7 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
         Some(Edit::Set(a)) => match check_ipv4(a) {
             Ok(net) => Some(Edit::Set(net)),
             Err(why) => {
-                bad(Field::Ipv4, why.0);
+                bad(Field::Ipv4, why.to_string());
                 None
             }
         },
@@ -398,7 +378,7 @@ pub fn validate(change: &InterfaceChange, rules: &Rules<'_>) -> Result<ValidChan
     }
 
     if let Err(why) = check_reason(&change.reason) {
-        bad(Field::Reason, why.0);
+        bad(Field::Reason, why.to_string());
     }
 
     match interface {
@@ -430,7 +410,7 @@ pub fn profile_name(p: Profile) -> &'static str {
 /// be a type of it; ietf names are any plain name.
 fn interface_name(input: &str, profile: Profile) -> Result<InterfaceName, Unacceptable> {
     if let Some(d) = text_safety::find(input) {
-        return Err(Unacceptable(format!("{d}; remove it")));
+        return Err(Unacceptable::Disguised(d));
     }
     let shown: String = input
         .chars()
@@ -439,10 +419,10 @@ fn interface_name(input: &str, profile: Profile) -> Result<InterfaceName, Unacce
         .collect();
     match profile {
         Profile::Iosxe => InterfaceName::parse_iosxe(input)
-            .map_err(|why| Unacceptable(format!("`{shown}` is not an IOS-XE interface: {why}"))),
+            .map_err(|why| Unacceptable::NotIosxeInterface { shown, why }),
         Profile::Ietf => InterfaceName::parse(input)
             .map(InterfaceName::without_native)
-            .map_err(|why| Unacceptable(format!("`{shown}` is not a valid interface name: {why}"))),
+            .map_err(|why| Unacceptable::NotInterfaceName { shown, why }),
     }
 }
 
@@ -462,16 +442,13 @@ fn check_description(
 ) -> Result<String, Unacceptable> {
     let t = text.trim();
     if t.is_empty() {
-        return Err(Unacceptable(
-            "the description is empty; remove it instead of setting it to nothing".into(),
-        ));
+        return Err(Unacceptable::DescriptionEmpty);
     }
     if let Some((i, c)) = t.chars().enumerate().find(|(_, c)| c.is_control()) {
-        return Err(Unacceptable(format!(
-            "the description contains the control character U+{:04X} at position {}; only printable characters are allowed",
-            u32::from(c),
-            i + 1
-        )));
+        return Err(Unacceptable::DescriptionControl {
+            code: u32::from(c),
+            position: i + 1,
+        });
     }
     let tag = match reason {
         ChangeReason::Ticket { number } => Some(ticket_tag(number.trim())),
@@ -484,13 +461,11 @@ fn check_description(
         })
     };
     if let Some(d) = text_safety::find_all(t).find(|d| !in_tag(d.byte)) {
-        return Err(Unacceptable(format!("{d}; remove it")));
+        return Err(Unacceptable::Disguised(d));
     }
     let n = t.chars().count();
     if n > max {
-        return Err(Unacceptable(format!(
-            "the description is {n} characters long; the limit is {max} (including any ticket tag)"
-        )));
+        return Err(Unacceptable::DescriptionTooLong { chars: n, max });
     }
     Ok(t.to_string())
 }
@@ -503,23 +478,17 @@ fn check_reason(reason: &ChangeReason) -> Result<(), Unacceptable> {
             && !s.chars().any(|c| c.is_control() || c.is_whitespace())
     };
     match reason {
-        ChangeReason::Ticket { number } if !word(number) => Err(
-            "a ticket number is required (one word, at most 64 characters); no change is made without a recorded reason".into(),
-        ),
-        ChangeReason::Ticket { number } if number.contains('#') => {
-            Err(Unacceptable("a ticket number cannot contain `#`".into()))
-        }
+        ChangeReason::Ticket { number } if !word(number) => Err(Unacceptable::NoTicket),
+        ChangeReason::Ticket { number } if number.contains('#') => Err(Unacceptable::TicketHash),
         // The ticket number is written into the description's tag.
         ChangeReason::Ticket { number } => match text_safety::find(number.trim()) {
-            Some(d) => Err(Unacceptable(format!("the ticket number: {d}; remove it"))),
+            Some(d) => Err(Unacceptable::TicketDisguised(d)),
             None => Ok(()),
         },
         ChangeReason::Approval { id, approved_by } => {
             match text_safety::find(id).or_else(|| text_safety::find(approved_by)) {
-                Some(d) => Err(Unacceptable(format!("the approval: {d}; remove it"))),
-                None if !word(id) || !word(approved_by) => Err(
-                    "an approval needs its id and the approver; no change is made without a recorded reason".into(),
-                ),
+                Some(d) => Err(Unacceptable::ApprovalDisguised(d)),
+                None if !word(id) || !word(approved_by) => Err(Unacceptable::ApprovalIncomplete),
                 None => Ok(()),
             }
         }

@@ -1,5 +1,5 @@
-//! Typed device data (what the reads return, whatever protocol or YANG model produced it) and the
-//! interface-name grammar (`Gi1/0/2` → `GigabitEthernet` + `1/0/2`).
+//! Typed device data (what the reads return, whatever protocol or YANG model produced it).
+//! Interface names are `crate::iface`'s, re-exported here for the device layer's callers.
 
 use std::fmt;
 

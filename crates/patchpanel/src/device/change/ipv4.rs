@@ -42,22 +42,14 @@ pub fn mask_prefix(mask: &str) -> Result<u8, Unacceptable> {
     {
         return match len.parse::<u8>() {
             Ok(p) if p <= 32 => Ok(p),
-            _ => Err(Unacceptable(format!(
-                "the prefix length `{shown}` is not 0–32"
-            ))),
+            _ => Err(Unacceptable::PrefixLength { shown }),
         };
     }
-    let dotted: Ipv4Addr = m.parse().map_err(|_| {
-        Unacceptable(format!(
-            "`{shown}` is not a netmask (write 255.255.255.0 or /24)"
-        ))
-    })?;
+    let dotted: Ipv4Addr = m.parse().map_err(|_| Unacceptable::NotNetmask { shown })?;
     let bits = u32::from(dotted);
     let ones = bits.leading_ones();
     if bits.checked_shl(ones).unwrap_or(0) != 0 {
-        return Err(Unacceptable(format!(
-            "the netmask {dotted} is not contiguous (ones must be followed only by zeros)"
-        )));
+        return Err(Unacceptable::MaskNotContiguous(dotted));
     }
     // leading_ones is at most 32.
     Ok(ones as u8)
@@ -75,7 +67,7 @@ pub(super) fn check_ipv4(a: &Ipv4Change) -> Result<Ipv4Net, Unacceptable> {
         .address
         .trim()
         .parse()
-        .map_err(|_| Unacceptable(format!("`{shown}` is not an IPv4 address")))?;
+        .map_err(|_| Unacceptable::NotIpv4Address { shown })?;
     let prefix = mask_prefix(&a.mask)?;
     if address.is_unspecified()
         || address.is_loopback()
@@ -83,29 +75,27 @@ pub(super) fn check_ipv4(a: &Ipv4Change) -> Result<Ipv4Net, Unacceptable> {
         || address.is_broadcast()
         || address.octets()[0] >= 240
     {
-        return Err(Unacceptable(format!(
-            "{address} cannot be an interface address (unspecified, loopback, multicast or reserved)"
-        )));
+        return Err(Unacceptable::NotForInterfaces(address));
     }
     if prefix == 0 {
-        return Err(Unacceptable(
-            "a /0 mask cannot be used on an interface".into(),
-        ));
+        return Err(Unacceptable::ZeroMask);
     }
     if prefix <= 30 {
         let mask = prefix_mask(prefix);
         let bits = u32::from(address);
         if bits & !mask == 0 {
-            return Err(Unacceptable(format!(
-                "{address} is the network address of {}/{prefix}; use a host address",
-                Ipv4Addr::from(bits & mask)
-            )));
+            return Err(Unacceptable::NetworkAddress {
+                address,
+                network: Ipv4Addr::from(bits & mask),
+                prefix,
+            });
         }
         if bits & !mask == !mask {
-            return Err(Unacceptable(format!(
-                "{address} is the broadcast address of {}/{prefix}; use a host address",
-                Ipv4Addr::from(bits & mask)
-            )));
+            return Err(Unacceptable::BroadcastAddress {
+                address,
+                network: Ipv4Addr::from(bits & mask),
+                prefix,
+            });
         }
     }
     Ok(Ipv4Net { address, prefix })

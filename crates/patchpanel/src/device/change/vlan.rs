@@ -8,7 +8,7 @@ use std::fmt;
 pub const VLAN_MIN: u16 = 1;
 pub const VLAN_MAX: u16 = 4094;
 /// Longest list text accepted (a fully fragmented list of every other VLAN is ~10 KB; nobody types that).
-const MAX_TEXT: usize = 2048;
+pub const VLAN_MAX_TEXT: usize = 2048;
 
 /// A VLAN list as received (`VlanList::new` never fails); `ranges`/`normalized` check it. Validation
 /// (`change::validate`) stores the normalized form, so a list inside a `ValidChange` is always valid.
@@ -57,25 +57,21 @@ impl From<&str> for VlanList {
 }
 
 /// Checks one VLAN id, naming its role in the message (`access VLAN 0 is out of range (1–4094)`).
-pub fn check_vlan(role: &str, vlan: u16) -> Result<(), Unacceptable> {
+pub fn check_vlan(role: &'static str, vlan: u16) -> Result<(), Unacceptable> {
     if (VLAN_MIN..=VLAN_MAX).contains(&vlan) {
         Ok(())
     } else {
-        Err(Unacceptable(format!(
-            "{role} VLAN {vlan} is out of range ({VLAN_MIN}–{VLAN_MAX})"
-        )))
+        Err(Unacceptable::VlanOutOfRange { role, vlan })
     }
 }
 
 fn parse_ranges(text: &str) -> Result<Vec<(u16, u16)>, Unacceptable> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(Unacceptable("the VLAN list is empty".into()));
+        return Err(Unacceptable::VlanListEmpty);
     }
-    if text.chars().count() > MAX_TEXT {
-        return Err(Unacceptable(format!(
-            "the VLAN list is longer than {MAX_TEXT} characters"
-        )));
+    if text.chars().count() > VLAN_MAX_TEXT {
+        return Err(Unacceptable::VlanListTooLong);
     }
     if text.eq_ignore_ascii_case("all") {
         return Ok(vec![(VLAN_MIN, VLAN_MAX)]);
@@ -84,9 +80,7 @@ fn parse_ranges(text: &str) -> Result<Vec<(u16, u16)>, Unacceptable> {
     for item in text.split(',') {
         let item = item.trim();
         if item.is_empty() {
-            return Err(Unacceptable(
-                "the VLAN list has an empty item (two commas in a row?)".into(),
-            ));
+            return Err(Unacceptable::VlanListEmptyItem);
         }
         let (lo, hi) = match item.split_once('-') {
             Some((a, b)) => (number(a.trim(), item)?, number(b.trim(), item)?),
@@ -97,17 +91,18 @@ fn parse_ranges(text: &str) -> Result<Vec<(u16, u16)>, Unacceptable> {
         };
         for v in [lo, hi] {
             if !(u32::from(VLAN_MIN)..=u32::from(VLAN_MAX)).contains(&v) {
-                return Err(Unacceptable(format!(
-                    "VLAN {v} in `{}` is out of range ({VLAN_MIN}–{VLAN_MAX})",
-                    shown(item)
-                )));
+                return Err(Unacceptable::VlanInListOutOfRange {
+                    vlan: v,
+                    item: shown(item),
+                });
             }
         }
         if lo > hi {
-            return Err(Unacceptable(format!(
-                "the range `{}` is reversed (write {hi}-{lo})",
-                shown(item)
-            )));
+            return Err(Unacceptable::VlanRangeReversed {
+                item: shown(item),
+                first: lo,
+                last: hi,
+            });
         }
         // Both ends are within 1..=4094 here, so they fit u16.
         ranges.push((lo as u16, hi as u16));
@@ -125,13 +120,10 @@ fn parse_ranges(text: &str) -> Result<Vec<(u16, u16)>, Unacceptable> {
 
 fn number(s: &str, item: &str) -> Result<u32, Unacceptable> {
     if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Unacceptable(format!(
-            "`{}` is not a VLAN or a range such as 30-40",
-            shown(item)
-        )));
+        return Err(Unacceptable::NotVlanOrRange { item: shown(item) });
     }
     s.parse::<u32>()
-        .map_err(|_| Unacceptable(format!("`{}` is not a VLAN number", shown(item))))
+        .map_err(|_| Unacceptable::NotVlanNumber { item: shown(item) })
 }
 
 /// Item text for a message: bounded and free of control characters.
@@ -160,8 +152,11 @@ fn render(ranges: &[(u16, u16)]) -> String {
 mod tests {
     use super::*;
 
-    fn norm(s: &str) -> Result<String, Unacceptable> {
-        VlanList::new(s).normalized().map(|v| v.0)
+    fn norm(s: &str) -> Result<String, String> {
+        VlanList::new(s)
+            .normalized()
+            .map(|v| v.0)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -217,7 +212,7 @@ mod tests {
         assert!(check_vlan("access", 1).is_ok());
         assert!(check_vlan("access", 4094).is_ok());
         assert_eq!(
-            check_vlan("native", 4095).unwrap_err(),
+            check_vlan("native", 4095).unwrap_err().to_string(),
             "native VLAN 4095 is out of range (1–4094)"
         );
     }
