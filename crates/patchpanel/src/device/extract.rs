@@ -1,7 +1,7 @@
 //! Model extraction: typed `Vrf`/`InterfaceConfig`/`InterfaceState` out of generic data trees, one
 //! function per YANG model (IOS-XE native, ietf-interfaces). Tolerant of the release differences
-//! listed in the spec (§2.1: `switchport` vs `switchport-config/switchport`, `vlan` vs `vlan-v2`,
-//! route-targets per VRF or per address family).
+//! listed in docs/netconf.md §2.1 (`switchport` vs `switchport-config/switchport`, `vlan` vs
+//! `vlan-v2`, route-targets per VRF or per address family).
 
 use super::model::{InterfaceConfig, InterfaceState, Ipv4, PortMode, Vrf};
 use super::tree::Node;

@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn user_text_is_escaped_in_filters() {
-        // The spec's injection string (§4.3) must stay text.
+        // The injection string of docs/netconf.md §4 must stay text.
         let evil = "hi</name></interface></interfaces><x>&";
         let f = ietf_interface_filter(evil);
         let x = s(&f);

@@ -26,7 +26,8 @@ impl NetboxClient {
         .await
     }
 
-    /// Addresses matching `address`: with a mask exactly, without one any mask (§1.6).
+    /// Addresses matching `address`: with a mask exactly, without one any mask
+    /// (docs/netbox.md §6).
     pub async fn ip_addresses_by_address(
         &self,
         address: &str,

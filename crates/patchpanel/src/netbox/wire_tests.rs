@@ -53,7 +53,7 @@ fn object_change_of_3x_create_and_delete_parse() {
     assert_eq!(c.changed_object_type, "dcim.interface");
 }
 
-/// Seed 003's real 3.5 webhook body (ticket 1234 set on GigabitEthernet1/0/2), as JSON.
+/// A real NetBox 3.5 webhook body (docs/netbox.md §9) (ticket 1234 set on GigabitEthernet1/0/2), as JSON.
 const WEBHOOK_35: &str = r#"{"event": "updated", "timestamp": "2023-05-30 12:06:26.073235+00:00",
  "model": "interface", "username": "developer", "request_id": "a44aecb7-48c1-4159-856a-982d272cc522",
  "data": {"id": 3, "url": "/api/dcim/interfaces/3/", "display": "GigabitEthernet1/0/2",

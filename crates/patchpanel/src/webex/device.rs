@@ -12,7 +12,7 @@ use super::rest::WebexRest;
 use super::wire::{Catalog, Device, DeviceList, DeviceRequest};
 
 /// The WDM base every reference client falls back to when U2C fails. Region-specific orgs get a
-/// socket that never receives events with it (specs §1.1), hence the loud warning.
+/// socket that never receives events with it (docs/webex.md §1.1), hence the loud warning.
 pub const FALLBACK_WDM: &str = "https://wdm-a.wbx2.com/wdm/api/v1";
 
 /// What the bot needs from U2C: where WDM lives, which cluster each conversation host is in, and

@@ -68,7 +68,7 @@ struct Inner {
     stop_retrying: Option<CancellationToken>,
 }
 
-/// One id per process so Cisco support can correlate all our calls (specs §1.5).
+/// One id per process so Cisco support can correlate all our calls (docs/webex.md §5).
 fn process_tracking_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| format!("patchpanel_{}", uuid::Uuid::new_v4()))

@@ -1,6 +1,7 @@
 //! Mercury frames: the envelope every server frame travels in (docs/webex.md §3.1) and the
-//! `conversation.activity` payloads (§3.2) for posts, card actions and deletions. Content is never sent
-//! in clear: `object.displayName`/`content`/`inputs` are opaque JWE-looking strings, as on real Webex.
+//! `conversation.activity` payloads (docs/webex.md §3.2) for posts, card actions and deletions.
+//! Content is never sent in clear: `object.displayName`/`content`/`inputs` are opaque JWE-looking
+//! strings, as on real Webex.
 
 use std::time::SystemTime;
 
@@ -12,8 +13,8 @@ use super::state::{Action, Chat, Message, Person, RoomKind, ORG_UUID};
 use super::wire::CONVERSATION_BASE_PATH as BASE_PATH;
 use super::wire::{epoch_ms, iso8601};
 
-/// Actor `type` of a bot. Real Webex only documents `PERSON` for humans; the spec says clients must
-/// treat every other value as a bot, so the exact string does not matter to a correct client.
+/// Actor `type` of a bot. Real Webex only documents `PERSON` for humans; clients must treat every
+/// other value as a bot (docs/webex.md §4), so the exact string does not matter to a correct client.
 pub const BOT_ACTOR_TYPE: &str = "BOT";
 
 /// One server → client delivery. `sequenceNumber` and `wsWriteTimestamp` are per write, so they are

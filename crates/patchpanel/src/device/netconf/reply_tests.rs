@@ -1,4 +1,4 @@
-//! Unit tests of reply parsing: the spec's rpc-error samples, data extraction, hellos, refusals.
+//! Unit tests of reply parsing: real servers' rpc-error samples, data extraction, hellos, refusals.
 
 use super::*;
 use crate::device::tree::from_xml;
@@ -10,7 +10,7 @@ fn reply(bytes: &[u8]) -> ParsedReply {
     }
 }
 
-/// §1.5: real yuma123 output for a delete of a missing leaf.
+/// Real yuma123 output (docs/netconf.md §1.5) for a delete of a missing leaf.
 const YUMA_DATA_MISSING: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rpc-reply message-id="7" xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">
 <rpc-error>

@@ -434,7 +434,8 @@ fn validate_is_opt_in() {
         ["unlock running", "unlock candidate"]
     );
 
-    // The netconfd quirk (§5.6.3): validate → commit drops the candidate, running is unchanged.
+    // The netconfd quirk (docs/netconf.md §5.6, item 3): validate → commit drops the candidate,
+    // running is unchanged.
     let mut fake = Fake::new(candidate_caps()).reads(&[BEFORE, BEFORE, BEFORE]);
     let r = go(&mut fake, &change(), &opts).unwrap();
     assert!(
