@@ -1,19 +1,22 @@
 //! Device layer: inventory, RESTCONF and NETCONF reads and writes, the one apply procedure; typed
-//! answers (chat renders them, in `app::render`).
+//! answers (the chat side renders them, in `crate::render`; nothing here knows markdown).
 //!
-//! Reads: `DeviceReader` (built from an `Inventory` or a `DeviceDirectory` entry and `DeviceSettings`)
-//! answers `vrfs` and `interface` as typed `Answer`s; it picks the protocol per device and keeps NETCONF
-//! sessions in the `pool`. `DeviceError: Display` is user-facing and never contains a secret.
+//! Reads: `DeviceReader` (built from an `Inventory` or a `DeviceDirectory` entry and
+//! `DeviceSettings`) answers `vrfs_on` and `interface_on` a resolved `Device` as typed `Answer`s; it
+//! picks the protocol per device and keeps NETCONF sessions in the `pool`. `DeviceError: Display` is
+//! user-facing and never contains a secret.
 //!
-//! Writes: `change::InterfaceChange` → `change::validate` → `apply::Applier::apply` (NETCONF candidate +
-//! confirmed commit, or running with rollback-on-error, or RESTCONF PATCH; every value read back and
-//! verified) → `apply::ApplyReport` with the `diff`.
+//! Writes: `change::InterfaceChange` → `change::validate` → `change::ValidChange` →
+//! `apply::Applier::apply_to` (NETCONF candidate + confirmed commit, or running with
+//! rollback-on-error, or RESTCONF PATCH; every value read back and verified) → `apply::ApplyReport`
+//! with the `diff`. Only a `ValidChange` reaches a device.
 //!
-//! Layout: `inventory` (TOML), `model` (typed data), `tree` (one generic tree for JSON and XML data),
-//! `extract` (model out of trees, per YANG model), `restconf` (the RESTCONF client),
-//! `netconf/` (transport → framing → session → ops), `pool` (pooled NETCONF sessions, fan-out),
-//! `reader` (protocol choice and reads), `intent` (NetBox's intent beside the device, pure), `change`, `profile/` (payloads per YANG model family), `diff`,
-//! `apply`.
+//! Layout: `inventory` (TOML), `model` (typed data), `tree` (one generic tree for JSON and XML
+//! data), `extract` (model out of trees, per YANG model), `restconf` (the RESTCONF client and its one
+//! path type), `netconf/` (transport → framing → session → ops), `netconf_read`, `connect`, `pool`
+//! (pooled NETCONF sessions, fan-out), `reader` (protocol choice and reads), `intent` (NetBox's
+//! intent beside the device, pure), `change`, `profile/` (payloads per YANG model family), `diff`,
+//! `apply` (+ `apply/`: the NETCONF and RESTCONF flows).
 
 pub mod apply;
 pub mod change;

@@ -16,10 +16,8 @@ pub const MAX_BODY: usize = 16 * 1024 * 1024;
 const MEDIA: &str = "application/yang-data+json";
 
 /// One step of a RESTCONF data path: a node (`Cisco-IOS-XE-native:native`, `vrf`) or a list entry
-/// (`GigabitEthernet` + key `1/0/2` → `GigabitEthernet=1%2F0%2F2`).
-/// One segment of a RESTCONF data path: a node (`module:name` or `name`) or a list entry with its key.
-/// The one path type of the RESTCONF client and the apply flow; text is encoded only when a URL is
-/// made ([`data_url`]).
+/// with its key (`GigabitEthernet` + `1/0/2` → `GigabitEthernet=1%2F0%2F2`). The one path type of
+/// the RESTCONF client and the apply flow; text is encoded only when a URL is made ([`data_url`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathSeg {
     Node(String),
@@ -466,6 +464,17 @@ mod tests {
                 ]
             ),
             "https://h/restconf/data/Cisco-IOS-XE-native:native/interface/GigabitEthernet=1%2F0%2F2"
+        );
+        // A key that tries to leave its segment: every character that could is encoded.
+        assert_eq!(
+            data_url(
+                "https://h/restconf",
+                &[
+                    PathSeg::node("ietf-interfaces:interfaces"),
+                    PathSeg::entry("interface", "Gi1/0/2 ../x:y%2F,z")
+                ]
+            ),
+            "https://h/restconf/data/ietf-interfaces:interfaces/interface=Gi1%2F0%2F2%20..%2Fx%3Ay%252F%2Cz"
         );
         assert_eq!(
             encode_segment("a b,c=d?e#f%g/../é"),
