@@ -80,7 +80,7 @@ fn a_changed_device_or_netbox_means_a_new_plan() {
 }
 
 #[test]
-fn a_declines_needs_no_fresh_plan() {
+fn a_decline_needs_no_fresh_plan() {
     let r = pending("room-a");
     let hash = plan().hash();
     let decline = Decision::Decline { reason: None };

@@ -2,7 +2,8 @@
 //! already handled, the chat events already answered (so a replay after a restart is not answered
 //! twice), a record of every job (the outbox: a job's state is written before its effects run,
 //! so a restart neither loses nor repeats work), and the items a source parked after a failed
-//! attempt (retried on their own backoff while the source's cursor moves on).
+//! attempt (retried on their own backoff while the source's cursor moves on); ticket-driven
+//! changes with their history and outbox (`change.rs`).
 //!
 //! SQLite calls are short but blocking, so each one runs on a blocking thread; one connection behind a
 //! mutex serializes them (the bot writes a few rows per change, not a stream).
@@ -12,9 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod change;
 mod job;
 mod schema;
 
+pub use change::{Committed, HistoryEntry, OpenEffect};
 pub use job::JobState;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +35,16 @@ pub enum StoreError {
     /// A read or write failed (disk full, file locked by another process, corrupt file, …).
     #[error("the store failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A stored value no longer reads back (a hand-edited file, or a bug): the store names what.
+    #[error("the store holds {what} that cannot be read: {source}")]
+    Corrupt {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A change named by an outbox entry or a transition is not in the store.
+    #[error("the store has no change {0}")]
+    NoSuchChange(String),
     /// The blocking worker of one store call stopped before answering; the call's effect is unknown.
     #[error("the store's worker stopped: {0}")]
     WorkerStopped(#[source] tokio::task::JoinError),

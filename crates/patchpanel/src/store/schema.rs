@@ -7,7 +7,8 @@ use rusqlite::Connection;
 
 /// The schema this build writes. 0: the first release (no version set). 1: a job's outcome in its
 /// own column instead of joined to the detail with `" | "`. 2: how a seen chat event ended.
-pub const CURRENT: i64 = 2;
+/// 3: ticket-driven changes (records, history, outbox, handled ticket versions).
+pub const CURRENT: i64 = 3;
 
 /// Every table at version 0; later versions change them in [`migrate`].
 const TABLES_V0: &str = "
@@ -80,6 +81,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     if found < 2 {
         tx.execute_batch(V1_TO_V2)?;
+    }
+    if found < 3 {
+        tx.execute_batch(super::change::TABLES_V3)?;
     }
     tx.pragma_update(None, "user_version", CURRENT)?;
     tx.commit()?;
