@@ -228,6 +228,25 @@ impl Store {
         self.with(move |conn| read_record(conn, &id)).await
     }
 
+    /// The change people mean by `id`: that change, or for a bare ticket number its newest request
+    /// (`15016` finds `15016-2` once the ticket asked a second time).
+    pub async fn find_change(&self, id: &ChangeId) -> Result<Option<ChangeRecord>, StoreError> {
+        let id = id.as_str().to_owned();
+        self.with(move |conn| {
+            // Ids hold only letters, digits and `-` (ChangeId), so LIKE sees no wildcard in them.
+            let text: Option<String> = conn
+                .query_row(
+                    "SELECT record FROM change_record WHERE id = ?1 OR id LIKE ?1 || '-%'
+                     ORDER BY created_ms DESC, rowid DESC LIMIT 1",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            text.map(|t| from_json("a change record", &t)).transpose()
+        })
+        .await
+    }
+
     /// A ticket's changes, newest first.
     pub async fn changes_for_ticket(
         &self,

@@ -202,3 +202,28 @@ async fn a_transition_on_an_unknown_change_is_an_error() {
     let err = store.commit_transition(&t, 1).await.unwrap_err();
     assert_eq!(err.to_string(), "the store has no change 15016-3");
 }
+
+#[tokio::test]
+async fn a_ticket_number_finds_its_newest_request() {
+    let store = Store::open_in_memory().unwrap();
+    let (r1, t1) = first(1, "v1");
+    assert!(store.insert_change(&r1, &t1, 1).await.unwrap());
+    let (r2, t2) = first(2, "v2");
+    assert!(store.insert_change(&r2, &t2, 2).await.unwrap());
+    let find = |text: &str| {
+        let store = store.clone();
+        let id = ChangeId::parse(text).unwrap();
+        async move {
+            store
+                .find_change(&id)
+                .await
+                .unwrap()
+                .map(|r| r.id.to_string())
+        }
+    };
+    assert_eq!(find("15016").await.as_deref(), Some("15016-2"));
+    assert_eq!(find("#15016-2").await.as_deref(), Some("15016-2"));
+    assert_eq!(find("15016-1").await, None);
+    assert_eq!(find("1501").await, None);
+    assert_eq!(store.change_count_for_ticket(16).await.unwrap(), 2);
+}
