@@ -6,6 +6,7 @@
 pub mod plan;
 pub mod policy;
 pub mod state;
+pub mod when;
 
 pub use plan::{Plan, PlanHash, PlanRow, Side};
 pub use policy::{judge, ApprovalPolicy, Attempt, Refusal, Verdict, Via};

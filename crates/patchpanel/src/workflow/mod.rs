@@ -13,6 +13,7 @@ pub mod messages;
 pub mod netbox_change;
 pub mod netbox_sync;
 pub mod notifier;
+pub mod ticket_messages;
 pub mod ticket_plan;
 
 pub use netbox_sync::{NetboxSync, JOB_KIND};
