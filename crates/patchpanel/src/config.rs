@@ -30,6 +30,55 @@ pub struct Settings {
     pub netbox: Option<NetboxConfig>,
     /// How the NetBox workflow (W2) polls, listens and what it must never touch.
     pub netbox_sync: NetboxSyncSettings,
+    /// Who approves ticket-driven changes (W3), where their cards go and for how long they wait.
+    pub approvals: ApprovalSettings,
+}
+
+/// PATCHPANEL_APPROVAL_TTL's default: a day.
+pub const DEFAULT_APPROVAL_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Settings of the approval step of workflow W3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalSettings {
+    /// PATCHPANEL_APPROVERS: who may approve or decline (emails or `@domain`s). Empty: nobody, so
+    /// every change waits until it expires.
+    pub approvers: AllowList,
+    /// PATCHPANEL_APPROVALS_ROOM: a space (room id) the cards go to; unset: each approver listed by
+    /// email gets the card 1:1.
+    pub room: Option<String>,
+    /// PATCHPANEL_APPROVAL_TTL [24h]: how long a change waits for a decision.
+    pub ttl: Duration,
+    /// PATCHPANEL_ALLOW_SELF_APPROVAL [false]: whether the person who asked may approve.
+    pub allow_self_approval: bool,
+}
+
+impl Default for ApprovalSettings {
+    fn default() -> Self {
+        ApprovalSettings {
+            approvers: AllowList::default(),
+            room: None,
+            ttl: DEFAULT_APPROVAL_TTL,
+            allow_self_approval: false,
+        }
+    }
+}
+
+/// A duration as people write it: `90s`, `30m`, `24h`, `2d`, or a number of seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&text[..i], text[i..].trim()),
+        None => (text, "s"),
+    };
+    let n: u64 = number.parse().ok()?;
+    let scale = match unit {
+        "s" | "sec" | "secs" | "seconds" => 1,
+        "m" | "min" | "mins" | "minutes" => 60,
+        "h" | "hour" | "hours" => 3600,
+        "d" | "day" | "days" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(scale).map(Duration::from_secs)
 }
 
 pub const DEFAULT_NETBOX_POLL_SECONDS: u64 = 5;
@@ -225,9 +274,38 @@ impl Settings {
                 .unwrap_or_else(|| DEFAULT_PROTECTED_TAG.to_owned()),
         };
 
+        let approvers = match get("PATCHPANEL_APPROVERS") {
+            None => AllowList::default(),
+            Some(spec) => AllowList::parse(&spec).map_err(|AllowListError { entry }| {
+                ConfigError::Invalid {
+                    var: "PATCHPANEL_APPROVERS",
+                    reason: format!("`{entry}` is not an email address or an @domain (example: `alice@example.com, bob@example.com`)"),
+                }
+            })?,
+        };
+        let ttl = match get("PATCHPANEL_APPROVAL_TTL") {
+            None => DEFAULT_APPROVAL_TTL,
+            Some(v) => parse_duration(&v)
+                .filter(|d| *d >= Duration::from_secs(60) && *d <= Duration::from_secs(90 * 86_400))
+                .ok_or(ConfigError::Invalid {
+                    var: "PATCHPANEL_APPROVAL_TTL",
+                    reason: format!("`{v}` is not a duration between 1 minute and 90 days (examples: `24h`, `90m`, `2d`)"),
+                })?,
+        };
+        let approvals = ApprovalSettings {
+            approvers,
+            room: get("PATCHPANEL_APPROVALS_ROOM"),
+            ttl,
+            allow_self_approval: flag(
+                get("PATCHPANEL_ALLOW_SELF_APPROVAL"),
+                "PATCHPANEL_ALLOW_SELF_APPROVAL",
+            )?,
+        };
+
         Ok(Settings {
             netbox,
             netbox_sync,
+            approvals,
             webex: WebexConfig {
                 api_url,
                 u2c_url,
@@ -371,6 +449,84 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("NETBOX_POLL_SECONDS"));
+    }
+
+    #[test]
+    fn approval_settings_parse_and_explain_mistakes() {
+        let base = [
+            ("WEBEX_BOT_TOKEN", "abc"),
+            ("PATCHPANEL_ALLOWED", "@example.com"),
+        ];
+        let s = settings(&base).unwrap();
+        assert_eq!(s.approvals, ApprovalSettings::default());
+        assert_eq!(s.approvals.ttl, Duration::from_secs(86_400));
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            settings(&pairs)
+        };
+        let s = with(&[
+            (
+                "PATCHPANEL_APPROVERS",
+                "Approver@example.com, @ops.example.com",
+            ),
+            ("PATCHPANEL_APPROVAL_TTL", "90m"),
+            (
+                "PATCHPANEL_APPROVALS_ROOM",
+                "Y2lzY29zcGFyazovL3VzL1JPT00vYWJj",
+            ),
+            ("PATCHPANEL_ALLOW_SELF_APPROVAL", "yes"),
+        ])
+        .unwrap();
+        assert!(s.approvals.approvers.permits("approver@example.com"));
+        assert!(s.approvals.approvers.permits("x@ops.example.com"));
+        assert_eq!(s.approvals.approvers.emails(), vec!["approver@example.com"]);
+        assert_eq!(s.approvals.ttl, Duration::from_secs(5400));
+        assert!(s.approvals.room.is_some());
+        assert!(s.approvals.allow_self_approval);
+        for (var, value, says) in [
+            (
+                "PATCHPANEL_APPROVAL_TTL",
+                "soon",
+                "`soon` is not a duration",
+            ),
+            (
+                "PATCHPANEL_APPROVAL_TTL",
+                "10s",
+                "between 1 minute and 90 days",
+            ),
+            (
+                "PATCHPANEL_APPROVAL_TTL",
+                "99999999999999999d",
+                "is not a duration",
+            ),
+            (
+                "PATCHPANEL_APPROVERS",
+                "approver",
+                "`approver` is not an email",
+            ),
+            (
+                "PATCHPANEL_ALLOW_SELF_APPROVAL",
+                "maybe",
+                "`maybe` is not yes/no",
+            ),
+        ] {
+            let err = with(&[(var, value)]).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{var} is invalid")), "{err}");
+            assert!(err.contains(says), "{err}");
+        }
+    }
+
+    #[test]
+    fn durations_as_people_write_them() {
+        assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration(" 2 d"), Some(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("300"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("5min"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("h"), None);
+        assert_eq!(parse_duration("-1h"), None);
+        assert_eq!(parse_duration("1.5h"), None);
+        assert_eq!(parse_duration(""), None);
     }
 
     #[test]

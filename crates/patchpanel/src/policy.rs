@@ -73,6 +73,19 @@ impl AllowList {
     }
 }
 
+impl AllowList {
+    /// The exact emails listed (not the `@domain`s): the people a message can be sent to 1:1.
+    pub fn emails(&self) -> Vec<&str> {
+        self.entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Email(e) => Some(e.as_str()),
+                Entry::Domain(_) => None,
+            })
+            .collect()
+    }
+}
+
 impl fmt::Display for AllowList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts: Vec<String> = self
