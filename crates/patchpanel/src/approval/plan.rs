@@ -59,14 +59,13 @@ pub struct Plan {
     pub rows: Vec<PlanRow>,
 }
 
-/// The hex SHA-256 of a plan's canonical JSON, cut to 32 characters (128 bits: enough to tell plans
-/// apart, short enough for a card's submit data).
+/// The hex SHA-256 of a plan's canonical JSON (64 characters).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct PlanHash(String);
 
 /// Length of a [`PlanHash`] in hex characters.
-pub const PLAN_HASH_LEN: usize = 32;
+pub const PLAN_HASH_LEN: usize = 64;
 
 impl PlanHash {
     /// A hash as received (a card's submit data); `None` unless it has the shape of one.
@@ -109,7 +108,7 @@ impl Plan {
         hasher.update(serde_json::to_vec(&canonical).unwrap_or_default());
         let digest = hasher.finalize();
         let mut hex = String::with_capacity(PLAN_HASH_LEN);
-        for byte in digest.iter().take(PLAN_HASH_LEN / 2) {
+        for byte in digest.iter() {
             hex.push_str(&format!("{byte:02x}"));
         }
         PlanHash(hex)

@@ -204,7 +204,7 @@ fn a_second_press_is_told_who_was_first() {
 fn forged_replayed_and_misplaced_cards_are_refused() {
     let r = pending("room-a");
     let hash = plan().hash();
-    let other = PlanHash::parse(&"0".repeat(32)).unwrap();
+    let other = PlanHash::parse(&"0".repeat(64)).unwrap();
     let approve = Decision::Approve;
     let judge_card = |r: &ChangeRecord, room: &str, h: &PlanHash, nonce: &str| {
         judge(
