@@ -235,6 +235,10 @@ pub enum Input {
     CardsPosted {
         cards: Vec<CardRef>,
     },
+    /// These cards were deleted and their outcome posted in their place (any state).
+    CardsReplaced {
+        message_ids: Vec<String>,
+    },
     /// A press found the device or NetBox changed since the card was made: this is the new plan,
     /// to be shown on a new card with a new nonce.
     Replanned {
@@ -267,6 +271,7 @@ impl Input {
             Input::Validated { .. } => "validated",
             Input::Refused { .. } => "refused",
             Input::CardsPosted { .. } => "cards posted",
+            Input::CardsReplaced { .. } => "cards replaced",
             Input::Replanned { .. } => "replanned",
             Input::Decided { .. } => "decided",
             Input::Expire => "expire",
@@ -413,6 +418,17 @@ pub fn transition(record: &ChangeRecord, input: Input) -> Result<Transition, Not
                 Vec::new(),
                 None,
                 format!("{n} approval card(s) posted"),
+            )
+        }
+        (state, Input::CardsReplaced { message_ids }) => {
+            if let Some(a) = next.approval.as_mut() {
+                a.cards.retain(|c| !message_ids.contains(&c.message_id));
+            }
+            (
+                state.clone(),
+                Vec::new(),
+                None,
+                format!("{} card(s) replaced by the outcome", message_ids.len()),
             )
         }
         (ChangeState::PendingApproval, Input::Replanned { plan, nonce }) => {

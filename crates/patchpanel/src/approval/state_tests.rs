@@ -328,3 +328,25 @@ fn records_round_trip_through_json() {
         assert_eq!(back, e);
     }
 }
+
+#[test]
+fn replaced_cards_leave_the_record_in_any_state() {
+    let declined = step(
+        &pending("r"),
+        Input::Decided {
+            by: "a@example.com".into(),
+            decision: Decision::Decline { reason: None },
+        },
+    )
+    .record;
+    let t = step(
+        &declined,
+        Input::CardsReplaced {
+            message_ids: vec!["m1".into()],
+        },
+    );
+    assert_eq!(t.record.state, declined.state);
+    assert!(t.record.approval.unwrap().cards.is_empty());
+    assert!(t.effects.is_empty());
+    assert_eq!(t.step.state, "declined");
+}
