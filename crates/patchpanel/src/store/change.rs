@@ -354,6 +354,36 @@ impl Store {
         .await
     }
 
+    /// The open effects of one change, in the order they were stored.
+    pub async fn open_effects_of(&self, change: &ChangeId) -> Result<Vec<OpenEffect>, StoreError> {
+        let change = change.clone();
+        self.with(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, effect, attempts FROM change_effect
+                 WHERE change_id = ?1 AND done_ms IS NULL ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![change.as_str()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, effect, attempts) = row?;
+                out.push(OpenEffect {
+                    id,
+                    change_id: change.clone(),
+                    effect: from_json("an effect", &effect)?,
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     pub async fn effect_done(&self, id: i64, at_ms: i64) -> Result<(), StoreError> {
         self.with(move |conn| {
             conn.execute(

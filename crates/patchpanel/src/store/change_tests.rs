@@ -169,6 +169,10 @@ async fn effects_stay_open_until_done_and_count_their_failures() {
     let rest = store.open_effects(10).await.unwrap();
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].effect, Effect::PostCards);
+    let id = ChangeId::parse("15016").unwrap();
+    assert_eq!(store.open_effects_of(&id).await.unwrap(), rest);
+    let other = ChangeId::parse("15017").unwrap();
+    assert!(store.open_effects_of(&other).await.unwrap().is_empty());
 }
 
 #[tokio::test]
