@@ -53,16 +53,14 @@ async fn a_signed_webhook_wakes_the_poller() {
     let (_sim, backend) = simulated_netbox(shutdown).await;
     let person = netbox_w2::Person::new(&backend);
     let world = netbox_w2::World::start(&backend, 3600.0).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let secret = "hook-s3cret";
+    // Port 0: the bot takes a free port itself (a port picked here and released could be taken by
+    // another test before the bot binds it, and the bot would stop).
     let bot = world.start_bot_with(&[
-        ("NETBOX_WEBHOOK_LISTEN", format!("127.0.0.1:{port}")),
+        ("NETBOX_WEBHOOK_LISTEN", "127.0.0.1:0".to_owned()),
         ("NETBOX_WEBHOOK_SECRET", secret.to_owned()),
     ]);
+    let port = bot.wait_webhook_port(&world.db_path()).await;
     world.wait_cursor(0).await;
     // The start round is a change-log read, then a sweep; once the store counts the sweep, with an
     // hour-long interval only a wake-up makes the poller read again.

@@ -337,6 +337,27 @@ pub struct RunningBot {
 }
 
 impl RunningBot {
+    /// Waits until the bot's NetBox webhook receiver listens, and answers its port (read from the
+    /// store, so `NETBOX_WEBHOOK_LISTEN=127.0.0.1:0` needs no port guessed in advance). A bot that
+    /// stopped meanwhile fails the test with its error.
+    pub async fn wait_webhook_port(&self, db: &Path) -> u16 {
+        let start = Instant::now();
+        loop {
+            if let Some(port) = stored(db, patchpanel::netbox::webhook::LISTEN_PORT).await {
+                return u16::try_from(port).expect("a port");
+            }
+            assert!(
+                !self.task.is_finished(),
+                "the bot stopped before its webhook receiver listened"
+            );
+            assert!(
+                start.elapsed() < WAIT,
+                "the webhook receiver never listened"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// Orderly shutdown; the bot must stop cleanly.
     pub async fn stop(self) {
         self.shutdown.cancel();

@@ -46,7 +46,7 @@ pub async fn start(
     );
     let poller = Poller::new(
         client,
-        store,
+        store.clone(),
         PollerConfig::new(
             settings.netbox_sync.poll_interval,
             settings.netbox_sync.sweep_interval,
@@ -60,6 +60,12 @@ pub async fn start(
             .await
             .map_err(AppError::Webhook)?;
         info!(addr = %hook.addr, "NetBox webhook receiver listening (it only wakes the poller)");
+        if let Err(e) = store
+            .set_cursor(webhook::LISTEN_PORT, u64::from(hook.addr.port()))
+            .await
+        {
+            tracing::warn!(error = %e, "the webhook receiver's port could not be recorded");
+        }
         tracker.spawn(async move { hook.stopped().await });
     }
     info!(

@@ -31,6 +31,9 @@ use crate::listener::{self, BodyError, Events, ListenerConfig, RunningListener};
 use crate::secret::Secret;
 pub use replay::ReplayGuard;
 
+/// The store entry holding the port the receiver listens on (`NETBOX_WEBHOOK_LISTEN` may ask for
+/// port 0, "any free port": operators and tests read which one it got here).
+pub const LISTEN_PORT: &str = "netbox.webhook_port";
 /// Largest body accepted; NetBox's interface payloads are a few KB.
 pub const MAX_BODY: usize = 1024 * 1024;
 /// The header NetBox puts the signature in.
