@@ -23,3 +23,4 @@ pub mod suggest;
 pub mod text_safety;
 pub mod webex;
 pub mod workflow;
+pub mod zammad;
