@@ -57,6 +57,7 @@ async fn bench(rate: u64, count: usize) {
         devices: DeviceSettings::default(),
         netbox: None,
         netbox_sync: Default::default(),
+        zammad: None,
     };
     let bot = tokio::spawn(patchpanel::app::run(settings, shutdown.child_token()));
     let http = reqwest::Client::new();

@@ -160,6 +160,7 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
             poll_interval: Duration::from_secs(1),
             ..NetboxSyncSettings::default()
         },
+        zammad: None,
         devices: DeviceSettings {
             username: Some("admin".to_owned()),
             password: Some(Secret::new("demo-password")),
