@@ -119,7 +119,7 @@ mod tests {
     fn the_token_part_drops_the_scheme() {
         assert_eq!(token_part(&Secret::new(TOKEN)).expose(), TOKEN);
         assert_eq!(
-            token_part(&Secret::new(&format!("Token token={TOKEN}"))).expose(),
+            token_part(&Secret::new(format!("Token token={TOKEN}"))).expose(),
             TOKEN
         );
         assert_eq!(
