@@ -161,6 +161,7 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
             ..NetboxSyncSettings::default()
         },
         approvals: Default::default(),
+        zammad: None,
         devices: DeviceSettings {
             username: Some("admin".to_owned()),
             password: Some(Secret::new("demo-password")),

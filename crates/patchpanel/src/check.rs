@@ -1,6 +1,6 @@
 //! `patchpanel check`: validates the configuration and reaches every configured system, as a table.
 
-use crate::config::{NetboxSyncSettings, Settings};
+use crate::config::{NetboxSyncSettings, Settings, ZammadSettings};
 use crate::device::Inventory;
 use crate::webex::WebexRest;
 use std::time::Duration;
@@ -102,6 +102,10 @@ async fn collect() -> Vec<Row> {
             },
         },
     }
+    rows.push(match &settings.zammad {
+        None => row(ZAMMAD_ROW, true, "not configured (ZAMMAD_URL unset)".into()),
+        Some(z) => zammad_row(z).await,
+    });
     rows.extend(webhook_row(&settings.netbox_sync));
     if settings.netbox.is_some() {
         rows.push(notify_row(settings.notify.as_deref()));
@@ -244,6 +248,50 @@ fn warn(system: &str, detail: String) -> Row {
     }
 }
 
+const ZAMMAD_ROW: &str = "zammad";
+
+/// Zammad answers, takes the token, names the bot's user and has every state the workflow uses.
+async fn zammad_row(z: &ZammadSettings) -> Row {
+    let client = match crate::zammad::ZammadClient::new(&z.client) {
+        Ok(c) => c,
+        Err(e) => return row(ZAMMAD_ROW, false, e.to_string()),
+    };
+    let me = match client.me().await {
+        Ok(me) => me,
+        Err(e) => return row(ZAMMAD_ROW, false, e.to_string()),
+    };
+    let states = client.states().await.and_then(|states| {
+        crate::zammad::StateIds::resolve(&states, &crate::zammad::REQUIRED_STATES)
+    });
+    zammad_summary(&me, states, z)
+}
+
+/// The Zammad row from what was read (pure).
+fn zammad_summary(
+    me: &crate::zammad::User,
+    states: Result<crate::zammad::StateIds, crate::zammad::ZammadError>,
+    z: &ZammadSettings,
+) -> Row {
+    let who = format!(
+        "signed in as {} (user id {})",
+        crate::text_safety::excerpt(&me.display(), 80),
+        me.id.map_or_else(|| "?".to_owned(), |id| id.to_string())
+    );
+    match states {
+        Ok(ids) => row(
+            ZAMMAD_ROW,
+            true,
+            format!(
+                "{who}; states {}; network changes are tickets with {} = {}",
+                ids.summary(),
+                z.change_field,
+                z.change_value
+            ),
+        ),
+        Err(e) => row(ZAMMAD_ROW, false, format!("{who}, but {e}")),
+    }
+}
+
 const TICKET_FIELD_ROW: &str = "netbox ticket field";
 
 /// Whether the custom field W2 watches exists and NetBox honours the sweep's filter on it
@@ -327,6 +375,70 @@ mod tests {
         );
         let bad = store_row(std::path::Path::new("/nonexistent-dir/x/p.db"), false).await;
         assert!(!bad.ok && bad.detail.contains("PATCHPANEL_DB"), "{bad:?}");
+    }
+
+    fn zammad_settings(url: &str) -> ZammadSettings {
+        crate::config::Settings::from_lookup(|k| {
+            match k {
+                "WEBEX_BOT_TOKEN" => Some("t"),
+                "PATCHPANEL_ALLOWED" => Some("@example.com"),
+                "ZAMMAD_URL" => Some(url),
+                "ZAMMAD_TOKEN" => Some("zammad-s3cret-token"),
+                _ => None,
+            }
+            .map(str::to_owned)
+        })
+        .unwrap()
+        .zammad
+        .unwrap()
+    }
+
+    #[test]
+    fn zammad_row_names_the_user_and_every_missing_state() {
+        let z = zammad_settings("https://zammad.example.com");
+        let me = crate::zammad::User {
+            id: Some(9),
+            login: Some("patchpanel".into()),
+            ..Default::default()
+        };
+        let state = |id: u64, name: &str| crate::zammad::TicketState {
+            id: Some(id),
+            name: Some(name.into()),
+            state_type_id: Some(1),
+            active: Some(true),
+        };
+        let mut states = vec![state(1, "new"), state(2, "open"), state(4, "closed")];
+        let resolve = |s: &[crate::zammad::TicketState]| {
+            crate::zammad::StateIds::resolve(s, &crate::zammad::REQUIRED_STATES)
+        };
+        let missing = zammad_summary(&me, resolve(&states), &z);
+        assert!(!missing.ok, "{missing:?}");
+        assert!(missing
+            .detail
+            .starts_with("signed in as patchpanel (user id 9), but"));
+        for name in ["pending approval", "attention required", "denied"] {
+            assert!(missing.detail.contains(name), "{missing:?}");
+        }
+        states.extend([
+            state(7, "pending approval"),
+            state(8, "attention required"),
+            state(9, "denied"),
+        ]);
+        let ok = zammad_summary(&me, resolve(&states), &z);
+        assert!(ok.ok && !ok.warning, "{ok:?}");
+        assert!(ok.detail.contains("pending approval 7"), "{ok:?}");
+        assert!(ok.detail.contains("ticket_type = network_change"), "{ok:?}");
+    }
+
+    #[tokio::test]
+    async fn zammad_row_fails_when_zammad_does_not_answer_without_the_token() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let r = zammad_row(&zammad_settings(&format!("http://127.0.0.1:{port}"))).await;
+        assert!(!r.ok && r.detail.contains("unavailable"), "{r:?}");
+        assert!(!r.detail.contains("s3cret"), "{r:?}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::netbox::NetboxConfig;
 use crate::policy::{AllowList, AllowListError};
 use crate::secret::Secret;
 use crate::webex::WebexConfig;
+use crate::zammad::ZammadConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,6 +31,8 @@ pub struct Settings {
     pub netbox: Option<NetboxConfig>,
     /// How the NetBox workflow (W2) polls, listens and what it must never touch.
     pub netbox_sync: NetboxSyncSettings,
+    /// Zammad, when `ZAMMAD_URL` and `ZAMMAD_TOKEN` are both set; nothing of it runs otherwise.
+    pub zammad: Option<ZammadSettings>,
     /// Who approves ticket-driven changes (W3), where their cards go and for how long they wait.
     pub approvals: ApprovalSettings,
 }
@@ -79,6 +82,27 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         _ => return None,
     };
     n.checked_mul(scale).map(Duration::from_secs)
+}
+
+pub const DEFAULT_ZAMMAD_POLL_SECONDS: u64 = 5;
+pub const DEFAULT_ZAMMAD_CHANGE_FIELD: &str = "ticket_type";
+pub const DEFAULT_ZAMMAD_CHANGE_VALUE: &str = "network_change";
+
+/// How to reach Zammad and which of its tickets are network changes (docs/zammad.md).
+#[derive(Debug, Clone)]
+pub struct ZammadSettings {
+    /// ZAMMAD_URL and ZAMMAD_TOKEN (TLS verified against the system's roots, like NetBox).
+    pub client: ZammadConfig,
+    /// ZAMMAD_POLL_SECONDS [5]: how often the condition search runs.
+    pub poll_interval: Duration,
+    /// ZAMMAD_CHANGE_FIELD [ticket_type]: the ticket attribute that marks a network change.
+    pub change_field: String,
+    /// ZAMMAD_CHANGE_VALUE [network_change]: the value it holds then.
+    pub change_value: String,
+    /// ZAMMAD_WEBHOOK_LISTEN: the optional webhook receiver's address (off when unset).
+    pub webhook_listen: Option<SocketAddr>,
+    /// ZAMMAD_WEBHOOK_SECRET: the webhook's HMAC-SHA1 signature token; required with the receiver.
+    pub webhook_secret: Option<Secret>,
 }
 
 pub const DEFAULT_NETBOX_POLL_SECONDS: u64 = 5;
@@ -274,6 +298,7 @@ impl Settings {
                 .unwrap_or_else(|| DEFAULT_PROTECTED_TAG.to_owned()),
         };
 
+        let zammad = zammad_settings(&get, &seconds)?;
         let approvers = match get("PATCHPANEL_APPROVERS") {
             None => AllowList::default(),
             Some(spec) => AllowList::parse(&spec).map_err(|AllowListError { entry }| {
@@ -305,6 +330,7 @@ impl Settings {
         Ok(Settings {
             netbox,
             netbox_sync,
+            zammad,
             approvals,
             webex: WebexConfig {
                 api_url,
@@ -336,6 +362,71 @@ impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Settings, ConfigError> {
         Settings::from_lookup(|var| std::env::var(var).ok())
+    }
+}
+
+/// The ZAMMAD_* settings: `None` without ZAMMAD_URL and ZAMMAD_TOKEN.
+fn zammad_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    seconds: &impl Fn(&'static str, u64) -> Result<Duration, ConfigError>,
+) -> Result<Option<ZammadSettings>, ConfigError> {
+    let listen = get("ZAMMAD_WEBHOOK_LISTEN");
+    let secret = get("ZAMMAD_WEBHOOK_SECRET");
+    let (url, token) = match (get("ZAMMAD_URL"), get("ZAMMAD_TOKEN")) {
+        (None, None) if listen.is_none() && secret.is_none() => return Ok(None),
+        (None, None) => {
+            return Err(ZammadMissing("ZAMMAD_URL", "ZAMMAD_WEBHOOK_LISTEN/ZAMMAD_WEBHOOK_SECRET are set, but the webhook only wakes the Zammad poller: give Zammad's address and token too, or unset them").into())
+        }
+        (Some(url), Some(token)) => (url, token),
+        (Some(_), None) => {
+            return Err(ZammadMissing("ZAMMAD_TOKEN", "ZAMMAD_URL is set: give the bot user's access token too (Zammad: Profile > Token Access)").into())
+        }
+        (None, Some(_)) => {
+            return Err(ZammadMissing("ZAMMAD_URL", "ZAMMAD_TOKEN is set: give Zammad's address too, e.g. https://zammad.example.com").into())
+        }
+    };
+    let url = url_setting(Some(url), "ZAMMAD_URL", "")?;
+    let change_field =
+        get("ZAMMAD_CHANGE_FIELD").unwrap_or_else(|| DEFAULT_ZAMMAD_CHANGE_FIELD.to_owned());
+    crate::zammad::search::check_field(&change_field).map_err(|reason| ConfigError::Invalid {
+        var: "ZAMMAD_CHANGE_FIELD",
+        reason,
+    })?;
+    let change_value =
+        get("ZAMMAD_CHANGE_VALUE").unwrap_or_else(|| DEFAULT_ZAMMAD_CHANGE_VALUE.to_owned());
+    if change_value.chars().count() > 200 || change_value.chars().any(char::is_control) {
+        return Err(ConfigError::Invalid {
+            var: "ZAMMAD_CHANGE_VALUE",
+            reason: "use the attribute's value as Zammad stores it (one line, at most 200 characters), e.g. `network_change`".into(),
+        });
+    }
+    let webhook_listen = match listen {
+        None => None,
+        Some(v) => Some(v.parse::<SocketAddr>().map_err(|_| ConfigError::Invalid {
+            var: "ZAMMAD_WEBHOOK_LISTEN",
+            reason: format!("`{v}` is not ADDRESS:PORT (example: `10.0.0.5:9010`)"),
+        })?),
+    };
+    let webhook_secret = secret.map(Secret::new);
+    if webhook_listen.is_some() && webhook_secret.is_none() {
+        return Err(ZammadMissing("ZAMMAD_WEBHOOK_SECRET", "ZAMMAD_WEBHOOK_LISTEN is set: give the webhook's HMAC-SHA1 signature token too (the same as in Zammad's webhook), so unsigned requests are refused").into());
+    }
+    Ok(Some(ZammadSettings {
+        client: ZammadConfig::new(url, Secret::new(token)),
+        poll_interval: seconds("ZAMMAD_POLL_SECONDS", DEFAULT_ZAMMAD_POLL_SECONDS)?,
+        change_field,
+        change_value,
+        webhook_listen,
+        webhook_secret,
+    }))
+}
+
+/// A missing ZAMMAD_* variable and what to do.
+struct ZammadMissing(&'static str, &'static str);
+
+impl From<ZammadMissing> for ConfigError {
+    fn from(ZammadMissing(var, hint): ZammadMissing) -> Self {
+        ConfigError::Missing { var, hint }
     }
 }
 
@@ -452,6 +543,78 @@ mod tests {
     }
 
     #[test]
+    fn zammad_is_optional_and_its_settings_explain_mistakes() {
+        let base = [
+            ("WEBEX_BOT_TOKEN", "abc"),
+            ("PATCHPANEL_ALLOWED", "@example.com"),
+        ];
+        assert!(settings(&base).unwrap().zammad.is_none());
+        let mut with = base.to_vec();
+        with.extend([
+            ("ZAMMAD_URL", "https://zammad.example.com/"),
+            ("ZAMMAD_TOKEN", "zammad-s3cret-token"),
+        ]);
+        let z = settings(&with).unwrap().zammad.unwrap();
+        assert_eq!(z.client.url, "https://zammad.example.com");
+        assert_eq!(z.client.token.expose(), "zammad-s3cret-token");
+        assert_eq!(z.poll_interval, Duration::from_secs(5));
+        assert_eq!(z.change_field, "ticket_type");
+        assert_eq!(z.change_value, "network_change");
+        assert_eq!(z.webhook_listen, None);
+        assert!(!format!("{z:?}").contains("s3cret"));
+
+        let mut full = with.clone();
+        full.extend([
+            ("ZAMMAD_POLL_SECONDS", "30"),
+            ("ZAMMAD_CHANGE_FIELD", "type"),
+            ("ZAMMAD_CHANGE_VALUE", "network change"),
+            ("ZAMMAD_WEBHOOK_LISTEN", "127.0.0.1:9010"),
+            ("ZAMMAD_WEBHOOK_SECRET", "hmac-s3cret"),
+        ]);
+        let z = settings(&full).unwrap().zammad.unwrap();
+        assert_eq!(z.poll_interval, Duration::from_secs(30));
+        assert_eq!(
+            (z.change_field.as_str(), z.change_value.as_str()),
+            ("type", "network change")
+        );
+        assert_eq!(z.webhook_listen, Some("127.0.0.1:9010".parse().unwrap()));
+        assert!(!format!("{z:?}").contains("hmac-s3cret"));
+
+        let fails = |extra: &[(&'static str, &'static str)], var: &str| {
+            let mut p = base.to_vec();
+            p.extend_from_slice(extra);
+            let e = settings(&p).unwrap_err();
+            assert!(e.to_string().starts_with(var), "{var}: {e}");
+            assert!(!e.to_string().contains("s3cret"), "{e}");
+        };
+        fails(&[("ZAMMAD_URL", "https://z.example")], "ZAMMAD_TOKEN");
+        fails(&[("ZAMMAD_TOKEN", "zammad-s3cret-token")], "ZAMMAD_URL");
+        fails(&[("ZAMMAD_WEBHOOK_LISTEN", "127.0.0.1:9010")], "ZAMMAD_URL");
+        let z = &with[2..];
+        fails(&[z[0], z[1], ("ZAMMAD_URL", "ftp://z")], "ZAMMAD_URL");
+        fails(
+            &[z[0], z[1], ("ZAMMAD_CHANGE_FIELD", "ticket.type")],
+            "ZAMMAD_CHANGE_FIELD",
+        );
+        fails(
+            &[z[0], z[1], ("ZAMMAD_CHANGE_VALUE", "a\u{7}b")],
+            "ZAMMAD_CHANGE_VALUE",
+        );
+        fails(
+            &[z[0], z[1], ("ZAMMAD_POLL_SECONDS", "0")],
+            "ZAMMAD_POLL_SECONDS",
+        );
+        fails(
+            &[z[0], z[1], ("ZAMMAD_WEBHOOK_LISTEN", "9010")],
+            "ZAMMAD_WEBHOOK_LISTEN",
+        );
+        fails(
+            &[z[0], z[1], ("ZAMMAD_WEBHOOK_LISTEN", "127.0.0.1:9010")],
+            "ZAMMAD_WEBHOOK_SECRET",
+        );
+    }
+
+    #[test]
     fn approval_settings_parse_and_explain_mistakes() {
         let base = [
             ("WEBEX_BOT_TOKEN", "abc"),
@@ -466,15 +629,9 @@ mod tests {
             settings(&pairs)
         };
         let s = with(&[
-            (
-                "PATCHPANEL_APPROVERS",
-                "Approver@example.com, @ops.example.com",
-            ),
+            ("PATCHPANEL_APPROVERS", "Approver@example.com, @ops.example.com"),
             ("PATCHPANEL_APPROVAL_TTL", "90m"),
-            (
-                "PATCHPANEL_APPROVALS_ROOM",
-                "Y2lzY29zcGFyazovL3VzL1JPT00vYWJj",
-            ),
+            ("PATCHPANEL_APPROVALS_ROOM", "Y2lzY29zcGFyazovL3VzL1JPT00vYWJj"),
             ("PATCHPANEL_ALLOW_SELF_APPROVAL", "yes"),
         ])
         .unwrap();
@@ -485,31 +642,11 @@ mod tests {
         assert!(s.approvals.room.is_some());
         assert!(s.approvals.allow_self_approval);
         for (var, value, says) in [
-            (
-                "PATCHPANEL_APPROVAL_TTL",
-                "soon",
-                "`soon` is not a duration",
-            ),
-            (
-                "PATCHPANEL_APPROVAL_TTL",
-                "10s",
-                "between 1 minute and 90 days",
-            ),
-            (
-                "PATCHPANEL_APPROVAL_TTL",
-                "99999999999999999d",
-                "is not a duration",
-            ),
-            (
-                "PATCHPANEL_APPROVERS",
-                "approver",
-                "`approver` is not an email",
-            ),
-            (
-                "PATCHPANEL_ALLOW_SELF_APPROVAL",
-                "maybe",
-                "`maybe` is not yes/no",
-            ),
+            ("PATCHPANEL_APPROVAL_TTL", "soon", "`soon` is not a duration"),
+            ("PATCHPANEL_APPROVAL_TTL", "10s", "between 1 minute and 90 days"),
+            ("PATCHPANEL_APPROVAL_TTL", "99999999999999999d", "is not a duration"),
+            ("PATCHPANEL_APPROVERS", "approver", "`approver` is not an email"),
+            ("PATCHPANEL_ALLOW_SELF_APPROVAL", "maybe", "`maybe` is not yes/no"),
         ] {
             let err = with(&[(var, value)]).unwrap_err().to_string();
             assert!(err.starts_with(&format!("{var} is invalid")), "{err}");

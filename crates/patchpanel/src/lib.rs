@@ -24,3 +24,4 @@ pub mod suggest;
 pub mod text_safety;
 pub mod webex;
 pub mod workflow;
+pub mod zammad;
