@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod backoff;
+pub mod cards;
 pub mod check;
 pub mod command;
 pub mod config;
