@@ -3,7 +3,7 @@
 //! `tests/cards/package.json`) in headless Chromium, as Adaptive Cards 1.3 with a Webex-like host
 //! config: any parse error or warning of the SDK (its `SerializationContext` events), any
 //! validation finding, any `console.error`, and any markdown element the escaped text produced
-//! fails the test. A PNG of each example is written to a scratch directory, or to
+//! fails the test (a deliberately broken "canary" card proves each check can fail). A PNG of each example is written to a scratch directory, or to
 //! `$PATCHPANEL_CARD_PNG_DIR` (`scripts/card-images` points it at `docs/img/` for the README).
 //!
 //! Needs Debian's `chromium` and `npm ci --prefix tests/cards` (both installed by `scripts/test`);
@@ -192,13 +192,36 @@ fn every_card_renders_in_the_official_sdk_without_errors_or_warnings() {
         .collect();
     all.push(("hostile".into(), hostile()));
     all.push(("stress-200-rows".into(), stress()));
+    // Proof that the checks can fail: a card with a 1.5 property, a 1.4 action and markdown.
+    all.push((
+        "canary".into(),
+        json!({"type": "AdaptiveCard", "version": "1.3", "body": [
+            {"type": "TextBlock", "text": "**bold** [link](http://example.com)", "style": "heading"},
+            {"type": "Rating"}
+        ], "actions": [{"type": "Action.Execute", "title": "Run"}]}),
+    ));
     let page = write_page(dir, &all);
     let result = run_page(dir, &page);
 
     assert_eq!(result["consoleErrors"], json!([]), "{result:#}");
     let rendered = result["cards"].as_array().unwrap();
     assert_eq!(rendered.len(), all.len(), "{result:#}");
-    for r in rendered {
+    let (canary, rendered): (Vec<&Value>, Vec<&Value>) =
+        rendered.iter().partition(|r| r["name"] == "canary");
+    let caught = canary[0]["errors"].to_string();
+    for want in [
+        "UnsupportedProperty",
+        "UnknownElementType",
+        "UnknownActionType",
+        "<strong>",
+        "<a>",
+    ] {
+        assert!(
+            caught.contains(want),
+            "the canary's {want} went unnoticed: {caught}"
+        );
+    }
+    for r in &rendered {
         let name = r["name"].as_str().unwrap();
         assert_eq!(r["errors"], json!([]), "{name}: {r:#}");
         assert_eq!(r["warnings"], json!([]), "{name}: {r:#}");
