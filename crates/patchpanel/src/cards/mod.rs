@@ -14,9 +14,9 @@
 //! * `examples() -> Vec<Example>`: every card the bot can send, with sample data (tests, README).
 //!
 //! Sizes: Webex documents 7,439 bytes for a message's text and one card per message, but no number
-//! for a card attachment; 28 KB is the limit Microsoft documents for a whole card message in
-//! Teams and the figure the Webex community works to. The budget here keeps the whole `POST
-//! /messages` body (card + fallback + ids) under 28,000 bytes: see docs/webex.md §10.
+//! for a card attachment that we could find; 28 KB is the limit Microsoft documents for a whole card
+//! message in Teams. The budget here keeps the whole `POST /messages` body (card + fallback + ids)
+//! under 28,000 bytes, with a margin: see docs/webex.md §10.
 
 mod approval;
 mod fit;
