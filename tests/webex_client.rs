@@ -1,8 +1,10 @@
 //! The Webex client against the Webex simulator (REST, U2C, WDM, Mercury) on 127.0.0.1, one test
 //! per failure mode: faults come from the simulator's control API (`/_sim/fail`, `/_sim/close`,
 //! `/_sim/raw`, `/_sim/options`, …) and what the client did from its log (`/_sim/log`). The socket
-//! and device tests are in `socket`, the REST ones in `rest`, both clusters in `clusters`.
+//! and device tests are in `socket`, the REST ones in `rest`, both clusters in `clusters`, card messages in `cards`.
 
+#[path = "webex_client/cards.rs"]
+mod cards;
 #[path = "webex_client/clusters.rs"]
 mod clusters;
 #[path = "webex_client/rest.rs"]

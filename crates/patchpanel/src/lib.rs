@@ -7,6 +7,7 @@
 pub mod app;
 pub mod approval;
 pub mod backoff;
+pub mod cards;
 pub mod check;
 pub mod command;
 pub mod config;

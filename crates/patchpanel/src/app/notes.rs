@@ -105,6 +105,8 @@ pub fn why(e: &WebexError) -> Option<String> {
             Some("Webex was unavailable for longer than I keep trying".to_owned())
         }
         WebexError::BadRequest { status, .. } => Some(format!("Webex refused it (HTTP {status})")),
+        // The same message would be too large again.
+        WebexError::TooLarge { .. } => None,
         WebexError::TokenRejected
         | WebexError::Replaced
         | WebexError::NotFound { .. }

@@ -41,6 +41,10 @@ pub enum WebexError {
     /// A response without a field we need, or not JSON. Log it; the event or call is skipped.
     #[error("webex: unexpected response from {what}: {detail}")]
     InvalidResponse { what: String, detail: String },
+    /// A message the bot refused to send because Webex would refuse it for its size (a card
+    /// message over the budget, docs/webex.md §10). Do not retry the same message.
+    #[error("webex: the message is {bytes} bytes, over the {limit}-byte limit; not sent")]
+    TooLarge { bytes: usize, limit: usize },
     /// Bad configuration (an unparsable URL, a token that cannot be a header). Fix the settings.
     #[error("webex: configuration: {0}")]
     Config(String),

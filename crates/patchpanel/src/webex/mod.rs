@@ -12,12 +12,17 @@
 //!
 //! Additions: `listen_with_timings(.., MercuryTimings)`, `WebexRest::{with_retry_policy, get_message,
 //! get_attachment_action, get_person, stop_retrying_on}`, `WebexError::is_fatal`.
+//! * `WebexRest::send_card(&self, target, fallback_markdown, card: &Value) -> Result<String, WebexError>`
+//!   (one Adaptive Card to a room id or, when `target` has `@`, a person; same retries as
+//!   `send_reply`; the message id) and `WebexRest::delete_message(&self, id) -> Result<(), WebexError>`
+//!   (404: already gone, success) — `card_messages.rs`.
 //!
 //! Module map: `wire` (lenient serde shapes), `rest` (HTTP + retries), `device` (U2C, WDM), `mercury`
 //! (the socket loop), `frames` (envelope classification), `policy` (close codes, backoff), `dispatch`
 //! (activity → Inbound), `resolve` (activity UUID → REST object, across clusters), `mention`, `split`,
-//! `dedupe`, `ids`.
+//! `dedupe`, `ids`, `card_messages` (posting and deleting card messages).
 
+mod card_messages;
 pub mod dedupe;
 pub mod device;
 pub mod dispatch;
@@ -32,6 +37,7 @@ pub mod rest;
 pub mod split;
 pub mod wire;
 
+pub use card_messages::{CARD_CONTENT_TYPE, MAX_CARD_MESSAGE_BYTES};
 pub use error::WebexError;
 pub use mercury::MercuryTimings;
 pub use rest::{RetryPolicy, WebexRest};

@@ -260,7 +260,7 @@ impl WebexRest {
     }
 
     /// `{api}/{segments…}`, each segment percent-encoded.
-    fn api_url(&self, segments: &[&str]) -> Result<Url, WebexError> {
+    pub(crate) fn api_url(&self, segments: &[&str]) -> Result<Url, WebexError> {
         let mut url = self.inner.api.clone();
         url.path_segments_mut()
             .map_err(|_| WebexError::Config("api_url is not a base URL".to_owned()))?

@@ -140,6 +140,26 @@ pub struct NewMessage<'a> {
     pub markdown: &'a str,
 }
 
+/// The body of `POST /messages` with a card: the fallback `markdown` beside one Adaptive Card
+/// attachment (docs/webex.md §5); exactly one of `roomId` / `toPersonEmail`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewCardMessage<'a> {
+    #[serde(rename = "roomId", skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<&'a str>,
+    #[serde(rename = "toPersonEmail", skip_serializing_if = "Option::is_none")]
+    pub to_person_email: Option<&'a str>,
+    pub markdown: &'a str,
+    pub attachments: [CardAttachment<'a>; 1],
+}
+
+/// `{"contentType": "application/vnd.microsoft.card.adaptive", "content": {…}}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CardAttachment<'a> {
+    #[serde(rename = "contentType")]
+    pub content_type: &'static str,
+    pub content: &'a Value,
+}
+
 /// The error body WDM and REST share (docs/webex.md §1.3).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
