@@ -31,10 +31,15 @@ async fn an_approval_card_is_posted_pressed_and_deleted() {
     let card = a.render().unwrap();
     let fallback = a.fallback_text();
 
-    let id = bot.rest.send_card(ALICE, &fallback, &card).await.unwrap();
+    let sent = bot.rest.send_card(ALICE, &fallback, &card).await.unwrap();
+    let id = sent.id.clone();
     let posted = s.bot_posts();
     assert_eq!(posted.len(), 1);
     assert_eq!(posted[0].id, id);
+    assert_eq!(
+        posted[0].room_id, sent.room_id,
+        "the 1:1 room comes back with the post"
+    );
     assert_eq!(posted[0].room_type, "direct");
     assert_eq!(posted[0].markdown.as_deref(), Some(fallback.as_str()));
     let attachments = posted[0].attachments.clone().unwrap_or_default();
@@ -89,7 +94,8 @@ async fn an_approval_card_is_posted_pressed_and_deleted() {
         .rest
         .send_card(ALICE, &o.fallback_text(), &o.render().unwrap())
         .await
-        .unwrap();
+        .unwrap()
+        .id;
     let left: Vec<String> = s.bot_posts().into_iter().map(|m| m.id).collect();
     assert_eq!(left, vec![out]);
     let (res, _) = bot.stop().await;
@@ -107,7 +113,8 @@ async fn a_card_post_is_retried_like_a_reply_and_reaches_a_room() {
         .rest()
         .send_card(&room, &a.fallback_text(), &a.render().unwrap())
         .await
-        .unwrap();
+        .unwrap()
+        .id;
     let attempts: Vec<u16> = s
         .requests(mark, "POST", "/v1/messages")
         .iter()

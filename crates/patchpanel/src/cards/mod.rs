@@ -174,6 +174,23 @@ pub fn examples() -> Vec<Example> {
             card: Card::Outcome(outcome(Outcome::Expired)),
         },
         Example {
+            name: "outcome-approved",
+            card: Card::Outcome(outcome(Outcome::Approved {
+                by: approver.clone(),
+            })),
+        },
+        Example {
+            name: "outcome-unknown",
+            card: Card::Outcome(outcome(Outcome::Unknown {
+                by: approver.clone(),
+                detail: "the connection dropped after the commit was sent; a confirmed commit rolls back by itself within 120 s".into(),
+            })),
+        },
+        Example {
+            name: "outcome-replaced",
+            card: Card::Outcome(outcome(Outcome::Replaced)),
+        },
+        Example {
             name: "outcome-failed",
             card: Card::Outcome(outcome(Outcome::Failed {
                 by: approver,

@@ -26,6 +26,12 @@ pub enum Outcome {
     Expired,
     /// Approved by `by`, but applying failed; `device_said` is the device's own error text.
     Failed { by: String, device_said: String },
+    /// Approved by `by`; the change is being applied (its result follows as a message).
+    Approved { by: String },
+    /// Approved by `by`, but the change stopped where the device may or may not have changed.
+    Unknown { by: String, detail: String },
+    /// The device or NetBox changed after the card was made: a newer card replaces this one.
+    Replaced,
 }
 
 /// The card posted in place of a decided or expired approval card.
@@ -87,6 +93,33 @@ impl Outcome {
                     esc(by, NAME_CHARS)
                 ),
                 detail: Some(("The device said", esc(device_said, DETAIL_CHARS))),
+            },
+            Outcome::Approved { by } => Words {
+                label: "Approved",
+                color: "Good",
+                headline: format!(
+                    "Approved by {}. The change is being applied; its result follows as a message.",
+                    esc(by, NAME_CHARS)
+                ),
+                detail: None,
+            },
+            Outcome::Unknown { by, detail } => Words {
+                label: "Approved, outcome unknown",
+                color: "Warning",
+                headline: format!(
+                    "Approved by {}, but the change stopped where the device may or may not have \
+                     changed. A person must check the device.",
+                    esc(by, NAME_CHARS)
+                ),
+                detail: Some(("What happened", esc(detail, DETAIL_CHARS))),
+            },
+            Outcome::Replaced => Words {
+                label: "Replaced",
+                color: "Default",
+                headline: "The device or NetBox changed after this card was made, so it can no \
+                           longer be used. A newer card with the current plan replaces it."
+                    .to_owned(),
+                detail: None,
             },
         }
     }

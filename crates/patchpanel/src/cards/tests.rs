@@ -57,6 +57,9 @@ fn every_example_renders_within_budget_without_template_syntax_left() {
             "outcome-declined",
             "outcome-declined-no-reason",
             "outcome-expired",
+            "outcome-approved",
+            "outcome-unknown",
+            "outcome-replaced",
             "outcome-failed"
         ]
     );
@@ -230,6 +233,9 @@ fn each_outcome_says_what_happened() {
             Outcome::Declined { reason: None, .. } => ("Declined", "Alice Example"),
             Outcome::Expired => ("Expired", "expired"),
             Outcome::Failed { .. } => ("Approved, but the change failed", "range 1500"),
+            Outcome::Approved { .. } => ("Approved", "being applied"),
+            Outcome::Unknown { .. } => ("Approved, outcome unknown", "connection dropped"),
+            Outcome::Replaced => ("Replaced", "newer card"),
         };
         assert_eq!(card["body"][0]["text"], label, "{}", e.name);
         assert!(text.contains(must), "{}: {text}", e.name);
@@ -241,6 +247,7 @@ fn each_outcome_says_what_happened() {
         let has_detail = matches!(
             o.outcome,
             Outcome::Failed { .. }
+                | Outcome::Unknown { .. }
                 | Outcome::Declined {
                     reason: Some(_),
                     ..

@@ -19,16 +19,25 @@ pub const CARD_CONTENT_TYPE: &str = "application/vnd.microsoft.card.adaptive";
 /// `cards::MAX_FALLBACK_BYTES` keep every card the bot renders well below it).
 pub const MAX_CARD_MESSAGE_BYTES: usize = 28_000;
 
+/// A card as Webex stored it: its message id (what [`WebexRest::delete_message`] takes) and the
+/// room it landed in (a 1:1 post names the person; the room is only known from the answer, and a
+/// press of the card arrives from that room).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedCard {
+    pub id: String,
+    pub room_id: String,
+}
+
 impl WebexRest {
     /// Posts `card` (an Adaptive Card's `content`) with `fallback_markdown` beside it, to a person
     /// when `target` contains `@` (`toPersonEmail`, the 1:1 space) or else to the room `target`.
-    /// Returns the message id (what [`WebexRest::delete_message`] takes).
+    /// Returns where it was posted ([`PostedCard`]).
     pub async fn send_card(
         &self,
         target: &str,
         fallback_markdown: &str,
         card: &Value,
-    ) -> Result<String, WebexError> {
+    ) -> Result<PostedCard, WebexError> {
         let target = target.trim();
         if target.is_empty() {
             return Err(WebexError::Config(
@@ -70,12 +79,20 @@ impl WebexRest {
         }
         let url = self.api_url(&["messages"])?;
         let sent: wire::Message = self.send_json(Method::POST, url, Some(&body)).await?;
-        sent.id
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| WebexError::InvalidResponse {
-                what: "POST messages".to_owned(),
-                detail: "missing field id".to_owned(),
-            })
+        let missing = |field: &str| WebexError::InvalidResponse {
+            what: "POST messages".to_owned(),
+            detail: format!("missing field {field}"),
+        };
+        Ok(PostedCard {
+            id: sent
+                .id
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| missing("id"))?,
+            room_id: sent
+                .room_id
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| missing("roomId"))?,
+        })
     }
 
     /// `DELETE /messages/{id}`. A message that is already gone (404) counts as deleted: a retry

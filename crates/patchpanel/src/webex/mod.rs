@@ -12,7 +12,7 @@
 //!
 //! Additions: `listen_with_timings(.., MercuryTimings)`, `WebexRest::{with_retry_policy, get_message,
 //! get_attachment_action, get_person, stop_retrying_on}`, `WebexError::is_fatal`.
-//! * `WebexRest::send_card(&self, target, fallback_markdown, card: &Value) -> Result<String, WebexError>`
+//! * `WebexRest::send_card(&self, target, fallback_markdown, card: &Value) -> Result<PostedCard, WebexError>`
 //!   (one Adaptive Card to a room id or, when `target` has `@`, a person; same retries as
 //!   `send_reply`; the message id) and `WebexRest::delete_message(&self, id) -> Result<(), WebexError>`
 //!   (404: already gone, success) — `card_messages.rs`.
@@ -37,7 +37,7 @@ pub mod rest;
 pub mod split;
 pub mod wire;
 
-pub use card_messages::{CARD_CONTENT_TYPE, MAX_CARD_MESSAGE_BYTES};
+pub use card_messages::{PostedCard, CARD_CONTENT_TYPE, MAX_CARD_MESSAGE_BYTES};
 pub use error::WebexError;
 pub use mercury::MercuryTimings;
 pub use rest::{RetryPolicy, WebexRest};
