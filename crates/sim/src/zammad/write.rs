@@ -428,3 +428,115 @@ fn humanize(name: &str) -> String {
         .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const T0: i64 = 1_700_000_000_000;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    fn one_ticket() -> Zammad {
+        let mut z = seed::zammad(T0);
+        let attributes =
+            obj(json!({"network_interface_mtu": "1500", "ticket_type": "network_change"}));
+        z.create(
+            NewTicket {
+                title: "change".into(),
+                customer: "network-team@local.lab".into(),
+                group: seed::DEFAULT_GROUP.into(),
+                state: "new".into(),
+                created_by: Some("engineer".into()),
+                attributes,
+                body: String::new(),
+            },
+            T0,
+        )
+        .unwrap();
+        z
+    }
+
+    #[test]
+    fn attribute_values_are_cast_to_their_column() {
+        let mtu = ATTRIBUTES
+            .iter()
+            .find(|a| a.name == "network_interface_mtu")
+            .unwrap();
+        assert_eq!(coerce(mtu, &json!(" 9000 ")), Ok(json!(9000)));
+        assert_eq!(coerce(mtu, &json!("")), Ok(Value::Null));
+        assert!(
+            matches!(coerce(mtu, &json!("big")), Err(Refused::Unprocessable(m)) if m == "Validation failed: Network interface mtu is not a number")
+        );
+        let enabled = ATTRIBUTES
+            .iter()
+            .find(|a| a.name == "network_interface_enabled")
+            .unwrap();
+        assert_eq!(coerce(enabled, &json!("false")), Ok(json!(false)));
+        assert_eq!(coerce(enabled, &json!(1)), Ok(json!(true)));
+        let kind = ATTRIBUTES.iter().find(|a| a.name == "ticket_type").unwrap();
+        assert!(coerce(kind, &json!("network change")).is_err());
+    }
+
+    #[test]
+    fn a_write_that_changes_nothing_touches_nothing() {
+        let mut z = one_ticket();
+        let before = z.tickets[&1].updated_at;
+        let w = z
+            .update(
+                1,
+                &obj(json!({"state": "new", "network_interface_mtu": 1500})),
+                2,
+                T0,
+            )
+            .unwrap();
+        assert!(!w.changed);
+        assert_eq!(z.tickets[&1].updated_at, before);
+        assert_eq!(z.tickets[&1].updated_by_id, 3);
+        let w = z
+            .update(1, &obj(json!({"article": {"body": "hi"}})), 2, T0)
+            .unwrap();
+        assert!(w.changed && w.article_id == Some(2));
+        assert!(z.tickets[&1].updated_at > before);
+        assert_eq!(z.articles[&2].type_id, seed::TYPE_NOTE, "note by default");
+        assert_eq!(z.articles[&2].sender_id, seed::SENDER_AGENT);
+    }
+
+    #[test]
+    fn lookups_and_refusals_leave_the_ticket_as_it_was() {
+        let mut z = one_ticket();
+        let before = z.tickets[&1].clone();
+        let e = z.update(
+            1,
+            &obj(json!({"network_interface_mtu": 9000, "state": "nope"})),
+            2,
+            T0,
+        );
+        assert_eq!(
+            e,
+            Err(Refused::Unprocessable(
+                "No lookup value found for 'state': \"nope\"".into()
+            ))
+        );
+        assert!(matches!(
+            z.update(1, &obj(json!({"colour": "red"})), 2, T0),
+            Err(Refused::Internal(m)) if m == "unknown attribute 'colour' for Ticket."
+        ));
+        assert_eq!(z.tickets[&1].attributes, before.attributes);
+        assert_eq!(
+            z.update(7, &Map::new(), 2, T0),
+            Err(Refused::NotFound("7".into()))
+        );
+        // A user relation by login or email; the customer brings its organization.
+        z.update(1, &obj(json!({"owner": "approver@example.com"})), 2, T0)
+            .unwrap();
+        assert_eq!(z.tickets[&1].owner_id, 4);
+    }
+}
