@@ -146,3 +146,24 @@ async fn bad_conditions_answer_as_zammad() {
         .await;
     assert_eq!((st, ids(&v)), (StatusCode::OK, vec![1]));
 }
+
+#[tokio::test]
+async fn pages_are_capped_at_200_for_search_and_100_for_the_list() {
+    let s = sim().await;
+    for i in 0..205 {
+        s.sim
+            .create_ticket(json!({"title": format!("t{i}"), "customer": "network-team@local.lab"}))
+            .unwrap();
+    }
+    let (_, v) = s
+        .post("/api/v1/tickets/search", json!({"per_page": 500}))
+        .await;
+    assert_eq!(v["tickets"].as_array().unwrap().len(), 200);
+    assert_eq!(v["tickets_count"], 200);
+    let (_, v) = s.post("/api/v1/tickets/search", json!({})).await;
+    assert_eq!(v["tickets"].as_array().unwrap().len(), 50, "default 50");
+    let (_, v) = s.get("/api/v1/tickets?per_page=500").await;
+    assert_eq!(v.as_array().unwrap().len(), 100);
+    let (_, v) = s.get("/api/v1/tickets?per_page=100&page=3").await;
+    assert_eq!(ids(&v), (201..=205).collect::<Vec<u64>>());
+}

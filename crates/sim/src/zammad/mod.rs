@@ -52,8 +52,9 @@
 //!   attribute limits are checked here (text length, integer range) where Zammad's database would;
 //! * webhooks go to `http://` URLs only, without basic auth or SSL options.
 //!
-//! Layout: `time`, `seed`, `model` (state and writes) and `search` are pure; `render` is the JSON
-//! shapes; `http` (auth, failures, errors), `api` and `control` are the axum edges; `webhook` posts.
+//! Layout: `time`, `seed`, `model` (the state), `write` (ticket writes) and `search` are pure;
+//! `render` is the JSON shapes; `http` (auth, failures, errors), `api` and `control` are the axum
+//! edges; `webhook` posts.
 //! State lives behind one mutex that is never held across an await.
 
 mod api;
@@ -181,8 +182,8 @@ impl Shared {
             };
             (written, job)
         };
-        if let Some(index) = job {
-            self.tracker.spawn(webhook::deliver(self.clone(), index));
+        if let Some(delivery) = job {
+            self.tracker.spawn(webhook::deliver(self.clone(), delivery));
         }
         Ok(written)
     }
@@ -273,8 +274,8 @@ impl Shared {
     }
 }
 
-/// Records a delivery of the trigger for this write, if a webhook is set; its index.
-fn enqueue(inner: &mut Inner, w: Written) -> Option<usize> {
+/// Records a delivery of the trigger for this write, if a webhook is set; what to post.
+fn enqueue(inner: &mut Inner, w: Written) -> Option<Delivery> {
     let target = inner.webhook.clone()?;
     let z = &inner.z;
     let ticket = z.tickets.get(&w.ticket_id)?;
@@ -291,7 +292,7 @@ fn enqueue(inner: &mut Inner, w: Written) -> Option<usize> {
         .secret
         .as_deref()
         .and_then(|s| webhook::signature(s, &body));
-    inner.deliveries.push(Delivery {
+    let delivery = Delivery {
         id: uuid::Uuid::new_v4().to_string(),
         trigger: target.trigger,
         url: target.url,
@@ -301,8 +302,9 @@ fn enqueue(inner: &mut Inner, w: Written) -> Option<usize> {
         body,
         attempts: Vec::new(),
         outcome: Outcome::Pending,
-    });
-    Some(inner.deliveries.len() - 1)
+    };
+    inner.deliveries.push(delivery.clone());
+    Some(delivery)
 }
 
 /// A running simulator. Cloning shares it.

@@ -125,10 +125,8 @@ pub fn signature(secret: &str, body: &[u8]) -> Option<String> {
 }
 
 /// Posts one delivery until it succeeds or the attempts run out; waits end early on shutdown.
-pub async fn deliver(shared: Arc<Shared>, index: usize) {
-    let Some(d) = shared.lock().deliveries.get(index).cloned() else {
-        return;
-    };
+/// Its record is found by id each time, as `/_sim/reset` may have dropped it meanwhile.
+pub async fn deliver(shared: Arc<Shared>, d: Delivery) {
     for attempt in 1..=shared.attempts {
         let result = tokio::time::timeout(TOTAL_TIMEOUT, post(&d)).await;
         let (status, error) = match result {
@@ -140,7 +138,7 @@ pub async fn deliver(shared: Arc<Shared>, index: usize) {
         let last = attempt == shared.attempts;
         {
             let mut inner = shared.lock();
-            if let Some(rec) = inner.deliveries.get_mut(index) {
+            if let Some(rec) = inner.deliveries.iter_mut().find(|r| r.id == d.id) {
                 rec.attempts.push(Attempt {
                     at: now_ms(),
                     status,
@@ -157,12 +155,17 @@ pub async fn deliver(shared: Arc<Shared>, index: usize) {
         if ok || last {
             return;
         }
-        let wait = shared.retry_wait.saturating_mul(attempt);
+        let wait = wait_after(attempt, shared.retry_wait);
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = shared.shutdown.cancelled() => return,
         }
     }
+}
+
+/// The pause after failed attempt `n` (1-based): `executions * 10.seconds` in Zammad's job.
+pub fn wait_after(attempt: u32, retry_wait: Duration) -> Duration {
+    retry_wait.saturating_mul(attempt)
 }
 
 /// One HTTP/1.1 POST; the answer's status code.
@@ -226,6 +229,14 @@ mod tests {
             signature("Jefe", b"what do ya want for nothing?").as_deref(),
             Some("sha1=effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")
         );
+    }
+
+    #[test]
+    fn zammads_schedule_waits_ten_seconds_times_the_attempt() {
+        let waits: Vec<u64> = (1..ATTEMPTS)
+            .map(|n| wait_after(n, RETRY_WAIT).as_secs())
+            .collect();
+        assert_eq!(waits, vec![10, 20, 30, 40]);
     }
 
     #[test]
