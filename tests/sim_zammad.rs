@@ -564,3 +564,48 @@ async fn edit_and_reset_through_the_control_api() {
     assert_eq!(s.sim.state()["tickets"], json!([]));
     assert_eq!(s.file(json!({})).await, 1, "ids start over");
 }
+
+/// `patchpanel sim zammad` prints its endpoint and serves with the token and webhook it was given.
+#[tokio::test]
+async fn the_cli_prints_its_endpoint() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_patchpanel"))
+        .args(["sim", "zammad", "--listen", "127.0.0.1:0", "--token", "t0k"])
+        .args([
+            "--webhook-url",
+            "http://127.0.0.1:9/hook",
+            "--webhook-secret",
+            "s",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().unwrap();
+    let second = lines.next_line().await.unwrap().unwrap();
+    let url = second.strip_prefix("ZAMMAD_URL=").unwrap().to_owned();
+    assert_eq!(first, format!("zammad simulator listening on {url}"));
+    let http = Client::new();
+    let me = |auth: &'static str| {
+        http.get(format!("{url}/api/v1/users/me"))
+            .header("Authorization", auth)
+            .send()
+    };
+    assert_eq!(me("Token token=t0k").await.unwrap().status(), 200);
+    assert_eq!(me("Token token=other").await.unwrap().status(), 401);
+    let state: Value = http
+        .get(format!("{url}/_sim/state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        state["webhook"],
+        json!({"url": "http://127.0.0.1:9/hook", "trigger": "patchpanel network change", "signed": true})
+    );
+    child.kill().await.unwrap();
+}

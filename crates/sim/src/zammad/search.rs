@@ -99,7 +99,12 @@ pub fn parse(params: &Map<String, Value>, actor: u64) -> Result<Search, Refused>
         .min(MAX_LIMIT);
     let page = to_i(params.get("page")).unwrap_or(1);
     let offset = (page - 1).saturating_mul(limit);
-    if limit < 0 || offset < 0 {
+    if limit < 0 {
+        return Err(Refused::Statement(
+            "PG::InvalidRowCountInLimitClause: ERROR:  LIMIT must not be negative".into(),
+        ));
+    }
+    if offset < 0 {
         return Err(Refused::Statement(
             "PG::InvalidRowCountInResultOffsetClause: ERROR:  OFFSET must not be negative".into(),
         ));
