@@ -288,9 +288,7 @@ async fn create_then_read_plain_and_expanded() {
     assert_eq!(ex["updated_by"], "engineer");
     assert_eq!(ex["create_article_type"], "phone");
     assert_eq!(ex["create_article_sender"], "Customer");
-    let (_, arts) = s
-        .get("/api/v1/ticket_articles/by_ticket/1?expand=true")
-        .await;
+    let (_, arts) = s.get("/api/v1/ticket_articles/by_ticket/1").await;
     assert_eq!(arts[0]["type"], "phone");
     assert_eq!(arts[0]["sender"], "Customer");
     assert_eq!(arts[0]["from"], "NetDevOps Engineer");
@@ -395,9 +393,7 @@ async fn put_state_by_name_appends_a_note() {
     assert_eq!(v["article_count"], 2);
     assert!(v["updated_at"].as_str() > before["updated_at"].as_str());
     let (st, arts) = s
-        .get(&format!(
-            "/api/v1/ticket_articles/by_ticket/{id}?expand=true"
-        ))
+        .get(&format!("/api/v1/ticket_articles/by_ticket/{id}"))
         .await;
     assert_eq!(st, 200);
     let arts = arts.as_array().unwrap();

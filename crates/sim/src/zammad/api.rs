@@ -163,9 +163,7 @@ async fn articles(
     State(sh): State<Arc<Shared>>,
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
-    RawQuery(q): RawQuery,
 ) -> Response {
-    let p = params(q.as_deref(), Map::new());
     let id = match ticket_id(&id) {
         Ok(id) => id,
         Err(e) => return http::refused(e, c),
@@ -181,7 +179,7 @@ async fn articles(
         .article_ids
         .iter()
         .filter_map(|a| inner.z.articles.get(a))
-        .map(|a| render::article(&inner.z, a, expand(&p)))
+        .map(|a| render::article(&inner.z, a))
         .collect();
     Json(list).into_response()
 }

@@ -265,7 +265,7 @@ impl Shared {
         let z = &inner.z;
         json!({
             "tickets": z.tickets.values().map(|t| render::ticket_expanded(z, t)).collect::<Vec<_>>(),
-            "articles": z.articles.values().map(|a| render::article(z, a, true)).collect::<Vec<_>>(),
+            "articles": z.articles.values().map(|a| render::article(z, a)).collect::<Vec<_>>(),
             "deliveries": inner.deliveries.iter().map(Delivery::to_json).collect::<Vec<_>>(),
             "webhook": webhook,
             "failures": inner.failures.iter().map(|f| json!({"path": f.path, "status": f.status, "times": f.times})).collect::<Vec<_>>(),
@@ -359,7 +359,7 @@ impl RunningZammadSim {
             .get(&id)
             .map(|t| render::ticket_expanded(&inner.z, t))
     }
-    /// A ticket's articles as `by_ticket?expand=true` shows them.
+    /// A ticket's articles as `by_ticket` shows them.
     pub fn articles(&self, id: u64) -> Vec<Value> {
         let inner = self.shared.lock();
         let z = &inner.z;
@@ -369,7 +369,7 @@ impl RunningZammadSim {
                 t.article_ids
                     .iter()
                     .filter_map(|a| z.articles.get(a))
-                    .map(|a| render::article(z, a, true))
+                    .map(|a| render::article(z, a))
                     .collect()
             })
             .unwrap_or_default()

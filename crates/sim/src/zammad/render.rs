@@ -284,17 +284,12 @@ fn article_fields(a: &Article) -> Map<String, Value> {
     }
 }
 
-/// `GET /api/v1/ticket_articles/by_ticket/{id}`: one article; with `expand`, its type, sender and
-/// authors by name too.
-pub fn article(z: &Zammad, a: &Article, expand: bool) -> Value {
+/// `GET /api/v1/ticket_articles/by_ticket/{id}`: one article with its type, sender and authors by
+/// name (`index_by_ticket` renders `attributes_with_association_names` with or without `expand`).
+pub fn article(z: &Zammad, a: &Article) -> Value {
     let mut m = article_fields(a);
-    if expand {
-        m.insert("created_by".into(), login(z, a.created_by_id));
-        m.insert("updated_by".into(), login(z, a.created_by_id));
-    } else {
-        m.remove("type");
-        m.remove("sender");
-    }
+    m.insert("created_by".into(), login(z, a.created_by_id));
+    m.insert("updated_by".into(), login(z, a.created_by_id));
     Value::Object(m)
 }
 
