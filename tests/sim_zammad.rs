@@ -278,6 +278,7 @@ async fn create_then_read_plain_and_expanded() {
     assert_eq!(plain["created_by_id"], 3);
     assert_eq!(plain["network_device_name"], "c9300");
     assert!(plain.get("state").is_none() && plain.get("customer").is_none());
+    assert!(plain.get("article_ids").is_none(), "the row's columns only");
     let (_, ex) = s.get("/api/v1/tickets/1?expand=true").await;
     assert_eq!(ex["state"], "open");
     assert_eq!(ex["group"], "NetDevOps");
@@ -306,6 +307,15 @@ async fn create_then_read_plain_and_expanded() {
     assert_eq!(list[0]["number"], "15002");
     let (_, capped) = s.get("/api/v1/tickets?per_page=500").await;
     assert_eq!(capped.as_array().unwrap().len(), 2);
+    let (_, put) = s
+        .put("/api/v1/tickets/1", json!({"title": "renamed"}))
+        .await;
+    assert_eq!(
+        put["article_ids"],
+        json!([1]),
+        "a PUT answers with the has-many ids"
+    );
+    assert_eq!(put["title"], "renamed");
 }
 
 #[tokio::test]

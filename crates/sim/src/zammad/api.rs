@@ -151,7 +151,7 @@ async fn update(
             let inner = sh.lock();
             match inner.z.tickets.get(&id) {
                 Some(t) if expand(&p) => Json(render::ticket_expanded(&inner.z, t)).into_response(),
-                Some(t) => Json(render::ticket(t)).into_response(),
+                Some(t) => Json(render::ticket_with_ids(t)).into_response(),
                 None => http::refused(Refused::NotFound(id.to_string()), c),
             }
         }

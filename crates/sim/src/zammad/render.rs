@@ -27,7 +27,8 @@ fn name_of(list: &[(u64, &str)], id: u64) -> Value {
         .map_or(Value::Null, |(_, n)| Value::String((*n).to_owned()))
 }
 
-/// `GET /api/v1/tickets/{id}`: relations as ids, every custom attribute a top-level key.
+/// `GET /api/v1/tickets/{id}` and the list (`render json: ticket`): the row's columns, relations
+/// as ids, every custom attribute a top-level key.
 pub fn ticket(t: &Ticket) -> Value {
     let mut m = Map::new();
     let fields = json!({
@@ -69,8 +70,6 @@ pub fn ticket(t: &Ticket) -> Value {
         "created_by_id": t.created_by_id,
         "created_at": iso(t.created_at),
         "updated_at": iso(t.updated_at),
-        "article_ids": t.article_ids,
-        "ticket_time_accounting_ids": [],
     });
     if let Value::Object(f) = fields {
         m.extend(f);
@@ -82,9 +81,20 @@ pub fn ticket(t: &Ticket) -> Value {
     Value::Object(m)
 }
 
+/// `attributes_with_association_ids` (a `PUT`'s answer, search assets): the columns and the ids of
+/// the has-many relations.
+pub fn ticket_with_ids(t: &Ticket) -> Value {
+    let mut v = ticket(t);
+    if let Value::Object(m) = &mut v {
+        m.insert("article_ids".into(), json!(t.article_ids));
+        m.insert("ticket_time_accounting_ids".into(), json!([]));
+    }
+    v
+}
+
 /// `?expand=true`: the ids plus each relation by name (users by login).
 pub fn ticket_expanded(z: &Zammad, t: &Ticket) -> Value {
-    let mut v = ticket(t);
+    let mut v = ticket_with_ids(t);
     let names = json!({
         "state": z.state(t.state_id).map(|s| s.name.clone()),
         "group": z.group(t.group_id).map(|g| g.name.clone()),
@@ -310,7 +320,7 @@ pub fn assets(z: &Zammad, tickets: &[&Ticket]) -> Value {
     let mut by_ticket = Map::new();
     let mut users = Map::new();
     for t in tickets {
-        by_ticket.insert(t.id.to_string(), ticket(t));
+        by_ticket.insert(t.id.to_string(), ticket_with_ids(t));
         for id in [t.owner_id, t.customer_id, t.created_by_id, t.updated_by_id] {
             if let Some(u) = z.user(id) {
                 users.insert(id.to_string(), Value::Object(user_fields(u)));
