@@ -1,8 +1,9 @@
-//! Zammad's JSON shapes, from the pure state: a ticket with relations as ids
-//! (`attributes_with_association_ids`), expanded with names (`attributes_with_association_names`,
-//! `?expand=true`), and as the webhook's default payload nests it (`TriggerWebhookJob::RecordPayload`:
-//! users, group, priority and organization as objects, as in docs/zammad.md §5); articles, users,
-//! states, and the search's `assets`.
+//! Zammad's JSON shapes, from the pure state: a ticket as its row (`render json: ticket`, show and
+//! list), with the has-many ids (`attributes_with_association_ids`: a `PUT`'s answer, assets),
+//! expanded with names (`attributes_with_association_names`, `?expand=true`), and as the webhook's
+//! default payload nests it (`TriggerWebhookJob::RecordPayload`: users, group, priority and
+//! organization as objects, as in docs/zammad.md §5); articles, users, states, and the search's
+//! `assets`.
 
 use serde_json::{json, Map, Value};
 
