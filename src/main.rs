@@ -1,4 +1,4 @@
-//! The `patchpanel` command line: `run`, `demo`, `sim webex|device`, `check`.
+//! The `patchpanel` command line: `run`, `demo`, `sim webex|netbox|device|zammad`, `check`.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use anyhow::{bail, Context, Result};
@@ -61,6 +61,20 @@ enum SimCmd {
         /// Also accept this token, read-only (writes get 403).
         #[arg(long)]
         read_only_token: Option<String>,
+    },
+    /// Zammad: the ticket REST API the approval workflow uses, a trigger's webhook, and `/_sim`.
+    Zammad {
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+        /// Accept only this API token (`Token token=T` or `Bearer T`); any non-empty one otherwise.
+        #[arg(long)]
+        token: Option<String>,
+        /// Post the trigger's webhook here (http://) after every ticket change.
+        #[arg(long)]
+        webhook_url: Option<String>,
+        /// Sign each delivery: `X-Hub-Signature: sha1=<hex HMAC-SHA1 of the body>`.
+        #[arg(long, requires = "webhook_url")]
+        webhook_secret: Option<String>,
     },
     /// A Catalyst 9300: RESTCONF over HTTP on `--listen`, NETCONF over SSH on `--netconf-listen`.
     Device {
@@ -179,6 +193,40 @@ async fn dispatch(command: Cmd) -> Result<()> {
             announce(&[
                 format!("netbox simulator listening on {}", running.base_url),
                 format!("NETBOX_URL={}", running.base_url),
+            ]);
+            shutdown.cancelled().await;
+            Ok(())
+        }
+        Cmd::Sim {
+            system:
+                SimCmd::Zammad {
+                    listen,
+                    token,
+                    webhook_url,
+                    webhook_secret,
+                },
+        } => {
+            let webhook = match webhook_url {
+                Some(url) => Some(
+                    sim::zammad::WebhookTarget::new(&url, webhook_secret, None)
+                        .map_err(anyhow::Error::msg)
+                        .context("--webhook-url")?,
+                ),
+                None => None,
+            };
+            let running = sim::zammad::start(
+                sim::zammad::ZammadSimConfig {
+                    listen,
+                    token,
+                    webhook,
+                    ..sim::zammad::ZammadSimConfig::default()
+                },
+                shutdown.clone(),
+            )
+            .await?;
+            announce(&[
+                format!("zammad simulator listening on {}", running.base_url),
+                format!("ZAMMAD_URL={}", running.base_url),
             ]);
             shutdown.cancelled().await;
             Ok(())

@@ -5,3 +5,4 @@ pub mod device;
 pub mod netbox;
 pub mod refusal;
 pub mod webex;
+pub mod zammad;
