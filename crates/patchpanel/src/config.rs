@@ -629,9 +629,15 @@ mod tests {
             settings(&pairs)
         };
         let s = with(&[
-            ("PATCHPANEL_APPROVERS", "Approver@example.com, @ops.example.com"),
+            (
+                "PATCHPANEL_APPROVERS",
+                "Approver@example.com, @ops.example.com",
+            ),
             ("PATCHPANEL_APPROVAL_TTL", "90m"),
-            ("PATCHPANEL_APPROVALS_ROOM", "Y2lzY29zcGFyazovL3VzL1JPT00vYWJj"),
+            (
+                "PATCHPANEL_APPROVALS_ROOM",
+                "Y2lzY29zcGFyazovL3VzL1JPT00vYWJj",
+            ),
             ("PATCHPANEL_ALLOW_SELF_APPROVAL", "yes"),
         ])
         .unwrap();
@@ -642,11 +648,31 @@ mod tests {
         assert!(s.approvals.room.is_some());
         assert!(s.approvals.allow_self_approval);
         for (var, value, says) in [
-            ("PATCHPANEL_APPROVAL_TTL", "soon", "`soon` is not a duration"),
-            ("PATCHPANEL_APPROVAL_TTL", "10s", "between 1 minute and 90 days"),
-            ("PATCHPANEL_APPROVAL_TTL", "99999999999999999d", "is not a duration"),
-            ("PATCHPANEL_APPROVERS", "approver", "`approver` is not an email"),
-            ("PATCHPANEL_ALLOW_SELF_APPROVAL", "maybe", "`maybe` is not yes/no"),
+            (
+                "PATCHPANEL_APPROVAL_TTL",
+                "soon",
+                "`soon` is not a duration",
+            ),
+            (
+                "PATCHPANEL_APPROVAL_TTL",
+                "10s",
+                "between 1 minute and 90 days",
+            ),
+            (
+                "PATCHPANEL_APPROVAL_TTL",
+                "99999999999999999d",
+                "is not a duration",
+            ),
+            (
+                "PATCHPANEL_APPROVERS",
+                "approver",
+                "`approver` is not an email",
+            ),
+            (
+                "PATCHPANEL_ALLOW_SELF_APPROVAL",
+                "maybe",
+                "`maybe` is not yes/no",
+            ),
         ] {
             let err = with(&[(var, value)]).unwrap_err().to_string();
             assert!(err.starts_with(&format!("{var} is invalid")), "{err}");

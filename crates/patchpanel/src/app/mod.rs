@@ -8,12 +8,15 @@
 mod netbox;
 mod notes;
 mod refusals;
+mod zammad;
 
 pub use notes::{clock_utc, note_text, NoteSettings};
 pub use refusals::{Refusal, RefusalLimiter, REFUSAL_WINDOW};
 
+use crate::approval;
 use crate::command::{self, Command};
 use crate::config::Settings;
+use crate::device::apply::Applier;
 use crate::device::{DeviceError, DeviceReader, Inventory};
 use crate::directory::DeviceDirectory;
 use crate::iface::InterfaceName;
@@ -69,6 +72,10 @@ pub enum AppError {
     Store(#[from] crate::store::StoreError),
     #[error("cannot start the NetBox webhook receiver: {0}")]
     Webhook(#[from] crate::netbox::webhook::WebhookError),
+    #[error("cannot use Zammad: {0}")]
+    Zammad(#[from] crate::zammad::ZammadError),
+    #[error("cannot start the Zammad webhook receiver: {0}")]
+    ZammadWebhook(#[from] crate::zammad::webhook::ZammadWebhookError),
 }
 
 /// What the bot does with one inbound event, decided without IO.
@@ -86,6 +93,51 @@ pub enum Action {
         device: String,
         interface: InterfaceName,
     },
+    /// Approve or decline a ticket-driven change (a command, or a card press with what the card
+    /// carried); judged by `approval::judge` like every decision.
+    Decide {
+        change: String,
+        decision: approval::Decision,
+        card: Option<CardKeys>,
+    },
+    /// `status <id>`.
+    Status {
+        change: String,
+    },
+}
+
+/// What an approval card's press carried besides the decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardKeys {
+    pub room_id: String,
+    pub plan_hash: approval::PlanHash,
+    pub nonce: String,
+}
+
+/// A card press → the decision it asks for, or what is wrong with it.
+fn card_action(c: &crate::inbound::CardSubmit) -> Action {
+    let pressed = match crate::cards::Decision::from_inputs(&c.inputs) {
+        Ok(p) => p,
+        Err(e) => return Action::Answer(format!("⚠️ {e}")),
+    };
+    let Some(plan_hash) = approval::PlanHash::parse(&pressed.plan_hash) else {
+        return Action::Answer("⚠️ card press: the plan hash is malformed".to_owned());
+    };
+    let decision = match pressed.decision {
+        crate::cards::Decision::Approve => approval::Decision::Approve,
+        crate::cards::Decision::Decline => approval::Decision::Decline {
+            reason: pressed.reason,
+        },
+    };
+    Action::Decide {
+        change: pressed.change_id,
+        decision,
+        card: Some(CardKeys {
+            room_id: c.room_id.clone(),
+            plan_hash,
+            nonce: pressed.nonce,
+        }),
+    }
 }
 
 /// The pure core of the bot: authorization first (text and card submits alike), then the command.
@@ -94,12 +146,7 @@ pub fn decide(event: &Inbound, allowed: &AllowList) -> Action {
         return Action::Refuse;
     }
     let text = match event {
-        Inbound::CardSubmit(_) => {
-            return Action::Answer(
-                "Card actions are not available yet: approvals arrive with the ITSM workflow."
-                    .to_owned(),
-            )
-        }
+        Inbound::CardSubmit(c) => return card_action(c),
         Inbound::Message(m) => &m.text,
     };
     match command::parse(text) {
@@ -109,18 +156,17 @@ pub fn decide(event: &Inbound, allowed: &AllowList) -> Action {
         Ok(Command::ShowInterface { device, interface }) => {
             Action::ReadInterface { device, interface }
         }
-        Ok(Command::Approve { .. }) => Action::Answer(not_yet(
-            "approve",
-            "approvals arrive with the ITSM workflow",
-        )),
-        Ok(Command::Decline { .. }) => Action::Answer(not_yet(
-            "decline",
-            "approvals arrive with the ITSM workflow",
-        )),
-        Ok(Command::Status { .. }) => Action::Answer(not_yet(
-            "status",
-            "change tracking arrives with the ITSM workflow",
-        )),
+        Ok(Command::Approve { id }) => Action::Decide {
+            change: id,
+            decision: approval::Decision::Approve,
+            card: None,
+        },
+        Ok(Command::Decline { id, reason }) => Action::Decide {
+            change: id,
+            decision: approval::Decision::Decline { reason },
+            card: None,
+        },
+        Ok(Command::Status { id }) => Action::Status { change: id },
         Ok(Command::Changes { .. }) => Action::Answer(not_yet(
             "changes",
             "the configuration-change record arrives with the change notifier",
@@ -150,6 +196,22 @@ pub struct Bot {
     pub allowed: AllowList,
     /// Who was refused lately (one refusal per person per window).
     pub refusals: Mutex<RefusalLimiter>,
+    /// Workflow W3 (Zammad tickets and their approvals), set once it started; unset without
+    /// Zammad.
+    pub tickets: std::sync::OnceLock<Tickets>,
+}
+
+/// W3's handler and the tracker its background effects run on.
+#[derive(Debug, Clone)]
+pub struct Tickets {
+    pub changes: crate::workflow::ticket_change::TicketChanges,
+    pub tasks: TaskTracker,
+}
+
+fn no_approvals() -> String {
+    "Approvals are not configured here: the bot needs `ZAMMAD_URL` and `ZAMMAD_TOKEN` (see \
+     `.env.example`)."
+        .to_owned()
 }
 
 impl Bot {
@@ -185,6 +247,29 @@ impl Bot {
             Action::ReadInterface { device, interface } => match &self.devices {
                 None => no_inventory(),
                 Some(reader) => self.interface(reader, &device, &interface).await,
+            },
+            Action::Decide {
+                change,
+                decision,
+                card,
+            } => match self.tickets.get() {
+                None => no_approvals(),
+                Some(t) => {
+                    let press = card
+                        .as_ref()
+                        .map(|c| crate::workflow::ticket_change::CardPress {
+                            room_id: &c.room_id,
+                            plan_hash: &c.plan_hash,
+                            nonce: &c.nonce,
+                        });
+                    t.changes
+                        .decide(&change, &event.sender().email, decision, press, &t.tasks)
+                        .await
+                }
+            },
+            Action::Status { change } => match self.tickets.get() {
+                None => no_approvals(),
+                Some(t) => t.changes.status(&change).await,
             },
         };
         let (room_id, parent_id) = reply_target(event);
@@ -380,6 +465,7 @@ pub async fn run_with(
         devices,
         allowed: settings.allowed.clone(),
         refusals: Mutex::new(RefusalLimiter::default()),
+        tickets: std::sync::OnceLock::new(),
     });
     let devices = bot.devices.clone();
     let result = serve(bot, settings, identity, store, delivery, stopping).await;
@@ -402,15 +488,51 @@ async fn serve(
 ) -> Result<(), AppError> {
     let (tx, mut rx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
     let tracker = TaskTracker::new();
-    netbox::start(
-        &settings,
-        &bot.directory,
-        bot.rest.clone(),
-        store.clone(),
-        &tracker,
-        stopping.child_token(),
-    )
-    .await?;
+    // One applier for every workflow: its per-device locks keep one change in flight per device,
+    // whether it came from NetBox (W2) or a ticket (W3).
+    let applier = match &bot.devices {
+        None => None,
+        Some(_) => Some(
+            Applier::new(
+                bot.directory.file().cloned().unwrap_or_default(),
+                settings.devices.clone(),
+            )
+            .map_err(AppError::Inventory)?,
+        ),
+    };
+    if let Some(applier) = &applier {
+        netbox::start(
+            &settings,
+            &bot.directory,
+            applier.clone(),
+            bot.rest.clone(),
+            store.clone(),
+            &tracker,
+            stopping.child_token(),
+        )
+        .await?;
+    }
+    if let (Some(applier), Some(reader)) = (&applier, &bot.devices) {
+        if let Some(changes) = zammad::start(
+            &settings,
+            &bot.directory,
+            reader.clone(),
+            applier.clone(),
+            bot.rest.clone(),
+            store.clone(),
+            &tracker,
+            stopping.child_token(),
+        )
+        .await?
+        {
+            let _ = bot.tickets.set(Tickets {
+                changes,
+                tasks: tracker.clone(),
+            });
+        }
+    } else if settings.zammad.is_some() {
+        warn!("ZAMMAD_URL is set but no devices are configured (NETBOX_URL or PATCHPANEL_INVENTORY): the ticket workflow does not start");
+    }
     let notes = Notes::start(bot.rest.clone(), delivery.notes, &tracker, stopping.clone());
     let listener = tracker.spawn(webex::listen(
         settings.webex.clone(),
@@ -533,7 +655,34 @@ mod tests {
                 interface: InterfaceName::parse_iosxe("GigabitEthernet1/0/2").unwrap()
             }
         );
-        match decide(&message("a@example.com", "approve 42"), &allowed()) {
+        assert_eq!(
+            decide(&message("a@example.com", "approve 42"), &allowed()),
+            Action::Decide {
+                change: "42".into(),
+                decision: approval::Decision::Approve,
+                card: None
+            }
+        );
+        assert_eq!(
+            decide(
+                &message("a@example.com", "decline #42 change freeze"),
+                &allowed()
+            ),
+            Action::Decide {
+                change: "42".into(),
+                decision: approval::Decision::Decline {
+                    reason: Some("change freeze".into())
+                },
+                card: None
+            }
+        );
+        assert_eq!(
+            decide(&message("a@example.com", "status 42"), &allowed()),
+            Action::Status {
+                change: "42".into()
+            }
+        );
+        match decide(&message("a@example.com", "changes"), &allowed()) {
             Action::Answer(text) => assert!(text.contains("not available yet")),
             other => panic!("unexpected {other:?}"),
         }

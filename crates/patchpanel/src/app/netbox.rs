@@ -17,10 +17,11 @@ use tracing::{info, Instrument};
 
 /// Starts W2 when NetBox is configured; does nothing otherwise.
 /// `devices` is the bot's directory (the same NetBox client and devices file the chat uses);
-/// `store` is the bot's store (`PATCHPANEL_DB`).
+/// `store` is the bot's store (`PATCHPANEL_DB`); `applier` the process's one applier.
 pub async fn start(
     settings: &Settings,
     devices: &DeviceDirectory,
+    applier: Applier,
     rest: WebexRest,
     store: Store,
     tracker: &TaskTracker,
@@ -29,11 +30,6 @@ pub async fn start(
     let Some(client) = devices.netbox().cloned() else {
         return Ok(());
     };
-    let applier = Applier::new(
-        devices.file().cloned().unwrap_or_default(),
-        settings.devices.clone(),
-    )
-    .map_err(AppError::Inventory)?;
     let devices = devices.clone();
     let notifier = Notifier::new(Some(rest), settings.notify.clone());
     let sync = NetboxSync::new(

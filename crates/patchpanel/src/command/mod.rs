@@ -117,6 +117,10 @@ mod tests {
         );
         assert_eq!(
             Command::Approve { id: "1".into() }.availability(),
+            Availability::Available
+        );
+        assert_eq!(
+            Command::Changes { device: None }.availability(),
             Availability::Reserved
         );
     }

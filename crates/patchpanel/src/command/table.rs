@@ -175,7 +175,7 @@ pub static COMMANDS: &[Row] = &[
         description: "Does what the *Approve* button on the change card does. `<id>` is the change or \
                       ticket id (letters, digits, `-`; an optional leading `#`; up to 32 characters).",
         examples: &["approve 42", "approve #CHG-1001"],
-        availability: Availability::Reserved,
+        availability: Availability::Available,
         build: |mut v| Command::Approve { id: v.take(0).unwrap_or_default() },
     },
     Row {
@@ -187,7 +187,7 @@ pub static COMMANDS: &[Row] = &[
         description: "Does what the *Decline* button on the change card does. The reason is the rest \
                       of the message, as free text or in quotes.",
         examples: &["decline 42", "decline 42 wrong VLAN on the uplink", "decline #42 \"change freeze\""],
-        availability: Availability::Reserved,
+        availability: Availability::Available,
         build: |mut v| Command::Decline { id: v.take(0).unwrap_or_default(), reason: v.take(1) },
     },
     Row {
@@ -198,7 +198,7 @@ pub static COMMANDS: &[Row] = &[
         summary: "Show where a change stands.",
         description: "Answers with the change's state, who approved or declined it, and its last steps.",
         examples: &["status 42", "status #CHG-1001"],
-        availability: Availability::Reserved,
+        availability: Availability::Available,
         build: |mut v| Command::Status { id: v.take(0).unwrap_or_default() },
     },
     Row {

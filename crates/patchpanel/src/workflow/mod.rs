@@ -13,6 +13,8 @@ pub mod messages;
 pub mod netbox_change;
 pub mod netbox_sync;
 pub mod notifier;
+pub mod ticket_change;
+mod ticket_effects;
 pub mod ticket_messages;
 pub mod ticket_plan;
 

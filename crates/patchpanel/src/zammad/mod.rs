@@ -24,6 +24,7 @@ mod error;
 pub mod limits;
 pub mod request;
 pub mod search;
+pub mod webhook;
 pub mod wire;
 
 use std::time::Duration;
