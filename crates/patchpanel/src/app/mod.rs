@@ -182,7 +182,9 @@ fn not_yet(command: &str, why: &str) -> String {
 pub fn reply_target(event: &Inbound) -> (String, Option<String>) {
     match event {
         Inbound::Message(m) => (m.room_id.clone(), Some(m.reply_parent_id.clone())),
-        Inbound::CardSubmit(c) => (c.room_id.clone(), Some(c.card_message_id.clone())),
+        // Not under the card: a decided card is deleted (its outcome takes its place), and a
+        // reply cannot hang under a deleted message.
+        Inbound::CardSubmit(c) => (c.room_id.clone(), None),
     }
 }
 

@@ -242,7 +242,9 @@ impl TicketChanges {
         let mut change = change.clone();
         change.device.clone_from(&resolved.device.name);
         let valid = validate(&change, &rules).map_err(|e| e.to_string())?;
-        let netbox_side = self.netbox_side(&resolved, &valid.interface).await?;
+        let netbox_side = self
+            .netbox_side(&resolved, &valid.interface, ticket_plan::l2_update(&valid))
+            .await?;
         let device_now = self
             .inner
             .reader
@@ -270,6 +272,7 @@ impl TicketChanges {
         &self,
         resolved: &Resolved,
         interface: &InterfaceName,
+        l2: Option<crate::netbox::L2Update>,
     ) -> Result<Option<NetboxSide>, String> {
         let (Some(netbox), Some(device_id)) = (&self.inner.netbox, resolved.netbox_id) else {
             return Ok(None);
@@ -291,6 +294,32 @@ impl TicketChanges {
                 "{name} on {} is a management-only interface in NetBox: the bot never changes it",
                 resolved.device.name
             ));
+        }
+        let mut missing = Vec::new();
+        if let Some(l2) = &l2 {
+            let vids: Vec<u16> = match l2 {
+                crate::netbox::L2Update::Access { vlan } => vec![*vlan],
+                crate::netbox::L2Update::Tagged { native, allowed } => {
+                    native.iter().chain(allowed.iter()).copied().collect()
+                }
+                crate::netbox::L2Update::TaggedAll { native } => native.iter().copied().collect(),
+                crate::netbox::L2Update::Clear => Vec::new(),
+            };
+            for vid in vids {
+                match netbox.vlan_for_device(device_id, vid).await {
+                    Ok(_) => {}
+                    Err(crate::netbox::NetboxError::NotFound { .. }) => missing.push(format!(
+                        "VLAN {vid} is not defined in NetBox where {} can use it (its site {}): \
+                         create it there, or ask for another VLAN",
+                        resolved.device.name,
+                        resolved.site.as_deref().unwrap_or("(none)")
+                    )),
+                    Err(e) => missing.push(format!("NetBox, VLAN {vid}: {e}")),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Err(missing.join("\n"));
         }
         let addresses = netbox
             .ip_addresses_on_interface(iface.id)

@@ -6,7 +6,8 @@
 //! seed ticket's form sends it. `network_device_name` and `network_interface_name` are required.
 //! The interface is read by `crate::iface` (`Gi1/0/5` = `GigabitEthernet1/0/5`) and passed on as
 //! written, as W2 does; `change::validate` reads it again for the device's profile. The description
-//! is passed as given: `change::validate` bounds it and refuses control and disguising characters.
+//! gets the ticket tag (`##ticket:N##`, as W2 writes it); `change::validate` bounds it and refuses
+//! control and disguising characters.
 //! Enabled is `true`/`false`, `"true"`/`"false"` or `"yes"`/`"no"`; the MTU a whole number or a
 //! string of digits (its range is the device's, checked by `validate`); the IPv4 address
 //! `a.b.c.d/len` or `a.b.c.d/255.255.255.0`; the mode `mode:untagged:tagged` — `access:100:`,
@@ -204,6 +205,12 @@ pub fn change_request(ticket: &Ticket) -> Result<InterfaceChange, AttributeProbl
     }
     match (number, device, interface) {
         (Some(number), Some(device), Some(interface)) if problems.is_empty() => {
+            // As W2 does: the switch's description names the ticket (`##ticket:N##`), so the
+            // running configuration says which change made it.
+            let description = description.map(|d| match d {
+                Edit::Set(text) => Edit::Set(crate::device::change::ticket_tagged(&text, number)),
+                other => other,
+            });
             Ok(InterfaceChange {
                 device,
                 interface,

@@ -76,7 +76,9 @@ fn a_full_ticket_reads_every_attribute() {
     let change = change_request(&serde_json::from_value(v).unwrap()).unwrap();
     assert_eq!(
         change.description,
-        Some(Edit::Set("Configured from the ticket system!".into()))
+        Some(Edit::Set(
+            "Configured from the ticket system! ##ticket:15016##".into()
+        ))
     );
     assert_eq!(change.mtu, Some(Edit::Set(2000)));
     assert_eq!(
@@ -405,7 +407,8 @@ fn adversarial_text_is_quoted_bounded_escaped_and_undisguised() {
         p.contains("\\\"") && p.contains("\\\\"),
         "quotes and backslashes escaped: {p}"
     );
-    // The description goes on as given; `validate` refuses what a device must not get.
+    // The description goes on as given (with the ticket tag); `validate` refuses what a device
+    // must not get.
     let c = parse("network_interface_description", json!("a\u{202E}b\nc")).unwrap();
     let why = validate(
         &c,
@@ -425,5 +428,8 @@ fn adversarial_text_is_quoted_bounded_escaped_and_undisguised() {
         },
     )
     .unwrap_err();
-    assert!(why.to_string().contains("100000"), "{why}");
+    assert!(
+        why.to_string().contains("1000"),
+        "the length is named: {why}"
+    );
 }

@@ -1,0 +1,371 @@
+//! Workflow W3 end to end through the simulators: a Zammad network-change ticket (`patchpanel sim
+//! zammad`, in process) becomes an approval card in Webex (the Webex simulator), a press on it
+//! updates NetBox (the NetBox simulator) and the switch (the device simulator over NETCONF), and
+//! the ticket is closed; a decline denies it; a press by someone who is not an approver changes
+//! nothing and the card still works for a real approver; an invalid ticket asks for attention.
+
+mod device_sim_fixture;
+mod netbox_w2;
+#[path = "reads/mod.rs"]
+mod reads;
+mod tcp_proxy;
+
+use netbox_w2::{Backend, World};
+use patchpanel_sim::netbox::{start as start_netbox, NetboxSimConfig};
+use patchpanel_sim::zammad::{start as start_zammad, RunningZammadSim, ZammadSimConfig};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+const NETBOX_TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
+const APPROVER: &str = "approver@example.com";
+const REQUESTER: &str = "network-team@local.lab";
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Rig {
+    world: World,
+    zammad: RunningZammadSim,
+    netbox_url: String,
+    _netbox: patchpanel_sim::netbox::RunningNetboxSim,
+    _stop: tokio_util::sync::DropGuard,
+}
+
+impl Rig {
+    async fn start() -> Rig {
+        let stop = CancellationToken::new();
+        let netbox = start_netbox(
+            NetboxSimConfig {
+                token: Some(NETBOX_TOKEN.into()),
+                ..NetboxSimConfig::default()
+            },
+            stop.clone(),
+        )
+        .await
+        .unwrap();
+        let backend = Backend {
+            url: netbox.base_url.clone(),
+            person_auth: format!("Token {NETBOX_TOKEN}"),
+            bot_token: NETBOX_TOKEN.into(),
+        };
+        let world = World::start(&backend, 3600.0).await;
+        let zammad = start_zammad(ZammadSimConfig::default(), stop.clone())
+            .await
+            .unwrap();
+        Rig {
+            world,
+            zammad,
+            netbox_url: netbox.base_url.clone(),
+            _netbox: netbox,
+            _stop: stop.drop_guard(),
+        }
+    }
+
+    fn start_bot(&self) -> netbox_w2::RunningBot {
+        self.start_bot_with(&[])
+    }
+
+    fn start_bot_with(&self, extra: &[(&'static str, String)]) -> netbox_w2::RunningBot {
+        let mut env = vec![
+            ("PATCHPANEL_ALLOWED", "@example.com, @local.lab".to_owned()),
+            ("ZAMMAD_URL", self.zammad.base_url.clone()),
+            ("ZAMMAD_TOKEN", "bot-token".into()),
+            ("ZAMMAD_POLL_SECONDS", "0.2".into()),
+            (
+                "PATCHPANEL_APPROVERS",
+                format!("{APPROVER}, second@example.com, {REQUESTER}"),
+            ),
+        ];
+        env.extend_from_slice(extra);
+        self.world.start_bot_with(&env)
+    }
+
+    /// A ticket as the Zammad UI creates it (seed 004's attributes).
+    fn ticket(&self, attributes: Value) -> (u64, String) {
+        let mut body = json!({
+            "title": "Network Change Request: Update Device Interface",
+            "customer": REQUESTER,
+            "ticket_type": "network_change",
+            "network_device_name": "c9300",
+            "network_interface_name": "GigabitEthernet1/0/5",
+            "network_interface_description": "Configured from the ticket system!",
+            "network_interface_enabled": true,
+            "network_interface_mtu": 2000,
+            "network_interface_ip4_address": "",
+            "network_switchport_mode_and_vlan": "access:100:",
+        });
+        for (k, v) in attributes.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        self.zammad.create_ticket(body).unwrap()
+    }
+
+    fn state_of(&self, id: u64) -> String {
+        self.zammad.ticket(id).unwrap()["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    async fn wait_state(&self, id: u64, state: &str) {
+        let start = Instant::now();
+        while self.state_of(id) != state {
+            assert!(
+                start.elapsed() < WAIT,
+                "ticket {id} is {:?}, not {state:?}; notes: {:#?}",
+                self.state_of(id),
+                self.notes(id)
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    fn notes(&self, id: u64) -> Vec<String> {
+        self.zammad
+            .articles(id)
+            .iter()
+            .filter(|a| a["type"] == "note")
+            .map(|a| a["body"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// The bot's live card messages (the approval cards, and the outcome cards replacing them).
+    fn cards(&self) -> Vec<(String, Value)> {
+        let bot = self.world.webex.bot_person_id();
+        self.world
+            .webex
+            .messages()
+            .into_iter()
+            .filter(|m| m.person_id == bot)
+            .filter_map(|m| {
+                let content = m.attachments.as_ref()?.first()?["content"].clone();
+                Some((m.id.clone(), content))
+            })
+            .collect()
+    }
+
+    async fn wait_approval_card(&self) -> (String, Value) {
+        let start = Instant::now();
+        loop {
+            if let Some(card) = self
+                .cards()
+                .into_iter()
+                .find(|(_, c)| c["actions"].as_array().is_some_and(|a| !a.is_empty()))
+            {
+                return card;
+            }
+            assert!(start.elapsed() < WAIT, "no approval card was posted");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    fn press(&self, who: &str, card: &(String, Value), button: usize, reason: &str) {
+        let mut inputs = card.1["actions"][button]["data"].clone();
+        inputs["reason"] = json!(reason);
+        self.world.webex.press(who, &card.0, inputs).unwrap();
+    }
+
+    async fn netbox_interface(&self, name: &str) -> Value {
+        let http = reqwest::Client::new();
+        let page: Value = http
+            .get(format!(
+                "{}/api/dcim/interfaces/?device=c9300&name={name}",
+                self.netbox_url
+            ))
+            .header("Authorization", format!("Token {NETBOX_TOKEN}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page["results"][0].clone()
+    }
+
+    /// The bot's messages without a card (answers and notifications), oldest first.
+    fn answers(&self) -> Vec<String> {
+        let bot = self.world.webex.bot_person_id();
+        self.world
+            .webex
+            .messages()
+            .into_iter()
+            .filter(|m| m.person_id == bot && m.attachments.is_none())
+            .map(|m| m.markdown.unwrap_or(m.text))
+            .collect()
+    }
+
+    async fn wait_answer(&self, says: &str) -> String {
+        let start = Instant::now();
+        loop {
+            if let Some(a) = self.answers().into_iter().find(|a| a.contains(says)) {
+                return a;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "the bot never said {says:?}: {:#?}",
+                self.answers()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_ticket_changes_netbox_and_the_switch_and_is_closed() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot();
+    let (id, number) = rig.ticket(json!({}));
+    rig.wait_state(id, "pending approval").await;
+    let card = rig.wait_approval_card().await;
+    let text = card.1.to_string();
+    assert!(text.contains(&number), "{text}");
+    assert!(text.contains("GigabitEthernet1/0/5"), "{text}");
+    assert!(
+        text.contains("2000"),
+        "the card shows the MTU after: {text}"
+    );
+    assert!(
+        rig.notes(id)[0].contains("pending approval"),
+        "{:?}",
+        rig.notes(id)
+    );
+
+    rig.press(APPROVER, &card, 0, "");
+    rig.wait_state(id, "closed").await;
+
+    let device = rig.world.device_interface("GigabitEthernet1/0/5").await;
+    assert_eq!(
+        device.description.as_deref(),
+        Some(format!("Configured from the ticket system! ##ticket:{number}##").as_str())
+    );
+    assert_eq!(device.mtu, Some(2000));
+    let nb = rig.netbox_interface("GigabitEthernet1/0/5").await;
+    assert_eq!(nb["mtu"], 2000, "{nb}");
+    assert_eq!(nb["mode"]["value"], "access", "{nb}");
+    assert_eq!(nb["untagged_vlan"]["vid"], 100, "{nb}");
+    let notes = rig.notes(id);
+    assert!(
+        notes.last().unwrap().contains("applied and verified"),
+        "{notes:#?}"
+    );
+    // The approval card is gone; its outcome took its place.
+    let cards = rig.cards();
+    assert!(cards.iter().all(|(m, _)| *m != card.0), "{cards:#?}");
+    assert!(
+        cards
+            .iter()
+            .any(|(_, c)| c.to_string().contains("Approved")),
+        "{cards:#?}"
+    );
+    rig.wait_answer("Approve has been recorded").await;
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decline_denies_the_ticket_and_nothing_changes() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot();
+    let before = rig.world.device_interface("GigabitEthernet1/0/5").await;
+    let (id, number) = rig.ticket(json!({}));
+    let card = rig.wait_approval_card().await;
+    rig.press(APPROVER, &card, 1, "change freeze");
+    rig.wait_state(id, "denied").await;
+    let notes = rig.notes(id);
+    assert!(
+        notes
+            .last()
+            .unwrap()
+            .contains("declined by approver@example.com")
+            && notes.last().unwrap().contains("change freeze"),
+        "{notes:#?}"
+    );
+    assert_eq!(
+        rig.world.device_interface("GigabitEthernet1/0/5").await,
+        before
+    );
+    rig.wait_answer("Decline has been recorded").await;
+    // The card is gone (its outcome took its place), and the command says who was first.
+    let cards = rig.cards();
+    assert!(cards.iter().all(|(m, _)| *m != card.0), "{cards:#?}");
+    assert!(
+        cards
+            .iter()
+            .any(|(_, c)| c.to_string().contains("Declined")),
+        "{cards:#?}"
+    );
+    rig.world
+        .webex
+        .say(patchpanel_sim::webex::SayRequest {
+            from: "second@example.com".into(),
+            text: format!("approve {number}"),
+            room: "direct".into(),
+            mention: false,
+            parent_id: None,
+            as_bot: false,
+        })
+        .unwrap();
+    rig.wait_answer("already declined by approver@example.com")
+        .await;
+    bot.stop().await;
+    assert_eq!(rig.state_of(id), "denied");
+    assert_eq!(
+        rig.world.device_interface("GigabitEthernet1/0/5").await,
+        before
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_and_the_requester_cannot_approve_but_the_card_still_works() {
+    let rig = Rig::start().await;
+    // An approvals space, where everyone in it sees (and can press) the card.
+    let room = rig
+        .world
+        .webex
+        .say(patchpanel_sim::webex::SayRequest {
+            from: "engineer@example.com".into(),
+            text: "help".into(),
+            room: "approvals".into(),
+            mention: true,
+            parent_id: None,
+            as_bot: false,
+        })
+        .unwrap()
+        .room_id;
+    let bot = rig.start_bot_with(&[("PATCHPANEL_APPROVALS_ROOM", room.clone())]);
+    let (id, _) = rig.ticket(json!({}));
+    let card = rig.wait_approval_card().await;
+    assert_eq!(
+        rig.world
+            .webex
+            .messages()
+            .into_iter()
+            .find(|m| m.id == card.0)
+            .unwrap()
+            .room_id,
+        room
+    );
+    rig.press("engineer@example.com", &card, 0, "");
+    rig.wait_answer("you are not an approver").await;
+    rig.press(REQUESTER, &card, 0, "");
+    rig.wait_answer("someone else must approve it").await;
+    assert_eq!(rig.state_of(id), "pending approval");
+    rig.press(APPROVER, &card, 0, "");
+    rig.wait_state(id, "closed").await;
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_ticket_asks_for_attention_with_every_reason() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot();
+    let (id, _) = rig.ticket(json!({
+        "network_interface_ip4_address": "10.1.2.300/24",
+        "network_switchport_mode_and_vlan": "access::",
+    }));
+    rig.wait_state(id, "attention required").await;
+    let notes = rig.notes(id);
+    let note = notes.last().unwrap();
+    assert!(note.contains("network_interface_ip4_address"), "{note}");
+    assert!(note.contains("network_switchport_mode_and_vlan"), "{note}");
+    assert!(rig.cards().is_empty(), "no card for an invalid ticket");
+    bot.stop().await;
+}
