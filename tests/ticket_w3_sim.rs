@@ -26,6 +26,7 @@ struct Rig {
     world: World,
     zammad: RunningZammadSim,
     netbox_url: String,
+    backend: Backend,
     _netbox: patchpanel_sim::netbox::RunningNetboxSim,
     _stop: tokio_util::sync::DropGuard,
 }
@@ -48,15 +49,29 @@ impl Rig {
             bot_token: NETBOX_TOKEN.into(),
         };
         let world = World::start(&backend, 3600.0).await;
+        let backend = Backend {
+            url: backend.url.clone(),
+            person_auth: backend.person_auth.clone(),
+            bot_token: backend.bot_token.clone(),
+        };
         let zammad = start_zammad(ZammadSimConfig::default(), stop.clone())
             .await
             .unwrap();
         Rig {
             world,
             zammad,
+            backend,
             netbox_url: netbox.base_url.clone(),
             _netbox: netbox,
             _stop: stop.drop_guard(),
+        }
+    }
+
+    fn backend(&self) -> Backend {
+        Backend {
+            url: self.backend.url.clone(),
+            person_auth: self.backend.person_auth.clone(),
+            bot_token: self.backend.bot_token.clone(),
         }
     }
 
@@ -367,5 +382,187 @@ async fn an_invalid_ticket_asks_for_attention_with_every_reason() {
     assert!(note.contains("network_interface_ip4_address"), "{note}");
     assert!(note.contains("network_switchport_mode_and_vlan"), "{note}");
     assert!(rig.cards().is_empty(), "no card for an invalid ticket");
+    bot.stop().await;
+}
+
+/// Notes on the ticket that say the change was applied.
+fn applied_notes(rig: &Rig, id: u64) -> usize {
+    rig.notes(id)
+        .iter()
+        .filter(|n| n.contains("applied and verified"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_approvers_at_once_and_a_double_press_apply_once() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot();
+    let (id, _) = rig.ticket(json!({}));
+    let card = rig.wait_approval_card().await;
+    rig.press(APPROVER, &card, 0, "");
+    rig.press("second@example.com", &card, 0, "");
+    rig.press(APPROVER, &card, 0, "");
+    rig.wait_state(id, "closed").await;
+    rig.wait_answer("Approve has been recorded").await;
+    // Every press was answered; the one that won is the only approval.
+    let start = Instant::now();
+    loop {
+        let answers = rig.answers();
+        let recorded = answers
+            .iter()
+            .filter(|a| a.contains("Approve has been recorded"))
+            .count();
+        let refused = answers
+            .iter()
+            .filter(|a| a.contains("already approved by"))
+            .count();
+        let gone = answers
+            .iter()
+            .filter(|a| a.contains("no change") || a.contains("not a patchpanel"))
+            .count();
+        if recorded + refused + gone >= 3 {
+            assert_eq!(recorded, 1, "{answers:#?}");
+            break;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "not every press was answered: {answers:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(applied_notes(&rig, id), 1, "{:#?}", rig.notes(id));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_card_is_refused_with_the_new_diff_and_a_new_card_works() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot();
+    let (id, _) = rig.ticket(json!({}));
+    let old = rig.wait_approval_card().await;
+    // Someone changes the interface in NetBox after the card was made.
+    let person = netbox_w2::Person::new(&rig.backend());
+    let gi5 = person.interface_id("GigabitEthernet1/0/5").await;
+    person.edit(gi5, json!({"mtu": 9000})).await;
+    rig.press(APPROVER, &old, 0, "");
+    let told = rig.wait_answer("was **not** approved").await;
+    assert!(
+        told.contains("9000"),
+        "the new diff names what changed: {told}"
+    );
+    assert_eq!(rig.state_of(id), "pending approval");
+    // A new card replaced the old one; it carries the new plan and can be approved.
+    let start = Instant::now();
+    let new =
+        loop {
+            if let Some(c) = rig.cards().into_iter().find(|(m, c)| {
+                *m != old.0 && c["actions"].as_array().is_some_and(|a| !a.is_empty())
+            }) {
+                break c;
+            }
+            assert!(start.elapsed() < WAIT, "no new card");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        };
+    assert!(
+        rig.cards().iter().all(|(m, _)| *m != old.0),
+        "the old card is gone"
+    );
+    rig.press(APPROVER, &new, 0, "");
+    rig.wait_state(id, "closed").await;
+    assert_eq!(
+        rig.netbox_interface("GigabitEthernet1/0/5").await["mtu"],
+        2000
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_pending_across_a_restart_is_approved_with_the_old_card() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot();
+    let (id, _) = rig.ticket(json!({}));
+    let card = rig.wait_approval_card().await;
+    bot.stop().await;
+    let bot = rig.start_bot();
+    rig.press(APPROVER, &card, 0, "");
+    rig.wait_state(id, "closed").await;
+    assert_eq!(applied_notes(&rig, id), 1);
+    // The ticket was taken once: one "pending approval" note, one card.
+    let pending = rig
+        .notes(id)
+        .iter()
+        .filter(|n| n.contains("pending approval"))
+        .count();
+    assert_eq!(pending, 1, "{:#?}", rig.notes(id));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_nobody_decides_expires() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot_with(&[("PATCHPANEL_APPROVAL_TTL", "2s".into())]);
+    let (id, _) = rig.ticket(json!({}));
+    let card = rig.wait_approval_card().await;
+    rig.wait_state(id, "attention required").await;
+    assert!(
+        rig.notes(id).last().unwrap().contains("expired"),
+        "{:#?}",
+        rig.notes(id)
+    );
+    let start = Instant::now();
+    while rig.cards().iter().any(|(m, _)| *m == card.0) {
+        assert!(start.elapsed() < WAIT, "the expired card stays");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(rig
+        .cards()
+        .iter()
+        .any(|(_, c)| c.to_string().contains("Expired")));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_card_presses_change_nothing() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot();
+    let (id, number) = rig.ticket(json!({}));
+    let card = rig.wait_approval_card().await;
+    let data = card.1["actions"][0]["data"].clone();
+    let forge = |field: &str, value: &str| {
+        let mut inputs = data.clone();
+        inputs[field] = json!(value);
+        inputs["reason"] = json!("");
+        rig.world.webex.press(APPROVER, &card.0, inputs).unwrap();
+    };
+    forge("change", "99999");
+    rig.wait_answer("There is no change 99999").await;
+    forge("nonce", "AAAAAAAAAAAAAAAAAAAAAAAA");
+    rig.wait_answer("it was not issued by the bot").await;
+    forge("plan", &"0".repeat(64));
+    let start = Instant::now();
+    while rig
+        .answers()
+        .iter()
+        .filter(|a| a.contains("it was not issued by the bot"))
+        .count()
+        < 2
+    {
+        assert!(start.elapsed() < WAIT, "{:#?}", rig.answers());
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(rig.state_of(id), "pending approval");
+    // Typed instead of pressed, by an approver: the same policy, and it works.
+    rig.world
+        .webex
+        .say(patchpanel_sim::webex::SayRequest {
+            from: APPROVER.into(),
+            text: format!("status {number}"),
+            room: "direct".into(),
+            mention: false,
+            parent_id: None,
+            as_bot: false,
+        })
+        .unwrap();
+    rig.wait_answer("State: **pending approval**").await;
     bot.stop().await;
 }

@@ -311,10 +311,10 @@ impl Settings {
         let ttl = match get("PATCHPANEL_APPROVAL_TTL") {
             None => DEFAULT_APPROVAL_TTL,
             Some(v) => parse_duration(&v)
-                .filter(|d| *d >= Duration::from_secs(60) && *d <= Duration::from_secs(90 * 86_400))
+                .filter(|d| *d >= Duration::from_secs(1) && *d <= Duration::from_secs(90 * 86_400))
                 .ok_or(ConfigError::Invalid {
                     var: "PATCHPANEL_APPROVAL_TTL",
-                    reason: format!("`{v}` is not a duration between 1 minute and 90 days (examples: `24h`, `90m`, `2d`)"),
+                    reason: format!("`{v}` is not a duration between 1 second and 90 days (examples: `24h`, `90m`, `2d`)"),
                 })?,
         };
         let approvals = ApprovalSettings {
@@ -655,8 +655,8 @@ mod tests {
             ),
             (
                 "PATCHPANEL_APPROVAL_TTL",
-                "10s",
-                "between 1 minute and 90 days",
+                "0s",
+                "between 1 second and 90 days",
             ),
             (
                 "PATCHPANEL_APPROVAL_TTL",
