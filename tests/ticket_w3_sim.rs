@@ -566,3 +566,104 @@ async fn forged_card_presses_change_nothing() {
     rig.wait_answer("State: **pending approval**").await;
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tickets_for_unknown_or_protected_interfaces_ask_for_attention() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot();
+    let cases = [
+        (
+            json!({"network_device_name": "nosuchswitch"}),
+            "nosuchswitch",
+        ),
+        (
+            json!({"network_interface_name": "GigabitEthernet9/9/9"}),
+            "GigabitEthernet9/9/9",
+        ),
+        // PATCHPANEL_PROTECTED of the rig: c9300:GigabitEthernet1/0/1.
+        (json!({"network_interface_name": "Gi1/0/1"}), "protected"),
+        (
+            json!({"network_switchport_mode_and_vlan": "access:3999:"}),
+            "VLAN 3999",
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (attributes, _) in &cases {
+        ids.push(rig.ticket(attributes.clone()).0);
+    }
+    for (id, (_, says)) in ids.iter().zip(&cases) {
+        rig.wait_state(*id, "attention required").await;
+        let notes = rig.notes(*id);
+        assert!(
+            notes.last().unwrap().contains(says),
+            "ticket {id}: {notes:#?}"
+        );
+    }
+    assert!(
+        rig.cards().is_empty(),
+        "no card for a change that cannot be made"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_press_from_a_room_the_card_was_not_sent_to_is_refused() {
+    let rig = Rig::start().await;
+    let room = rig
+        .world
+        .webex
+        .say(patchpanel_sim::webex::SayRequest {
+            from: APPROVER.into(),
+            text: "help".into(),
+            room: "approvals".into(),
+            mention: true,
+            parent_id: None,
+            as_bot: false,
+        })
+        .unwrap()
+        .room_id;
+    let bot = rig.start_bot_with(&[("PATCHPANEL_APPROVALS_ROOM", room)]);
+    let (id, _) = rig.ticket(json!({}));
+    let card = rig.wait_approval_card().await;
+    // A copy of the card, posted with the bot's token into the approver's 1:1 space (what a
+    // forwarded card, or anyone holding the token, would produce): its press comes from a room
+    // the bot never sent this change's card to.
+    let copy: Value = reqwest::Client::new()
+        .post(format!("{}/messages", rig.world.webex.api_url()))
+        .bearer_auth("w2-test")
+        .json(&json!({
+            "toPersonEmail": APPROVER,
+            "markdown": "a copy",
+            "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card.1}],
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let copied = (copy["id"].as_str().unwrap().to_owned(), card.1.clone());
+    rig.press(APPROVER, &copied, 0, "");
+    rig.wait_answer("was not sent to this room").await;
+    assert_eq!(rig.state_of(id), "pending approval");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w2_does_not_act_on_the_netbox_writes_of_w3() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot_with(&[("NETBOX_POLL_SECONDS", "0.2".into())]);
+    let (id, _) = rig.ticket(json!({}));
+    let card = rig.wait_approval_card().await;
+    rig.press(APPROVER, &card, 0, "");
+    rig.wait_state(id, "closed").await;
+    let person = netbox_w2::Person::new(&rig.backend());
+    rig.world.wait_cursor(person.latest_change_id().await).await;
+    let w2: Vec<String> = rig
+        .answers()
+        .into_iter()
+        .filter(|a| a.contains("NetBox change") || a.contains("from NetBox"))
+        .collect();
+    assert!(w2.is_empty(), "W2 spoke: {w2:#?}");
+    bot.stop().await;
+}
