@@ -667,3 +667,58 @@ async fn w2_does_not_act_on_the_netbox_writes_of_w3() {
     assert!(w2.is_empty(), "W2 spoke: {w2:#?}");
     bot.stop().await;
 }
+
+/// The bot killed while applying: the store says `applying` (stored before anything is touched)
+/// with the apply step still open. On restart the bot does not apply again: it reads the device,
+/// finds the change not there, and the ticket asks a person to look.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_killed_while_applying_never_applies_twice() {
+    use patchpanel::approval::{transition, ChangeId, Decision, Input};
+    use patchpanel::store::{Committed, Store};
+
+    let rig = Rig::start().await;
+    let bot = rig.start_bot();
+    let (id, number) = rig.ticket(json!({}));
+    rig.wait_approval_card().await;
+    let before = rig.world.device_interface("GigabitEthernet1/0/5").await;
+    bot.stop().await;
+
+    // What the store holds when the process dies right after the approval and the `applying`
+    // step were stored, before NetBox or the device was touched (the same calls the bot makes).
+    {
+        let store = Store::open(&rig.world.db_path()).unwrap();
+        let change = ChangeId::parse(&number).unwrap();
+        let pending = store.change_record(&change).await.unwrap().unwrap();
+        for input in [
+            Input::Decided {
+                by: APPROVER.into(),
+                decision: Decision::Approve,
+            },
+            Input::ApplyStarted,
+        ] {
+            let current = store.change_record(&change).await.unwrap().unwrap();
+            let t = transition(&current, input).unwrap();
+            assert!(matches!(
+                store.commit_transition(&t, 1).await.unwrap(),
+                Committed::Yes { .. }
+            ));
+        }
+        assert_eq!(pending.state.word(), "pending approval");
+    }
+
+    let bot = rig.start_bot();
+    rig.wait_state(id, "attention required").await;
+    let notes = rig.notes(id);
+    assert!(
+        notes.last().unwrap().contains("must check the device")
+            && notes.last().unwrap().contains("not applied again"),
+        "{notes:#?}"
+    );
+    assert_eq!(
+        rig.world.device_interface("GigabitEthernet1/0/5").await,
+        before,
+        "the device was not written"
+    );
+    assert!(rig.netbox_interface("GigabitEthernet1/0/5").await["mtu"].is_null());
+    bot.stop().await;
+}
