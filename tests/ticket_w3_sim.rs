@@ -722,3 +722,72 @@ async fn a_bot_killed_while_applying_never_applies_twice() {
     assert!(rig.netbox_interface("GigabitEthernet1/0/5").await["mtu"].is_null());
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_zammad_webhook_wakes_the_poller() {
+    let rig = Rig::start().await;
+    let secret = "zammad-hook-s3cret";
+    let bot = rig.start_bot_with(&[
+        ("ZAMMAD_POLL_SECONDS", "3600".into()),
+        ("ZAMMAD_WEBHOOK_LISTEN", "127.0.0.1:0".into()),
+        ("ZAMMAD_WEBHOOK_SECRET", secret.into()),
+    ]);
+    let port = bot
+        .wait_stored_port(
+            &rig.world.db_path(),
+            patchpanel::zammad::webhook::LISTEN_PORT,
+        )
+        .await;
+    rig.zammad.set_webhook(Some(
+        patchpanel_sim::zammad::WebhookTarget::new(
+            &format!("http://127.0.0.1:{port}/zammad"),
+            Some(secret.into()),
+            None,
+        )
+        .unwrap(),
+    ));
+    // The start's search (after the states and the bot's user) has run; with an hour until the
+    // next one, only the trigger's webhook can bring the ticket in now.
+    let start = Instant::now();
+    while rig.zammad.requests() < 3 {
+        assert!(start.elapsed() < WAIT, "the bot never searched");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let searches = rig.zammad.requests();
+    let (id, _) = rig.ticket(json!({}));
+    rig.wait_state(id, "pending approval").await;
+    rig.wait_approval_card().await;
+    assert!(rig.zammad.requests() > searches);
+    assert!(
+        rig.zammad
+            .deliveries()
+            .iter()
+            .any(|d| d.to_string().contains("200")),
+        "the bot took a delivery: {:#?}",
+        rig.zammad.deliveries()
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_zammad_token_stops_the_start_with_a_clear_error() {
+    let stop = CancellationToken::new();
+    let _guard = stop.clone().drop_guard();
+    let rig = Rig::start().await;
+    let strict = start_zammad(
+        ZammadSimConfig {
+            token: Some("the-right-token".into()),
+            ..ZammadSimConfig::default()
+        },
+        stop,
+    )
+    .await
+    .unwrap();
+    let bot = rig.world.start_bot_with(&[
+        ("ZAMMAD_URL", strict.base_url.clone()),
+        ("ZAMMAD_TOKEN", "a-wrong-s3cret".into()),
+    ]);
+    let e = bot.failed().await.to_string();
+    assert!(e.contains("ZAMMAD_TOKEN"), "{e}");
+    assert!(!e.contains("a-wrong-s3cret"), "{e}");
+}

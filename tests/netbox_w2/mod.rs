@@ -341,9 +341,15 @@ impl RunningBot {
     /// store, so `NETBOX_WEBHOOK_LISTEN=127.0.0.1:0` needs no port guessed in advance). A bot that
     /// stopped meanwhile fails the test with its error.
     pub async fn wait_webhook_port(&self, db: &Path) -> u16 {
+        self.wait_stored_port(db, patchpanel::netbox::webhook::LISTEN_PORT)
+            .await
+    }
+
+    /// Waits until the store names the port a receiver of the bot listens on (`key`).
+    pub async fn wait_stored_port(&self, db: &Path, key: &str) -> u16 {
         let start = Instant::now();
         loop {
-            if let Some(port) = stored(db, patchpanel::netbox::webhook::LISTEN_PORT).await {
+            if let Some(port) = stored(db, key).await {
                 return u16::try_from(port).expect("a port");
             }
             assert!(
@@ -355,6 +361,18 @@ impl RunningBot {
                 "the webhook receiver never listened"
             );
             tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until the bot stops by itself (a start-up error), and answers its error.
+    pub async fn failed(self) -> patchpanel::app::AppError {
+        let result = tokio::time::timeout(WAIT, self.task)
+            .await
+            .expect("the bot stops by itself")
+            .expect("the bot task did not panic");
+        match result {
+            Err(e) => e,
+            Ok(()) => panic!("the bot stopped without an error"),
         }
     }
 
