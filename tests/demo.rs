@@ -56,3 +56,45 @@ fn the_demo_answers_piped_chat_and_pushes_a_netbox_edit() {
     }
     assert_eq!(stdout.matches("Device configured").count(), 1, "{stdout}");
 }
+
+#[test]
+fn the_demo_shows_a_ticket_approved_in_webex() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_patchpanel"))
+        .arg("demo")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            b"/ticket Gi1/0/5 mtu=2000 vlan=access:100: description=Configured from the ticket system!\n\
+              /as approver@example.com\n/press 1\n/tickets\nshow iface c9300 Gi1/0/5\n",
+        )
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(300), "demo hung");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "exit {:?}\n{stdout}", out.status);
+    for want in [
+        "(Zammad: ticket 15001 created)",
+        "[1] Approve",
+        "[2] Decline",
+        "Your action ✅ Approve has been recorded",
+        "applied and verified; the ticket is closed",
+        "(ticket 15001: closed",
+        "| MTU | 2000 |",
+        "| Mode | access, VLAN 100 |",
+        "**NetBox intent vs device** — in sync",
+    ] {
+        assert!(stdout.contains(want), "`{want}` missing in:\n{stdout}");
+    }
+}

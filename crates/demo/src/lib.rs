@@ -7,19 +7,29 @@
 //! NetBox is simulated too and workflow W2 runs (1 s poll, notifications to the demo user):
 //! `/netbox Gi1/0/2 ticket=CHG-1 mtu=9000 description=Printer floor 2` edits the interface in NetBox as
 //! a person would, and the bot's messages about it are printed.
+//!
+//! Zammad is simulated too and workflow W3 runs (1 s poll, cards 1:1 to `approver@example.com`):
+//! `/ticket Gi1/0/5 mtu=2000 vlan=access:100: description=Printer` opens a network-change ticket as
+//! the current sender; the approval card is printed with its buttons; `/as approver@example.com`
+//! then `/press 1` approves it, and NetBox, the switch and the ticket change (`/tickets` shows the
+//! tickets' states).
 
 mod terminal;
 use terminal::{cards, submit_actions};
-pub use terminal::{parse_netbox_edit, render_message, EditError};
+pub use terminal::{parse_netbox_edit, parse_ticket, render_message, EditError};
 
 use patchpanel::app;
-use patchpanel::config::NetboxSyncSettings;
+use patchpanel::config::{
+    ApprovalSettings, NetboxSyncSettings, ZammadSettings, DEFAULT_ZAMMAD_CHANGE_FIELD,
+    DEFAULT_ZAMMAD_CHANGE_VALUE,
+};
 use patchpanel::config::{Settings, DEVICE_NAME};
 use patchpanel::device::DeviceSettings;
 use patchpanel::netbox::NetboxConfig;
 use patchpanel::policy::AllowList;
 use patchpanel::secret::Secret;
 use patchpanel::webex::WebexConfig;
+use patchpanel::zammad::ZammadConfig;
 use patchpanel_sim as sim;
 use patchpanel_sim::webex::MessageDto;
 use serde_json::{json, Value};
@@ -40,6 +50,8 @@ macro_rules! emit {
 }
 
 const DEFAULT_SENDER: &str = "engineer@example.com";
+/// Who may approve in the demo (the card goes to them 1:1).
+const APPROVER: &str = "approver@example.com";
 const DEMO_TOKEN: &str = "demo-bot-token";
 const BOT_EMAIL: &str = "patchpanel@webex.bot";
 /// How long a reply may take before the demo gives up on it.
@@ -59,6 +71,8 @@ pub enum DemoError {
     DeviceSim(#[from] sim::device::DeviceSimError),
     #[error("cannot start the NetBox simulator: {0}")]
     NetboxSim(#[from] sim::netbox::NetboxSimError),
+    #[error("cannot start the Zammad simulator: {0}")]
+    ZammadSim(#[from] sim::zammad::ZammadSimError),
     #[error("cannot prepare the demo folder {path}: {source}")]
     Scratch {
         path: PathBuf,
@@ -121,6 +135,8 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
         shutdown.clone(),
     )
     .await?;
+    let zammad =
+        sim::zammad::start(sim::zammad::ZammadSimConfig::default(), shutdown.clone()).await?;
 
     let dir = std::env::temp_dir().join(format!("patchpanel-demo-{}", std::process::id()));
     let scratch_err = |source| DemoError::Scratch {
@@ -160,8 +176,18 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
             poll_interval: Duration::from_secs(1),
             ..NetboxSyncSettings::default()
         },
-        approvals: Default::default(),
-        zammad: None,
+        approvals: ApprovalSettings {
+            approvers: AllowList::parse(APPROVER).map_err(|e| DemoError::Bot(e.to_string()))?,
+            ..ApprovalSettings::default()
+        },
+        zammad: Some(ZammadSettings {
+            client: ZammadConfig::new(zammad.base_url.clone(), Secret::new("demo-zammad-token")),
+            poll_interval: Duration::from_secs(1),
+            change_field: DEFAULT_ZAMMAD_CHANGE_FIELD.to_owned(),
+            change_value: DEFAULT_ZAMMAD_CHANGE_VALUE.to_owned(),
+            webhook_listen: None,
+            webhook_secret: None,
+        }),
         devices: DeviceSettings {
             username: Some("admin".to_owned()),
             password: Some(Secret::new("demo-password")),
@@ -176,7 +202,15 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
     let bot = tokio::spawn(app::run(settings, bot_shutdown.clone()));
 
     let control = Control::new(&webex.base_url);
-    let result = chat(&control, &netbox, webex.subscribe(), &bot, &shutdown).await;
+    let result = chat(
+        &control,
+        &netbox,
+        &zammad,
+        webex.subscribe(),
+        &bot,
+        &shutdown,
+    )
+    .await;
     bot_shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), bot).await;
     shutdown.cancel();
@@ -262,6 +296,7 @@ fn count_connected(state: &Value) -> u64 {
 async fn chat(
     control: &Control,
     netbox: &sim::netbox::RunningNetboxSim,
+    zammad: &sim::zammad::RunningZammadSim,
     mut posted: broadcast::Receiver<MessageDto>,
     bot: &tokio::task::JoinHandle<Result<(), app::AppError>>,
     shutdown: &CancellationToken,
@@ -273,6 +308,10 @@ async fn chat(
         emit!("Try `help`, `vrf c9300`, `show iface c9300 Gi1/0/2` (or c9300-nc over NETCONF).");
         emit!("`/netbox Gi1/0/2 ticket=CHG-1 mtu=9000 description=Printer floor 2` edits NetBox as a person would;");
         emit!("the bot pushes edits that carry a ticket number to the switch and tells you here.");
+        emit!("`/ticket Gi1/0/5 mtu=2000 vlan=access:100: description=Printer` opens a Zammad change ticket;");
+        emit!(
+            "its approval card goes to {APPROVER}: `/as {APPROVER}` then `/press 1` approves it."
+        );
         emit!("`/as EMAIL` switches the sender, `/press N` presses button N of the last card, `/quit` ends.\n");
     }
     let mut sender = DEFAULT_SENDER.to_owned();
@@ -327,9 +366,44 @@ async fn chat(
                     }
                 }
             }
+        } else if text == "/tickets" {
+            let state = zammad.state();
+            for t in state["tickets"].as_array().into_iter().flatten() {
+                emit!(
+                    "(ticket {}: {} — {})",
+                    t["number"].as_str().unwrap_or("?"),
+                    t["state"].as_str().unwrap_or("?"),
+                    t["title"].as_str().unwrap_or("")
+                );
+            }
+            continue;
+        } else if let Some(args) = text.strip_prefix("/ticket") {
+            let attributes = match parse_ticket(args) {
+                Ok(a) => a,
+                Err(why) => {
+                    emit!("({why})");
+                    continue;
+                }
+            };
+            let mut ticket = json!({
+                "title": format!("Network change: {}", attributes["network_interface_name"].as_str().unwrap_or("?")),
+                "customer": sender,
+                "ticket_type": DEFAULT_ZAMMAD_CHANGE_VALUE,
+            });
+            if let (Some(t), Some(a)) = (ticket.as_object_mut(), attributes.as_object()) {
+                t.extend(a.clone());
+            }
+            match zammad.create_ticket(ticket) {
+                Ok((_, number)) => emit!("(Zammad: ticket {number} created)"),
+                Err(e) => {
+                    emit!("(Zammad refused the ticket: {e})");
+                    continue;
+                }
+            }
+            settle = NETBOX_SETTLE;
         } else if let Some(n) = text.strip_prefix("/press ") {
             match press(control, &sender, n.trim()).await? {
-                Some(_) => {}
+                Some(_) => settle = NETBOX_SETTLE,
                 None => {
                     emit!("(no such button; the last card's buttons are numbered from 1)");
                     continue;

@@ -1,5 +1,6 @@
-//! What the terminal chat reads and prints: a `/netbox` line parsed into a NetBox edit, and a Webex
-//! message (text, markdown, cards with their buttons) rendered as plain text.
+//! What the terminal chat reads and prints: a `/netbox` line parsed into a NetBox edit, a `/ticket`
+//! line into a Zammad network-change ticket, and a Webex message (text, markdown, cards with their
+//! buttons) rendered as plain text.
 
 use patchpanel::iface::InterfaceName;
 use serde_json::Value;
@@ -73,6 +74,67 @@ pub fn parse_netbox_edit(args: &str) -> Result<(String, Value), EditError> {
         return Err(EditError(format!("nothing to change; {USAGE}")));
     }
     Ok((name.as_str().to_owned(), Value::Object(fields)))
+}
+
+/// `/ticket IFACE [device=D] [mtu=N] [enabled=yes|no] [vlan=MODE:UNTAGGED:TAGGED] [ip=A.B.C.D/N]
+/// [description=TEXT…]` → the seven `network_*` attributes of a Zammad ticket, as its form fills
+/// them (unset ones empty). The values go to the bot unchecked: it is the bot's job to refuse bad
+/// ones, and the demo shows how.
+pub fn parse_ticket(args: &str) -> Result<Value, EditError> {
+    const USAGE: &str = "usage: /ticket IFACE [device=c9300] [mtu=N] [enabled=yes|no] \
+                         [vlan=access:100:] [ip=10.1.2.3/24] [description=TEXT]";
+    let args = args.trim();
+    let (iface, mut rest) = args.split_once(' ').unwrap_or((args, ""));
+    if iface.is_empty() {
+        return Err(EditError(USAGE.to_owned()));
+    }
+    let mut t = serde_json::json!({
+        "network_device_name": "c9300",
+        "network_interface_name": iface,
+        "network_interface_description": "",
+        "network_interface_enabled": true,
+        "network_interface_mtu": null,
+        "network_interface_ip4_address": "",
+        "network_switchport_mode_and_vlan": "::",
+    });
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        if let Some(text) = rest.strip_prefix("description=") {
+            t["network_interface_description"] = Value::String(text.trim().to_owned());
+            break;
+        }
+        let (word, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+        rest = tail;
+        let Some((key, value)) = word.split_once('=') else {
+            return Err(EditError(format!("`{word}` is not KEY=VALUE; {USAGE}")));
+        };
+        let field = match key {
+            "device" => "network_device_name",
+            "mtu" => "network_interface_mtu",
+            "enabled" => "network_interface_enabled",
+            "vlan" => "network_switchport_mode_and_vlan",
+            "ip" => "network_interface_ip4_address",
+            _ => return Err(EditError(format!("unknown field `{key}`; {USAGE}"))),
+        };
+        t[field] = match key {
+            // Zammad's integer and boolean attributes take only those types.
+            "mtu" => Value::from(
+                value
+                    .parse::<u32>()
+                    .map_err(|_| EditError(format!("mtu `{value}` is not a number")))?,
+            ),
+            "enabled" => Value::Bool(match value {
+                "yes" | "true" | "on" => true,
+                "no" | "false" | "off" => false,
+                _ => return Err(EditError(format!("enabled `{value}` is not yes/no"))),
+            }),
+            _ => Value::String(value.to_owned()),
+        };
+    }
+    Ok(t)
 }
 
 /// A bot message as terminal text: its markdown, and a card's text and numbered buttons.

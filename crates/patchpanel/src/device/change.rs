@@ -240,7 +240,8 @@ pub fn ticket_of(description: &str) -> Option<&str> {
     Some(&rest[..end])
 }
 
-fn strip_ticket_tags(text: &str) -> String {
+/// `text` without any `##ticket:N##` tag (NetBox keeps descriptions untagged).
+pub fn strip_ticket_tags(text: &str) -> String {
     let mut out = text.to_string();
     while let Some(start) = out.find("##ticket:") {
         let after = start + "##ticket:".len();

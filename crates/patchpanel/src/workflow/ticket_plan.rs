@@ -56,7 +56,7 @@ impl NetboxSide {
     pub fn after(&self, change: &ValidChange) -> NetboxSide {
         let mut next = self.clone();
         match &change.description {
-            Some(Edit::Set(t)) => next.description = Some(t.clone()),
+            Some(Edit::Set(t)) => next.description = Some(netbox_description(t)),
             Some(Edit::Remove) => next.description = None,
             None => {}
         }
@@ -107,6 +107,15 @@ impl NetboxSide {
     }
 }
 
+/// NetBox keeps the description without the `##ticket:N##` tag, as W2 leaves it: the tag marks
+/// the switch's configuration, and NetBox's intent is compared with the device with the tag set
+/// aside.
+fn netbox_description(text: &str) -> String {
+    crate::device::change::strip_ticket_tags(text)
+        .trim_end()
+        .to_owned()
+}
+
 /// The L2 part of a change as NetBox states it (`Routed` clears the mode: NetBox has no routed
 /// mode, only none).
 pub fn l2_update(change: &ValidChange) -> Option<L2Update> {
@@ -131,7 +140,7 @@ pub fn l2_update(change: &ValidChange) -> Option<L2Update> {
 pub fn netbox_update(change: &ValidChange, changelog_message: &str) -> InterfaceUpdate {
     let mut update = InterfaceUpdate::new(changelog_message);
     match &change.description {
-        Some(Edit::Set(t)) => update.description = Some(t.clone()),
+        Some(Edit::Set(t)) => update.description = Some(netbox_description(t)),
         Some(Edit::Remove) => update.description = Some(String::new()),
         None => {}
     }

@@ -60,7 +60,7 @@ fn the_seed_ticket_plans_netbox_then_the_device() {
     assert_eq!(
         lines,
         [
-            "NetBox description: (none) → Configured from the ticket system! ##ticket:15016##",
+            "NetBox description: (none) → Configured from the ticket system!",
             "NetBox mtu: (none) → 2000",
             "NetBox mode: (none) → access",
             "NetBox untagged VLAN: (none) → 100",
