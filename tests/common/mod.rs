@@ -358,6 +358,38 @@ impl Control {
         }
     }
 
+    /// The one answer to the card press `event_id` in `room`: not threaded (the card it answers
+    /// may be deleted as the decision is carried out), so the bot's unthreaded, card-less message
+    /// in the room, once the bot is done with the event.
+    pub async fn only_room_reply_for(&self, room: &str, event_id: &str) -> Value {
+        let event = patchpanel::webex::ids::decode(event_id)
+            .unwrap_or_else(|| panic!("{event_id} is not a Webex id"))
+            .uuid;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(outcome) = self.event_outcome(&event).await {
+                let mut replies: Vec<Value> = self
+                    .messages()
+                    .await
+                    .into_iter()
+                    .filter(|m| {
+                        m["personEmail"] == BOT_EMAIL
+                            && m["roomId"] == room
+                            && m.get("parentId").is_none_or(Value::is_null)
+                            && m.get("attachments").is_none_or(Value::is_null)
+                    })
+                    .collect();
+                assert_eq!(replies.len(), 1, "{outcome}: {replies:#?}");
+                return replies.remove(0);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the bot never finished with {event_id}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// How the bot finished with event `uuid`, once it has (read from its store, which it keeps
     /// open; SQLite's WAL lets this process read alongside).
     async fn event_outcome(&self, uuid: &str) -> Option<String> {
