@@ -375,8 +375,8 @@ impl Control {
                     .filter(|m| {
                         m["personEmail"] == BOT_EMAIL
                             && m["roomId"] == room
-                            && m.get("parentId").is_none_or(Value::is_null)
-                            && m.get("attachments").is_none_or(Value::is_null)
+                            && m.get("parentId").map_or(true, Value::is_null)
+                            && m.get("attachments").map_or(true, Value::is_null)
                     })
                     .collect();
                 assert_eq!(replies.len(), 1, "{outcome}: {replies:#?}");
