@@ -20,52 +20,7 @@ use tokio_util::sync::CancellationToken;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approved_ticket_changes_netbox_and_the_switch_and_is_closed() {
     let rig = Rig::start().await;
-    let bot = rig.start_bot();
-    let (id, number) = rig.ticket(json!({}));
-    rig.wait_state(id, "pending approval").await;
-    let card = rig.wait_approval_card().await;
-    let text = card.1.to_string();
-    assert!(text.contains(&number), "{text}");
-    assert!(text.contains("GigabitEthernet1/0/5"), "{text}");
-    assert!(
-        text.contains("2000"),
-        "the card shows the MTU after: {text}"
-    );
-    assert!(
-        rig.notes(id)[0].contains("pending approval"),
-        "{:?}",
-        rig.notes(id)
-    );
-
-    rig.press(APPROVER, &card, 0, "");
-    rig.wait_state(id, "closed").await;
-
-    let device = rig.world.device_interface("GigabitEthernet1/0/5").await;
-    assert_eq!(
-        device.description.as_deref(),
-        Some(format!("Configured from the ticket system! ##ticket:{number}##").as_str())
-    );
-    assert_eq!(device.mtu, Some(2000));
-    let nb = rig.netbox_interface("GigabitEthernet1/0/5").await;
-    assert_eq!(nb["mtu"], 2000, "{nb}");
-    assert_eq!(nb["mode"]["value"], "access", "{nb}");
-    assert_eq!(nb["untagged_vlan"]["vid"], 100, "{nb}");
-    let notes = rig.notes(id);
-    assert!(
-        notes.last().unwrap().contains("applied and verified"),
-        "{notes:#?}"
-    );
-    // The approval card is gone; its outcome took its place.
-    let cards = rig.cards();
-    assert!(cards.iter().all(|(m, _)| *m != card.0), "{cards:#?}");
-    assert!(
-        cards
-            .iter()
-            .any(|(_, c)| c.to_string().contains("Approved")),
-        "{cards:#?}"
-    );
-    rig.wait_answer("Approve has been recorded").await;
-    bot.stop().await;
+    ticket_w3::approve_conformance(&rig, "GigabitEthernet1/0/5").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

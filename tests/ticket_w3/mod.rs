@@ -21,11 +21,12 @@ pub struct Rig {
     pub zammad: RunningZammadSim,
     pub netbox_url: String,
     pub backend: Backend,
-    _netbox: patchpanel_sim::netbox::RunningNetboxSim,
+    _netbox: Option<patchpanel_sim::netbox::RunningNetboxSim>,
     _stop: tokio_util::sync::DropGuard,
 }
 
 impl Rig {
+    /// Against the NetBox simulator.
     pub async fn start() -> Rig {
         let stop = CancellationToken::new();
         let netbox = start_netbox(
@@ -42,20 +43,24 @@ impl Rig {
             person_auth: format!("Token {NETBOX_TOKEN}"),
             bot_token: NETBOX_TOKEN.into(),
         };
+        Rig::start_with(backend, Some(netbox), stop).await
+    }
+
+    /// Against `backend` (a real NetBox, say); `netbox` is kept running while the rig lives.
+    pub async fn start_with(
+        backend: Backend,
+        netbox: Option<patchpanel_sim::netbox::RunningNetboxSim>,
+        stop: CancellationToken,
+    ) -> Rig {
         let world = World::start(&backend, 3600.0).await;
-        let backend = Backend {
-            url: backend.url.clone(),
-            person_auth: backend.person_auth.clone(),
-            bot_token: backend.bot_token.clone(),
-        };
         let zammad = start_zammad(ZammadSimConfig::default(), stop.clone())
             .await
             .unwrap();
         Rig {
             world,
             zammad,
+            netbox_url: backend.url.clone(),
             backend,
-            netbox_url: netbox.base_url.clone(),
             _netbox: netbox,
             _stop: stop.drop_guard(),
         }
@@ -180,7 +185,7 @@ impl Rig {
                 "{}/api/dcim/interfaces/?device=c9300&name={name}",
                 self.netbox_url
             ))
-            .header("Authorization", format!("Token {NETBOX_TOKEN}"))
+            .header("Authorization", self.backend.person_auth.clone())
             .send()
             .await
             .unwrap()
@@ -216,4 +221,59 @@ impl Rig {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
+}
+
+/// The approval flow of seed 004 on `rig`, for the simulator and a real NetBox alike: a ticket for
+/// `interface` → its card → Approve → NetBox and the switch changed, the ticket closed.
+pub async fn approve_conformance(rig: &Rig, interface: &str) {
+    let bot = rig.start_bot();
+    let (id, number) = rig.ticket(json!({"network_interface_name": interface}));
+    rig.wait_state(id, "pending approval").await;
+    let card = rig.wait_approval_card().await;
+    let text = card.1.to_string();
+    assert!(text.contains(&number), "{text}");
+    assert!(text.contains(interface), "{text}");
+    assert!(
+        text.contains("2000"),
+        "the card shows the MTU after: {text}"
+    );
+    assert!(
+        rig.notes(id)[0].contains("pending approval"),
+        "{:?}",
+        rig.notes(id)
+    );
+
+    rig.press(APPROVER, &card, 0, "");
+    rig.wait_state(id, "closed").await;
+
+    let device = rig.world.device_interface(interface).await;
+    assert_eq!(
+        device.description.as_deref(),
+        Some(format!("Configured from the ticket system! ##ticket:{number}##").as_str())
+    );
+    assert_eq!(device.mtu, Some(2000));
+    let nb = rig.netbox_interface(interface).await;
+    assert_eq!(nb["mtu"], 2000, "{nb}");
+    assert_eq!(
+        nb["description"], "Configured from the ticket system!",
+        "{nb}"
+    );
+    assert_eq!(nb["mode"]["value"], "access", "{nb}");
+    assert_eq!(nb["untagged_vlan"]["vid"], 100, "{nb}");
+    let notes = rig.notes(id);
+    assert!(
+        notes.last().unwrap().contains("applied and verified"),
+        "{notes:#?}"
+    );
+    // The approval card is gone; its outcome took its place.
+    let cards = rig.cards();
+    assert!(cards.iter().all(|(m, _)| *m != card.0), "{cards:#?}");
+    assert!(
+        cards
+            .iter()
+            .any(|(_, c)| c.to_string().contains("Approved")),
+        "{cards:#?}"
+    );
+    rig.wait_answer("Approve has been recorded").await;
+    bot.stop().await;
 }
