@@ -539,3 +539,57 @@ async fn a_refused_zammad_token_stops_the_start_with_a_clear_error() {
     assert!(e.contains("ZAMMAD_TOKEN"), "{e}");
     assert!(!e.contains("a-wrong-s3cret"), "{e}");
 }
+
+/// Each `network_*` attribute malformed in turn, as far as Zammad lets a form through (it keeps
+/// booleans and integers typed; the bot's reading of strings there is unit-tested in
+/// `zammad::request`): the ticket asks for attention naming that attribute, and nothing changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_malformed_attribute_is_named_and_nothing_changes() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot();
+    let before = rig.world.device_interface("GigabitEthernet1/0/5").await;
+    let cases = [
+        (json!({"network_device_name": ""}), "network_device_name"),
+        (
+            json!({"network_interface_name": "Gx1/0/5"}),
+            "`Gx1/0/5` is not an IOS-XE interface",
+        ),
+        (
+            json!({"network_interface_description": "printer\u{202E}lanigiro"}),
+            "description",
+        ),
+        (json!({"network_interface_mtu": 100}), "MTU"),
+        (
+            json!({"network_interface_ip4_address": "10.1.2.300/24"}),
+            "network_interface_ip4_address",
+        ),
+        (
+            json!({"network_switchport_mode_and_vlan": "trunk:x:100"}),
+            "network_switchport_mode_and_vlan",
+        ),
+        (
+            json!({"network_switchport_mode_and_vlan": "access:100"}),
+            "network_switchport_mode_and_vlan",
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (attributes, _) in &cases {
+        ids.push(rig.ticket(attributes.clone()).0);
+    }
+    for (id, (attributes, says)) in ids.iter().zip(&cases) {
+        rig.wait_state(*id, "attention required").await;
+        let notes = rig.notes(*id);
+        let note = notes.last().unwrap();
+        assert!(note.contains(says), "{attributes}: {note}");
+        assert!(
+            !note.contains('\u{202E}'),
+            "no disguising character reaches the ticket: {note}"
+        );
+    }
+    assert!(rig.cards().is_empty());
+    assert_eq!(
+        rig.world.device_interface("GigabitEthernet1/0/5").await,
+        before
+    );
+    bot.stop().await;
+}

@@ -195,12 +195,13 @@ pub fn parse(text: &str) -> Result<(&'static str, String), NameError> {
                 let words = TYPES
                     .iter()
                     .flat_map(|t| [(t.name, t.name), (t.abbreviation, t.name)]);
+                // The suggestion is a question ("did you mean …?"), so no full stop after it.
                 let dym = suggest::phrase(&suggest::did_you_mean(ty, words))
                     .map(|s| format!(" — {s}"))
-                    .unwrap_or_default();
+                    .unwrap_or_else(|| ".".to_owned());
                 return fail(
                     format!(
-                        "`{ty}` is not an interface type{dym}. Known types: {}.",
+                        "`{ty}` is not an interface type{dym} Known types: {}.",
                         type_list()
                     ),
                     ty_span,
