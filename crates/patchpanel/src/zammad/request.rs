@@ -265,6 +265,10 @@ fn interface(v: &Value) -> Result<String, String> {
     if let Some(m) = disguised(v, name) {
         return Err(m);
     }
+    // `gi 1/0/5` is an IOS-XE name as people write it; any other device's names are plain.
+    if InterfaceName::parse_iosxe(name).is_ok() {
+        return Ok(name.to_owned());
+    }
     match InterfaceName::parse(name) {
         Ok(_) => Ok(name.to_owned()),
         Err(why) => Err(format!(

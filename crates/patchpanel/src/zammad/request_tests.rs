@@ -139,7 +139,7 @@ fn device_and_interface_are_required_and_read_in_any_spelling() {
         assert!(problem("network_device_name", unset.clone()).contains("is not set"));
         assert!(problem("network_interface_name", unset).contains("is not set"));
     }
-    for name in ["Gi1/0/5", "GigabitEthernet1/0/5", " gi1/0/5 "] {
+    for name in ["Gi1/0/5", "GigabitEthernet1/0/5", " gi1/0/5 ", "gi 1/0/5"] {
         let c = parse("network_interface_name", json!(name)).unwrap();
         assert_eq!(c.interface, name.trim(), "passed on as written");
         let valid = validate(
