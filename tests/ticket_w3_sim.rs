@@ -593,3 +593,34 @@ async fn every_malformed_attribute_is_named_and_nothing_changes() {
     );
     bot.stop().await;
 }
+
+/// The switch takes the change but silently drops the MTU (the simulator's `ignore-leaf` fault):
+/// the read-back catches it, and the ticket asks for attention with what the device did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_the_device_does_not_keep_asks_for_attention() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot();
+    let (id, _) = rig.ticket(json!({}));
+    let card = rig.wait_approval_card().await;
+    let fault = reqwest::Client::new()
+        .post(format!(
+            "http://{}/_sim/fault",
+            rig.world.device.sim.restconf_addr
+        ))
+        .json(&json!({"kind": "ignore-leaf", "leaf": "mtu"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(fault.status().is_success());
+    rig.press(APPROVER, &card, 0, "");
+    rig.wait_state(id, "attention required").await;
+    let notes = rig.notes(id);
+    let note = notes.last().unwrap();
+    assert!(note.contains("could not be applied"), "{note}");
+    assert!(
+        note.to_lowercase().contains("mtu"),
+        "the device's words: {note}"
+    );
+    rig.wait_answer("failed; the ticket needs attention").await;
+    bot.stop().await;
+}

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use tracing::Instrument;
+
 use super::notifier::Notifier;
 use super::ticket_messages as text;
 use super::ticket_plan::{self, NetboxSide};
@@ -175,7 +177,23 @@ impl TicketChanges {
                 StoreError::NoSuchChange(format!("ticket id {id} has no usable number"))
             })?;
         let span = tracing::info_span!("ticket_change", ticket = %number, change = %change_id);
-        let _enter = span.enter();
+        self.take_ticket(ticket, id, number, updated_at, change_id)
+            .instrument(span)
+            .await
+    }
+
+    /// The new change of one ticket version: read, checked, planned, stored with its first
+    /// transition; then its effects run.
+    async fn take_ticket(
+        &self,
+        ticket: &Ticket,
+        id: u64,
+        number: &str,
+        updated_at: &str,
+        change_id: ChangeId,
+    ) -> Result<Option<ChangeId>, TicketError> {
+        let s = &self.inner.settings;
+        let store = &self.inner.store;
         let requester = ticket
             .customer
             .as_ref()
@@ -218,7 +236,6 @@ impl TicketChanges {
             return Ok(None);
         }
         tracing::info!(state = first.record.state.word(), "ticket received");
-        drop(_enter);
         self.run_effects(&change_id).await;
         Ok(Some(change_id))
     }
