@@ -19,6 +19,9 @@ pub enum Fault {
     DropAfterCommit,
     /// The next NETCONF rpc is swallowed and that session never answers again.
     StallNextReply,
+    /// The next `<edit-config>` is swallowed (nothing is written) and that session never answers
+    /// again: a device that hangs in the middle of a change, while reads still work.
+    StallNextEdit,
     /// The next NETCONF reply is replaced by bytes that break the framing (or are no XML under EOM).
     GarbageFraming,
     /// The next NETCONF reply is a well-formed `<rpc-reply>` of `bytes` bytes, streamed in chunks under
@@ -57,6 +60,7 @@ pub enum Fault {
 pub struct WireFaults {
     pub drop_after_commit: bool,
     pub stall_next_reply: bool,
+    pub stall_next_edit: bool,
     pub garbage_framing: bool,
     pub huge_reply: Option<u64>,
 }

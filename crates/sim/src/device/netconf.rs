@@ -196,6 +196,13 @@ pub fn handle_rpc(bytes: &[u8], session: u32, store: &Datastore) -> Reply {
     handle_rpc_in(bytes, session, store, true)
 }
 
+/// Whether a message is an `<rpc>` holding an `<edit-config>` (for the stall-next-edit fault).
+fn is_edit_config(message: &[u8]) -> bool {
+    Element::parse(message).is_ok_and(|rpc| {
+        rpc.is(NS_BASE, "rpc") && rpc.children.iter().any(|op| op.is(NS_BASE, "edit-config"))
+    })
+}
+
 /// Whether an `<edit-config>` uses the `remove` operation anywhere (RFC 6241 §7.2: new in base:1.1).
 fn uses_remove(e: &Element) -> bool {
     e.attrs.iter().any(|(k, v)| {
@@ -398,7 +405,7 @@ impl Session {
                         out.close = true;
                         return out;
                     }
-                    if store.take_stall() {
+                    if store.take_stall() || store.take_stall_edit(is_edit_config(&message)) {
                         self.phase = Phase::Stalled;
                         return out;
                     }

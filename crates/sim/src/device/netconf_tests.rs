@@ -198,6 +198,34 @@ mod faults {
     }
 
     #[test]
+    fn stall_next_edit_lets_reads_through_and_swallows_the_edit() {
+        let (mut s, store) = established(1);
+        store.inject(Fault::StallNextEdit).unwrap();
+        assert!(
+            !s.on_bytes(GET, &store).send.is_empty(),
+            "a read is answered"
+        );
+        let edit = br#"<rpc message-id="2" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><edit-config><target><candidate/></target><config><native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native"><hostname>after</hostname></native></config></edit-config></rpc>]]>]]>"#;
+        assert_eq!(s.on_bytes(edit, &store), Output::default());
+        assert_eq!(
+            s.on_bytes(GET, &store),
+            Output::default(),
+            "the session stays silent"
+        );
+        assert!(!store.snapshot().wire_faults.stall_next_edit, "one-shot");
+        let (mut other, _) = Session::new(2);
+        store.session_started(2);
+        assert_eq!(
+            other.on_bytes(HELLO_10.as_bytes(), &store),
+            Output::default()
+        );
+        assert!(
+            !other.on_bytes(GET, &store).send.is_empty(),
+            "other sessions answer"
+        );
+    }
+
+    #[test]
     fn garbage_then_normal_again() {
         let (mut s, store) = established(1);
         store.inject(Fault::GarbageFraming).unwrap();

@@ -159,6 +159,7 @@ impl Datastore {
         match fault {
             Fault::DropAfterCommit => lock(&self.0.wire).drop_after_commit = true,
             Fault::StallNextReply => lock(&self.0.wire).stall_next_reply = true,
+            Fault::StallNextEdit => lock(&self.0.wire).stall_next_edit = true,
             Fault::GarbageFraming => lock(&self.0.wire).garbage_framing = true,
             Fault::HugeReply { bytes } => lock(&self.0.wire).huge_reply = Some(bytes),
             Fault::PhantomLock {
@@ -233,6 +234,12 @@ impl Datastore {
 
     pub fn take_stall(&self) -> bool {
         std::mem::take(&mut lock(&self.0.wire).stall_next_reply)
+    }
+
+    /// Whether the stall-next-edit fault waits for `is_edit`; taken (one-shot) only by an edit.
+    pub fn take_stall_edit(&self, is_edit: bool) -> bool {
+        let mut wire = lock(&self.0.wire);
+        is_edit && std::mem::take(&mut wire.stall_next_edit)
     }
 
     pub fn take_garbage(&self) -> bool {
