@@ -624,3 +624,47 @@ async fn a_change_the_device_does_not_keep_asks_for_attention() {
     rig.wait_answer("failed; the ticket needs attention").await;
     bot.stop().await;
 }
+
+/// An address on the ticket: NetBox gets it assigned to the interface (created, as none exists),
+/// the switch gets it configured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_on_the_ticket_is_assigned_in_netbox_and_configured() {
+    let rig = Rig::start().await;
+    let bot = rig.start_bot();
+    let (id, _) = rig.ticket(json!({
+        "network_interface_name": "GigabitEthernet1/0/6",
+        "network_interface_ip4_address": "10.9.9.1/24",
+        "network_switchport_mode_and_vlan": "::",
+    }));
+    let card = rig.wait_approval_card().await;
+    assert!(card.1.to_string().contains("10.9.9.1/24"), "{}", card.1);
+    rig.press(APPROVER, &card, 0, "");
+    rig.wait_state(id, "closed").await;
+    let device = rig.world.device_interface("GigabitEthernet1/0/6").await;
+    assert!(
+        device.ipv4.iter().any(|a| a.address == "10.9.9.1"),
+        "{device:?}"
+    );
+    let nb = rig.netbox_interface("GigabitEthernet1/0/6").await;
+    let addresses: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/ipam/ip-addresses/?interface_id={}",
+            rig.netbox_url, nb["id"]
+        ))
+        .header("Authorization", rig.backend.person_auth.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        addresses["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["address"] == "10.9.9.1/24"),
+        "{addresses}"
+    );
+    bot.stop().await;
+}
