@@ -76,7 +76,15 @@ pub(super) struct Inner {
     /// The bot's own Zammad user: its updates are not new requests.
     pub(super) bot_user_id: Option<u64>,
     locks: Mutex<HashMap<ChangeId, Arc<tokio::sync::Mutex<()>>>>,
+    /// When a change whose effect failed may be tried again (the tick skips it until then). In
+    /// memory: after a restart every open effect is tried at once.
+    retry_at: Mutex<HashMap<ChangeId, std::time::Instant>>,
 }
+
+/// The first retry of a failed effect waits about this long, doubling per failure up to
+/// [`EFFECT_RETRY_MAX`].
+pub const EFFECT_RETRY_BASE: std::time::Duration = std::time::Duration::from_secs(5);
+pub const EFFECT_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl std::fmt::Debug for TicketChanges {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -131,6 +139,7 @@ impl TicketChanges {
                 settings,
                 bot_user_id,
                 locks: Mutex::new(HashMap::new()),
+                retry_at: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -145,6 +154,39 @@ impl TicketChanges {
         // Finished changes' locks are dropped when nobody holds them, so the map stays small.
         locks.retain(|_, l| Arc::strong_count(l) > 1);
         locks.entry(id.clone()).or_default().clone()
+    }
+
+    /// Schedules the next try of a change whose effect failed for the `attempts`-th time.
+    pub(super) fn effect_failed(&self, id: &ChangeId, attempts: u32) {
+        let wait = crate::backoff::delay_after(
+            EFFECT_RETRY_BASE,
+            EFFECT_RETRY_MAX,
+            attempts.saturating_sub(1),
+            fastrand::f64(),
+        );
+        let mut at = self
+            .inner
+            .retry_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        at.insert(id.clone(), std::time::Instant::now() + wait);
+    }
+
+    /// Whether the tick may run a change's effects now (not waiting after a failure).
+    fn may_retry(&self, id: &ChangeId) -> bool {
+        let mut at = self
+            .inner
+            .retry_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match at.get(id) {
+            Some(when) if *when > std::time::Instant::now() => false,
+            Some(_) => {
+                at.remove(id);
+                true
+            }
+            None => true,
+        }
     }
 
     /// Takes one ticket the poller found. `Ok(None)` when there is nothing to do (not a network
@@ -531,7 +573,9 @@ impl TicketChanges {
             }
         }
         for id in seen {
-            self.run_effects(&id).await;
+            if self.may_retry(&id) {
+                self.run_effects(&id).await;
+            }
         }
         Ok(())
     }

@@ -55,6 +55,7 @@ impl TicketChanges {
             };
             if let Err(e) = result {
                 tracing::warn!(change = %id, effect = ?next.effect, attempts = next.attempts + 1, error = %e, "effect failed; retried later");
+                self.effect_failed(id, next.attempts + 1);
                 return;
             }
             if let Err(e) = recorded {
