@@ -3,6 +3,7 @@
 //! card presses and `approve`/`decline` commands alike (`policy`). No IO here: the workflow stores
 //! each transition with its effects before running them.
 
+mod id;
 pub mod plan;
 pub mod policy;
 pub mod state;
