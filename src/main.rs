@@ -1,4 +1,5 @@
-//! The `patchpanel` command line: `run`, `demo`, `sim webex|netbox|device|zammad`, `check`.
+//! The `patchpanel` command line: `run`, `demo`, `sim webex|netbox|device|zammad`, `check`,
+//! `audit verify|export`.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use anyhow::{bail, Context, Result};
@@ -35,6 +36,22 @@ enum Cmd {
     },
     /// Validate the configuration and reach every configured system; prints a table.
     Check,
+    /// The tamper-evident record in the store (`PATCHPANEL_DB`, or `--db`).
+    Audit {
+        #[command(subcommand)]
+        action: AuditCmd,
+        /// The store file [PATCHPANEL_DB, else ./patchpanel.db].
+        #[arg(long, global = true)]
+        db: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check the hash chain; names the first broken entry (exit 1 then).
+    Verify,
+    /// Write every entry to stdout as JSON lines, oldest first.
+    Export,
 }
 
 #[derive(Subcommand)]
@@ -130,10 +147,47 @@ fn main() -> Result<()> {
     runtime.block_on(dispatch(cli.command))
 }
 
+/// `audit verify|export` against the store file.
+async fn audit(action: AuditCmd, db: Option<PathBuf>) -> Result<()> {
+    let path = db
+        .or_else(|| std::env::var_os("PATCHPANEL_DB").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(patchpanel::config::DEFAULT_DB));
+    if !path.exists() {
+        bail!(
+            "no store at {}: give --db or set PATCHPANEL_DB to the bot's store",
+            path.display()
+        );
+    }
+    let store = patchpanel::store::Store::open(&path)?;
+    match action {
+        AuditCmd::Verify => match store.audit_verify().await? {
+            patchpanel::store::Verified::Intact { entries } => {
+                println!("audit: {entries} entries, the chain is intact");
+                Ok(())
+            }
+            patchpanel::store::Verified::Broken { seq, why } => {
+                bail!("audit: the chain is broken at entry {seq}: {why}")
+            }
+        },
+        AuditCmd::Export => {
+            let mut out = std::io::stdout().lock();
+            for entry in store.audit_entries().await? {
+                let line = serde_json::to_string(&entry)?;
+                // A reader that went away (`| head`) ends the export quietly.
+                if writeln!(out, "{line}").is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
 async fn dispatch(command: Cmd) -> Result<()> {
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());
     match command {
+        Cmd::Audit { action, db } => audit(action, db).await,
         Cmd::Run => {
             let settings = Settings::from_env()?;
             patchpanel::app::run(settings, shutdown).await?;

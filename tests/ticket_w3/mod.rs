@@ -276,4 +276,17 @@ pub async fn approve_conformance(rig: &Rig, interface: &str) {
     );
     rig.wait_answer("Approve has been recorded").await;
     bot.stop().await;
+    // The change is in the tamper-evident record, and the chain holds.
+    let store = patchpanel::store::Store::open(&rig.world.db_path()).unwrap();
+    let entries = store.audit_entries().await.unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.kind == "w3-change" && e.body["ticket"] == json!(number)),
+        "{entries:#?}"
+    );
+    assert!(matches!(
+        store.audit_verify().await.unwrap(),
+        patchpanel::store::Verified::Intact { .. }
+    ));
 }

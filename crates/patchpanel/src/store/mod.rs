@@ -13,10 +13,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod audit;
 mod change;
 mod job;
 mod schema;
 
+pub use audit::{AuditEntry, Verified};
 pub use change::{Committed, HistoryEntry, OpenEffect};
 pub use job::JobState;
 

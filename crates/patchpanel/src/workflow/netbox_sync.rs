@@ -411,6 +411,20 @@ impl NetboxSync {
         self.store
             .put_job(key, JOB_KIND, state, &detail, "")
             .await?;
+        // What the bot did to the device goes into the tamper-evident record (logged if it cannot).
+        let body = serde_json::json!({"job": key, "ticket": ticket, "outcome": detail});
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        let subject = format!("{} {}", resolved.device.name, iface.name);
+        if let Err(e) = self
+            .store
+            .audit_append("w2-change", &subject, &body, at_ms)
+            .await
+        {
+            tracing::error!(error = %e, "the change could not be written to the audit record");
+        }
         Ok(detail)
     }
 

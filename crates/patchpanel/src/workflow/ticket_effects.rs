@@ -80,8 +80,41 @@ impl TicketChanges {
     ) -> Result<ChangeRecord, TicketError> {
         let t = approval::transition(record, input)?;
         match self.inner.store.commit_transition(&t, now_ms()).await? {
-            Committed::Yes { .. } => Ok(t.record),
+            Committed::Yes { .. } => {
+                self.audit(&t.record).await;
+                Ok(t.record)
+            }
             Committed::Stale { current } => Ok(*current),
+        }
+    }
+
+    /// A change that ended on the device (done, failed, outcome unknown) goes into the
+    /// tamper-evident record; a failure to write it is logged, never fatal.
+    async fn audit(&self, record: &ChangeRecord) {
+        if !matches!(
+            record.state,
+            ChangeState::Done { .. }
+                | ChangeState::Failed { .. }
+                | ChangeState::OutcomeUnknown { .. }
+        ) {
+            return;
+        }
+        let Some(a) = &record.approval else { return };
+        let body = serde_json::json!({
+            "change": record.id.as_str(),
+            "ticket": record.ticket.number,
+            "requester": record.ticket.requester,
+            "state": record.state,
+            "plan": a.plan,
+        });
+        let subject = format!("{} {}", a.plan.device, a.plan.interface);
+        if let Err(e) = self
+            .inner
+            .store
+            .audit_append("w3-change", &subject, &body, now_ms())
+            .await
+        {
+            tracing::error!(change = %record.id, error = %e, "the change could not be written to the audit record");
         }
     }
 
