@@ -22,6 +22,7 @@ pub mod render;
 pub use patchpanel_common::secret;
 pub mod store;
 pub mod suggest;
+pub mod syslog;
 pub mod text_safety;
 pub mod webex;
 pub mod workflow;
