@@ -57,14 +57,6 @@ fn sign(body: &[u8]) -> String {
         .collect()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Raises this process's soft descriptor limit to `want` (within the hard limit).
 fn raise_own_nofile(want: u64) {
     let mut lim = libc::rlimit {
@@ -118,16 +110,18 @@ struct Bot {
     proc: Proc,
     pid: u32,
     log: std::path::PathBuf,
-    hook: SocketAddr,
+    /// Set by `wait_listening` from the bot's log (it binds port 0).
+    hook: Option<SocketAddr>,
 }
 
 impl Bot {
     /// `patchpanel run` with the webhook receiver on, its log in `dir/bot.log`, and the descriptor
     /// limit lowered to [`BOT_NOFILE`].
     fn start(dir: &Path, webex: &WebexSim, extra: Vec<(&'static str, String)>) -> Bot {
-        let hook: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        // Port 0: the bot takes a free port itself and logs it (a port picked here and released
+        // could be taken by another process before the bot binds it).
         let mut env = extra;
-        env.push(("NETBOX_WEBHOOK_LISTEN", hook.to_string()));
+        env.push(("NETBOX_WEBHOOK_LISTEN", "127.0.0.1:0".to_owned()));
         env.push(("NETBOX_WEBHOOK_SECRET", HOOK_SECRET.to_owned()));
         env.push(("PATCHPANEL_NOTIFY", "engineer@example.com".to_owned()));
         let log = dir.join("bot.log");
@@ -156,7 +150,7 @@ impl Bot {
             },
             pid,
             log,
-            hook,
+            hook: None,
         }
     }
 
@@ -181,21 +175,47 @@ impl Bot {
             .collect()
     }
 
-    /// Waits until the webhook receiver accepts connections.
-    async fn wait_listening(&self) {
+    /// Waits until the bot logs where its webhook receiver listens and it accepts connections.
+    async fn wait_listening(&mut self) {
         let start = Instant::now();
-        while TcpStream::connect(self.hook).await.is_err() {
+        let hook = loop {
+            let found = self.log_lines().iter().find_map(|l| {
+                let rest = l.split("webhook receiver listening").nth(1)?;
+                let addr = rest.split("addr=").nth(1)?.split_whitespace().next()?;
+                addr.parse::<SocketAddr>().ok()
+            });
+            if let Some(addr) = found {
+                break addr;
+            }
+            assert!(
+                self.alive(),
+                "the bot stopped before listening:\n{}",
+                self.log_lines().join("\n")
+            );
+            assert!(
+                start.elapsed() < WAIT,
+                "the webhook receiver never listened"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        };
+        while TcpStream::connect(hook).await.is_err() {
             assert!(
                 start.elapsed() < WAIT,
                 "the webhook receiver never listened"
             );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+        self.hook = Some(hook);
+    }
+
+    /// Where the webhook receiver listens (after [`Bot::wait_listening`]).
+    fn hook(&self) -> SocketAddr {
+        self.hook.expect("wait_listening first")
     }
 
     async fn post_hook(&self, http: &reqwest::Client, body: &[u8]) -> (u16, Value) {
         let resp = http
-            .post(format!("http://{}/netbox", self.hook))
+            .post(format!("http://{}/netbox", self.hook()))
             .header("Content-Type", "application/json")
             .header("X-Hook-Signature", sign(body))
             .body(body.to_vec())
@@ -364,7 +384,7 @@ async fn twenty_thousand_slow_connections_do_not_exhaust_the_bot() {
     let log_before = bot.log_lines().len();
 
     let f = Arc::new(Flood::default());
-    let attack = tokio::spawn(flood(bot.hook, f.clone()));
+    let attack = tokio::spawn(flood(bot.hook(), f.clone()));
     // Sample the bot while the flood runs.
     let pid = bot.pid;
     let sampler_flood = f.clone();
