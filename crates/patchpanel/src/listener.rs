@@ -14,6 +14,7 @@
 
 mod body;
 mod burst;
+pub mod edge;
 mod events;
 mod rate;
 mod watched;

@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha512;
@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::wakeup::Wakeup;
 use super::wire::WebhookBody;
+use crate::listener::edge::{answer, body_or_refusal, header_str, hex_decode, refuse};
 use crate::listener::{self, BodyError, Events, ListenerConfig, RunningListener};
 use crate::secret::Secret;
 pub use replay::ReplayGuard;
@@ -136,24 +137,6 @@ pub fn verify(secret: &[u8], signature: Option<&str>, body: &[u8]) -> Result<(),
         .map_err(|_| "X-Hook-Signature does not match the body")
 }
 
-/// Lower- or upper-case hex → bytes; `None` for odd lengths or other characters.
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    let digit = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    };
-    let bytes = s.as_bytes();
-    if bytes.len() % 2 != 0 {
-        return None;
-    }
-    bytes
-        .chunks_exact(2)
-        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
-        .collect()
-}
-
 /// A payload value fit for a log line: bounded, no control characters.
 fn bounded(s: &str) -> String {
     s.chars()
@@ -234,23 +217,6 @@ pub async fn start_with(
     Ok(RunningWebhook { addr, listener })
 }
 
-fn answer(status: StatusCode, body: serde_json::Value) -> Response {
-    (status, Json(body)).into_response()
-}
-
-/// A refusal: counted, logged once per burst (a flood of bad requests must not flood the log).
-fn refuse(events: &Events, status: StatusCode, reason: &str) -> Response {
-    events.note(
-        listener::Event::Refused,
-        &format_args!("{} {reason}", status.as_u16()),
-    );
-    answer(status, json!({ "error": reason }))
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
 async fn receive(State(sh): State<Arc<Shared>>, req: Request) -> Response {
     let events = &sh.events;
     let (parts, body) = req.into_parts();
@@ -266,16 +232,9 @@ async fn receive(State(sh): State<Arc<Shared>>, req: Request) -> Response {
             "missing X-Hook-Signature header",
         );
     }
-    let bytes = match listener::read_body(body, MAX_BODY, BODY_TIMEOUT).await {
+    let bytes = match body_or_refusal(events, body, MAX_BODY, BODY_TIMEOUT).await {
         Ok(b) => b,
-        Err(e) => {
-            let status = match e {
-                BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                BodyError::Slow => StatusCode::REQUEST_TIMEOUT,
-                BodyError::Broken => StatusCode::BAD_REQUEST,
-            };
-            return refuse(events, status, &e.to_string());
-        }
+        Err(refusal) => return refusal,
     };
     match judge(sh.secret.expose().as_bytes(), signature, &bytes) {
         Verdict::Refuse { status, reason } => refuse(
@@ -334,15 +293,6 @@ mod tests {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
-    }
-
-    #[test]
-    fn hex_decodes_both_cases_and_rejects_junk() {
-        assert_eq!(hex_decode("00ffAB"), Some(vec![0, 255, 171]));
-        assert_eq!(hex_decode(""), Some(vec![]));
-        for bad in ["0", "zz", "0g", "é1", "0x00"] {
-            assert_eq!(hex_decode(bad), None, "{bad}");
-        }
     }
 
     #[test]

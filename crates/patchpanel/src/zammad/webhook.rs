@@ -12,15 +12,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha1::Sha1;
 use tokio_util::sync::CancellationToken;
 
+use crate::listener::edge::{answer, body_or_refusal, header_str, hex_decode, refuse};
 use crate::listener::{self, BodyError, Events, ListenerConfig, RunningListener};
 use crate::netbox::webhook::ReplayGuard;
 use crate::netbox::Wakeup;
@@ -107,23 +108,6 @@ pub fn verify(secret: &[u8], signature: Option<&str>, body: &[u8]) -> Result<(),
         .map_err(|_| "X-Hub-Signature does not match the body")
 }
 
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    let digit = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    };
-    let bytes = s.as_bytes();
-    if bytes.len() % 2 != 0 {
-        return None;
-    }
-    bytes
-        .chunks_exact(2)
-        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
-        .collect()
-}
-
 /// The receiver while it runs; dropping it stops the server.
 #[derive(Debug)]
 pub struct RunningZammadWebhook {
@@ -184,22 +168,6 @@ pub async fn start(
     Ok(RunningZammadWebhook { addr, listener })
 }
 
-fn answer(status: StatusCode, body: serde_json::Value) -> Response {
-    (status, Json(body)).into_response()
-}
-
-fn refuse(events: &Events, status: StatusCode, reason: &str) -> Response {
-    events.note(
-        listener::Event::Refused,
-        &format_args!("{} {reason}", status.as_u16()),
-    );
-    answer(status, json!({ "error": reason }))
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
 async fn receive(State(sh): State<Arc<Shared>>, req: Request) -> Response {
     let events = &sh.events;
     let (parts, body) = req.into_parts();
@@ -215,16 +183,9 @@ async fn receive(State(sh): State<Arc<Shared>>, req: Request) -> Response {
             "missing X-Hub-Signature header",
         );
     }
-    let bytes = match listener::read_body(body, MAX_BODY, BODY_TIMEOUT).await {
+    let bytes = match body_or_refusal(events, body, MAX_BODY, BODY_TIMEOUT).await {
         Ok(b) => b,
-        Err(e) => {
-            let status = match e {
-                BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                BodyError::Slow => StatusCode::REQUEST_TIMEOUT,
-                BodyError::Broken => StatusCode::BAD_REQUEST,
-            };
-            return refuse(events, status, &e.to_string());
-        }
+        Err(refusal) => return refusal,
     };
     match judge(sh.secret.expose().as_bytes(), signature, &bytes) {
         Verdict::Refuse { status, reason } => refuse(
