@@ -9,6 +9,7 @@ pub mod approval;
 pub mod backoff;
 pub mod cards;
 pub mod check;
+pub mod clock;
 pub mod command;
 pub mod config;
 pub mod device;

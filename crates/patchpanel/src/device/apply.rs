@@ -17,6 +17,7 @@
 
 mod netconf_flow;
 pub mod ops;
+pub mod own;
 pub mod restconf_flow;
 mod session_adapter;
 pub mod verify;
@@ -30,6 +31,7 @@ use super::inventory::{Device, Inventory, Profile};
 use super::model::{InterfaceConfig, Protocol};
 use super::{DeviceError, DeviceSettings};
 use ops::NetconfConnector;
+use own::OwnChanges;
 use restconf_flow::RestconfWriter;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -185,6 +187,7 @@ pub struct Applier {
     connector: Arc<dyn NetconfConnector>,
     locks: DeviceLocks,
     options: ApplyOptions,
+    own: OwnChanges,
 }
 
 impl std::fmt::Debug for Applier {
@@ -206,6 +209,7 @@ impl Applier {
             connector: default_connector(),
             locks: DeviceLocks::default(),
             options,
+            own: OwnChanges::default(),
         })
     }
 
@@ -223,6 +227,17 @@ impl Applier {
 
     pub fn options(&self) -> &ApplyOptions {
         &self.options
+    }
+
+    /// The bot's own changes, as they happen (shared by clones).
+    pub fn own_changes(&self) -> &OwnChanges {
+        &self.own
+    }
+
+    /// The per-device locks changes hold (shared by clones): the configuration-change notifier
+    /// takes a device's lock before reading it, so it never reads in the middle of a change.
+    pub fn locks(&self) -> &DeviceLocks {
+        &self.locks
     }
 
     /// Applies `change` to a device of the inventory, refusing any interface in `protected`: the
@@ -263,6 +278,12 @@ impl Applier {
             None => change.clone(),
         };
         let _guard = self.locks.lock(&device.name).await;
+        let _own = self.own.begin(
+            &device.name,
+            &change.interface.to_string(),
+            &change.reason.to_string(),
+            crate::clock::now_ms(),
+        );
         tracing::info!(device = %device.name, interface = %change.interface, reason = %change.reason, "applying change");
         let report = if uses_netconf(&device) {
             self.apply_netconf(device, change.clone()).await

@@ -102,6 +102,20 @@ fn get_config(
     tree(device, reply)
 }
 
+/// The whole configuration model the bot reads (`native` for IOS-XE, `interfaces` for the ietf
+/// profile) from running, as the `<data>` tree: what the configuration-change notifier snapshots.
+pub fn read_running_config(
+    device: &Device,
+    address: &str,
+    s: &mut NetconfSession,
+) -> Result<Node, DeviceError> {
+    let filter = match profile(device, s) {
+        Profile::Iosxe => nested(NATIVE_NS, &["native"], None),
+        Profile::Ietf => nested(IETF_IF_NS, &["interfaces"], None),
+    };
+    get_config(device, address, s, &filter)
+}
+
 /// The VRFs of `device` over an open session (`address` names the endpoint in errors).
 pub fn read_vrfs(
     device: &Device,

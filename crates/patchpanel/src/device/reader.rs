@@ -8,6 +8,7 @@ use super::netconf::{ConnectOptions, NetconfSession};
 use super::netconf_read;
 use super::pool::{PoolConfig, SessionPool};
 use super::restconf::Restconf;
+use super::tree::Node;
 use super::DeviceSettings;
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,6 +125,33 @@ impl DeviceReader {
         tracing::info!(device = %dev.name, %protocol, vrfs = data.len(), "read VRFs");
         Ok(Answer {
             device: dev.name,
+            protocol,
+            data,
+        })
+    }
+
+    /// The device's configuration as the configuration-change notifier snapshots it (the whole
+    /// native model, or `interfaces` for the ietf profile), as one data tree.
+    pub async fn running_config_on(&self, dev: &Device) -> Result<Answer<Node>, DeviceError> {
+        let (protocol, data) = match self.route(dev) {
+            Route::Restconf(url) => (
+                Protocol::Restconf,
+                self.restconf.running_config(dev, url).await?,
+            ),
+            Route::Netconf => {
+                let opts = self.connect_options(dev)?;
+                let d = dev.clone();
+                let data = self
+                    .pooled(dev, opts, move |s, address| {
+                        netconf_read::read_running_config(&d, address, s)
+                    })
+                    .await?;
+                (Protocol::Netconf, data)
+            }
+        };
+        tracing::debug!(device = %dev.name, %protocol, "read the running configuration");
+        Ok(Answer {
+            device: dev.name.clone(),
             protocol,
             data,
         })

@@ -295,6 +295,22 @@ impl Restconf {
         ))
     }
 
+    /// The configuration model the bot snapshots (`native`, or `interfaces` for the ietf profile):
+    /// a root node holding it, as a NETCONF `<data>` reply would; empty when the device has none.
+    pub async fn running_config(&self, device: &Device, base: &str) -> Result<Node, DeviceError> {
+        let top = match device.profile {
+            Some(Profile::Ietf) => "ietf-interfaces:interfaces",
+            _ => "Cisco-IOS-XE-native:native",
+        };
+        match self
+            .get(device, &data_url(base, &[PathSeg::node(top)]))
+            .await?
+        {
+            Fetched::Data(root) => Ok(root),
+            Fetched::Empty | Fetched::NotFound(_) => Ok(Node::new("")),
+        }
+    }
+
     pub async fn vrfs(&self, device: &Device, base: &str) -> Result<Vec<Vrf>, DeviceError> {
         if device.profile == Some(Profile::Ietf) {
             return Err(no_vrf_model(device));

@@ -85,6 +85,36 @@ fn last(conn: &Connection) -> Result<Option<(u64, String)>, StoreError> {
         .map(|(seq, hash)| (u64::try_from(seq).unwrap_or(0), hash)))
 }
 
+/// Appends one entry inside the caller's transaction (so a record and its audit entry are stored
+/// together or not at all); answers its `seq`.
+pub(super) fn append_in(
+    tx: &Connection,
+    kind: &str,
+    subject: &str,
+    body: &str,
+    at_ms: i64,
+) -> Result<u64, StoreError> {
+    let (seq, prev) = match last(tx)? {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_owned()),
+    };
+    let hash = entry_hash(&prev, seq, at_ms, kind, subject, body);
+    tx.execute(
+        "INSERT INTO audit (seq, at_ms, kind, subject, body, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            i64::try_from(seq).unwrap_or(i64::MAX),
+            at_ms,
+            kind,
+            subject,
+            body,
+            prev,
+            hash
+        ],
+    )?;
+    Ok(seq)
+}
+
 /// Walks the entries in `seq` order; entries swapped between places show as a broken link.
 fn verify_rows(conn: &Connection) -> Result<Verified, StoreError> {
     let mut stmt = conn.prepare(
@@ -148,24 +178,7 @@ impl Store {
         })?;
         self.with(move |conn| {
             let tx = conn.unchecked_transaction()?;
-            let (seq, prev) = match last(&tx)? {
-                Some((seq, hash)) => (seq + 1, hash),
-                None => (1, GENESIS.to_owned()),
-            };
-            let hash = entry_hash(&prev, seq, at_ms, &kind, &subject, &body);
-            tx.execute(
-                "INSERT INTO audit (seq, at_ms, kind, subject, body, prev_hash, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    i64::try_from(seq).unwrap_or(i64::MAX),
-                    at_ms,
-                    kind,
-                    subject,
-                    body,
-                    prev,
-                    hash
-                ],
-            )?;
+            let seq = append_in(&tx, &kind, &subject, &body, at_ms)?;
             tx.commit()?;
             Ok(seq)
         })

@@ -15,11 +15,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 mod audit;
 mod change;
+mod config_watch;
 mod job;
 mod schema;
 
 pub use audit::{AuditEntry, Verified};
 pub use change::{Committed, HistoryEntry, OpenEffect};
+pub use config_watch::{
+    ConfigChangeRow, NewConfigChange, StoredSnapshot, CONFIG_CHANGE_KIND, OWN_CHANGE_KINDS,
+};
 pub use job::JobState;
 
 #[derive(Debug, thiserror::Error)]

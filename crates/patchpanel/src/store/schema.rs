@@ -8,7 +8,8 @@ use rusqlite::Connection;
 /// The schema this build writes. 0: the first release (no version set). 1: a job's outcome in its
 /// own column instead of joined to the detail with `" | "`. 2: how a seen chat event ended.
 /// 3: ticket-driven changes (records, history, outbox, handled ticket versions). 4: the audit log.
-pub const CURRENT: i64 = 4;
+/// 5: configuration snapshots and the changes seen on devices.
+pub const CURRENT: i64 = 5;
 
 /// Every table at version 0; later versions change them in [`migrate`].
 const TABLES_V0: &str = "
@@ -87,6 +88,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     if found < 4 {
         tx.execute_batch(super::audit::TABLES_V4)?;
+    }
+    if found < 5 {
+        tx.execute_batch(super::config_watch::TABLES_V5)?;
     }
     tx.pragma_update(None, "user_version", CURRENT)?;
     tx.commit()?;

@@ -413,10 +413,7 @@ impl NetboxSync {
             .await?;
         // What the bot did to the device goes into the tamper-evident record (logged if it cannot).
         let body = serde_json::json!({"job": key, "ticket": ticket, "outcome": detail});
-        let at_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
+        let at_ms = crate::clock::now_ms();
         let subject = format!("{} {}", resolved.device.name, iface.name);
         if let Err(e) = self
             .store

@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::Instrument;
 
@@ -92,13 +91,7 @@ impl std::fmt::Debug for TicketChanges {
     }
 }
 
-/// Unix milliseconds now.
-pub(super) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+pub(super) use crate::clock::now_ms;
 
 /// A one-time value for a card: 128 random bits as hex.
 fn nonce() -> String {

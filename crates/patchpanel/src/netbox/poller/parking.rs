@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -21,13 +20,8 @@ use crate::store::{Parked, StoreError};
 /// nearly everything, and the rest wait for the next round).
 const MAX_PARKED: usize = 1000;
 
-/// Wall-clock milliseconds: a parked candidate's schedule survives a restart.
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+// Wall-clock milliseconds: a parked candidate's schedule survives a restart.
+use crate::clock::now_ms;
 
 impl Run<'_> {
     /// Parked interfaces and their failed attempts.
