@@ -171,6 +171,35 @@ impl DeviceDirectory {
         })
     }
 
+    /// Every device the bot manages: each entry of the devices file, and each active NetBox device
+    /// with a primary IPv4 address whose profile NetBox names (its `patchpanel_profile` custom field
+    /// or platform), the file's entry winning for a device both know. NetBox failing is an error:
+    /// the caller keeps the list it had.
+    pub async fn managed(&self) -> Result<Vec<crate::device::Device>, NetboxError> {
+        let mut out: Vec<crate::device::Device> = self
+            .file
+            .as_deref()
+            .map(|f| f.devices().to_vec())
+            .unwrap_or_default();
+        if let Some(netbox) = &self.netbox {
+            for nb in netbox.devices_with_primary_ip().await? {
+                let Some(name) = nb.name.clone() else {
+                    continue;
+                };
+                if profile_from_netbox(&nb).is_none()
+                    || out.iter().any(|d| d.name.eq_ignore_ascii_case(&name))
+                {
+                    continue;
+                }
+                if let Ok(device) = device_from_netbox(&nb, &name) {
+                    out.push(device);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
     /// NetBox's intent for `interface` (full name) of a resolved device. `Ok(None)` when NetBox is
     /// not configured or knows neither the device nor the interface.
     pub async fn intent(

@@ -5,6 +5,7 @@
 //! (`refusals.rs`). Workflow W2 (NetBox edits → switch) runs beside it when NetBox is configured
 //! (`netbox.rs`).
 
+mod changes;
 mod netbox;
 mod notes;
 mod refusals;
@@ -104,6 +105,11 @@ pub enum Action {
     Status {
         change: String,
     },
+    /// `changes [device [n]]`: the configuration-change record.
+    Changes {
+        device: Option<String>,
+        number: Option<u32>,
+    },
 }
 
 /// What an approval card's press carried besides the decision.
@@ -167,15 +173,8 @@ pub fn decide(event: &Inbound, allowed: &AllowList) -> Action {
             card: None,
         },
         Ok(Command::Status { id }) => Action::Status { change: id },
-        Ok(Command::Changes { .. }) => Action::Answer(not_yet(
-            "changes",
-            "the configuration-change record arrives with the change notifier",
-        )),
+        Ok(Command::Changes { device, number }) => Action::Changes { device, number },
     }
-}
-
-fn not_yet(command: &str, why: &str) -> String {
-    format!("`{command}` is not available yet: {why}. Try `help` for what works today.")
 }
 
 /// Where the reply to an event goes: the same room, in the same thread.
@@ -201,6 +200,8 @@ pub struct Bot {
     /// Workflow W3 (Zammad tickets and their approvals), set once it started; unset without
     /// Zammad.
     pub tickets: std::sync::OnceLock<Tickets>,
+    /// The store: the configuration-change record `changes` reads.
+    pub store: Store,
 }
 
 /// W3's handler and the tracker its background effects run on.
@@ -273,6 +274,9 @@ impl Bot {
                 None => no_approvals(),
                 Some(t) => t.changes.status(&change).await,
             },
+            Action::Changes { device, number } => {
+                changes::answer(&self.store, device.as_deref(), number).await
+            }
         };
         let (room_id, parent_id) = reply_target(event);
         Some(Reply {
@@ -468,6 +472,7 @@ pub async fn run_with(
         allowed: settings.allowed.clone(),
         refusals: Mutex::new(RefusalLimiter::default()),
         tickets: std::sync::OnceLock::new(),
+        store: store.clone(),
     });
     let devices = bot.devices.clone();
     let result = serve(bot, settings, identity, store, delivery, stopping).await;

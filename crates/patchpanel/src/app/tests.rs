@@ -86,10 +86,13 @@ fn commands_become_actions() {
             change: "42".into()
         }
     );
-    match decide(&message("a@example.com", "changes"), &allowed()) {
-        Action::Answer(text) => assert!(text.contains("not available yet")),
-        other => panic!("unexpected {other:?}"),
-    }
+    assert_eq!(
+        decide(&message("a@example.com", "changes c9300 2"), &allowed()),
+        Action::Changes {
+            device: Some("c9300".into()),
+            number: Some(2)
+        }
+    );
     match decide(
         &message("a@example.com", "shwo iface c9300 Gi1/0/2"),
         &allowed(),

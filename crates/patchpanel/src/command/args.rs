@@ -61,6 +61,22 @@ pub fn device(value: &str) -> Result<String, ValueError> {
 }
 
 /// The id without its optional `#`.
+/// `number ::= [0-9]{1,9}`, at least 1: a change's number on its device (`changes c9300 3`).
+pub fn number(value: &str) -> Result<String, ValueError> {
+    const RULE: &str =
+        "Change numbers are whole numbers from 1, like `3` (`changes <device>` lists them).";
+    let bare = value.strip_prefix('#').unwrap_or(value);
+    match bare.parse::<u32>() {
+        Ok(n) if n >= 1 && bare.len() <= 9 && bare.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(n.to_string())
+        }
+        _ => Err(ValueError {
+            message: format!("`{value}` is not a change number. {RULE}"),
+            span: 0..value.len(),
+        }),
+    }
+}
+
 pub fn id(value: &str) -> Result<String, ValueError> {
     const RULE: &str = "Ids use letters, digits and `-`, with an optional `#` in front, up to 32 characters, like `42` or `#CHG-1001`.";
     let (skip, bare) = match value.strip_prefix('#') {

@@ -22,6 +22,7 @@ pub enum ErrorKind {
     InvalidDevice,
     InvalidInterface,
     InvalidId,
+    InvalidNumber,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -246,6 +246,13 @@ fn parse_args(p: &mut Parser<'_>, row: &'static Row) -> Result<Values, ParseErro
                         ErrorKind::InvalidId,
                         args::id,
                     )?)),
+                    ArgKind::Number => Some(Value::Text(checked(
+                        p,
+                        row,
+                        word,
+                        ErrorKind::InvalidNumber,
+                        args::number,
+                    )?)),
                     ArgKind::Interface => Some(Value::Interface(interface(p, row, word)?)),
                     ArgKind::Reason => None,
                 }
@@ -433,11 +440,18 @@ mod tests {
         );
         assert_eq!(ok("approve #42"), Command::Approve { id: "42".into() });
         assert_eq!(ok("status CHG-1"), Command::Status { id: "CHG-1".into() });
-        assert_eq!(ok("changes"), Command::Changes { device: None });
         assert_eq!(
-            ok("changes c9300"),
+            ok("changes"),
             Command::Changes {
-                device: Some("c9300".into())
+                device: None,
+                number: None
+            }
+        );
+        assert_eq!(
+            ok("changes c9300 3"),
+            Command::Changes {
+                device: Some("c9300".into()),
+                number: Some(3)
             }
         );
     }

@@ -47,6 +47,8 @@ pub enum Command {
     },
     Changes {
         device: Option<String>,
+        /// One change of the device, with its whole diff.
+        number: Option<u32>,
     },
 }
 
@@ -105,7 +107,10 @@ mod tests {
                 reason: None,
             },
             Command::Status { id: "1".into() },
-            Command::Changes { device: None },
+            Command::Changes {
+                device: None,
+                number: None,
+            },
         ];
         for c in &samples {
             assert!(table::by_name(c.name()).is_some(), "{c:?}");
@@ -120,8 +125,12 @@ mod tests {
             Availability::Available
         );
         assert_eq!(
-            Command::Changes { device: None }.availability(),
-            Availability::Reserved
+            Command::Changes {
+                device: None,
+                number: None
+            }
+            .availability(),
+            Availability::Available
         );
     }
 

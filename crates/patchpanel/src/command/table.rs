@@ -26,6 +26,8 @@ pub enum ArgKind {
     Device,
     Interface,
     Id,
+    /// A whole number from 1 (a change's number on its device).
+    Number,
     /// The rest of the line: one quoted word, or free text.
     Reason,
 }
@@ -204,13 +206,19 @@ pub static COMMANDS: &[Row] = &[
     Row {
         name: "changes",
         aliases: &[],
-        args: &[arg("device", ArgKind::Device, false)],
-        usage: "changes [device]",
-        summary: "List recent configuration changes, on all devices or one.",
-        description: "Answers with the recorded configuration changes: who, what, when, and the diff.",
-        examples: &["changes", "changes c9300"],
-        availability: Availability::Reserved,
-        build: |mut v| Command::Changes { device: v.take(0) },
+        args: &[arg("device", ArgKind::Device, false), arg("n", ArgKind::Number, false)],
+        usage: "changes [device] [n]",
+        summary: "List recent configuration changes, on all devices or one; show one change's diff.",
+        description: "Lists the configuration changes the bot saw on the switches, newest first: when, \
+                      device, who and from where, planned (with its ticket) or unplanned, and a \
+                      one-line summary. `changes <device> <n>` shows change number `n` of that device \
+                      with its whole diff.",
+        examples: &["changes", "changes c9300", "changes c9300 3"],
+        availability: Availability::Available,
+        build: |mut v| Command::Changes {
+            device: v.take(0),
+            number: v.take(1).and_then(|n| n.parse().ok()),
+        },
     },
 ];
 

@@ -283,6 +283,20 @@ impl NetboxClient {
         })
     }
 
+    /// The devices the bot can reach: active, with a primary IPv4 address (at most 10,000).
+    pub async fn devices_with_primary_ip(&self) -> Result<Vec<Device>, NetboxError> {
+        let url = self.url(
+            &["dcim", "devices"],
+            &[
+                ("status", "active"),
+                ("has_primary_ip", "true"),
+                ("limit", "500"),
+            ],
+        );
+        self.list_all(url, "active devices with a primary IP", 10_000)
+            .await
+    }
+
     pub async fn device(&self, id: u64) -> Result<Device, NetboxError> {
         let id_s = id.to_string();
         let what = format!("device id {id}");

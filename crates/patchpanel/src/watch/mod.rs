@@ -3,5 +3,7 @@
 //! configuration, diffs it against the stored snapshot, attributes and reports the change.
 
 pub mod addresses;
+pub mod messages;
 pub mod queue;
+pub mod record;
 pub mod signal;

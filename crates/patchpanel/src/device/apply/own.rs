@@ -127,7 +127,11 @@ mod tests {
         });
         let guard = own.begin("c9300", "GigabitEthernet1/0/7", "ticket 42", 100);
         let running = own.on_device_since("C9300", 1_000);
-        assert_eq!(running.len(), 1, "a running change is reported whatever the time");
+        assert_eq!(
+            running.len(),
+            1,
+            "a running change is reported whatever the time"
+        );
         drop(guard);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert!(own.on_device_since("c9300", 1_000).is_empty());
