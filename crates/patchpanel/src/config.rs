@@ -35,6 +35,32 @@ pub struct Settings {
     pub zammad: Option<ZammadSettings>,
     /// Who approves ticket-driven changes (W3), where their cards go and for how long they wait.
     pub approvals: ApprovalSettings,
+    /// Where configuration changes seen on devices are reported, and how often every device is
+    /// checked anyway.
+    pub watch: WatchSettings,
+}
+
+/// PATCHPANEL_CONFIG_POLL_SECONDS's default: every device's configuration checked every 15 minutes.
+pub const DEFAULT_CONFIG_POLL_SECONDS: u64 = 900;
+
+/// Settings of the configuration-change notifier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchSettings {
+    /// PATCHPANEL_CHANGES_ROOM: where changes are reported (a room id or an email); unset: the
+    /// PATCHPANEL_NOTIFY target.
+    pub room: Option<String>,
+    /// PATCHPANEL_CONFIG_POLL_SECONDS [900]: the safety net, a check of every managed device that
+    /// catches a change whose signal was lost.
+    pub poll_interval: Duration,
+}
+
+impl Default for WatchSettings {
+    fn default() -> Self {
+        WatchSettings {
+            room: None,
+            poll_interval: Duration::from_secs(DEFAULT_CONFIG_POLL_SECONDS),
+        }
+    }
 }
 
 /// PATCHPANEL_APPROVAL_TTL's default: a day.
@@ -327,11 +353,17 @@ impl Settings {
             )?,
         };
 
+        let watch = WatchSettings {
+            room: get("PATCHPANEL_CHANGES_ROOM").or_else(|| get("PATCHPANEL_NOTIFY")),
+            poll_interval: seconds("PATCHPANEL_CONFIG_POLL_SECONDS", DEFAULT_CONFIG_POLL_SECONDS)?,
+        };
+
         Ok(Settings {
             netbox,
             netbox_sync,
             zammad,
             approvals,
+            watch,
             webex: WebexConfig {
                 api_url,
                 u2c_url,

@@ -9,6 +9,7 @@ mod changes;
 mod netbox;
 mod notes;
 mod refusals;
+mod watch;
 mod zammad;
 
 pub use notes::{clock_utc, note_text, NoteSettings};
@@ -539,6 +540,19 @@ async fn serve(
         }
     } else if settings.zammad.is_some() {
         warn!("ZAMMAD_URL is set but no devices are configured (NETBOX_URL or PATCHPANEL_INVENTORY): the ticket workflow does not start");
+    }
+    if let (Some(applier), Some(reader)) = (&applier, &bot.devices) {
+        watch::start(
+            &settings,
+            &bot.directory,
+            reader.clone(),
+            applier,
+            bot.rest.clone(),
+            store.clone(),
+            &tracker,
+            stopping.child_token(),
+        )
+        .await?;
     }
     let notes = Notes::start(bot.rest.clone(), delivery.notes, &tracker, stopping.clone());
     let listener = tracker.spawn(webex::listen(

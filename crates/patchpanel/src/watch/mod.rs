@@ -7,3 +7,4 @@ pub mod messages;
 pub mod queue;
 pub mod record;
 pub mod signal;
+pub mod watcher;

@@ -46,6 +46,16 @@ impl Pending {
         p
     }
 
+    /// Folds a later entry for the same device into this one.
+    pub fn absorb(&mut self, later: Pending) {
+        self.signals = self.signals.saturating_add(later.signals);
+        self.first_at_ms = self.first_at_ms.min(later.first_at_ms);
+        self.last_at_ms = self.last_at_ms.max(later.last_at_ms);
+        self.vias.extend(later.vias);
+        self.edits_left_out += later.edits_left_out;
+        self.take_details(later.by, later.edits);
+    }
+
     fn merge(&mut self, s: Signal) {
         self.signals = self.signals.saturating_add(1);
         self.first_at_ms = self.first_at_ms.min(s.at_ms);
@@ -155,6 +165,17 @@ impl SignalQueue {
         None
     }
 
+    /// Takes `device`'s waiting entry, if any (the watcher merges what arrived while it settled).
+    pub fn take(&self, device: &str) -> Option<Pending> {
+        let mut inner = match self.inner.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let p = inner.waiting.remove(device)?;
+        inner.order.retain(|d| d != device);
+        Some(p)
+    }
+
     /// Waits for the oldest waiting device's entry. Cancel-safe: nothing is taken until it returns.
     pub async fn next(&self) -> Pending {
         loop {
@@ -236,6 +257,22 @@ mod tests {
         assert_eq!(p.by.line.as_deref(), Some("vty0"));
         assert_eq!(p.edits.len(), MAX_EDITS);
         assert_eq!(p.edits_left_out, 5);
+    }
+
+    #[test]
+    fn take_merges_what_arrived_while_settling() {
+        let q = SignalQueue::new(4);
+        q.push(sig("a", Via::Poll, 1));
+        q.push(sig("b", Via::Poll, 2));
+        let mut first = q.try_next().expect("a");
+        let mut later = sig("a", Via::Syslog, 5);
+        later.by.user = Some("admin".into());
+        q.push(later);
+        first.absorb(q.take("a").expect("later a"));
+        assert_eq!(first.signals, 2);
+        assert_eq!(first.by.user.as_deref(), Some("admin"));
+        assert!(q.take("a").is_none());
+        assert_eq!(q.try_next().map(|p| p.device), Some("b".into()));
     }
 
     #[tokio::test]

