@@ -23,11 +23,15 @@ use crate::device::netconf::notification::{
 use crate::device::netconf::rpc::NETCONF_STREAM;
 use crate::device::netconf::{ConnectOptions, NetconfError, NetconfSession, ReceiveError};
 use crate::device::{Device, DeviceSettings};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use stats::bump;
+pub use stats::{StatsSnapshot, SubscriptionState, SubscriptionStats};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+mod stats;
 
 /// Timings of every subscription thread.
 #[derive(Debug, Clone)]
@@ -55,113 +59,6 @@ impl Default for SubscriptionConfig {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             stable_after: Duration::from_secs(60),
-        }
-    }
-}
-
-/// Where one device's subscription stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SubscriptionState {
-    /// The first connect is under way (since, Unix ms).
-    Connecting { since_ms: i64 },
-    /// Subscribed since `since_ms` on NETCONF session `session_id`.
-    Subscribed {
-        since_ms: i64,
-        session_id: Option<u32>,
-    },
-    /// Down since `since_ms` (why), resubscribing with backoff; the poll covers the device meanwhile.
-    Reconnecting { since_ms: i64, reason: String },
-    /// The device does not offer `:notification`: syslog and the poll must cover it.
-    NotOffered,
-    /// Shut down.
-    Stopped,
-}
-
-/// Counters over every subscription (atomics, read without locking) and each device's state.
-#[derive(Debug, Default)]
-pub struct SubscriptionStats {
-    notifications: AtomicU64,
-    config_changes: AtomicU64,
-    rollbacks: AtomicU64,
-    other_events: AtomicU64,
-    malformed: AtomicU64,
-    subscribes: AtomicU64,
-    resubscriptions: AtomicU64,
-    drops: AtomicU64,
-    notifications_lost: AtomicU64,
-    signals_dropped: AtomicU64,
-    /// Device → (generation of its thread, state); a retired thread's late update is ignored.
-    states: Mutex<BTreeMap<String, (u64, SubscriptionState)>>,
-}
-
-/// A copy of [`SubscriptionStats`] at one moment.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StatsSnapshot {
-    /// Every notification received (config changes, other events and malformed ones included).
-    pub notifications: u64,
-    pub config_changes: u64,
-    /// Confirmed commits the device rolled back (`timeout`/`cancel`).
-    pub rollbacks: u64,
-    /// Events that are not a config change (session start/end, vendor events): counted, ignored.
-    pub other_events: u64,
-    pub malformed: u64,
-    /// Successful subscribes, the first ones included.
-    pub subscribes: u64,
-    /// Successful subscribes after a drop or failure.
-    pub resubscriptions: u64,
-    /// Subscriptions that were up and went down.
-    pub drops: u64,
-    /// Notifications the session's queue had no room for (a check signal was pushed instead).
-    pub notifications_lost: u64,
-    /// Signals the full [`SignalQueue`] refused (the poll still checks those devices).
-    pub signals_dropped: u64,
-    pub states: BTreeMap<String, SubscriptionState>,
-}
-
-fn bump(c: &AtomicU64) {
-    c.fetch_add(1, Ordering::Relaxed);
-}
-
-impl SubscriptionStats {
-    pub fn snapshot(&self) -> StatsSnapshot {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        StatsSnapshot {
-            notifications: get(&self.notifications),
-            config_changes: get(&self.config_changes),
-            rollbacks: get(&self.rollbacks),
-            other_events: get(&self.other_events),
-            malformed: get(&self.malformed),
-            subscribes: get(&self.subscribes),
-            resubscriptions: get(&self.resubscriptions),
-            drops: get(&self.drops),
-            notifications_lost: get(&self.notifications_lost),
-            signals_dropped: get(&self.signals_dropped),
-            states: self
-                .lock_states()
-                .iter()
-                .map(|(k, (_, s))| (k.clone(), s.clone()))
-                .collect(),
-        }
-    }
-
-    /// One device's state, if it is subscribed to (or tried).
-    pub fn state(&self, device: &str) -> Option<SubscriptionState> {
-        self.lock_states().get(device).map(|(_, s)| s.clone())
-    }
-
-    fn lock_states(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, (u64, SubscriptionState)>> {
-        match self.states.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    /// Updates the state only if `generation` still owns the device's entry.
-    fn set_state(&self, device: &str, generation: u64, state: SubscriptionState) {
-        if let Some(entry) = self.lock_states().get_mut(device) {
-            if entry.0 == generation {
-                entry.1 = state;
-            }
         }
     }
 }
@@ -615,111 +512,5 @@ pub fn rollback_signal(device: &str, c: ConfirmedCommit) -> Signal {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::device::netconf::notification::Edit;
-
-    #[test]
-    fn a_config_change_becomes_a_signal_with_who_and_paths() {
-        let s = config_change_signal(
-            "sw1",
-            ConfigChange {
-                changed_by: NcChangedBy::Session(SessionInfo {
-                    username: Some("admin".into()),
-                    session_id: Some(12),
-                    source_host: Some("10.1.1.1".into()),
-                }),
-                datastore: "running".into(),
-                edits: vec![Edit {
-                    target: "/ios:native/ios:interface/ios:GigabitEthernet[ios:name='1/0/2']"
-                        .into(),
-                    operation: Some("merge".into()),
-                }],
-                edits_left_out: 0,
-            },
-        );
-        assert_eq!((s.device.as_str(), s.via), ("sw1", Via::Notification));
-        assert_eq!(s.by.user.as_deref(), Some("admin"));
-        assert_eq!(s.by.source_host.as_deref(), Some("10.1.1.1"));
-        assert_eq!(s.by.line.as_deref(), Some("NETCONF session 12"));
-        assert_eq!(s.edits, ["/native/interface/GigabitEthernet[name='1/0/2']"]);
-        let server = config_change_signal(
-            "sw1",
-            ConfigChange {
-                changed_by: NcChangedBy::Server,
-                datastore: "running".into(),
-                edits: Vec::new(),
-                edits_left_out: 0,
-            },
-        );
-        assert_eq!(server.by.user, None);
-        assert!(server.by.line.is_some_and(|l| l.contains("device itself")));
-    }
-
-    #[test]
-    fn a_rollback_names_the_cause() {
-        let s = rollback_signal(
-            "sw1",
-            ConfirmedCommit {
-                confirm_event: "timeout".into(),
-                by: None,
-            },
-        );
-        assert_eq!(
-            s.by.line.as_deref(),
-            Some("the device itself (confirmed commit timeout)")
-        );
-        let cancel = rollback_signal(
-            "sw1",
-            ConfirmedCommit {
-                confirm_event: "cancel".into(),
-                by: Some(SessionInfo {
-                    username: Some("bob".into()),
-                    session_id: Some(0),
-                    source_host: None,
-                }),
-            },
-        );
-        assert_eq!(cancel.by.user.as_deref(), Some("bob"));
-        assert_eq!(
-            cancel.by.line.as_deref(),
-            Some("outside NETCONF (session 0)")
-        );
-    }
-
-    #[test]
-    fn devices_are_started_replaced_and_stopped_without_blocking() {
-        let queue = Arc::new(SignalQueue::new(8));
-        let config = SubscriptionConfig {
-            timeout: Duration::from_millis(200),
-            backoff_base: Duration::from_millis(50),
-            backoff_max: Duration::from_millis(100),
-            ..SubscriptionConfig::default()
-        };
-        // No known_hosts: every connect is refused before any traffic, so the threads back off.
-        let mut subs = Subscriptions::new(DeviceSettings::default(), config, queue);
-        let dev = |host: &str| Device {
-            name: "x".into(),
-            host: host.into(),
-            netconf_port: Some(1),
-            restconf_url: None,
-            profile: None,
-        };
-        subs.set_devices(vec![
-            ("a".into(), dev("127.0.0.1")),
-            ("b".into(), dev("127.0.0.1")),
-        ])
-        .unwrap();
-        assert_eq!(subs.devices(), ["a", "b"]);
-        subs.set_devices(vec![("a".into(), dev("127.0.0.2"))])
-            .unwrap();
-        assert_eq!(subs.devices(), ["a"]);
-        let stats = subs.stats();
-        assert!(stats.state("b").is_none(), "a removed device has no state");
-        let started = Instant::now();
-        subs.shutdown();
-        assert!(started.elapsed() < Duration::from_secs(3));
-        assert_eq!(stats.state("a"), Some(SubscriptionState::Stopped));
-        assert_eq!(stats.snapshot().subscribes, 0);
-    }
-}
+#[path = "subscription/tests.rs"]
+mod tests;

@@ -180,9 +180,12 @@ fn names_are_compared_with_their_namespace() {
     );
 }
 
+/// Which error a case expects.
+type Check = fn(&NotificationError) -> bool;
+
 #[test]
 fn malformed_notifications_are_typed_errors() {
-    let cases: [(&str, fn(&NotificationError) -> bool); 6] = [
+    let cases: [(&str, Check); 6] = [
         ("<notification", |e| {
             matches!(e, NotificationError::Malformed(_))
         }),
