@@ -3,8 +3,12 @@
 //! turning config changes into signals, resubscribing after its session is killed (the change made
 //! meanwhile found by the check signal) and stopping promptly. Every test starts its own peer (own
 //! port, user and scratch folder), so the tests run in parallel. What netconfd sends is recorded in
-//! docs/netconf.md §3.
+//! docs/netconf.md §3. The session's queue bound and a malformed notification, which no real server
+//! sends on demand, run against the scripted server of `netconf_client_session/fake.rs`.
 
+#[allow(dead_code)]
+#[path = "netconf_client_session/fake.rs"]
+mod fake;
 mod netconf_peer;
 
 use netconf_peer::NetconfPeer;
@@ -13,8 +17,10 @@ use patchpanel::device::netconf::notification::{
     ChangedBy, Event, Notification, NETCONF_NOTIFICATIONS_NS,
 };
 use patchpanel::device::netconf::rpc::NETCONF_STREAM;
+use patchpanel::device::netconf::session::MAX_QUEUED_NOTIFICATIONS;
 use patchpanel::device::netconf::{
-    CommitOptions, ConfigPayload, ConnectOptions, Datastore, EditOptions, NetconfSession,
+    CommitOptions, ConfigPayload, ConnectOptions, Datastore, EditOptions, NetconfError,
+    NetconfSession, NotificationError, ReceiveError,
 };
 use patchpanel::device::{Device, DeviceSettings};
 use patchpanel::secret::Secret;
@@ -330,4 +336,71 @@ fn a_killed_subscription_is_resubscribed_and_the_change_made_meanwhile_is_checke
     );
     admin.close();
     subs.shutdown();
+}
+
+/// `<notification>` text from the scripted server: netconfd's session start, numbered.
+fn scripted_notification(i: usize) -> String {
+    format!(
+        "<notification xmlns=\"urn:ietf:params:xml:ns:netconf:notification:1.0\">\
+         <eventTime>2026-12-04T08:37:{:02}Z</eventTime>\
+         <netconf-session-start xmlns=\"{NETCONF_NOTIFICATIONS_NS}\"><session-id>{i}</session-id>\
+         </netconf-session-start></notification>",
+        i % 60
+    )
+}
+
+#[test]
+fn the_queue_during_an_rpc_is_bounded_and_a_bad_notification_leaves_the_session_usable() {
+    let mut caps = fake::all_caps();
+    caps.push(format!("{}notification:1.0", fake::C));
+    caps.push(format!("{}interleave:1.0", fake::C));
+    let mut keepalives = 0;
+    let (mut s, _) = fake::open_with(&caps, 1 << 20, move |rpc, id| {
+        let reply = format!(
+            "<rpc-reply message-id=\"{id}\" xmlns=\"{}\"><data/></rpc-reply>",
+            fake::BASE_NS
+        );
+        if rpc.children[0].name == "create-subscription" {
+            return fake::Answer::Body("<ok/>".into());
+        }
+        keepalives += 1;
+        let before_reply: Vec<String> = match keepalives {
+            // More than the queue holds arrive while the keepalive waits.
+            1 => (0..MAX_QUEUED_NOTIFICATIONS + 6)
+                .map(scripted_notification)
+                .collect(),
+            _ => vec![format!(
+                "<notification xmlns=\"urn:ietf:params:xml:ns:netconf:notification:1.0\"><x xmlns=\"urn:y\"/></notification>"
+            )],
+        };
+        fake::Answer::RawMany(before_reply.into_iter().chain([reply]).collect())
+    });
+    // Not subscribed yet: nothing is kept, and a device without :notification is refused.
+    let (mut plain, _) = fake::open(|_, _| fake::Answer::Silence);
+    assert_eq!(
+        plain.create_subscription(NETCONF_STREAM),
+        Err(NetconfError::Unsupported(
+            "event notifications (:notification)"
+        ))
+    );
+    s.create_subscription(NETCONF_STREAM).unwrap();
+    // The scripted server has nothing to say: the deadline passes, the session stays usable.
+    assert_eq!(s.next_notification(Instant::now()), Ok(None));
+    s.keepalive().unwrap();
+    assert_eq!(s.dropped_notifications(), 6);
+    for i in 0..MAX_QUEUED_NOTIFICATIONS {
+        let n = s.next_notification(Instant::now()).unwrap().unwrap();
+        assert!(
+            matches!(n.event, Event::Other { ref name, .. } if name == "netconf-session-start"),
+            "{i}: {n:?}"
+        );
+    }
+    assert_eq!(s.next_notification(Instant::now()), Ok(None));
+    s.keepalive().unwrap();
+    assert_eq!(
+        s.next_notification(Instant::now()),
+        Err(ReceiveError::Notification(NotificationError::NoEventTime))
+    );
+    assert!(s.is_usable());
+    s.keepalive().unwrap();
 }
