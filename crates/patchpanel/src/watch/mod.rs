@@ -7,4 +7,5 @@ pub mod messages;
 pub mod queue;
 pub mod record;
 pub mod signal;
+pub mod subscription;
 pub mod watcher;

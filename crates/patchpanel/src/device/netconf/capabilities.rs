@@ -12,6 +12,10 @@ pub const ROLLBACK_ON_ERROR: &str = "urn:ietf:params:netconf:capability:rollback
 pub const WRITABLE_RUNNING: &str = "urn:ietf:params:netconf:capability:writable-running:1.0";
 pub const STARTUP: &str = "urn:ietf:params:netconf:capability:startup:1.0";
 pub const XPATH: &str = "urn:ietf:params:netconf:capability:xpath:1.0";
+/// RFC 5277: `<create-subscription>` and `<notification>` messages.
+pub const NOTIFICATION: &str = "urn:ietf:params:netconf:capability:notification:1.0";
+/// RFC 5277 §6: a subscribed session still accepts rpcs (notifications arrive between replies).
+pub const INTERLEAVE: &str = "urn:ietf:params:netconf:capability:interleave:1.0";
 /// Cisco-IA, which carries IOS-XE's `<save-config>` RPC.
 pub const CISCO_IA_NS: &str = "http://cisco.com/yang/cisco-ia";
 
@@ -101,6 +105,12 @@ impl Capabilities {
     }
     pub fn xpath(&self) -> bool {
         self.has(XPATH)
+    }
+    pub fn notification(&self) -> bool {
+        self.has(NOTIFICATION)
+    }
+    pub fn interleave(&self) -> bool {
+        self.has(INTERLEAVE)
     }
 
     /// The YANG modules (capabilities carrying `module=`).

@@ -1,6 +1,6 @@
-//! Operations layer: the typed RPCs of RFC 6241 (plus IOS-XE's save-config) on [`NetconfSession`].
-//! Each checks the server's capabilities first (`Unsupported` names the missing one), then sends the
-//! request through the session (deadline and reply bound included) and judges the reply: errors
+//! Operations layer: the typed RPCs of RFC 6241 (plus IOS-XE's save-config and RFC 5277's
+//! create-subscription) on [`NetconfSession`]. Each checks the server's capabilities first
+//! (`Unsupported` names the missing one), then sends the request through the session (deadline and reply bound included) and judges the reply: errors
 //! become `Rpc` (or `LockDenied`), warnings are logged and kept in `NetconfSession::warnings`.
 
 use super::capabilities::CISCO_IA_NS;
@@ -249,6 +249,19 @@ impl NetconfSession {
             filter: Some(&Filter::empty()),
         })
         .map(|_| ())
+    }
+
+    /// RFC 5277 `<create-subscription>` on `stream` (`rpc::NETCONF_STREAM` carries RFC 6470's
+    /// events). Needs `:notification`; afterwards [`NetconfSession::next_notification`] delivers the
+    /// events. Further rpcs on the session need `:interleave` (RFC 5277 §6).
+    pub fn create_subscription(&mut self, stream: &str) -> OpResult<()> {
+        self.need(
+            self.capabilities().notification(),
+            "event notifications (:notification)",
+        )?;
+        self.expect_ok(&Operation::CreateSubscription { stream })?;
+        self.set_subscribed();
+        Ok(())
     }
 
     /// `<kill-session>`: ends another session and releases its locks.

@@ -11,7 +11,10 @@ use quick_xml::{NsReader, Writer};
 
 /// The NETCONF base namespace (elements of `<rpc>`, `<rpc-reply>`, `<hello>`).
 pub const BASE_NS: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
+/// RFC 5277's namespace: `<create-subscription>`, `<notification>`, `<eventTime>`.
 pub const NOTIFICATION_NS: &str = "urn:ietf:params:xml:ns:netconf:notification:1.0";
+/// RFC 5277 §3.2.3: the default event stream, the one RFC 6470's events are sent on.
+pub const NETCONF_STREAM: &str = "NETCONF";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Datastore {
@@ -181,6 +184,10 @@ pub enum Operation<'a> {
     SaveConfig,
     CloseSession,
     KillSession(u32),
+    /// RFC 5277 §2.1.1 `<create-subscription>` (notification namespace) on one event stream.
+    CreateSubscription {
+        stream: &'a str,
+    },
 }
 
 impl Operation<'_> {
@@ -198,6 +205,7 @@ impl Operation<'_> {
             Operation::SaveConfig => "save-config",
             Operation::CloseSession => "close-session",
             Operation::KillSession(_) => "kill-session",
+            Operation::CreateSubscription { .. } => "create-subscription",
         }
     }
 
@@ -398,6 +406,11 @@ fn write_operation(w: &mut W, op: &Operation<'_>) -> IoResult {
         Operation::KillSession(id) => {
             start(w, name, &[])?;
             leaf(w, "session-id", &id.to_string())?;
+            end(w, name)
+        }
+        Operation::CreateSubscription { stream } => {
+            start(w, name, &[("xmlns", NOTIFICATION_NS)])?;
+            leaf(w, "stream", stream)?;
             end(w, name)
         }
     }

@@ -203,6 +203,31 @@ fn lock_commit_and_friends() {
     assert!(!Operation::Get { filter: None }.changes_device());
 }
 
+/// RFC 5277 §2.1.1: `<create-subscription>` lives in the notification namespace (the stream name,
+/// escaped, in the same namespace); it changes nothing on the device.
+#[test]
+fn create_subscription_is_in_the_notification_namespace() {
+    let op = Operation::CreateSubscription {
+        stream: NETCONF_STREAM,
+    };
+    assert_eq!(
+        body(&op),
+        "<create-subscription xmlns=\"urn:ietf:params:xml:ns:netconf:notification:1.0\">\
+         <stream>NETCONF</stream></create-subscription>"
+    );
+    assert_eq!(op.name(), "create-subscription");
+    assert!(!op.changes_device());
+    let odd = body(&Operation::CreateSubscription { stream: "a<b" });
+    assert!(odd.contains("<stream>a&lt;b</stream>"), "{odd}");
+    let tree = from_xml(&build_rpc(3, &op).unwrap()).unwrap();
+    let sub = tree.child("create-subscription").unwrap();
+    assert_eq!(sub.ns.as_deref(), Some(NOTIFICATION_NS));
+    assert_eq!(
+        sub.path(&["stream"]).unwrap().ns.as_deref(),
+        Some(NOTIFICATION_NS)
+    );
+}
+
 /// A description with `<`, `&`, `]]>]]>`, quotes and unicode survives build → parse unchanged, and
 /// the framed message carries no end-of-message marker.
 #[test]

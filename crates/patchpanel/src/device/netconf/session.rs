@@ -10,16 +10,23 @@
 //! late, one harmless probe (a `<get-config>` that selects nothing) is sent; its reply is recognised by
 //! message-id and skipped whenever it arrives. A prompt server never sees the probe.
 //!
+//! On a subscribed session (RFC 5277) [`NetconfSession::next_notification`] waits for the next
+//! `<notification>` until a deadline; reaching it is normal (a quiet device) and leaves the session
+//! usable. Notifications that arrive while an rpc waits for its reply (`:interleave`) are queued,
+//! bounded by [`MAX_QUEUED_NOTIFICATIONS`] and the reply bound in bytes; the overflow is counted.
+//!
 //! Blocking: use it from `tokio::task::spawn_blocking` or a dedicated thread only.
 
 use super::capabilities::Capabilities;
 pub use super::error::SessionError;
 use super::error::{NetconfError, OperationError};
 use super::framing::{encode_into, Decoder, Framing};
+use super::notification::{parse_notification, Notification, NotificationError, ReceiveError};
 use super::options::ConnectOptions;
 use super::reply::{parse_hello, parse_message, Incoming, ParsedReply, RpcError};
 use super::rpc::{build_rpc, client_hello, Datastore, Filter, Operation};
 use super::transport::{SshTransport, Transport, TransportError};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// Size of each transport read (libssh2 hands out at most one SSH packet, ~32 KiB, per read).
@@ -29,6 +36,10 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the first reply may take before a probe is sent to release it (see the module docs).
 /// netconfd answers in about a millisecond; a slow real device only costs one cheap extra request.
 pub const FIRST_REPLY_NUDGE: Duration = Duration::from_secs(1);
+/// Most notifications kept while an rpc waits for its reply (beyond it they are dropped and counted).
+pub const MAX_QUEUED_NOTIFICATIONS: usize = 64;
+/// What `during` says while waiting for notifications (errors, logs).
+const WAITING: &str = "waiting for notifications";
 
 /// Session parameters when the transport is supplied by the caller ([`NetconfSession::over`]).
 #[derive(Debug, Clone)]
@@ -73,6 +84,14 @@ pub struct NetconfSession {
     awaiting_first_reply: bool,
     /// Message-ids of probes whose replies are still to come (and to be skipped).
     probes: Vec<String>,
+    /// `<create-subscription>` succeeded: notifications are expected, and kept.
+    subscribed: bool,
+    /// Notifications read while waiting for a reply, oldest first, with their total size.
+    queued: VecDeque<Vec<u8>>,
+    queued_bytes: usize,
+    max_queued_bytes: usize,
+    /// Notifications dropped because the queue was full.
+    dropped_notifications: u64,
 }
 
 impl std::fmt::Debug for NetconfSession {
@@ -132,6 +151,11 @@ impl NetconfSession {
             peer: opts.peer.clone(),
             awaiting_first_reply: true,
             probes: Vec::new(),
+            subscribed: false,
+            queued: VecDeque::new(),
+            queued_bytes: 0,
+            max_queued_bytes: opts.max_reply_bytes,
+            dropped_notifications: 0,
         };
         let deadline = Instant::now() + opts.hello_timeout;
         match s.hello(opts.offer_base_1_1, deadline) {
@@ -288,13 +312,11 @@ impl NetconfSession {
                 None => self.read_message(deadline, name)?,
             };
             let parsed = parse_message(&msg)
-                .map_err(|e| SessionError::Protocol(format!("malformed reply to {name}: {e}")));
-            self.decoder.recycle(msg);
-            match parsed? {
-                Incoming::Notification => {
-                    tracing::debug!(peer = %self.peer, "skipping a notification while waiting for a reply");
-                }
+                .map_err(|e| SessionError::Protocol(format!("malformed reply to {name}: {e}")))?;
+            match parsed {
+                Incoming::Notification => self.keep_notification(msg),
                 Incoming::Reply(reply) => {
+                    self.decoder.recycle(msg);
                     self.awaiting_first_reply = false;
                     if let Some(i) = reply
                         .message_id
@@ -338,6 +360,99 @@ impl NetconfSession {
         self.transport.write_all(&framed, deadline, during)?;
         self.probes.push(id.to_string());
         Ok(())
+    }
+
+    /// A notification read while waiting for a reply: queued for [`Self::next_notification`] on a
+    /// subscribed session (bounded; the overflow counted), skipped otherwise.
+    fn keep_notification(&mut self, msg: Vec<u8>) {
+        if !self.subscribed {
+            tracing::debug!(peer = %self.peer, "skipping a notification on an unsubscribed session");
+            return;
+        }
+        if self.queued.len() >= MAX_QUEUED_NOTIFICATIONS
+            || self.queued_bytes.saturating_add(msg.len()) > self.max_queued_bytes
+        {
+            self.dropped_notifications = self.dropped_notifications.saturating_add(1);
+            tracing::warn!(peer = %self.peer, queued = self.queued.len(), "notification queue full while waiting for a reply; one notification dropped");
+            return;
+        }
+        self.queued_bytes += msg.len();
+        self.queued.push_back(msg);
+    }
+
+    pub(crate) fn set_subscribed(&mut self) {
+        self.subscribed = true;
+    }
+
+    /// Whether `<create-subscription>` succeeded on this session.
+    pub fn is_subscribed(&self) -> bool {
+        self.subscribed
+    }
+
+    /// Notifications lost because too many arrived while an rpc waited (a change may be unreported).
+    pub fn dropped_notifications(&self) -> u64 {
+        self.dropped_notifications
+    }
+
+    /// The next notification on a subscribed session: a queued one at once, else the next message
+    /// read before `deadline`. `Ok(None)` at the deadline (a quiet subscription; the session stays
+    /// usable, a message half read is kept). A message that cannot be read as a notification is
+    /// `ReceiveError::Notification` and the session stays usable; a lost or broken session is
+    /// `ReceiveError::Session`, after which the session is closed.
+    pub fn next_notification(
+        &mut self,
+        deadline: Instant,
+    ) -> Result<Option<Notification>, ReceiveError> {
+        if let Some(reason) = &self.poisoned {
+            return Err(NetconfError::SessionClosed {
+                reason: reason.clone(),
+            }
+            .into());
+        }
+        if let Some(msg) = self.queued.pop_front() {
+            self.queued_bytes = self.queued_bytes.saturating_sub(msg.len());
+            return Ok(Some(parse_notification(&msg)?));
+        }
+        loop {
+            let msg = match self.read_message(deadline, WAITING) {
+                Ok(msg) => msg,
+                Err(SessionError::Transport(TransportError::Timeout { .. })) => return Ok(None),
+                Err(e) => {
+                    let e = classify(e, WAITING, Duration::ZERO);
+                    self.poison(&e.to_string());
+                    return Err(e.into());
+                }
+            };
+            let parsed = parse_message(&msg);
+            match parsed {
+                Ok(Incoming::Notification) => {
+                    let n = parse_notification(&msg);
+                    self.decoder.recycle(msg);
+                    return Ok(Some(n?));
+                }
+                Ok(Incoming::Reply(reply)) => {
+                    self.decoder.recycle(msg);
+                    let probe = reply
+                        .message_id
+                        .as_deref()
+                        .and_then(|got| self.probes.iter().position(|p| p == got));
+                    if let Some(i) = probe {
+                        self.probes.swap_remove(i);
+                        continue;
+                    }
+                    // Every rpc waits for its own reply, so a reply now answers nothing we sent.
+                    let e = NetconfError::Protocol(format!(
+                        "an <rpc-reply> (message-id {:?}) that answers no request arrived while waiting for notifications",
+                        reply.message_id
+                    ));
+                    self.poison(&e.to_string());
+                    return Err(e.into());
+                }
+                Err(e) => {
+                    return Err(NotificationError::Malformed(e.to_string()).into());
+                }
+            }
+        }
     }
 
     pub(crate) fn set_warnings(&mut self, warnings: Vec<RpcError>) {
