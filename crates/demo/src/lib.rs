@@ -20,7 +20,7 @@ pub use terminal::{parse_netbox_edit, parse_ticket, render_message, EditError};
 
 use patchpanel::app;
 use patchpanel::config::{
-    ApprovalSettings, NetboxSyncSettings, ZammadSettings, DEFAULT_ZAMMAD_CHANGE_FIELD,
+    ApprovalSettings, NetboxSyncSettings, WatchSettings, ZammadSettings, DEFAULT_ZAMMAD_CHANGE_FIELD,
     DEFAULT_ZAMMAD_CHANGE_VALUE,
 };
 use patchpanel::config::{Settings, DEVICE_NAME};
@@ -179,6 +179,10 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
         approvals: ApprovalSettings {
             approvers: AllowList::parse(APPROVER).map_err(|e| DemoError::Bot(e.to_string()))?,
             ..ApprovalSettings::default()
+        },
+        watch: WatchSettings {
+            room: Some(DEFAULT_SENDER.to_owned()),
+            ..WatchSettings::default()
         },
         zammad: Some(ZammadSettings {
             client: ZammadConfig::new(zammad.base_url.clone(), Secret::new("demo-zammad-token")),
