@@ -254,7 +254,10 @@ fn subscriptions_signal_the_change_count_other_events_and_stop_promptly() {
     subscribed_session(&subs);
     // Every subscribe is followed by a check.
     let check = next_pending(&queue, "the check after subscribing", |_| true);
-    assert_eq!(check.vias.iter().copied().collect::<Vec<_>>(), [Via::Poll]);
+    assert_eq!(
+        check.vias.iter().copied().collect::<Vec<_>>(),
+        [Via::Resubscribed]
+    );
 
     let mut editor = rig.session();
     let editor_id = editor.session_id().unwrap();
@@ -317,7 +320,7 @@ fn a_killed_subscription_is_resubscribed_and_the_change_made_meanwhile_is_checke
     });
     assert_ne!(second, first);
     let check = next_pending(&queue, "the check after resubscribing", |_| true);
-    assert!(check.vias.contains(&Via::Poll), "{check:?}");
+    assert!(check.vias.contains(&Via::Resubscribed), "{check:?}");
     let s = stats.snapshot();
     assert_eq!((s.drops, s.resubscriptions, s.subscribes), (1, 1, 2));
     assert_eq!(

@@ -20,8 +20,8 @@ pub use terminal::{parse_netbox_edit, parse_ticket, render_message, EditError};
 
 use patchpanel::app;
 use patchpanel::config::{
-    ApprovalSettings, NetboxSyncSettings, WatchSettings, ZammadSettings, DEFAULT_ZAMMAD_CHANGE_FIELD,
-    DEFAULT_ZAMMAD_CHANGE_VALUE,
+    ApprovalSettings, NetboxSyncSettings, WatchSettings, ZammadSettings,
+    DEFAULT_ZAMMAD_CHANGE_FIELD, DEFAULT_ZAMMAD_CHANGE_VALUE,
 };
 use patchpanel::config::{Settings, DEVICE_NAME};
 use patchpanel::device::DeviceSettings;

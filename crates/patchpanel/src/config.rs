@@ -355,7 +355,10 @@ impl Settings {
 
         let watch = WatchSettings {
             room: get("PATCHPANEL_CHANGES_ROOM").or_else(|| get("PATCHPANEL_NOTIFY")),
-            poll_interval: seconds("PATCHPANEL_CONFIG_POLL_SECONDS", DEFAULT_CONFIG_POLL_SECONDS)?,
+            poll_interval: seconds(
+                "PATCHPANEL_CONFIG_POLL_SECONDS",
+                DEFAULT_CONFIG_POLL_SECONDS,
+            )?,
         };
 
         Ok(Settings {

@@ -5,15 +5,19 @@
 
 use super::AppError;
 use crate::config::Settings;
-use crate::device::apply::Applier;
+use crate::device::apply::{uses_netconf, Applier};
+use crate::device::Device;
 use crate::device::DeviceReader;
 use crate::directory::DeviceDirectory;
 use crate::store::Store;
 use crate::watch::signal::{now_ms, Signal, Via};
+use crate::watch::subscription::{SubscriptionConfig, Subscriptions};
 use crate::watch::watcher::{Watcher, WatcherParts};
 use crate::webex::WebexRest;
 use tokio_util::sync::CancellationToken;
+use std::sync::{Arc, Mutex};
 use tokio_util::task::TaskTracker;
+use tracing::warn;
 
 /// Starts the notifier; answers the watcher (tests and the demo read its stats).
 #[allow(clippy::too_many_arguments)]
@@ -42,6 +46,36 @@ pub async fn start(
     applier
         .own_changes()
         .set_on_finish(move |device| w.signal(Signal::new(device, Via::OwnChange, now_ms())));
-    watcher.start(tracker, shutdown, |_devices| {});
+    // One NETCONF subscription per device reached over NETCONF, following the device set.
+    let subscriptions = Arc::new(Mutex::new(Some(Subscriptions::new(
+        settings.devices.clone(),
+        SubscriptionConfig::default(),
+        watcher.queue(),
+    ))));
+    let subs = subscriptions.clone();
+    watcher.start(tracker, shutdown.clone(), move |devices| {
+        let netconf: Vec<(String, Device)> = devices
+            .iter()
+            .filter(|d| uses_netconf(d))
+            .map(|d| (d.name.clone(), d.clone()))
+            .collect();
+        let mut guard = subs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = guard.as_mut() {
+            if let Err(e) = s.set_devices(netconf) {
+                warn!(error = %e, "NETCONF subscriptions could not follow the device list");
+            }
+        }
+    });
+    // The subscription threads are blocking; they are stopped and joined when the bot stops.
+    tracker.spawn(async move {
+        shutdown.cancelled().await;
+        let subs = subscriptions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(s) = subs {
+            s.stop().await;
+        }
+    });
     Ok(watcher)
 }

@@ -15,6 +15,9 @@ pub enum Via {
     Poll,
     /// The first check after the bot starts (a change while it was down).
     Startup,
+    /// A NETCONF subscription was (re)established: a change made while it was down sent no
+    /// notification anyone received.
+    Resubscribed,
     /// The bot itself just changed the device (W2/W3): checked at once, reported as planned.
     OwnChange,
 }
@@ -26,6 +29,7 @@ impl Via {
             Via::Notification => "netconf notification",
             Via::Poll => "periodic check",
             Via::Startup => "check at start",
+            Via::Resubscribed => "check after (re)subscribing",
             Via::OwnChange => "own change",
         }
     }

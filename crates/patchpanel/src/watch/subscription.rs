@@ -3,7 +3,7 @@
 //! `netconf-config-change` events into [`Signal`]s on the [`SignalQueue`].
 //!
 //! Why a check signal after every (re)subscribe: a change made while no subscription was up sends
-//! no notification anyone receives, so each successful subscribe pushes a `Via::Poll` signal and the
+//! no notification anyone receives, so each successful subscribe pushes a `Via::Resubscribed` signal and the
 //! watcher compares the device with its snapshot. A confirmed commit rolled back by the device
 //! (`netconf-confirmed-commit` `timeout`/`cancel`) is a signal too: netconfd 2.13 sends no config
 //! change for it (docs/netconf.md §3). A device without `:notification` is logged once and left to
@@ -331,7 +331,7 @@ impl Ctx {
                         session_id: session.session_id(),
                     });
                     // Whatever changed while no subscription was up is found by comparing.
-                    self.push(Signal::new(&self.name, Via::Poll, now_ms()));
+                    self.push(Signal::new(&self.name, Via::Resubscribed, now_ms()));
                     let up_at = Instant::now();
                     match self.receive(&mut session) {
                         Ended::Stopped => {
@@ -436,7 +436,7 @@ impl Ctx {
                     .notifications_lost
                     .fetch_add(lost - lost_seen, Ordering::Relaxed);
                 lost_seen = lost;
-                self.push(Signal::new(&self.name, Via::Poll, now_ms()));
+                self.push(Signal::new(&self.name, Via::Resubscribed, now_ms()));
             }
         }
     }

@@ -337,7 +337,9 @@ impl Watcher {
                     bump(&inner.stats.baselines);
                     info!(device = %device.name, lines = snapshot.len(), "configuration baseline stored");
                 }
-                Err(e) => warn!(device = %device.name, error = %e, "the baseline could not be stored"),
+                Err(e) => {
+                    warn!(device = %device.name, error = %e, "the baseline could not be stored")
+                }
             }
             return;
         };
@@ -361,9 +363,7 @@ impl Watcher {
             }
         };
         let diff = ConfigDiff::between(&old, &snapshot);
-        let record = self
-            .record(&device, &pending, &stored, &diff, now)
-            .await;
+        let record = self.record(&device, &pending, &stored, &diff, now).await;
         let record_json = match serde_json::to_string(&record) {
             Ok(j) => j,
             Err(e) => {
