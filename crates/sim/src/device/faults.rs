@@ -111,5 +111,15 @@ mod tests {
             serde_json::to_value(Fault::DropAfterCommit).unwrap(),
             json!({"kind": "drop-after-commit"})
         );
+        for (kind, fault) in [
+            ("drop-subscriptions", Fault::DropSubscriptions),
+            ("mute-notifications", Fault::MuteNotifications),
+            ("mute-syslog", Fault::MuteSyslog),
+        ] {
+            assert_eq!(
+                serde_json::from_value::<Fault>(json!({ "kind": kind })).unwrap(),
+                fault
+            );
+        }
     }
 }
