@@ -118,7 +118,28 @@ enum SimCmd {
         /// Write a known_hosts line for the NETCONF endpoint to this file.
         #[arg(long)]
         known_hosts_out: Option<PathBuf>,
+        /// Send syslog (IOS-XE's %SYS-5-CONFIG_I and %DMI-5-CONFIG_I on every configuration change)
+        /// to HOST:PORT over UDP, or over TCP (octet counting) as tcp://HOST:PORT.
+        #[arg(long, value_name = "HOST:PORT")]
+        syslog: Option<String>,
     },
+}
+
+/// `HOST:PORT` (UDP), `udp://HOST:PORT` or `tcp://HOST:PORT`.
+fn syslog_target(text: &str) -> Result<sim::device::SyslogTarget> {
+    use std::net::ToSocketAddrs;
+    let (transport, rest) = match text.split_once("://") {
+        None => (sim::device::SyslogTransport::Udp, text),
+        Some(("udp", rest)) => (sim::device::SyslogTransport::Udp, rest),
+        Some(("tcp", rest)) => (sim::device::SyslogTransport::Tcp, rest),
+        Some((other, _)) => bail!("--syslog {text}: transport {other:?} is neither udp nor tcp"),
+    };
+    let addr = rest
+        .to_socket_addrs()
+        .with_context(|| format!("--syslog {text}: not HOST:PORT"))?
+        .next()
+        .with_context(|| format!("--syslog {text}: resolves to no address"))?;
+    Ok(sim::device::SyslogTarget { addr, transport })
 }
 
 fn main() -> Result<()> {
@@ -295,8 +316,10 @@ async fn dispatch(command: Cmd) -> Result<()> {
                     password,
                     host_key,
                     known_hosts_out,
+                    syslog,
                 },
         } => {
+            let syslog = syslog.as_deref().map(syslog_target).transpose()?;
             let netconf_listen = match netconf_listen {
                 Some(a) => a,
                 None if listen.port() == 0 => SocketAddr::new(listen.ip(), 0),
@@ -308,7 +331,7 @@ async fn dispatch(command: Cmd) -> Result<()> {
                 },
             };
             let credentials = username.zip(password.map(Secret::new));
-            let running = sim::device::start(
+            let running = sim::device::start_with(
                 sim::device::DeviceSimConfig {
                     restconf_listen: listen,
                     netconf_listen,
@@ -316,6 +339,10 @@ async fn dispatch(command: Cmd) -> Result<()> {
                     credentials,
                     host_key_path: host_key,
                     base_1_1: true,
+                },
+                sim::device::DeviceSimOptions {
+                    syslog,
+                    ..Default::default()
                 },
                 shutdown.clone(),
             )

@@ -50,7 +50,10 @@ impl Fixture {
                 host_key_path: None,
                 base_1_1,
             },
-            DeviceSimOptions { mode },
+            DeviceSimOptions {
+                mode,
+                ..Default::default()
+            },
             shutdown.clone(),
         )
         .await

@@ -38,7 +38,10 @@ impl SimDevice {
                 host_key_path: None,
                 base_1_1: true,
             },
-            DeviceSimOptions { mode },
+            DeviceSimOptions {
+                mode,
+                ..Default::default()
+            },
             shutdown.clone(),
         )
         .await

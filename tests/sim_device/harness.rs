@@ -32,9 +32,16 @@ pub async fn sim(mode: DatastoreMode) -> Sim {
         host_key_path: None,
         base_1_1: true,
     };
-    let running = start_with(cfg, DeviceSimOptions { mode }, shutdown.clone())
-        .await
-        .unwrap();
+    let running = start_with(
+        cfg,
+        DeviceSimOptions {
+            mode,
+            ..Default::default()
+        },
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
     Sim { running, shutdown }
 }
 

@@ -1,6 +1,7 @@
 //! Fault switches: what a misbehaving device does to a client, set through
 //! [`super::RunningDeviceSim::inject`] or `POST /_sim/fault {"kind": …}`. Wire faults are one-shot and
-//! hit the next NETCONF reply (or commit); lock and value faults stay until cleared or reset.
+//! hit the next NETCONF reply (or commit); lock and value faults stay until cleared or reset; the
+//! signal faults drop the subscribed sessions now, or mute notifications / syslog until cleared.
 
 use serde::{Deserialize, Serialize};
 
@@ -50,7 +51,15 @@ pub enum Fault {
     },
     /// Writes of this leaf are silently ignored: `description`, `mtu`, `shutdown`, `vlan`, `ip`.
     IgnoreLeaf { leaf: String },
-    /// Every fault off (phantom locks released, value quirks gone, pending wire faults dropped).
+    /// Close the connection of every session subscribed to notifications, now (once): the client
+    /// must notice and subscribe again.
+    DropSubscriptions,
+    /// Generate no notifications until cleared (changes still happen and syslog still goes out).
+    MuteNotifications,
+    /// Send no syslog until cleared.
+    MuteSyslog,
+    /// Every fault off (phantom locks released, value quirks gone, pending wire faults dropped,
+    /// notifications and syslog unmuted).
     Clear,
 }
 
@@ -102,5 +111,15 @@ mod tests {
             serde_json::to_value(Fault::DropAfterCommit).unwrap(),
             json!({"kind": "drop-after-commit"})
         );
+        for (kind, fault) in [
+            ("drop-subscriptions", Fault::DropSubscriptions),
+            ("mute-notifications", Fault::MuteNotifications),
+            ("mute-syslog", Fault::MuteSyslog),
+        ] {
+            assert_eq!(
+                serde_json::from_value::<Fault>(json!({ "kind": kind })).unwrap(),
+                fault
+            );
+        }
     }
 }

@@ -5,7 +5,9 @@
 
 pub use super::ns::{NS_NOTIFICATION, NS_WITH_DEFAULTS, NS_YANG_LIBRARY};
 
-use super::ns::{NS_CISCO_IA, NS_ETHERNET, NS_IANAIFT, NS_IF, NS_IP, NS_NATIVE, NS_SWITCH};
+use super::ns::{
+    NS_CISCO_IA, NS_ETHERNET, NS_IANAIFT, NS_IF, NS_IP, NS_NATIVE, NS_NC_NOTIFICATIONS, NS_SWITCH,
+};
 use super::xmltree::Element;
 
 /// One implemented module.
@@ -36,6 +38,11 @@ pub const MODULES: &[Module] = &[
     module("ietf-netconf-with-defaults", NS_WITH_DEFAULTS, "2011-06-01"),
     module("ietf-yang-library", NS_YANG_LIBRARY, "2016-06-21"),
     module("notifications", NS_NOTIFICATION, "2008-07-14"),
+    module(
+        "ietf-netconf-notifications",
+        NS_NC_NOTIFICATIONS,
+        "2012-02-06",
+    ),
 ];
 
 /// `namespace?module=NAME&revision=DATE` for each module, in list order.

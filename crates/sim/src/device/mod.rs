@@ -16,7 +16,10 @@
 //! `ietf-yang-library`), `state` (datastores, locks, confirmed commit, subscriptions; pure), `store`
 //! (the shared device + commit timer), `faults`, `framing` (RFC 6242, sans IO), `netconf` (session,
 //! sans IO), `rpc` (operations), `ssh` (russh server IO), `restconf` (axum, reads and writes),
-//! `json_xml` (RFC 7951 JSON to trees), `control` (`/_sim`).
+//! `json_xml` (RFC 7951 JSON to trees), `control` (`/_sim`); the change signals: `console` (a CLI
+//! change, pure), `config_diff` (the edit list between two datastores), `notification` (RFC 6470
+//! XML), `syslog_line` (IOS-XE's messages), `clock`, `signals` (the hub), `subscriber` (delivery to
+//! one NETCONF session), `syslog_send` (UDP/TCP sender).
 //!
 //! What the simulator implements of what it advertises (IOS-XE 17's hello, as Cisco publishes it in
 //! github.com/YangModels/yang `vendor/cisco/xe/*/capability-cat9300.xml`):
@@ -27,8 +30,20 @@
 //!   (by the seed or a client), no default added; `<with-defaults>explicit</…>` is accepted, other
 //!   modes are `invalid-value`.
 //! * `:notification` + `:interleave` — `create-subscription` on the `NETCONF` stream, once per
-//!   session, without replay (a start or stop time is refused); the simulator generates no events,
-//!   so a subscription stays silent; the session answers rpcs meanwhile.
+//!   session, without replay (a start or stop time is refused). Every change of running (a commit,
+//!   edit-config on running, a RESTCONF write, a console change through `/_sim/cli`, a confirmed
+//!   commit rolled back) sends each subscribed session an RFC 6470 `netconf-config-change`
+//!   (`ietf-netconf-notifications`, advertised): `changed-by` the session's user, id and address
+//!   (session-id 0 for RESTCONF and the CLI; `<server/>` for a rollback), datastore `running`, one
+//!   `<edit>` per changed leaf or whole list entry (`config_diff`). A subscription's filter is
+//!   checked but not applied. Notifications are framed whole and interleave with rpc replies;
+//!   the session answers rpcs meanwhile. Faults: `drop-subscriptions`, `mute-notifications`.
+//! * Syslog (not NETCONF, but the same event): with a target set (`DeviceSimOptions::syslog`,
+//!   `POST /_sim/syslog`), each change of running is logged as IOS-XE does (`syslog_line`: RFC 3164,
+//!   PRI 189, `%SYS-5-CONFIG_I` from the CLI, `%SYS-5-CONFIG_P` + `%DMI-5-CONFIG_I` from
+//!   NETCONF/RESTCONF) over UDP or octet-counted TCP, sent from the listeners' IP; a bounded queue,
+//!   drops counted. Fault: `mute-syslog`. A simulator reset and a `silent` console change signal
+//!   nothing.
 //! * `:yang-library:1.0` — `<get>` serves `/modules-state` (RFC 7895) with the `module-set-id` of
 //!   the capability, from the same list as the hello's module capabilities (`library`).
 //!
@@ -51,6 +66,9 @@
 //! * Not advertised, not implemented: `:url`, `:startup`, `:partial-lock`, `:replay`,
 //!   `:with-operational-defaults`, `:yang-library:1.1`; RESTCONF serves no `ietf-yang-library`.
 
+pub mod clock;
+pub mod config_diff;
+pub mod console;
 pub mod control;
 pub mod edit;
 pub mod error;
@@ -63,20 +81,26 @@ pub mod model;
 pub mod native_edit;
 pub mod native_parse;
 pub mod netconf;
+pub mod notification;
 pub mod ns;
 pub mod platform;
 pub mod render_json;
 pub mod render_xml;
 pub mod restconf;
 pub mod rpc;
+pub mod signals;
 pub mod ssh;
 pub mod state;
 pub mod store;
+pub mod subscriber;
+pub mod syslog_line;
+pub mod syslog_send;
 pub mod xmltree;
 pub mod xpath;
 
 pub use faults::Fault;
 pub use state::DatastoreMode;
+pub use syslog_send::{SyslogTarget, Transport as SyslogTransport};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -108,6 +132,8 @@ pub struct DeviceSimOptions {
     /// Candidate-capable (default) or running-only, which decides the advertised capabilities and so the
     /// apply path a client takes.
     pub mode: DatastoreMode,
+    /// Send syslog here from the start (as `POST /_sim/syslog` does later); `None`: no syslog.
+    pub syslog: Option<SyslogTarget>,
 }
 
 #[derive(Debug, Clone)]
@@ -160,10 +186,35 @@ impl RunningDeviceSim {
         self.store.read(Clone::clone)
     }
 
+    /// A change typed at the CLI (what `POST /_sim/cli` does): the edit list, or why it was refused.
+    pub fn console(
+        &self,
+        request: console::CliRequest,
+    ) -> Result<Vec<config_diff::Edit>, ConsoleError> {
+        let change = console::plan(request).map_err(ConsoleError::Request)?;
+        self.store.console(&change).map_err(ConsoleError::Refused)
+    }
+
+    /// Send syslog to `target` from now on, or stop with `None` (what `POST /_sim/syslog` does).
+    pub fn set_syslog(&self, target: Option<SyslogTarget>) {
+        self.store.signals().set_syslog(target);
+    }
+
     /// Resolves once every task of the simulator has ended (after the shutdown token was cancelled).
     pub async fn stopped(&self) {
         self.tasks.wait().await;
     }
+}
+
+/// Why a console change was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// The request itself is wrong (an unknown interface type, a missing field…).
+    #[error("{0}")]
+    Request(String),
+    /// The switch refused the value (the same checks as a NETCONF edit).
+    #[error("{}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Refused(Vec<error::YangError>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -221,6 +272,10 @@ pub async fn start_with(
         })?;
     let restconf_addr = local_addr(&restconf_listener, cfg.restconf_listen)?;
     let netconf_addr = local_addr(&netconf_listener, cfg.netconf_listen)?;
+    // Syslog leaves from the device's address, so a receiver serving several simulated devices on
+    // different loopback addresses tells them apart by the sender, as it would real switches.
+    store.signals().set_bind_ip(restconf_addr.ip());
+    store.signals().set_syslog(options.syslog);
 
     let rest_state = RestState {
         store: store.clone(),

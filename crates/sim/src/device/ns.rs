@@ -13,3 +13,5 @@ pub const NS_ETHERNET: &str = "http://cisco.com/ns/yang/Cisco-IOS-XE-ethernet";
 pub const NS_IF: &str = "urn:ietf:params:xml:ns:yang:ietf-interfaces";
 pub const NS_IP: &str = "urn:ietf:params:xml:ns:yang:ietf-ip";
 pub const NS_IANAIFT: &str = "urn:ietf:params:xml:ns:yang:iana-if-type";
+/// RFC 6470 `ietf-netconf-notifications` (`netconf-config-change`).
+pub const NS_NC_NOTIFICATIONS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications";

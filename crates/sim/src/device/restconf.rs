@@ -6,11 +6,12 @@
 pub mod write;
 
 use super::render_json;
+use super::signals::Origin;
 use super::RestState;
 use crate::refusal::Refusal;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
@@ -35,7 +36,9 @@ pub fn router(state: RestState) -> Router {
 }
 
 pub async fn serve(listener: TcpListener, state: RestState, shutdown: CancellationToken) {
-    let result = axum::serve(listener, router(state))
+    // The peer address is kept so a write can be attributed (notification `source-host`).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await;
     if let Err(e) = result {
@@ -76,10 +79,9 @@ fn error(
     yang_json(status, &error_body(error_type, tag, path, message))
 }
 
-/// `None` when the request may proceed, else the 401.
-fn check_auth(state: &RestState, headers: &HeaderMap) -> Option<Response> {
-    let (user, password) = state.credentials.as_ref()?;
-    let ok = headers
+/// The `user:password` of a basic `Authorization` header.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
@@ -89,12 +91,18 @@ fn check_auth(state: &RestState, headers: &HeaderMap) -> Option<Response> {
                 .ok()
         })
         .and_then(|raw| String::from_utf8(raw).ok())
-        .is_some_and(|pair| match pair.split_once(':') {
-            Some((u, p)) => {
-                super::ssh::same_secret(u, user) & super::ssh::same_secret(p, password.expose())
-            }
-            None => false,
-        });
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(u, p)| (u.to_owned(), p.to_owned()))
+        })
+}
+
+/// `None` when the request may proceed, else the 401.
+fn check_auth(state: &RestState, headers: &HeaderMap) -> Option<Response> {
+    let (user, password) = state.credentials.as_ref()?;
+    let ok = basic_credentials(headers).is_some_and(|(u, p)| {
+        super::ssh::same_secret(&u, user) & super::ssh::same_secret(&p, password.expose())
+    });
     if ok {
         return None;
     }
@@ -216,10 +224,23 @@ fn is_write(method: &Method) -> bool {
     *method == Method::PATCH || *method == Method::PUT || *method == Method::DELETE
 }
 
+/// Who a write is made by: the basic-auth user (`admin` without one) from the peer's address.
+fn writer(headers: &HeaderMap, extensions: &Extensions) -> Origin {
+    let user = basic_credentials(headers)
+        .map(|(u, _)| u)
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "admin".to_owned());
+    let host = extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    Origin::Restconf { user, host }
+}
+
 async fn data(
     State(state): State<RestState>,
     method: Method,
     headers: HeaderMap,
+    extensions: Extensions,
     uri: Uri,
     body: Bytes,
 ) -> Response {
@@ -236,7 +257,10 @@ async fn data(
         .trim_start_matches('/');
     if is_write(&method) && !raw.is_empty() {
         return match parse_path(raw) {
-            Ok(segments) => write::write(&state.store, &method, &headers, &segments, &body),
+            Ok(segments) => {
+                let origin = writer(&headers, &extensions);
+                write::write(&state.store, origin, &method, &headers, &segments, &body)
+            }
             Err(message) => error(
                 StatusCode::BAD_REQUEST,
                 "protocol",

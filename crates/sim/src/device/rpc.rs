@@ -12,6 +12,7 @@ use super::native_edit::{self, ErrorOption};
 use super::ns::NS_BASE;
 use super::ns::{NS_NOTIFICATION, NS_WITH_DEFAULTS};
 use super::render_xml;
+use super::signals::Origin;
 use super::state::{CommitRequest, Target, TestOption, Who};
 use super::store::Datastore;
 use super::xmltree::Element;
@@ -52,7 +53,7 @@ pub fn dispatch(rpc: &Element, session: u32, store: &Datastore) -> Result<Done, 
         return create_subscription(op, session, store).map(|()| done(ok()));
     }
     if op.is(NS_CISCO_IA, "save-config") {
-        store.update(|s| {
+        store.update_by(Origin::Netconf { session }, |s| {
             s.save_config();
             ((), Vec::new())
         });
@@ -79,7 +80,7 @@ pub fn dispatch(rpc: &Element, session: u32, store: &Datastore) -> Result<Done, 
         "lock" | "unlock" => {
             let target = datastore_param(op, "target").map_err(one)?;
             store
-                .update(|s| {
+                .update_by(Origin::Netconf { session }, |s| {
                     let r = if op.name == "lock" {
                         s.lock(session, target)
                     } else {
@@ -94,9 +95,11 @@ pub fn dispatch(rpc: &Element, session: u32, store: &Datastore) -> Result<Done, 
         "commit" => {
             let req = commit_request(op).map_err(one)?;
             store
-                .update(|s| match s.commit(session, &req) {
-                    Ok(fx) => (Ok(()), fx),
-                    Err(e) => (Err(e), Vec::new()),
+                .update_by(Origin::Netconf { session }, |s| {
+                    match s.commit(session, &req) {
+                        Ok(fx) => (Ok(()), fx),
+                        Err(e) => (Err(e), Vec::new()),
+                    }
                 })
                 .map_err(one)?;
             Ok(Done {
@@ -108,16 +111,20 @@ pub fn dispatch(rpc: &Element, session: u32, store: &Datastore) -> Result<Done, 
         "cancel-commit" => {
             let persist_id = text_param(op, "persist-id");
             store
-                .update(|s| match s.cancel_commit(session, persist_id.as_deref()) {
-                    Ok(fx) => (Ok(()), fx),
-                    Err(e) => (Err(e), Vec::new()),
+                .update_by(Origin::Netconf { session }, |s| {
+                    match s.cancel_commit(session, persist_id.as_deref()) {
+                        Ok(fx) => (Ok(()), fx),
+                        Err(e) => (Err(e), Vec::new()),
+                    }
                 })
                 .map_err(one)?;
             Ok(done(ok()))
         }
         "discard-changes" => {
             store
-                .update(|s| (s.discard_changes(Who::Session(session)), Vec::new()))
+                .update_by(Origin::Netconf { session }, |s| {
+                    (s.discard_changes(Who::Session(session)), Vec::new())
+                })
                 .map_err(one)?;
             Ok(done(ok()))
         }
@@ -209,7 +216,7 @@ fn edit_config(
     };
     let scope = Scope::default().enter(rpc).enter(op).enter(config);
     store
-        .update(|s| {
+        .update_by(Origin::Netconf { session }, |s| {
             let r = s.edit(
                 Who::Session(session),
                 target,
@@ -438,7 +445,9 @@ fn create_subscription(
         }
     }
     store
-        .update(|s| (s.subscribe(session), Vec::new()))
+        .update_by(Origin::Netconf { session }, |s| {
+            (s.subscribe(session), Vec::new())
+        })
         .map_err(|e| vec![e])
 }
 

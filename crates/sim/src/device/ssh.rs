@@ -5,6 +5,7 @@
 
 use super::framing::Framing;
 use super::netconf::{HugeReply, Session};
+use super::subscriber;
 use super::{Datastore, DeviceSimError};
 use patchpanel_common::secret::Secret;
 use russh::keys::ssh_key::rand_core::OsRng;
@@ -155,6 +156,7 @@ pub async fn serve(
                 let handler = Connection {
                     shared: shared.clone(),
                     peer,
+                    user: String::new(),
                     opened: HashMap::new(),
                     sessions: HashMap::new(),
                 };
@@ -218,6 +220,8 @@ async fn connection(
 struct Connection {
     shared: Arc<SshShared>,
     peer: SocketAddr,
+    /// The user the connection authenticated as (named in notifications and syslog).
+    user: String,
     /// Session channels opened but not yet bound to a subsystem (bounded), with their write halves.
     opened: HashMap<ChannelId, ChannelWriteHalf<Msg>>,
     sessions: HashMap<ChannelId, (Session, ChannelWriteHalf<Msg>)>,
@@ -242,6 +246,9 @@ impl Handler for Connection {
             Some((u, p)) => same_secret(user, u) & same_secret(password, p.expose()),
         };
         tracing::debug!(peer = %self.peer, user, ok, "netconf password auth");
+        if ok {
+            user.clone_into(&mut self.user);
+        }
         Ok(if ok { Auth::Accept } else { Auth::reject() })
     }
 
@@ -255,6 +262,9 @@ impl Handler for Connection {
 
     async fn auth_publickey(&mut self, user: &str, _key: &PublicKey) -> Result<Auth, Self::Error> {
         let decision = self.publickey_decision();
+        if decision == Auth::Accept {
+            user.clone_into(&mut self.user);
+        }
         tracing::debug!(peer = %self.peer, user, ok = (decision == Auth::Accept), "netconf publickey auth");
         Ok(decision)
     }
@@ -299,6 +309,10 @@ impl Handler for Connection {
         tracing::debug!(peer = %self.peer, session_id, "netconf session started");
         session.data(id, CryptoVec::from(hello))?;
         self.shared.store.session_started(session_id);
+        self.shared
+            .store
+            .signals()
+            .identify(session_id, &self.user, self.peer.ip());
         lock_live(&self.shared.live).insert(session_id, (session.handle(), id));
         self.sessions.insert(id, (nc, writer));
         Ok(())
@@ -315,6 +329,7 @@ impl Handler for Connection {
         };
         let session_id = nc.session_id();
         let out = nc.on_bytes(data, &self.shared.store);
+        let framing = nc.framing();
         let huge_writer = out.huge.as_ref().map(|_| Box::pin(writer.make_writer()));
         if out.drop_connection {
             tracing::info!(peer = %self.peer, session_id, "fault: dropping the connection after a commit");
@@ -335,6 +350,22 @@ impl Handler for Connection {
         }
         if let Some(error) = &out.error {
             tracing::info!(peer = %self.peer, session_id, error, "netconf session dropped");
+        }
+        // A create-subscription was just answered: deliveries start after its reply (queued above).
+        let signals = self.shared.store.signals();
+        if !out.close
+            && !signals.has_subscriber(session_id)
+            && self.shared.store.inspect(|s| s.is_subscribed(session_id))
+        {
+            let sub = signals.subscribe(session_id);
+            let shutdown = self.shared.shutdown.clone();
+            self.shared.tasks.spawn(subscriber::deliver(
+                session.handle(),
+                id,
+                framing,
+                sub,
+                shutdown,
+            ));
         }
         if out.close {
             tracing::debug!(peer = %self.peer, session_id, "netconf session ended");

@@ -225,6 +225,15 @@ impl DeviceState {
         }
     }
 
+    pub fn is_subscribed(&self, session: u32) -> bool {
+        self.subscriptions.contains(&session)
+    }
+
+    /// The subscription ends (the `drop-subscriptions` fault closes its session).
+    pub fn unsubscribe(&mut self, session: u32) {
+        self.subscriptions.remove(&session);
+    }
+
     pub fn candidate_dirty(&self) -> bool {
         self.mode.candidate() && self.candidate != self.running
     }
@@ -335,6 +344,13 @@ impl DeviceState {
         } else {
             Err(outcome.errors)
         }
+    }
+
+    /// A change made at the CLI, already checked: running takes it as it is, whatever NETCONF locks
+    /// are held (the simulator does not model IOS's configuration lock between the CLI and NETCONF).
+    pub fn console_write(&mut self, config: NativeConfig) {
+        let before = std::mem::replace(&mut self.running, config);
+        self.running_changed(&before);
     }
 
     pub fn lock(&mut self, session: u32, target: Target) -> Result<(), YangError> {

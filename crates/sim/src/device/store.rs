@@ -2,9 +2,15 @@
 //! never across an await), the pending wire faults, and the confirmed-commit timer — a tracked tokio
 //! task that rolls running back when it fires and stops on shutdown or when disarmed.
 
+use super::config_diff::{self, Edit};
+use super::console::ConsoleChange;
+use super::edit::{Op, Scope};
 use super::error::YangError;
 use super::faults::{Fault, WireFaults, IGNORABLE_LEAVES};
 use super::model::NativeConfig;
+use super::native_edit::{self, ErrorOption, ValueQuirks};
+use super::platform;
+use super::signals::{Origin, SignalCounters, Signals};
 use super::state::{Counters, DatastoreMode, DeviceState, Effect, Target};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -23,6 +29,7 @@ struct Inner {
     seed: NativeConfig,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    signals: Signals,
 }
 
 /// Everything `/_sim/state` and [`super::RunningDeviceSim::state`] show.
@@ -43,6 +50,8 @@ pub struct SimState {
     pub wire_faults: WireFaults,
     pub truncate_description: Option<usize>,
     pub ignored_leaves: Vec<String>,
+    /// Notifications, syslog, subscribers, mute switches.
+    pub signals: SignalCounters,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,9 +80,15 @@ impl Datastore {
             wire: Mutex::new(WireFaults::default()),
             timer: Mutex::new(None),
             seed,
+            signals: Signals::new(shutdown.clone(), tasks.clone()),
             shutdown,
             tasks,
         }))
+    }
+
+    /// Where changes of running are announced (notifications, syslog).
+    pub fn signals(&self) -> &Signals {
+        &self.0.signals
     }
 
     /// Read the running configuration.
@@ -86,10 +101,84 @@ impl Datastore {
     }
 
     /// Change the state; the effects it returns (timer) are carried out after the lock is released.
+    /// A change of running here is the device's own (a confirmed commit rolled back).
     pub fn update<T>(&self, f: impl FnOnce(&mut DeviceState) -> (T, Vec<Effect>)) -> T {
-        let (out, effects) = f(&mut lock(&self.0.state));
+        self.update_by(Origin::Server, f)
+    }
+
+    /// [`Datastore::update`] on behalf of `origin`, which a change of running is announced as.
+    pub fn update_by<T>(
+        &self,
+        origin: Origin,
+        f: impl FnOnce(&mut DeviceState) -> (T, Vec<Effect>),
+    ) -> T {
+        self.update_inner(origin, f).0
+    }
+
+    /// Also returns what changed in running. The signals go out after the lock is released, with
+    /// the edit list computed outside it too.
+    fn update_inner<T>(
+        &self,
+        origin: Origin,
+        f: impl FnOnce(&mut DeviceState) -> (T, Vec<Effect>),
+    ) -> (T, Vec<Edit>) {
+        let (out, effects, change) = {
+            let mut state = lock(&self.0.state);
+            let before = state.running.clone();
+            let (out, effects) = f(&mut state);
+            let change = (state.running != before).then(|| (before, state.running.clone()));
+            (out, effects, change)
+        };
         self.run(effects);
-        out
+        let Some((before, after)) = change else {
+            return (out, Vec::new());
+        };
+        let edits = config_diff::edits(&before, &after);
+        self.0.signals.config_changed(&origin, &edits);
+        (out, edits)
+    }
+
+    /// A change typed at the CLI: the native model's value checks and the switch's own refusals
+    /// (as for a NETCONF edit of running, without the NETCONF fault quirks, which model the
+    /// programmatic interface), then running; announced unless the change is silent.
+    pub fn console(&self, change: &ConsoleChange) -> Result<Vec<Edit>, Vec<YangError>> {
+        let exists = self.read(|c| c.interface(change.kind, &change.name).is_some());
+        if !exists {
+            return Err(vec![YangError::application(
+                "data-missing",
+                format!("no interface {} on this switch", change.full_name()),
+            )]);
+        }
+        let origin = if change.silent {
+            Origin::Silent
+        } else {
+            Origin::Console {
+                user: change.user.clone(),
+                line: change.line.clone(),
+                from: change.from.clone(),
+            }
+        };
+        let scope = Scope::default().enter(&change.config);
+        let (result, edits) = self.update_inner(origin, |s| {
+            let outcome = native_edit::apply(
+                &s.running,
+                &change.config,
+                &scope,
+                Op::Merge,
+                ErrorOption::RollbackOnError,
+                &ValueQuirks::default(),
+            );
+            if !outcome.errors.is_empty() {
+                return (Err(outcome.errors), Vec::new());
+            }
+            let refused = platform::refusals(&s.running, &outcome.config);
+            if !refused.is_empty() {
+                return (Err(refused), Vec::new());
+            }
+            s.console_write(outcome.config);
+            (Ok(()), Vec::new())
+        });
+        result.map(|()| edits)
     }
 
     fn run(&self, effects: Vec<Effect>) {
@@ -132,6 +221,7 @@ impl Datastore {
     }
 
     pub fn session_ended(&self, session: u32) {
+        self.0.signals.forget(session);
         self.update(|s| ((), s.session_ended(session)));
     }
 
@@ -212,7 +302,20 @@ impl Datastore {
                     ((), Vec::new())
                 });
             }
+            Fault::DropSubscriptions => {
+                let dropped = self.0.signals.drop_subscriptions();
+                self.update(|s| {
+                    for session in dropped {
+                        s.unsubscribe(session);
+                    }
+                    ((), Vec::new())
+                });
+            }
+            Fault::MuteNotifications => self.0.signals.mute_notifications(true),
+            Fault::MuteSyslog => self.0.signals.mute_syslog(true),
             Fault::Clear => {
+                self.0.signals.mute_notifications(false);
+                self.0.signals.mute_syslog(false);
                 *lock(&self.0.wire) = WireFaults::default();
                 self.update(|s| {
                     s.quirks = Default::default();
@@ -257,8 +360,11 @@ impl Datastore {
     /// Back to the seed: datastores, locks, pending commit, counters and faults. Sessions stay open.
     pub fn reset(&self) {
         *lock(&self.0.wire) = WireFaults::default();
+        self.0.signals.mute_notifications(false);
+        self.0.signals.mute_syslog(false);
         let seed = self.0.seed.clone();
-        self.update(|s| ((), s.reset(seed)));
+        // A reset is the simulator's, not a configuration change anyone made: no signal.
+        self.update_by(Origin::Silent, |s| ((), s.reset(seed)));
     }
 
     pub fn snapshot(&self) -> SimState {
@@ -283,6 +389,7 @@ impl Datastore {
             wire_faults: wire,
             truncate_description: s.quirks.truncate_description,
             ignored_leaves: s.quirks.ignore.clone(),
+            signals: self.0.signals.counters(),
         })
     }
 }

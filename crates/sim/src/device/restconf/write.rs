@@ -12,6 +12,7 @@ use crate::device::model::{IfKind, NS_IF, NS_NATIVE};
 use crate::device::native_edit::ErrorOption;
 use crate::device::ns::NS_BASE;
 use crate::device::render_json;
+use crate::device::signals::Origin;
 use crate::device::state::{Target, TestOption, Who};
 use crate::device::xmltree::Element;
 use crate::device::Datastore;
@@ -120,6 +121,7 @@ fn bad_body(message: impl Into<String>) -> Response {
 /// PATCH, PUT or DELETE on `/restconf/data/{path}`.
 pub fn write(
     store: &Datastore,
+    origin: Origin,
     method: &Method,
     headers: &HeaderMap,
     segments: &[Segment],
@@ -226,7 +228,7 @@ pub fn write(
     }
     let config = Element::new(NS_BASE, "config").with_children(children);
     let scope = Scope::default().enter(&config);
-    let result = store.update(|s| {
+    let result = store.update_by(origin, |s| {
         let r = s.edit(
             Who::Restconf,
             Target::Running,
