@@ -16,7 +16,7 @@
 
 mod terminal;
 use terminal::{cards, submit_actions};
-pub use terminal::{parse_netbox_edit, parse_ticket, render_message, EditError};
+pub use terminal::{parse_console, parse_netbox_edit, parse_ticket, render_message, EditError};
 
 use patchpanel::app;
 use patchpanel::config::{
@@ -208,6 +208,7 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
     let control = Control::new(&webex.base_url);
     let result = chat(
         &control,
+        &device,
         &netbox,
         &zammad,
         webex.subscribe(),
@@ -226,7 +227,8 @@ fn demo_inventory(device: &sim::device::RunningDeviceSim) -> Result<String, Demo
     let doc = json!({
         "device": [
             { "name": "c9300", "host": "127.0.0.1", "restconf_url": device.restconf_url, "profile": "iosxe" },
-            { "name": "c9300-nc", "host": "127.0.0.1", "netconf_port": device.netconf_addr.port(), "profile": "iosxe" },
+            // The same switch under a second name: reported once, as c9300.
+            { "name": "c9300-nc", "host": "127.0.0.1", "netconf_port": device.netconf_addr.port(), "profile": "iosxe", "watch": false },
         ]
     });
     // Built through the TOML serializer so no value is pasted into the file as text.
@@ -299,6 +301,7 @@ fn count_connected(state: &Value) -> u64 {
 
 async fn chat(
     control: &Control,
+    device: &sim::device::RunningDeviceSim,
     netbox: &sim::netbox::RunningNetboxSim,
     zammad: &sim::zammad::RunningZammadSim,
     mut posted: broadcast::Receiver<MessageDto>,
@@ -316,6 +319,8 @@ async fn chat(
         emit!(
             "its approval card goes to {APPROVER}: `/as {APPROVER}` then `/press 1` approves it."
         );
+        emit!("`/console Gi1/0/7 description=rogue` changes the switch at its console, behind the bot's back;");
+        emit!("the bot notices, reports the unplanned change with its diff here, and `changes c9300` lists it.");
         emit!("`/as EMAIL` switches the sender, `/press N` presses button N of the last card, `/quit` ends.\n");
     }
     let mut sender = DEFAULT_SENDER.to_owned();
@@ -370,6 +375,25 @@ async fn chat(
                     }
                 }
             }
+        } else if let Some(args) = text.strip_prefix("/console") {
+            let request = match parse_console(args).and_then(|body| {
+                serde_json::from_value::<sim::device::console::CliRequest>(body)
+                    .map_err(|e| EditError(e.to_string()))
+            }) {
+                Ok(r) => r,
+                Err(why) => {
+                    emit!("({why})");
+                    continue;
+                }
+            };
+            match device.console(request) {
+                Ok(edits) => emit!("(c9300 console: {} change(s) configured)", edits.len()),
+                Err(e) => {
+                    emit!("(the switch refused: {e})");
+                    continue;
+                }
+            }
+            settle = NETBOX_SETTLE;
         } else if text == "/tickets" {
             let state = zammad.state();
             for t in state["tickets"].as_array().into_iter().flatten() {

@@ -76,6 +76,62 @@ pub fn parse_netbox_edit(args: &str) -> Result<(String, Value), EditError> {
     Ok((name.as_str().to_owned(), Value::Object(fields)))
 }
 
+/// `/console IFACE [description=TEXT] [mtu=N] [shutdown=yes|no] [vlan=N]` → the body of the device
+/// simulator's `POST /_sim/cli`: a person at the switch's console, behind the bot's back.
+pub fn parse_console(args: &str) -> Result<Value, EditError> {
+    const USAGE: &str =
+        "usage: /console IFACE [mtu=N] [shutdown=yes|no] [vlan=N] [description=TEXT]";
+    let args = args.trim();
+    let (iface, mut rest) = args.split_once(' ').unwrap_or((args, ""));
+    if iface.is_empty() {
+        return Err(EditError(USAGE.to_owned()));
+    }
+    let mut set = serde_json::Map::new();
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        if let Some(text) = rest.strip_prefix("description=") {
+            set.insert("description".into(), Value::String(text.trim().to_owned()));
+            break;
+        }
+        let (word, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+        rest = tail;
+        let Some((key, value)) = word.split_once('=') else {
+            return Err(EditError(format!("`{word}` is not KEY=VALUE; {USAGE}")));
+        };
+        let number = |what: &str| {
+            value
+                .parse::<u32>()
+                .map_err(|_| EditError(format!("{what} `{value}` is not a number")))
+        };
+        match key {
+            "mtu" => {
+                set.insert("mtu".into(), Value::from(number("mtu")?));
+            }
+            "vlan" => {
+                set.insert("access_vlan".into(), Value::from(number("vlan")?));
+            }
+            "shutdown" => {
+                let on = match value {
+                    "yes" | "true" | "on" => true,
+                    "no" | "false" | "off" => false,
+                    _ => return Err(EditError(format!("shutdown `{value}` is not yes/no"))),
+                };
+                set.insert("shutdown".into(), Value::Bool(on));
+            }
+            other => return Err(EditError(format!("unknown field `{other}`; {USAGE}"))),
+        }
+    }
+    if set.is_empty() {
+        return Err(EditError(format!("nothing to change; {USAGE}")));
+    }
+    Ok(serde_json::json!({
+        "interface": iface, "set": set, "user": "admin", "line": "vty0", "from": "10.1.1.1"
+    }))
+}
+
 /// `/ticket IFACE [device=D] [mtu=N] [enabled=yes|no] [vlan=MODE:UNTAGGED:TAGGED] [ip=A.B.C.D/N]
 /// [description=TEXT…]` → the seven `network_*` attributes of a Zammad ticket, as its form fills
 /// them (unset ones empty). The values go to the bot unchecked: it is the bot's job to refuse bad

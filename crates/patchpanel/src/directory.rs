@@ -171,7 +171,7 @@ impl DeviceDirectory {
         })
     }
 
-    /// Every device the bot manages: each entry of the devices file, and each active NetBox device
+    /// Every device the bot watches: each entry of the devices file, and each active NetBox device
     /// with a primary IPv4 address whose profile NetBox names (its `patchpanel_profile` custom field
     /// or platform), the file's entry winning for a device both know. NetBox failing is an error:
     /// the caller keeps the list it had.
@@ -195,6 +195,10 @@ impl DeviceDirectory {
                     out.push(device);
                 }
             }
+        }
+        // A device the file marks `watch = false` is left out, whoever else knows it.
+        if let Some(file) = self.file.as_deref() {
+            out.retain(|d| file.is_watched(&d.name));
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)

@@ -67,6 +67,9 @@ impl Device {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inventory {
     devices: Vec<Device>,
+    /// Devices marked `watch = false`: the configuration-change notifier leaves them alone (a
+    /// second name for the same switch, a lab box nobody wants reported).
+    unwatched: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +87,8 @@ struct RawDevice {
     netconf_port: Option<Spanned<u16>>,
     restconf_url: Option<Spanned<String>>,
     profile: Option<Profile>,
+    /// Whether the configuration-change notifier watches it [true].
+    watch: Option<bool>,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -121,6 +126,7 @@ impl Inventory {
                 .replace("missing field", "missing key"),
         })?;
         let mut devices: Vec<Device> = Vec::new();
+        let mut unwatched = Vec::new();
         for entry in doc.device {
             let span = entry.span();
             let raw = entry.into_inner();
@@ -177,6 +183,9 @@ impl Inventory {
                 })?),
             };
             let _ = span;
+            if raw.watch == Some(false) {
+                unwatched.push(name.clone());
+            }
             devices.push(Device {
                 name,
                 host,
@@ -185,11 +194,16 @@ impl Inventory {
                 profile: raw.profile,
             });
         }
-        Ok(Inventory { devices })
+        Ok(Inventory { devices, unwatched })
     }
 
     pub fn devices(&self) -> &[Device] {
         &self.devices
+    }
+
+    /// False for a device marked `watch = false` (the configuration-change notifier skips it).
+    pub fn is_watched(&self, name: &str) -> bool {
+        !self.unwatched.iter().any(|n| n.eq_ignore_ascii_case(name))
     }
 
     /// Case-insensitive lookup; the error lists the known names and suggests a close one.
