@@ -24,6 +24,7 @@ pub mod store;
 pub mod suggest;
 pub mod syslog;
 pub mod text_safety;
+pub mod watch;
 pub mod webex;
 pub mod workflow;
 pub mod zammad;

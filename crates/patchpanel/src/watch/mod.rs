@@ -1,0 +1,4 @@
+//! The configuration-change notifier.
+
+pub mod diff;
+pub mod snapshot;
