@@ -20,7 +20,9 @@
 //! section (`hostname`), a top-level list entry is `element key`, a list entry one level down is
 //! `element child key` (`vrf definition BLUE`, `router bgp 65000`), and every other leaf belongs to
 //! its top-level element's section (`ip`). Under a model root other than `native` and ietf
-//! `interfaces` the sections start with the root's name. Namespaces are ignored (local names
+//! `interfaces` the sections start with the root's name. Same-named containers directly under a
+//! model root are read as one (YANG has each container once; a reply split in two reads the
+//! same). Namespaces are ignored (local names
 //! only), and lines are sorted, so neither prefixes nor sibling order can make a difference.
 
 use std::collections::BTreeMap;
@@ -375,8 +377,6 @@ impl Flattener {
         prefix: &str,
         name: SectionName,
     ) -> Result<(), SnapshotError> {
-        let repeated = repeated_containers(root);
-        let mut done: Vec<&str> = Vec::new();
         for e in &root.children {
             let section = format!("{prefix}{}", e.name);
             if is_leaf(e) {
@@ -384,15 +384,6 @@ impl Flattener {
             } else if let Some((key, value)) = key_of(e) {
                 let section = format!("{section} {value}");
                 self.entry(e, key, model, &section)?;
-            } else if repeated.contains(&e.name.as_str()) {
-                // Same-named unkeyed containers share one section, numbered by content.
-                if !done.contains(&e.name.as_str()) {
-                    done.push(&e.name);
-                    let mut rels = Vec::new();
-                    let only = |c: &Node| c.name != e.name || is_leaf(c) || key_of(c).is_some();
-                    walk(root, &only, "", &mut rels, &mut self.budget, 1)?;
-                    self.section(model, &section, rels)?;
-                }
             } else {
                 self.container(e, model, &section, name)?;
             }
