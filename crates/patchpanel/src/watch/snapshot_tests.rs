@@ -284,7 +284,7 @@ fn oversized_configurations_are_refused() {
         Err(SnapshotError::TooLarge { limit: MAX_BYTES })
     );
     // A long prefix shared by many leaves is counted per line, before it is built.
-    let mut wide = Node::new(&"w".repeat(1024));
+    let mut wide = Node::new("w".repeat(1024));
     wide.children = (0..40_000).map(|_| leaf(&"y".repeat(1000), "1")).collect();
     let mut deep = Node::new("native");
     let mut top = Node::new("a");
