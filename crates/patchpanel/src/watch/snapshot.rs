@@ -177,13 +177,19 @@ impl Snapshot {
             };
             let value = match (value, value.strip_prefix('=')) {
                 ("-", _) => None,
-                (_, Some(v)) => Some(unescape(v).ok_or_else(|| corrupt(n, "bad escape"))?),
+                (_, Some(v)) => Some(
+                    unescape(v)
+                        .ok_or_else(|| corrupt(n, "a bad escape or a raw control character"))?,
+                ),
                 _ => return Err(corrupt(n, "a value must be `-` or start with `=`")),
             };
             let line = Line {
-                model: unescape(model).ok_or_else(|| corrupt(n, "bad escape"))?,
-                section: unescape(section).ok_or_else(|| corrupt(n, "bad escape"))?,
-                path: unescape(path).ok_or_else(|| corrupt(n, "bad escape"))?,
+                model: unescape(model)
+                    .ok_or_else(|| corrupt(n, "a bad escape or a raw control character"))?,
+                section: unescape(section)
+                    .ok_or_else(|| corrupt(n, "a bad escape or a raw control character"))?,
+                path: unescape(path)
+                    .ok_or_else(|| corrupt(n, "a bad escape or a raw control character"))?,
                 value,
             };
             budget.add(&line.section, &line.path, line.value.as_deref())?;
@@ -223,12 +229,13 @@ fn escape_into(out: &mut String, s: &str) {
 
 /// The inverse of `escape_into`; `None` on an escape it never writes (so the form stays one-to-one).
 fn unescape(s: &str) -> Option<String> {
-    if !s.contains('\\') {
-        return Some(s.to_string());
-    }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
+        // A raw control character is never written (a stray CR from a CRLF file included).
+        if c < ' ' || c == '\u{7f}' {
+            return None;
+        }
         if c != '\\' {
             out.push(c);
             continue;

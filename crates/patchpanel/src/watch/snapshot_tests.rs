@@ -231,6 +231,8 @@ fn corrupt_text_is_a_typed_error() {
         ("patchpanel-snapshot 1\na\tb\tc\t=\\x1b\n", 2),
         ("patchpanel-snapshot 1\na\tb\tc\t=\\x1\n", 2),
         ("patchpanel-snapshot 1\na\tb\tc\t-\n\n", 3),
+        ("patchpanel-snapshot 1\na\tb\tc\t=x\r\n", 2),
+        ("patchpanel-snapshot 1\na\u{1}\tb\tc\t-\n", 2),
         ("patchpanel-snapshot 1\na\tb\tc\t-\na\ta\tc\t-\n", 3),
     ];
     for (text, line) in bad {
