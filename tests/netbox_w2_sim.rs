@@ -197,3 +197,49 @@ async fn rlo_in_netbox_description_is_refused_before_the_device() {
     let (_sim, backend) = simulated_netbox(shutdown).await;
     netbox_w2_text::rlo_in_netbox_description_is_refused_before_the_device(&backend).await;
 }
+
+/// The switch tells of W2's change too (its NETCONF notification, the bot's own "done"): the
+/// configuration-change report names the NetBox ticket and calls the change planned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_w2_change_is_reported_by_the_notifier_as_planned_naming_its_ticket() {
+    let shutdown = CancellationToken::new();
+    let _guard = shutdown.clone().drop_guard();
+    let (_sim, backend) = simulated_netbox(shutdown).await;
+    let person = netbox_w2::Person::new(&backend);
+    let world = netbox_w2::World::start(&backend, 0.2).await;
+    let bot = world.start_bot();
+    // The notifier's first sight of the switch is its silent baseline; the edit comes after it.
+    let start = std::time::Instant::now();
+    loop {
+        if world.db_path().exists() {
+            let store = patchpanel::store::Store::open(&world.db_path()).unwrap();
+            if store.config_snapshot("c9300").await.unwrap().is_some() {
+                break;
+            }
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no baseline");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let gi9 = person.interface_id("GigabitEthernet1/0/9").await;
+    person
+        .edit(
+            gi9,
+            json!({"description": "planned by W2",
+                   "custom_fields": {"change_ticket_number": "CHG-3001"}}),
+        )
+        .await;
+    netbox_w2::wait_cleared(&person, gi9).await;
+    let start = std::time::Instant::now();
+    let report = loop {
+        if let Some(r) = world.change_reports().into_iter().next() {
+            break r;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no report");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    assert!(report.starts_with("✅ **Configuration changed** on **c9300**"), "{report}");
+    assert!(report.contains("planned: ticket CHG-3001"), "{report}");
+    assert!(report.contains("GigabitEthernet1/0/9"), "{report}");
+    assert_eq!(world.change_reports().len(), 1, "{:#?}", world.change_reports());
+    bot.stop().await;
+}

@@ -48,11 +48,6 @@ pub struct Rig {
     _webex_stop: tokio_util::sync::DropGuard,
 }
 
-/// Is this bot message a configuration-change report?
-pub fn is_report(text: &str) -> bool {
-    text.starts_with("✅ **Configuration changed**")
-        || text.starts_with("⚠️ **Unplanned configuration change**")
-}
 
 impl Rig {
     pub async fn start() -> Rig {
@@ -182,7 +177,7 @@ impl Rig {
             .into_iter()
             .filter(|m| m.person_id == bot)
             .map(|m| m.markdown.clone().unwrap_or_else(|| m.text.clone()))
-            .filter(|t| is_report(t))
+            .filter(|t| patchpanel::watch::messages::is_report(t))
             .collect()
     }
 

@@ -241,8 +241,25 @@ impl World {
         RunningBot { shutdown, task }
     }
 
-    /// Every message the bot posted (oldest first): in W2 they are all notifications.
+    /// Every workflow message the bot posted (oldest first): in W2 they are all notifications. The
+    /// configuration-change reports of the switch's changes (which go to the same room when
+    /// PATCHPANEL_CHANGES_ROOM is unset) are [`Self::change_reports`].
     pub fn bot_messages(&self) -> Vec<String> {
+        self.all_bot_messages()
+            .into_iter()
+            .filter(|t| !patchpanel::watch::messages::is_report(t))
+            .collect()
+    }
+
+    /// The configuration-change reports (oldest first).
+    pub fn change_reports(&self) -> Vec<String> {
+        self.all_bot_messages()
+            .into_iter()
+            .filter(|t| patchpanel::watch::messages::is_report(t))
+            .collect()
+    }
+
+    fn all_bot_messages(&self) -> Vec<String> {
         let bot = self.webex.bot_person_id();
         self.webex
             .messages()

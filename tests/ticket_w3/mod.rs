@@ -204,6 +204,8 @@ impl Rig {
             .into_iter()
             .filter(|m| m.person_id == bot && m.attachments.is_none())
             .map(|m| m.markdown.unwrap_or(m.text))
+            // The switch's configuration-change reports share the notification room.
+            .filter(|t| !patchpanel::watch::messages::is_report(t))
             .collect()
     }
 

@@ -15,6 +15,17 @@ pub const LIST_LIMIT: usize = 15;
 
 const LINE_CHARS: usize = 300;
 
+/// How a report of a planned change starts.
+pub const PLANNED_HEAD: &str = "✅ **Configuration changed**";
+/// How a report of an unplanned change starts.
+pub const UNPLANNED_HEAD: &str = "⚠️ **Unplanned configuration change**";
+
+/// Whether a message the bot posted is a configuration-change report (tests and tools tell them
+/// from the workflows' messages when both go to the same room).
+pub fn is_report(markdown: &str) -> bool {
+    markdown.starts_with(PLANNED_HEAD) || markdown.starts_with(UNPLANNED_HEAD)
+}
+
 fn who(r: &ChangeRecord) -> String {
     let mut out = match &r.by.user {
         Some(u) => format!("by **{}**", escape_markdown(u)),
@@ -90,13 +101,13 @@ fn drift_block(r: &ChangeRecord) -> String {
 pub fn notification(n: u64, r: &ChangeRecord) -> String {
     let head = if r.verdict.is_planned() {
         format!(
-            "✅ **Configuration changed** on **{}** (change {n}, {})",
+            "{PLANNED_HEAD} on **{}** (change {n}, {})",
             escape_markdown(&r.device),
             verdict_words(&r.verdict)
         )
     } else {
         format!(
-            "⚠️ **Unplanned configuration change** on **{}** (change {n}{})",
+            "{UNPLANNED_HEAD} on **{}** (change {n}{})",
             escape_markdown(&r.device),
             match &r.verdict {
                 Verdict::Unplanned { also_planned } if !also_planned.is_empty() =>
