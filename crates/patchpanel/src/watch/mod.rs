@@ -5,3 +5,4 @@
 pub mod addresses;
 pub mod queue;
 pub mod signal;
+pub mod syslog_receiver;
