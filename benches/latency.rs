@@ -58,6 +58,7 @@ async fn bench(rate: u64, count: usize) {
         netbox: None,
         netbox_sync: Default::default(),
         approvals: Default::default(),
+        syslog_listen: None,
         zammad: None,
     };
     let bot = tokio::spawn(patchpanel::app::run(settings, shutdown.child_token()));

@@ -180,6 +180,7 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
             approvers: AllowList::parse(APPROVER).map_err(|e| DemoError::Bot(e.to_string()))?,
             ..ApprovalSettings::default()
         },
+        syslog_listen: None,
         zammad: Some(ZammadSettings {
             client: ZammadConfig::new(zammad.base_url.clone(), Secret::new("demo-zammad-token")),
             poll_interval: Duration::from_secs(1),

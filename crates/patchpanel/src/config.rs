@@ -35,6 +35,9 @@ pub struct Settings {
     pub zammad: Option<ZammadSettings>,
     /// Who approves ticket-driven changes (W3), where their cards go and for how long they wait.
     pub approvals: ApprovalSettings,
+    /// PATCHPANEL_SYSLOG_LISTEN: where the configuration-change notifier receives syslog, UDP and
+    /// TCP on the same port (off when unset).
+    pub syslog_listen: Option<SocketAddr>,
 }
 
 /// PATCHPANEL_APPROVAL_TTL's default: a day.
@@ -327,9 +330,20 @@ impl Settings {
             )?,
         };
 
+        let syslog_listen = match get("PATCHPANEL_SYSLOG_LISTEN") {
+            None => None,
+            Some(v) => Some(v.parse::<SocketAddr>().map_err(|_| ConfigError::Invalid {
+                var: "PATCHPANEL_SYSLOG_LISTEN",
+                reason: format!(
+                    "`{v}` is not ADDRESS:PORT, UDP and TCP alike (example: `0.0.0.0:5514`)"
+                ),
+            })?),
+        };
+
         Ok(Settings {
             netbox,
             netbox_sync,
+            syslog_listen,
             zammad,
             approvals,
             webex: WebexConfig {
