@@ -44,9 +44,12 @@ async fn ask(rig: &Rig, text: &str) -> String {
     let bot = rig.webex.bot_person_id();
     let start = Instant::now();
     loop {
-        if let Some(m) = rig.webex.messages().into_iter().find(|m| {
-            m.person_id == bot && m.parent_id.as_deref() == Some(asked.id.as_str())
-        }) {
+        if let Some(m) = rig
+            .webex
+            .messages()
+            .into_iter()
+            .find(|m| m.person_id == bot && m.parent_id.as_deref() == Some(asked.id.as_str()))
+        {
             return m.markdown.unwrap_or(m.text);
         }
         assert!(start.elapsed() < WAIT, "no answer to `{text}`");
@@ -66,9 +69,18 @@ async fn a_console_change_is_reported_once_as_unplanned_with_its_diff() {
     }));
     let reports = rig.wait_reports(1).await;
     let report = &reports[0];
-    assert!(report.starts_with("⚠️ **Unplanned configuration change** on **c9300** (change 1)"), "{report}");
-    assert!(report.contains("by **admin** from 10.1.1.1 on vty0"), "{report}");
-    assert!(report.contains("interface GigabitEthernet1/0/7"), "{report}");
+    assert!(
+        report.starts_with("⚠️ **Unplanned configuration change** on **c9300** (change 1)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("by **admin** from 10.1.1.1 on vty0"),
+        "{report}"
+    );
+    assert!(
+        report.contains("interface GigabitEthernet1/0/7"),
+        "{report}"
+    );
     assert!(report.contains("rogue"), "{report}");
 
     // Syslog and the notification said the same change: one report, then the barrier's.
@@ -95,7 +107,10 @@ async fn a_console_change_is_reported_once_as_unplanned_with_its_diff() {
         .map(|e| e.kind)
         .collect();
     assert_eq!(kinds, ["config-change", "config-change"]);
-    assert!(matches!(store.audit_verify().await.unwrap(), Verified::Intact { entries: 2 }));
+    assert!(matches!(
+        store.audit_verify().await.unwrap(),
+        Verified::Intact { entries: 2 }
+    ));
     bot.stop().await;
 }
 
@@ -108,7 +123,10 @@ async fn a_lost_signal_is_caught_by_the_safety_net() {
     // Neither syslog nor a notification: only the periodic check can see it.
     rig.console(json!({"interface": "Gi1/0/8", "set": {"shutdown": true}, "silent": true}));
     let reports = rig.wait_reports(1).await;
-    assert!(reports[0].contains("seen by periodic check"), "{reports:#?}");
+    assert!(
+        reports[0].contains("seen by periodic check"),
+        "{reports:#?}"
+    );
     assert!(reports[0].contains("GigabitEthernet1/0/8"), "{reports:#?}");
     bot.stop().await;
 }
@@ -120,7 +138,14 @@ async fn a_dropped_subscription_is_resubscribed_and_the_change_meanwhile_is_not_
     // Wait until the bot's subscription is up, then lose it and the syslog, and change the switch
     // while nobody listens.
     let start = Instant::now();
-    while rig.device.sim.state().signals.subscribed_sessions.is_empty() {
+    while rig
+        .device
+        .sim
+        .state()
+        .signals
+        .subscribed_sessions
+        .is_empty()
+    {
         assert!(start.elapsed() < WAIT, "the bot never subscribed");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -132,7 +157,14 @@ async fn a_dropped_subscription_is_resubscribed_and_the_change_meanwhile_is_not_
     // The subscription is back: the next change arrives as a notification.
     rig.device.sim.clear_faults();
     let start = Instant::now();
-    while rig.device.sim.state().signals.subscribed_sessions.is_empty() {
+    while rig
+        .device
+        .sim
+        .state()
+        .signals
+        .subscribed_sessions
+        .is_empty()
+    {
         assert!(start.elapsed() < WAIT, "the bot never resubscribed");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -188,14 +220,17 @@ async fn forged_malformed_and_stray_syslog_reports_nothing() {
     let port = syslog_port(&rig).await;
     let from_switch = sender([127, 0, 0, 1]);
     // A forged CONFIG_I: the switch's configuration did not change.
-    from_switch.send_to(CONFIG_I.as_bytes(), ("127.0.0.1", port)).unwrap();
+    from_switch
+        .send_to(CONFIG_I.as_bytes(), ("127.0.0.1", port))
+        .unwrap();
     // Malformed, oversized, not a configuration event.
     for bad in [
         b"no priority at all".to_vec(),
         b"<999>bad priority".to_vec(),
         vec![0xff, 0xfe, 0x00, 0x01],
         [b"<189>".to_vec(), vec![b'x'; 9_000]].concat(),
-        b"<189>43: *Dec  4 08:21:08.000: %LINK-3-UPDOWN: Interface Gi1/0/3, changed state to up".to_vec(),
+        b"<189>43: *Dec  4 08:21:08.000: %LINK-3-UPDOWN: Interface Gi1/0/3, changed state to up"
+            .to_vec(),
     ] {
         from_switch.send_to(&bad, ("127.0.0.1", port)).unwrap();
     }
@@ -215,7 +250,8 @@ async fn a_syslog_flood_does_not_starve_the_chat_and_loses_no_change() {
     let port = syslog_port(&rig).await;
     let flood = std::thread::spawn(move || {
         let s = sender([127, 0, 0, 1]);
-        let noise = "<189>44: *Dec  4 08:21:09.000: %LINK-3-UPDOWN: Interface Gi1/0/3, changed state to up";
+        let noise =
+            "<189>44: *Dec  4 08:21:09.000: %LINK-3-UPDOWN: Interface Gi1/0/3, changed state to up";
         let start = Instant::now();
         for i in 0..10_000u32 {
             let line = if i % 2 == 0 { CONFIG_I } else { noise };

@@ -217,7 +217,10 @@ async fn a_w2_change_is_reported_by_the_notifier_as_planned_naming_its_ticket() 
                 break;
             }
         }
-        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no baseline");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "no baseline"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     let gi9 = person.interface_id("GigabitEthernet1/0/9").await;
@@ -234,12 +237,23 @@ async fn a_w2_change_is_reported_by_the_notifier_as_planned_naming_its_ticket() 
         if let Some(r) = world.change_reports().into_iter().next() {
             break r;
         }
-        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no report");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "no report"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     };
-    assert!(report.starts_with("✅ **Configuration changed** on **c9300**"), "{report}");
+    assert!(
+        report.starts_with("✅ **Configuration changed** on **c9300**"),
+        "{report}"
+    );
     assert!(report.contains("planned: ticket CHG-3001"), "{report}");
     assert!(report.contains("GigabitEthernet1/0/9"), "{report}");
-    assert_eq!(world.change_reports().len(), 1, "{:#?}", world.change_reports());
+    assert_eq!(
+        world.change_reports().len(),
+        1,
+        "{:#?}",
+        world.change_reports()
+    );
     bot.stop().await;
 }

@@ -48,7 +48,6 @@ pub struct Rig {
     _webex_stop: tokio_util::sync::DropGuard,
 }
 
-
 impl Rig {
     pub async fn start() -> Rig {
         let stop = CancellationToken::new();
@@ -129,11 +128,17 @@ impl Rig {
     pub async fn wait_syslog_port(&self, bot: &RunningBot) -> u16 {
         let start = Instant::now();
         loop {
-            assert!(!bot.task.is_finished(), "the bot stopped before binding syslog");
+            assert!(
+                !bot.task.is_finished(),
+                "the bot stopped before binding syslog"
+            );
             if let Some(p) = self.stored(patchpanel::watch::SYSLOG_PORT).await {
                 return u16::try_from(p).unwrap();
             }
-            assert!(start.elapsed() < WAIT, "the bot never bound its syslog receiver");
+            assert!(
+                start.elapsed() < WAIT,
+                "the bot never bound its syslog receiver"
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -213,7 +218,10 @@ impl Rig {
         }));
         let all = self.wait_reports(reports_before + 1).await;
         let last = all.last().unwrap();
-        assert!(last.contains("**barrier**"), "the last report is the barrier's: {all:#?}");
+        assert!(
+            last.contains("**barrier**"),
+            "the last report is the barrier's: {all:#?}"
+        );
         all
     }
 }

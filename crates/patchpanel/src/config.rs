@@ -52,6 +52,9 @@ pub struct WatchSettings {
     /// PATCHPANEL_CONFIG_POLL_SECONDS [900]: the safety net, a check of every managed device that
     /// catches a change whose signal was lost.
     pub poll_interval: Duration,
+    /// PATCHPANEL_SYSLOG_LISTEN: where syslog is received, UDP and TCP on the same port (off when
+    /// unset; port 0 takes a free one, recorded in the store).
+    pub syslog_listen: Option<SocketAddr>,
 }
 
 impl Default for WatchSettings {
@@ -59,6 +62,7 @@ impl Default for WatchSettings {
         WatchSettings {
             room: None,
             poll_interval: Duration::from_secs(DEFAULT_CONFIG_POLL_SECONDS),
+            syslog_listen: None,
         }
     }
 }
@@ -353,12 +357,22 @@ impl Settings {
             )?,
         };
 
+        let syslog_listen = match get("PATCHPANEL_SYSLOG_LISTEN") {
+            None => None,
+            Some(v) => Some(v.parse::<SocketAddr>().map_err(|_| ConfigError::Invalid {
+                var: "PATCHPANEL_SYSLOG_LISTEN",
+                reason: format!(
+                    "`{v}` is not ADDRESS:PORT, UDP and TCP alike (example: `0.0.0.0:5514`)"
+                ),
+            })?),
+        };
         let watch = WatchSettings {
             room: get("PATCHPANEL_CHANGES_ROOM").or_else(|| get("PATCHPANEL_NOTIFY")),
             poll_interval: seconds(
                 "PATCHPANEL_CONFIG_POLL_SECONDS",
                 DEFAULT_CONFIG_POLL_SECONDS,
             )?,
+            syslog_listen,
         };
 
         Ok(Settings {

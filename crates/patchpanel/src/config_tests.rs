@@ -300,3 +300,35 @@ fn trailing_slashes_are_trimmed() {
     .unwrap();
     assert_eq!(s.webex.api_url, "http://127.0.0.1:9/v1");
 }
+
+#[test]
+fn syslog_listen_is_optional_and_a_bad_value_is_named() {
+    let base = [
+        ("WEBEX_BOT_TOKEN", "abc"),
+        ("PATCHPANEL_ALLOWED", "@example.com"),
+    ];
+    assert_eq!(settings(&base).unwrap().watch.syslog_listen, None);
+    let mut with = base.to_vec();
+    with.push(("PATCHPANEL_SYSLOG_LISTEN", "0.0.0.0:5514"));
+    assert_eq!(
+        settings(&with).unwrap().watch.syslog_listen,
+        Some("0.0.0.0:5514".parse().unwrap())
+    );
+    let mut v6 = base.to_vec();
+    v6.push(("PATCHPANEL_SYSLOG_LISTEN", "[::]:514"));
+    assert_eq!(
+        settings(&v6).unwrap().watch.syslog_listen,
+        Some("[::]:514".parse().unwrap())
+    );
+    for bad in ["5514", "syslog.example.com:514", "0.0.0.0:99999"] {
+        let mut p = base.to_vec();
+        p.push(("PATCHPANEL_SYSLOG_LISTEN", bad));
+        let e = settings(&p).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("PATCHPANEL_SYSLOG_LISTEN is invalid"),
+            "{e}"
+        );
+        assert!(e.to_string().contains(bad), "{e}");
+    }
+}

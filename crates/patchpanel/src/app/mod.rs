@@ -78,6 +78,9 @@ pub enum AppError {
     Zammad(#[from] crate::zammad::ZammadError),
     #[error("cannot start the Zammad webhook receiver: {0}")]
     ZammadWebhook(#[from] crate::zammad::webhook::ZammadWebhookError),
+    /// PATCHPANEL_SYSLOG_LISTEN could not be bound.
+    #[error(transparent)]
+    Syslog(#[from] crate::watch::syslog_receiver::SyslogError),
 }
 
 /// What the bot does with one inbound event, decided without IO.

@@ -12,12 +12,13 @@ use crate::directory::DeviceDirectory;
 use crate::store::Store;
 use crate::watch::signal::{now_ms, Signal, Via};
 use crate::watch::subscription::{SubscriptionConfig, Subscriptions};
+use crate::watch::syslog_receiver::SyslogReceiver;
 use crate::watch::watcher::{Watcher, WatcherParts};
 use crate::webex::WebexRest;
-use tokio_util::sync::CancellationToken;
 use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::warn;
+use tracing::{info, warn};
 
 /// Starts the notifier; answers the watcher (tests and the demo read its stats).
 #[allow(clippy::too_many_arguments)]
@@ -46,6 +47,19 @@ pub async fn start(
     applier
         .own_changes()
         .set_on_finish(move |device| w.signal(Signal::new(device, Via::OwnChange, now_ms())));
+    if let Some(listen) = settings.watch.syslog_listen {
+        let bound = SyslogReceiver::bind(listen).await?;
+        let addr = bound.local_addr();
+        info!(%addr, "syslog receiver listening (UDP and TCP)");
+        if let Err(e) = watcher
+            .store()
+            .set_cursor(crate::watch::SYSLOG_PORT, u64::from(addr.port()))
+            .await
+        {
+            warn!(error = %e, "the syslog receiver's port could not be recorded");
+        }
+        tracker.spawn(bound.run(watcher.queue(), watcher.address_book(), shutdown.clone()));
+    }
     // One NETCONF subscription per device reached over NETCONF, following the device set.
     let subscriptions = Arc::new(Mutex::new(Some(Subscriptions::new(
         settings.devices.clone(),

@@ -11,6 +11,7 @@ pub mod record;
 pub mod signal;
 pub mod snapshot;
 pub mod subscription;
+pub mod syslog_receiver;
 pub mod watcher;
 
 /// The store key where the bot records the port its syslog receiver bound (`PATCHPANEL_SYSLOG_LISTEN`

@@ -144,6 +144,10 @@ impl Watcher {
         self.inner.book.clone()
     }
 
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
     pub fn stats(&self) -> Arc<WatchStats> {
         self.inner.stats.clone()
     }
