@@ -187,7 +187,7 @@ async fn a_restart_repeats_no_report_and_misses_no_change() {
     let reports = rig.wait_reports(2).await;
     assert!(reports[1].contains("while down"), "{reports:#?}");
     assert!(reports[1].contains("check at start"), "{reports:#?}");
-    let all = rig.barrier(9200, 2).await;
+    let all = rig.barrier(8200, 2).await;
     assert_eq!(all.len(), 3, "nothing repeated: {all:#?}");
     assert_eq!(rig.changes().await.len(), 3);
     bot.stop().await;
@@ -205,7 +205,7 @@ async fn ten_signals_for_one_change_are_one_report() {
     }
     let reports = rig.wait_reports(1).await;
     assert!(reports[0].contains("GigabitEthernet1/0/11"), "{reports:#?}");
-    let all = rig.barrier(9300, 1).await;
+    let all = rig.barrier(8300, 1).await;
     assert_eq!(all.len(), 2, "{all:#?}");
     let first = rig.changes().await.pop().unwrap();
     let record: serde_json::Value = serde_json::from_str(&first.record).unwrap();
@@ -238,7 +238,7 @@ async fn forged_malformed_and_stray_syslog_reports_nothing() {
     sender([127, 0, 0, 2])
         .send_to(CONFIG_I.as_bytes(), ("127.0.0.1", port))
         .unwrap();
-    let all = rig.barrier(9400, 0).await;
+    let all = rig.barrier(8400, 0).await;
     assert_eq!(all.len(), 1, "only the barrier is reported: {all:#?}");
     bot.stop().await;
 }
@@ -273,7 +273,7 @@ async fn a_syslog_flood_does_not_starve_the_chat_and_loses_no_change() {
     flood.join().unwrap();
     let reports = rig.wait_reports(1).await;
     assert!(reports[0].contains("during the flood"), "{reports:#?}");
-    let all = rig.barrier(9500, 1).await;
+    let all = rig.barrier(8500, 1).await;
     assert_eq!(all.len(), 2, "{all:#?}");
     bot.stop().await;
 }

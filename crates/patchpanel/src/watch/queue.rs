@@ -5,7 +5,7 @@
 //! NETCONF subscription threads (blocking ssh2) can call it directly.
 
 use super::signal::{ChangedBy, Signal, Via};
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use tokio::sync::Notify;
 
@@ -28,6 +28,20 @@ pub struct Pending {
     pub edits: Vec<String>,
     /// Paths beyond [`MAX_EDITS`], counted.
     pub edits_left_out: usize,
+    /// How much to trust each part of `by` (user, source host, line): see [`trust`].
+    by_trust: [u8; 3],
+}
+
+/// How far a signal's word on who changed the device is trusted: a NETCONF notification comes
+/// from the device over an authenticated session; a syslog datagram can be forged by anyone who
+/// can send UDP from the device's address; a poll says nothing. Between two of the same trust,
+/// the later one describes the later change.
+fn trust(via: Via) -> u8 {
+    match via {
+        Via::Notification => 2,
+        Via::Syslog => 1,
+        _ => 0,
+    }
 }
 
 impl Pending {
@@ -41,8 +55,10 @@ impl Pending {
             by: ChangedBy::default(),
             edits: Vec::new(),
             edits_left_out: 0,
+            by_trust: [0; 3],
         };
-        p.take_details(s.by, s.edits);
+        p.take_by(s.by, [trust(s.via); 3]);
+        p.take_edits(s.edits);
         p
     }
 
@@ -53,7 +69,8 @@ impl Pending {
         self.last_at_ms = self.last_at_ms.max(later.last_at_ms);
         self.vias.extend(later.vias);
         self.edits_left_out += later.edits_left_out;
-        self.take_details(later.by, later.edits);
+        self.take_by(later.by, later.by_trust);
+        self.take_edits(later.edits);
     }
 
     fn merge(&mut self, s: Signal) {
@@ -61,22 +78,36 @@ impl Pending {
         self.first_at_ms = self.first_at_ms.min(s.at_ms);
         self.last_at_ms = self.last_at_ms.max(s.at_ms);
         self.vias.insert(s.via);
-        self.take_details(s.by, s.edits);
+        self.take_by(s.by, [trust(s.via); 3]);
+        self.take_edits(s.edits);
     }
 
-    fn take_details(&mut self, by: ChangedBy, edits: Vec<String>) {
-        // A signal that names a user is more specific than one that does not; between two that
-        // do, the later one describes the later change.
-        if by.user.is_some() || self.by.is_empty() {
-            let ChangedBy {
-                user,
-                source_host,
-                line,
-            } = by;
-            self.by.user = user.or(self.by.user.take());
-            self.by.source_host = source_host.or(self.by.source_host.take());
-            self.by.line = line.or(self.by.line.take());
+    /// Each part of `by` from the most trusted signal that told it, the later on a tie: the
+    /// syslog line and the notification of one change complete each other (one names the
+    /// terminal line, the other the session), and a forged syslog line cannot outrank the
+    /// device's own notification.
+    fn take_by(&mut self, by: ChangedBy, trust: [u8; 3]) {
+        let ChangedBy {
+            user,
+            source_host,
+            line,
+        } = by;
+        for (i, (slot, value)) in [
+            (&mut self.by.user, user),
+            (&mut self.by.source_host, source_host),
+            (&mut self.by.line, line),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if value.is_some() && (slot.is_none() || trust[i] >= self.by_trust[i]) {
+                *slot = value;
+                self.by_trust[i] = trust[i];
+            }
         }
+    }
+
+    fn take_edits(&mut self, edits: Vec<String>) {
         for e in edits {
             if self.edits.contains(&e) {
                 continue;
@@ -106,6 +137,9 @@ pub enum Pushed {
 struct Inner {
     order: VecDeque<String>,
     waiting: HashMap<String, Pending>,
+    /// Devices taken and not yet [`SignalQueue::done`]: their new signals wait, so one device is
+    /// never checked twice at once.
+    busy: HashSet<String>,
 }
 
 /// Bounded, coalescing, multi-producer single-consumer.
@@ -151,18 +185,38 @@ impl SignalQueue {
         pushed
     }
 
-    /// The oldest waiting device's entry, if any, without waiting.
+    /// The oldest waiting entry of a device not being checked, if any, without waiting; its
+    /// device is busy until [`Self::done`].
     pub fn try_next(&self) -> Option<Pending> {
         let mut inner = match self.inner.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        while let Some(device) = inner.order.pop_front() {
-            if let Some(p) = inner.waiting.remove(&device) {
-                return Some(p);
-            }
+        let Inner {
+            order,
+            waiting,
+            busy,
+        } = &mut *inner;
+        let at = order.iter().position(|d| !busy.contains(d))?;
+        let device = order.remove(at)?;
+        let p = waiting.remove(&device)?;
+        busy.insert(device);
+        Some(p)
+    }
+
+    /// The check of `device` is over: signals that arrived meanwhile can be taken.
+    pub fn done(&self, device: &str) {
+        let ready = {
+            let mut inner = match self.inner.lock() {
+                Ok(g) => g,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            inner.busy.remove(device);
+            inner.waiting.contains_key(device)
+        };
+        if ready {
+            self.ready.notify_one();
         }
-        None
     }
 
     /// Takes `device`'s waiting entry, if any (the watcher merges what arrived while it settled).
@@ -240,23 +294,47 @@ mod tests {
     }
 
     #[test]
-    fn the_signal_that_names_a_user_wins_and_edits_are_bounded() {
+    fn signals_complete_each_others_attribution_and_edits_are_bounded() {
         let q = SignalQueue::new(4);
-        let mut s = sig("a", Via::Syslog, 1);
-        s.by.user = Some("admin".into());
-        s.by.source_host = Some("10.1.1.1".into());
+        q.push(sig("a", Via::Poll, 0));
+        let mut forged = sig("a", Via::Syslog, 1);
+        forged.by.user = Some("forger".into());
+        q.push(forged);
+        let mut n = sig("a", Via::Notification, 2);
+        n.by.user = Some("admin".into());
+        n.by.source_host = Some("10.1.1.1".into());
+        q.push(n);
+        let mut s = sig("a", Via::Syslog, 3);
+        s.by.user = Some("someone".into());
         s.by.line = Some("vty0".into());
         q.push(s);
-        q.push(sig("a", Via::Poll, 2));
         let mut n = sig("a", Via::Notification, 3);
         n.edits = (0..MAX_EDITS + 5).map(|i| format!("/p{i}")).collect();
         n.edits.push("/p0".into());
         q.push(n);
         let p = q.try_next().expect("entry");
-        assert_eq!(p.by.user.as_deref(), Some("admin"));
-        assert_eq!(p.by.line.as_deref(), Some("vty0"));
+        assert_eq!(
+            p.by.user.as_deref(),
+            Some("admin"),
+            "the notification outranks syslog"
+        );
+        assert_eq!(p.by.source_host.as_deref(), Some("10.1.1.1"));
+        assert_eq!(p.by.line.as_deref(), Some("vty0"), "told by a later signal");
         assert_eq!(p.edits.len(), MAX_EDITS);
         assert_eq!(p.edits_left_out, 5);
+    }
+
+    #[test]
+    fn a_busy_device_is_not_handed_out_twice() {
+        let q = SignalQueue::new(4);
+        q.push(sig("a", Via::Syslog, 1));
+        let first = q.try_next().expect("a");
+        q.push(sig("a", Via::Notification, 2));
+        q.push(sig("b", Via::Poll, 3));
+        assert_eq!(q.try_next().map(|p| p.device), Some("b".into()));
+        assert!(q.try_next().is_none(), "a is still being checked");
+        q.done(&first.device);
+        assert_eq!(q.try_next().map(|p| p.signals), Some(1));
     }
 
     #[test]

@@ -474,10 +474,12 @@ fn attribution(by: SessionInfo) -> ChangedBy {
     ChangedBy {
         user: by.username,
         source_host: by.source_host,
-        line: by.session_id.map(|id| match id {
-            0 => "outside NETCONF (session 0)".to_string(),
-            id => format!("NETCONF session {id}"),
-        }),
+        // RFC 6470: session-id 0 is a change from outside NETCONF (the CLI, say), which names no
+        // line; the syslog message of the same change does.
+        line: by
+            .session_id
+            .filter(|id| *id != 0)
+            .map(|id| format!("NETCONF session {id}")),
     }
 }
 

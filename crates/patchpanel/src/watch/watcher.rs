@@ -265,10 +265,12 @@ impl Watcher {
             let span = tracing::info_span!("config_check", device = %pending.device);
             tracker.spawn(
                 async move {
+                    let device = pending.device.clone();
                     tokio::select! {
                         _ = stop.cancelled() => {}
                         _ = w.check(pending) => {}
                     }
+                    w.inner.queue.done(&device);
                     drop(permit);
                 }
                 .instrument(span),
