@@ -98,3 +98,44 @@ fn the_demo_shows_a_ticket_approved_in_webex() {
         assert!(stdout.contains(want), "`{want}` missing in:\n{stdout}");
     }
 }
+
+#[test]
+fn the_demo_reports_a_change_made_at_the_console() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_patchpanel"))
+        .arg("demo")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"/console Gi1/0/7 description=rogue\nchanges c9300\nchanges c9300 1\n")
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(300), "demo hung");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "exit {:?}\n{stdout}", out.status);
+    for want in [
+        "(c9300 console: 1 change(s) configured)",
+        "Unplanned configuration change",
+        "by **admin** from 10.1.1.1 on vty0",
+        "interface GigabitEthernet1/0/7: + description rogue",
+        "Recent configuration changes",
+        "**c9300** #1",
+        "**Change 1 on c9300**",
+        // The simulated NetBox has no description for it: drift from the source of truth.
+        "GigabitEthernet1/0/7 description: NetBox —, device rogue",
+    ] {
+        assert!(stdout.contains(want), "`{want}` missing in:\n{stdout}");
+    }
+    // Reported once, as c9300 (its second name is not watched).
+    assert_eq!(stdout.matches("Unplanned configuration change").count(), 1, "{stdout}");
+}

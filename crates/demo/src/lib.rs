@@ -182,6 +182,8 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
         },
         watch: WatchSettings {
             room: Some(DEFAULT_SENDER.to_owned()),
+            // The switch's syslog goes to the bot (any free port; read back from the store).
+            syslog_listen: Some(loopback),
             ..WatchSettings::default()
         },
         zammad: Some(ZammadSettings {
@@ -206,6 +208,7 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
     let bot = tokio::spawn(app::run(settings, bot_shutdown.clone()));
 
     let control = Control::new(&webex.base_url);
+    send_syslog_to_bot(&dir.join("patchpanel.db"), &device, &bot).await?;
     let result = chat(
         &control,
         &device,
@@ -221,6 +224,48 @@ pub async fn run(shutdown: CancellationToken) -> Result<i32, DemoError> {
     shutdown.cancel();
     drop(scratch);
     result
+}
+
+/// Points the simulated switch's syslog at the bot's receiver once it listens (the bot records the
+/// port it bound in its store), then waits for the bot's first snapshot of c9300, so a change made
+/// at the console from the first prompt on is one the bot sees as a change.
+async fn send_syslog_to_bot(
+    db: &std::path::Path,
+    device: &sim::device::RunningDeviceSim,
+    bot: &tokio::task::JoinHandle<Result<(), app::AppError>>,
+) -> Result<(), DemoError> {
+    const LIMIT: Duration = Duration::from_secs(30);
+    let start = tokio::time::Instant::now();
+    let mut wired = false;
+    while start.elapsed() < LIMIT {
+        if bot.is_finished() {
+            return Err(DemoError::Bot("the bot stopped while starting".to_owned()));
+        }
+        if let Some(store) = db
+            .exists()
+            .then(|| patchpanel::store::Store::open(db).ok())
+            .flatten()
+        {
+            if !wired {
+                if let Ok(Some(port)) = store.cursor(patchpanel::watch::SYSLOG_PORT).await {
+                    let port = u16::try_from(port)
+                        .map_err(|_| DemoError::Bot(format!("bad syslog port {port}")))?;
+                    device.set_syslog(Some(sim::device::SyslogTarget {
+                        addr: ([127, 0, 0, 1], port).into(),
+                        transport: sim::device::SyslogTransport::Udp,
+                    }));
+                    wired = true;
+                }
+            }
+            if wired && matches!(store.config_snapshot("c9300").await, Ok(Some(_))) {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(DemoError::Bot(
+        "the bot did not start watching c9300 within 30 s".to_owned(),
+    ))
 }
 
 fn demo_inventory(device: &sim::device::RunningDeviceSim) -> Result<String, DemoError> {
