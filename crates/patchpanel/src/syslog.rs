@@ -168,8 +168,11 @@ pub struct ConfigChanged {
 /// in the watcher's queue, and no real one is longer.
 pub const MAX_FIELD: usize = 64;
 
+/// How the text after a tag is read.
+type ReadChange = fn(&str) -> ConfigChanged;
+
 /// The configuration-change messages of IOS-XE, each with how its fields are read.
-const CHANGE_TAGS: [(&str, fn(&str) -> ConfigChanged); 3] = [
+const CHANGE_TAGS: [(&str, ReadChange); 3] = [
     // `Configured from console by admin on vty0 (10.1.1.1)` (CLI, also `from memory`, `from tftp://…`).
     ("%SYS-5-CONFIG_I:", configured_from),
     // `R0/0: dmiauthd: Configured from NETCONF/RESTCONF by admin, transaction-id 2071` (a stack
