@@ -137,5 +137,9 @@ fn the_demo_reports_a_change_made_at_the_console() {
         assert!(stdout.contains(want), "`{want}` missing in:\n{stdout}");
     }
     // Reported once, as c9300 (its second name is not watched).
-    assert_eq!(stdout.matches("Unplanned configuration change").count(), 1, "{stdout}");
+    assert_eq!(
+        stdout.matches("Unplanned configuration change").count(),
+        1,
+        "{stdout}"
+    );
 }

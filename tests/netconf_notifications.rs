@@ -174,7 +174,12 @@ fn subscribed_session(subs: &Subscriptions) -> u32 {
 }
 
 fn next_pending(queue: &SignalQueue, what: &str, want: impl Fn(&Pending) -> bool) -> Pending {
-    wait_for(what, || queue.try_next().filter(|p| want(p)))
+    // Each entry taken is released at once: these tests look at signals, not at checks.
+    wait_for(what, || {
+        let p = queue.try_next()?;
+        queue.done(&p.device);
+        Some(p).filter(|p| want(p))
+    })
 }
 
 #[test]
@@ -406,4 +411,112 @@ fn the_queue_during_an_rpc_is_bounded_and_a_bad_notification_leaves_the_session_
     );
     assert!(s.is_usable());
     s.keepalive().unwrap();
+}
+
+/// The whole notifier against the real server: the watcher (its baseline, the subscription's
+/// signal, the read, the snapshot and the diff of netconfd's own XML, the store) records a change
+/// made from another session as unplanned, with the server's user and the path that changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_records_a_change_made_on_the_real_server_with_its_diff() {
+    use patchpanel::device::apply::own::OwnChanges;
+    use patchpanel::device::apply::DeviceLocks;
+    use patchpanel::device::{DeviceReader, Inventory};
+    use patchpanel::directory::DeviceDirectory;
+    use patchpanel::store::Store;
+    use patchpanel::watch::watcher::{Watcher, WatcherParts};
+    use std::sync::Mutex;
+    use tokio_util::sync::CancellationToken;
+    use tokio_util::task::TaskTracker;
+
+    let rig = tokio::task::spawn_blocking(Rig::start).await.unwrap();
+    let inventory = Inventory::from_toml_str(&format!(
+        "[[device]]\nname = \"sw1\"\nhost = \"{}\"\nnetconf_port = {}\nprofile = \"iosxe\"\n",
+        rig.peer.host, rig.peer.port
+    ))
+    .unwrap();
+    let store = Store::open_in_memory().unwrap();
+    let watcher = Watcher::new(WatcherParts {
+        store: store.clone(),
+        directory: DeviceDirectory::new(Some(inventory), None),
+        reader: DeviceReader::new(Inventory::default(), rig.settings.clone()).unwrap(),
+        locks: DeviceLocks::default(),
+        own: OwnChanges::default(),
+        rest: None,
+        room: None,
+        poll_interval: Duration::from_secs(3600),
+    });
+    let subs = Arc::new(Mutex::new(Some(Subscriptions::new(
+        rig.settings.clone(),
+        SubscriptionConfig::default(),
+        watcher.queue(),
+    ))));
+    let follow = Arc::clone(&subs);
+    let tracker = TaskTracker::new();
+    let stop = CancellationToken::new();
+    watcher.start(&tracker, stop.clone(), move |devices| {
+        let wanted = devices
+            .iter()
+            .map(|d| (d.name.clone(), d.clone()))
+            .collect();
+        if let Some(s) = follow.lock().unwrap().as_mut() {
+            s.set_devices(wanted).unwrap();
+        }
+    });
+    let until = Instant::now() + WAIT;
+    while store.config_snapshot("sw1").await.unwrap().is_none() {
+        assert!(Instant::now() < until, "no baseline");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stats = subs.lock().unwrap().as_ref().unwrap().stats();
+    while !matches!(
+        stats.state("sw1"),
+        Some(SubscriptionState::Subscribed { .. })
+    ) {
+        assert!(Instant::now() < until, "never subscribed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let editor_rig_opts = rig.opts();
+    tokio::task::spawn_blocking(move || {
+        let mut editor = NetconfSession::connect(&editor_rig_opts).unwrap();
+        change(&mut editor, "1/0/10", "rogue on the real server");
+        editor.close();
+    })
+    .await
+    .unwrap();
+
+    let row = loop {
+        if let Some(r) = store.config_changes(Some("sw1"), 10).await.unwrap().pop() {
+            break r;
+        }
+        assert!(
+            Instant::now() < until + WAIT,
+            "the change was never recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let record: serde_json::Value = serde_json::from_str(&row.record).unwrap();
+    assert_eq!(row.n, 1);
+    assert_eq!(record["verdict"]["kind"], "unplanned", "{record}");
+    assert_eq!(record["by"]["user"], rig.peer.username.as_str(), "{record}");
+    let diff = record["diff"].to_string();
+    assert!(diff.contains("GigabitEthernet1/0/10"), "{record}");
+    assert!(diff.contains("rogue on the real server"), "{record}");
+    assert!(
+        record["vias"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "netconf notification"),
+        "{record}"
+    );
+    assert_eq!(record["interfaces"][0], "GigabitEthernet1/0/10", "{record}");
+
+    stop.cancel();
+    tracker.close();
+    tracker.wait().await;
+    let s = subs.lock().unwrap().take();
+    if let Some(s) = s {
+        s.stop().await;
+    }
 }

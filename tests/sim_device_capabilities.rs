@@ -107,10 +107,10 @@ async fn with_defaults_other_than_explicit_is_refused() {
     .unwrap();
 }
 
-/// No replay (no event log), and a subscription that stays silent: the next reply is the next
-/// message on the session, and running changes produce no notification.
+/// No replay (no event log); a running change reaches the subscription as one RFC 6470
+/// notification between the session's replies (interleave), and the session keeps answering.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn subscriptions_have_no_replay_and_stay_silent() {
+async fn subscriptions_have_no_replay_and_changes_arrive_between_replies() {
     let sim = sim(DatastoreMode::CandidateAndRunning).await;
     let addr = sim.running.netconf_addr;
     tokio::task::spawn_blocking(move || {
@@ -125,9 +125,20 @@ async fn subscriptions_have_no_replay_and_stay_silent() {
         }
         assert!(ok(&nc.rpc(&rpc(3, &format!(r#"<create-subscription xmlns="{NOTIF}"/>"#)))));
         assert!(ok(&nc.rpc(&rpc(4, &edit_gi("candidate", "", "1/0/6", "<description>event?</description>")))));
-        assert!(ok(&nc.rpc(&rpc(5, "<commit/>"))));
-        let next = nc.rpc(&rpc(6, "<get-config><source><running/></source><filter type=\"subtree\"/></get-config>"));
-        assert!(next.contains(r#"message-id="6""#) && !next.contains("<notification"), "{next}");
+        // The commit's reply comes first; its notification follows, before or after the next
+        // reply (it is sent by its own task).
+        let mut messages = vec![nc.rpc(&rpc(5, "<commit/>"))];
+        messages.push(nc.rpc(&rpc(6, "<get-config><source><running/></source><filter type=\"subtree\"/></get-config>")));
+        if !messages.iter().any(|m| m.contains(r#"message-id="6""#)) {
+            messages.push(nc.read_msg().expect("the reply to 6"));
+        }
+        assert!(ok(&messages[0]) && messages[0].contains(r#"message-id="5""#), "{messages:#?}");
+        assert!(messages.iter().any(|m| m.contains(r#"message-id="6""#)), "{messages:#?}");
+        let notifications: Vec<&String> =
+            messages.iter().filter(|m| m.contains("<notification")).collect();
+        assert_eq!(notifications.len(), 1, "{messages:#?}");
+        assert!(notifications[0].contains("<netconf-config-change"), "{messages:#?}");
+        assert!(notifications[0].contains("1/0/6"), "{messages:#?}");
         // Another session subscribes on its own.
         drop(nc);
         let (mut nc, _) = session(addr, true);

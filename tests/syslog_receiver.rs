@@ -71,11 +71,14 @@ impl Rx {
         }
     }
 
-    /// Waits (bounded) for the next device entry in the queue.
+    /// Waits (bounded) for the next device entry in the queue, and releases the device at once
+    /// (the test plays the watcher, whose check of it is over).
     async fn next(&self) -> Pending {
-        tokio::time::timeout(BOUND, self.queue.next())
+        let p = tokio::time::timeout(BOUND, self.queue.next())
             .await
-            .unwrap_or_else(|_| panic!("no signal: {:?}", self.stats.snapshot()))
+            .unwrap_or_else(|_| panic!("no signal: {:?}", self.stats.snapshot()));
+        self.queue.done(&p.device);
+        p
     }
 
     async fn stop(self) {

@@ -49,18 +49,32 @@ pub struct Rig {
 }
 
 impl Rig {
+    /// The switch reached over NETCONF (the bot subscribes to its notifications).
     pub async fn start() -> Rig {
+        Rig::start_over(false).await
+    }
+
+    /// The switch reached over RESTCONF: no subscription, syslog (and the poll) only.
+    pub async fn start_restconf() -> Rig {
+        Rig::start_over(true).await
+    }
+
+    async fn start_over(restconf: bool) -> Rig {
         let stop = CancellationToken::new();
         let webex = webex::start(WebexSimConfig::default(), stop.clone())
             .await
             .unwrap();
         let device = SimDevice::start().await;
         let dir = tempfile::tempdir().unwrap();
+        let reach = if restconf {
+            format!("restconf_url = \"{}\"", device.sim.restconf_url)
+        } else {
+            format!("netconf_port = {}", device.sim.netconf_addr.port())
+        };
         std::fs::write(
             dir.path().join("devices.toml"),
             format!(
-                "[[device]]\nname = \"c9300\"\nhost = \"127.0.0.1\"\nnetconf_port = {}\nprofile = \"iosxe\"\n",
-                device.sim.netconf_addr.port()
+                "[[device]]\nname = \"c9300\"\nhost = \"127.0.0.1\"\n{reach}\nprofile = \"iosxe\"\n"
             ),
         )
         .unwrap();

@@ -3,7 +3,7 @@
 //! RFC 5424), and the one event the bot acts on, IOS-XE's `%SYS-5-CONFIG_I: Configured from
 //! console by admin on vty0 (10.1.1.1)` (the event seed 000's EEM applet waits for) and its
 //! NETCONF/RESTCONF siblings (`%DMI-5-CONFIG_I`, `%SYS-5-CONFIG_P`). Anything else is not an
-//! error: it is counted and ignored by the caller.
+//! error: it is counted and ignored by the caller. What it relies on: docs/syslog.md.
 
 use std::fmt;
 

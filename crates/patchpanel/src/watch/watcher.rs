@@ -36,7 +36,7 @@ pub const PARALLEL_CHECKS: usize = 8;
 pub const QUEUE_DEVICES: usize = 10_000;
 /// How long a check waits after the first signal before reading, so the signals of one change
 /// (syslog, notification, the bot's own "done") become one check and one message.
-pub const SETTLE: Duration = Duration::from_millis(750);
+pub const SETTLE: Duration = Duration::from_millis(300);
 /// Interfaces compared with NetBox per change (each is a NetBox request and a device read).
 pub const MAX_DRIFT_INTERFACES: usize = 8;
 /// A report Webex did not take is tried again after this long.
