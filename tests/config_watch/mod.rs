@@ -128,6 +128,13 @@ impl Rig {
 
     /// Starts the bot, points the switch's syslog at it and waits for the baseline.
     pub async fn start_watching(&self, extra: &[(&'static str, String)]) -> RunningBot {
+        // A port recorded by an earlier run of the bot is not this run's.
+        if let Some(store) = self.store().await {
+            store
+                .set_cursor(patchpanel::watch::SYSLOG_PORT, 0)
+                .await
+                .unwrap();
+        }
         let bot = self.start_bot(extra);
         let port = self.wait_syslog_port(&bot).await;
         self.device.sim.set_syslog(Some(SyslogTarget {
@@ -146,7 +153,11 @@ impl Rig {
                 !bot.task.is_finished(),
                 "the bot stopped before binding syslog"
             );
-            if let Some(p) = self.stored(patchpanel::watch::SYSLOG_PORT).await {
+            if let Some(p) = self
+                .stored(patchpanel::watch::SYSLOG_PORT)
+                .await
+                .filter(|p| *p != 0)
+            {
                 return u16::try_from(p).unwrap();
             }
             assert!(

@@ -75,7 +75,10 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             supported: CURRENT,
         });
     }
-    let tx = conn.transaction()?;
+    // IMMEDIATE: the write lock is taken (waiting through the busy timeout) before anything is
+    // read. A deferred transaction would start as a reader and, finding another writer when it
+    // upgrades, fail at once with "database is locked": SQLite skips the busy handler there.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute_batch(TABLES_V0)?;
     if found < 1 {
         tx.execute_batch(V0_TO_V1)?;

@@ -245,3 +245,22 @@ fn an_unwritable_path_says_what_to_fix() {
     let e = Store::open(Path::new("/nonexistent-dir/x/patchpanel.db")).unwrap_err();
     assert!(e.to_string().contains("PATCHPANEL_DB"), "{e}");
 }
+
+/// Regression (issue 11): a bot restarting while another connection (a test, `patchpanel audit
+/// verify`) was opening the same file failed at once with "database is locked", because the WAL
+/// switch ran before the busy timeout was set. Opening now waits for the other writer.
+#[test]
+fn opening_waits_for_another_connection_holding_the_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locked.db");
+    drop(Store::open(&path).unwrap());
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let opener = {
+        let path = path.clone();
+        std::thread::spawn(move || Store::open(&path).map(|_| ()))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    holder.execute_batch("COMMIT").unwrap();
+    opener.join().unwrap().unwrap();
+}
