@@ -1,5 +1,6 @@
 //! `decide` (pure): authorization first, commands and card presses to actions; reply targets.
 use super::*;
+use crate::approval;
 use crate::inbound::{CardSubmit, ChatMessage, RoomKind, Sender};
 
 fn message(email: &str, text: &str) -> Inbound {
