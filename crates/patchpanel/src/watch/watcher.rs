@@ -10,7 +10,7 @@ use super::addresses::AddressBook;
 use super::diff::ConfigDiff;
 use super::messages;
 use super::queue::{Pending, Pushed, SignalQueue};
-use super::record::{self, ChangeRecord, Own, Verdict, MAX_STORED_LINES};
+use super::record::{self, ChangeRecord, Own, MAX_STORED_LINES};
 use super::signal::{now_ms, Signal, Via};
 use super::snapshot::Snapshot;
 use crate::device::apply::own::OwnChanges;
@@ -566,11 +566,4 @@ impl Watcher {
             }
         }
     }
-}
-
-/// Planned changes are reported with their reasons; used by tests to read a record back.
-pub fn verdict_of(record: &str) -> Option<Verdict> {
-    serde_json::from_str::<ChangeRecord>(record)
-        .ok()
-        .map(|r| r.verdict)
 }
