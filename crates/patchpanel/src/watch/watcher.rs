@@ -21,6 +21,7 @@ use crate::directory::DeviceDirectory;
 use crate::iface::InterfaceName;
 use crate::store::{NewConfigChange, Store, StoredSnapshot};
 use crate::webex::WebexRest;
+use std::collections::HashSet;
 use std::net::{IpAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,6 +42,8 @@ pub const SETTLE: Duration = Duration::from_millis(300);
 pub const MAX_DRIFT_INTERFACES: usize = 8;
 /// A report Webex did not take is tried again after this long.
 pub const REDELIVER_EVERY: Duration = Duration::from_secs(30);
+/// How soon a failed device listing (NetBox down) is tried again.
+pub const LIST_RETRY: Duration = Duration::from_secs(60);
 /// Bound of one report's send (retries included).
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -193,29 +196,66 @@ impl Watcher {
         shutdown: CancellationToken,
         on_devices: impl Fn(&[Device]) + Send + Sync + 'static,
     ) {
-        let mut via = Via::Startup;
+        // Devices checked at least once: a device first listed later (NetBox back after an
+        // outage, a new switch) gets its check at once, the rest wait for the next full round.
+        let mut checked: HashSet<String> = HashSet::new();
+        let mut last_round: Option<tokio::time::Instant> = None;
         loop {
-            self.refresh_devices(&on_devices).await;
+            let listed = self.refresh_devices(&on_devices).await;
             let now = now_ms();
+            let round_due = match last_round {
+                None => true,
+                Some(at) => at.elapsed() >= self.inner.poll_interval,
+            };
             for d in self.devices() {
-                self.signal(Signal::new(d.name, via, now));
+                if checked.insert(d.name.to_ascii_lowercase()) {
+                    self.signal(Signal::new(d.name, Via::Startup, now));
+                } else if round_due {
+                    self.signal(Signal::new(d.name, Via::Poll, now));
+                }
             }
-            bump(&self.inner.stats.polls);
-            via = Via::Poll;
+            if round_due {
+                last_round = Some(tokio::time::Instant::now());
+                bump(&self.inner.stats.polls);
+            }
+            // A failed listing is tried again soon, not a whole poll interval later.
+            let wait = if listed {
+                self.inner.poll_interval
+            } else {
+                self.inner.poll_interval.min(LIST_RETRY)
+            };
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(self.inner.poll_interval) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
         }
     }
 
-    /// Lists the managed devices; a failed listing keeps the last list.
-    async fn refresh_devices(&self, on_devices: &(impl Fn(&[Device]) + Send + Sync)) {
-        let devices = match self.inner.directory.managed().await {
-            Ok(d) => d,
+    /// Lists the managed devices; answers whether the listing succeeded. A failed listing keeps
+    /// the last list, or, when there is none yet (NetBox down at start), takes the devices file's.
+    async fn refresh_devices(&self, on_devices: &(impl Fn(&[Device]) + Send + Sync)) -> bool {
+        let (devices, listed) = match self.inner.directory.managed().await {
+            Ok(d) => (d, true),
             Err(e) => {
-                warn!(error = %e, "the managed devices could not be listed; keeping the last list");
-                return;
+                let known = self.devices();
+                if !known.is_empty() {
+                    warn!(error = %e, "the managed devices could not be listed; keeping the last list");
+                    return false;
+                }
+                warn!(error = %e, "the managed devices could not be listed; watching the devices file's meanwhile");
+                let file = self
+                    .inner
+                    .directory
+                    .file()
+                    .map(|f| {
+                        f.devices()
+                            .iter()
+                            .filter(|d| f.is_watched(&d.name))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (file, false)
             }
         };
         let hosts: Vec<(String, String)> = devices
@@ -244,6 +284,7 @@ impl Watcher {
         on_devices(&devices);
         debug!(devices = devices.len(), "managed devices listed");
         *self.inner.devices.lock().unwrap_or_else(|e| e.into_inner()) = devices;
+        listed
     }
 
     async fn check_loop(&self, tracker: &TaskTracker, shutdown: CancellationToken) {
