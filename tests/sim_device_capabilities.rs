@@ -129,8 +129,11 @@ async fn subscriptions_have_no_replay_and_changes_arrive_between_replies() {
         // reply (it is sent by its own task).
         let mut messages = vec![nc.rpc(&rpc(5, "<commit/>"))];
         messages.push(nc.rpc(&rpc(6, "<get-config><source><running/></source><filter type=\"subtree\"/></get-config>")));
-        if !messages.iter().any(|m| m.contains(r#"message-id="6""#)) {
-            messages.push(nc.read_msg().expect("the reply to 6"));
+        // The SSH session's read timeout (20 s) bounds this.
+        while !(messages.iter().any(|m| m.contains(r#"message-id="6""#))
+            && messages.iter().any(|m| m.contains("<notification")))
+        {
+            messages.push(nc.read_msg().expect("the reply to 6 and the notification"));
         }
         assert!(ok(&messages[0]) && messages[0].contains(r#"message-id="5""#), "{messages:#?}");
         assert!(messages.iter().any(|m| m.contains(r#"message-id="6""#)), "{messages:#?}");
