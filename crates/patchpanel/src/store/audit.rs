@@ -177,7 +177,7 @@ impl Store {
             source,
         })?;
         self.with(move |conn| {
-            let tx = conn.unchecked_transaction()?;
+            let tx = super::write_tx(conn)?;
             let seq = append_in(&tx, &kind, &subject, &body, at_ms)?;
             tx.commit()?;
             Ok(seq)

@@ -147,7 +147,7 @@ impl Store {
         let received = received.clone();
         let first = first.clone();
         self.with(move |conn| {
-            let tx = conn.unchecked_transaction()?;
+            let tx = super::write_tx(conn)?;
             let id = &first.record.id;
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO change_record
@@ -192,7 +192,7 @@ impl Store {
     ) -> Result<Committed, StoreError> {
         let t = t.clone();
         self.with(move |conn| {
-            let tx = conn.unchecked_transaction()?;
+            let tx = super::write_tx(conn)?;
             let id = &t.record.id;
             let from = t.record.version.saturating_sub(1);
             let updated = tx.execute(

@@ -142,7 +142,7 @@ impl Store {
         let audit = change.audit.to_owned();
         let at_ms = change.at_ms;
         self.with(move |conn| {
-            let tx = conn.unchecked_transaction()?;
+            let tx = super::write_tx(conn)?;
             let moved = tx.execute(
                 "UPDATE config_snapshot SET digest = ?2, body = ?3, taken_at_ms = ?4
                  WHERE device = ?1 AND digest = ?5",

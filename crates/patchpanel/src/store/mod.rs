@@ -89,6 +89,14 @@ pub struct Parked {
     pub reason: String,
 }
 
+/// A write transaction that takes the write lock when it begins, waiting through the busy timeout
+/// for another connection (a second process, `patchpanel audit`, a test reading the file). A
+/// deferred one would start as a reader and, upgrading, fail at once with "database is locked":
+/// SQLite skips the busy handler there to avoid a deadlock.
+fn write_tx(conn: &Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+}
+
 /// Cheap to clone; clones share the connection.
 #[derive(Clone)]
 pub struct Store {

@@ -264,3 +264,30 @@ fn opening_waits_for_another_connection_holding_the_write_lock() {
     holder.execute_batch("COMMIT").unwrap();
     opener.join().unwrap().unwrap();
 }
+
+/// The same for the store's multi-statement writes (the audit chain reads its last entry, then
+/// appends): they take the write lock when they begin, so another connection's lock is waited for
+/// instead of failing the append at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_waits_for_another_connection_holding_the_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.db");
+    let store = Store::open(&path).unwrap();
+    store
+        .audit_append("w2-change", "c9300 Gi1/0/1", &serde_json::json!({}), 1)
+        .await
+        .unwrap();
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let append = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .audit_append("w2-change", "c9300 Gi1/0/2", &serde_json::json!({}), 2)
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    holder.execute_batch("COMMIT").unwrap();
+    assert_eq!(append.await.unwrap().unwrap(), 2);
+}

@@ -42,6 +42,8 @@ pub const SETTLE: Duration = Duration::from_millis(300);
 pub const MAX_DRIFT_INTERFACES: usize = 8;
 /// A report Webex did not take is tried again after this long.
 pub const REDELIVER_EVERY: Duration = Duration::from_secs(30);
+/// Bound of the comparison with NetBox for one change (NetBox requests and interface reads).
+pub const DRIFT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How soon a failed device listing (NetBox down) is tried again.
 pub const LIST_RETRY: Duration = Duration::from_secs(60);
 /// Bound of one report's send (retries included).
@@ -333,17 +335,12 @@ impl Watcher {
     pub async fn check(&self, mut pending: Pending) {
         let inner = &self.inner;
         tokio::time::sleep(inner.settle).await;
-        let device = match self.device_named(&pending.device) {
-            Some(d) => d,
-            None => match inner.directory.lookup(&pending.device).await {
-                Ok(l) => l.resolved.device,
-                Err(e) => {
-                    warn!(device = %pending.device, error = %e, "a signal for a device that cannot be resolved");
-                    return;
-                }
-            },
+        // Only watched devices: the bot's own change to a `watch = false` device signals it too.
+        let Some(device) = self.device_named(&pending.device) else {
+            debug!(device = %pending.device, "a signal for a device that is not watched; ignored");
+            return;
         };
-        let _lock = inner.locks.lock(&device.name).await;
+        let lock = inner.locks.lock(&device.name).await;
         // Whatever arrived while settling or waiting for the lock is part of this check.
         if let Some(later) = inner.queue.take(&pending.device) {
             pending.absorb(later);
@@ -410,7 +407,25 @@ impl Watcher {
             }
         };
         let diff = ConfigDiff::between(&old, &snapshot);
-        let record = self.record(&device, &pending, &stored, &diff, now).await;
+        let mut record = self.record(&device, &pending, &stored, &diff, now).await;
+        // What follows reads no configuration: the bot's own changes to the device may go on
+        // while NetBox is asked (a slow NetBox must not hold up a change).
+        drop(lock);
+        if !record.verdict.is_planned() {
+            match tokio::time::timeout(DRIFT_TIMEOUT, self.drift(&device, &record.interfaces)).await
+            {
+                Ok((drift, note)) => {
+                    record.drift = drift;
+                    record.drift_note = note;
+                }
+                Err(_) => {
+                    record.drift_note = Some(format!(
+                        "NetBox or the device did not answer within {} s",
+                        DRIFT_TIMEOUT.as_secs()
+                    ))
+                }
+            }
+        }
         let record_json = match serde_json::to_string(&record) {
             Ok(j) => j,
             Err(e) => {
@@ -458,11 +473,6 @@ impl Watcher {
         let own = self.own_changes(&device.name, stored.taken_at_ms).await;
         let verdict = record::judge(&interfaces, other_sections, &own);
         let rendered = diff.render(MAX_STORED_LINES);
-        let (drift, drift_note) = if verdict.is_planned() {
-            (Vec::new(), None)
-        } else {
-            self.drift(device, &interfaces).await
-        };
         ChangeRecord {
             device: device.name.clone(),
             seen_at_ms: now,
@@ -475,8 +485,8 @@ impl Watcher {
             diff: rendered.lines,
             diff_left_out: rendered.left_out,
             interfaces,
-            drift,
-            drift_note,
+            drift: Vec::new(),
+            drift_note: None,
         }
     }
 
