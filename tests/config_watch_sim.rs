@@ -277,3 +277,37 @@ async fn a_syslog_flood_does_not_starve_the_chat_and_loses_no_change() {
     assert_eq!(all.len(), 2, "{all:#?}");
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_of_an_unknown_module_is_ignored_and_the_subscription_stays() {
+    let rig = Rig::start().await;
+    let bot = rig.start_watching(&[]).await;
+    let start = Instant::now();
+    let session = loop {
+        if let Some(s) = rig.device.sim.state().signals.subscribed_sessions.first() {
+            break *s;
+        }
+        assert!(start.elapsed() < WAIT, "the bot never subscribed");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    let sent = rig.device.sim.state().signals.notifications_sent;
+    rig.device.sim.notify_foreign("Gi1/0/3");
+    let start = Instant::now();
+    while rig.device.sim.state().signals.notifications_sent == sent {
+        assert!(
+            start.elapsed() < WAIT,
+            "the foreign notification was never sent"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // Nothing reported for it, and the same subscription carries the next change.
+    let all = rig.barrier(8600, 0).await;
+    assert_eq!(all.len(), 1, "only the barrier: {all:#?}");
+    assert!(all[0].contains("netconf notification"), "{all:#?}");
+    assert_eq!(
+        rig.device.sim.state().signals.subscribed_sessions,
+        [session],
+        "not resubscribed"
+    );
+    bot.stop().await;
+}

@@ -195,6 +195,12 @@ impl RunningDeviceSim {
         self.store.console(&change).map_err(ConsoleError::Refused)
     }
 
+    /// Sends each subscribed session a notification of a module no client knows (a link-down
+    /// event of `interface`): a watcher must count it and ignore it.
+    pub fn notify_foreign(&self, interface: &str) {
+        self.store.signals().notify_foreign(interface);
+    }
+
     /// Send syslog to `target` from now on, or stop with `None` (what `POST /_sim/syslog` does).
     pub fn set_syslog(&self, target: Option<SyslogTarget>) {
         self.store.signals().set_syslog(target);

@@ -75,12 +75,45 @@ pub fn config_change(event_ms: i64, by: &ChangedBy, edits: &[Edit]) -> Element {
         .with_child(change)
 }
 
+/// The namespace of [`foreign`]'s event: a module no client is expected to know.
+pub const FOREIGN_NS: &str = "urn:example:patchpanel-sim:link-events";
+
+/// A `<notification>` of a module the clients do not know (a link event, say): what a switch
+/// sends for the many event streams a configuration watcher must count and ignore.
+pub fn foreign(event_ms: i64, interface: &str) -> Element {
+    Element::new(NS_NOTIFICATION, "notification")
+        .with_child(Element::leaf(
+            NS_NOTIFICATION,
+            "eventTime",
+            clock::rfc3339(event_ms),
+        ))
+        .with_child(
+            Element::new(FOREIGN_NS, "link-down").with_child(Element::leaf(
+                FOREIGN_NS,
+                "interface",
+                interface,
+            )),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::device::config_diff::EditOp;
 
     const T: i64 = 1_796_372_467_123;
+
+    #[test]
+    fn a_foreign_event_is_in_its_own_namespace() {
+        let xml = String::from_utf8(foreign(T, "Gi1/0/3").to_document()).unwrap();
+        assert!(
+            xml.contains(&format!("<link-down xmlns=\"{FOREIGN_NS}\">")),
+            "{xml}"
+        );
+        assert!(xml.contains("<interface>Gi1/0/3</interface>"), "{xml}");
+        assert!(xml.contains("<eventTime>"), "{xml}");
+        assert!(!xml.contains("netconf-config-change"), "{xml}");
+    }
 
     #[test]
     fn a_console_change_as_rfc_6470_writes_it() {

@@ -302,14 +302,21 @@ impl Signals {
         }
     }
 
+    /// Sends every subscriber an event of a module no client knows ([`notification::foreign`]).
+    pub fn notify_foreign(&self, interface: &str) {
+        let doc = notification::foreign(clock::now_ms(), interface).to_document();
+        self.send(doc.into());
+    }
+
     fn notify(&self, now: i64, by: &ChangedBy, edits: &[Edit]) {
-        let subscribers = lock(&self.subscribers);
-        if subscribers.is_empty() {
-            return;
-        }
         let doc: Arc<[u8]> = notification::config_change(now, by, edits)
             .to_document()
             .into();
+        self.send(doc);
+    }
+
+    fn send(&self, doc: Arc<[u8]>) {
+        let subscribers = lock(&self.subscribers);
         for (session, s) in subscribers.iter() {
             if s.tx.try_send(doc.clone()).is_err() {
                 self.notifications_dropped.fetch_add(1, Ordering::Relaxed);
