@@ -44,21 +44,7 @@ async fn bench() {
         .sim
         .inject(Fault::MuteSyslog)
         .expect("mute syslog");
-    let start = Instant::now();
-    while rig
-        .device
-        .sim
-        .state()
-        .signals
-        .subscribed_sessions
-        .is_empty()
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "never subscribed"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    rig.wait_subscribed().await;
     let mut notification = rounds(&rig, "netconf notification").await;
     bot.stop().await;
     report(

@@ -137,18 +137,7 @@ async fn a_dropped_subscription_is_resubscribed_and_the_change_meanwhile_is_not_
     let bot = rig.start_watching(&[]).await;
     // Wait until the bot's subscription is up, then lose it and the syslog, and change the switch
     // while nobody listens.
-    let start = Instant::now();
-    while rig
-        .device
-        .sim
-        .state()
-        .signals
-        .subscribed_sessions
-        .is_empty()
-    {
-        assert!(start.elapsed() < WAIT, "the bot never subscribed");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    rig.wait_subscribed().await;
     rig.device.sim.inject(Fault::MuteSyslog).unwrap();
     rig.device.sim.inject(Fault::DropSubscriptions).unwrap();
     rig.console(json!({"interface": "Gi1/0/9", "set": {"description": "while unsubscribed"}}));
@@ -156,18 +145,7 @@ async fn a_dropped_subscription_is_resubscribed_and_the_change_meanwhile_is_not_
     assert!(reports[0].contains("while unsubscribed"), "{reports:#?}");
     // The subscription is back: the next change arrives as a notification.
     rig.device.sim.clear_faults();
-    let start = Instant::now();
-    while rig
-        .device
-        .sim
-        .state()
-        .signals
-        .subscribed_sessions
-        .is_empty()
-    {
-        assert!(start.elapsed() < WAIT, "the bot never resubscribed");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    rig.wait_subscribed().await;
     let all = rig.barrier(9100, 1).await;
     assert_eq!(all.len(), 2, "{all:#?}");
     bot.stop().await;
@@ -282,14 +260,7 @@ async fn a_syslog_flood_does_not_starve_the_chat_and_loses_no_change() {
 async fn a_notification_of_an_unknown_module_is_ignored_and_the_subscription_stays() {
     let rig = Rig::start().await;
     let bot = rig.start_watching(&[]).await;
-    let start = Instant::now();
-    let session = loop {
-        if let Some(s) = rig.device.sim.state().signals.subscribed_sessions.first() {
-            break *s;
-        }
-        assert!(start.elapsed() < WAIT, "the bot never subscribed");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    };
+    let session = rig.wait_subscribed().await;
     let sent = rig.device.sim.state().signals.notifications_sent;
     rig.device.sim.notify_foreign("Gi1/0/3");
     let start = Instant::now();

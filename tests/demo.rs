@@ -6,8 +6,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[test]
-fn the_demo_answers_piped_chat_and_pushes_a_netbox_edit() {
+/// Runs `patchpanel demo` with `input` piped in; answers what it printed, once it exited 0.
+fn run_demo(input: &[u8]) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_patchpanel"))
         .arg("demo")
         .env("RUST_LOG", "warn")
@@ -16,16 +16,7 @@ fn the_demo_answers_piped_chat_and_pushes_a_netbox_edit() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
-            b"vrf c9300\nshwo iface c9300 Gi1/0/2\n\
-              /netbox Gi1/0/3 ticket=CHG-42 mtu=9000 description=Printer floor 3\n\
-              show iface c9300 Gi1/0/3\n/netbox Gi1/0/4 ticket=CHG-43 mtu=100\n",
-        )
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
     // The demo bounds each reply by 60 s; this only guards against a hang.
     let start = Instant::now();
     while child.try_wait().unwrap().is_none() {
@@ -33,12 +24,22 @@ fn the_demo_answers_piped_chat_and_pushes_a_netbox_edit() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
         "exit {:?}\n{stdout}\n{stderr}",
         out.status
+    );
+    stdout
+}
+
+#[test]
+fn the_demo_answers_piped_chat_and_pushes_a_netbox_edit() {
+    let stdout = run_demo(
+        b"vrf c9300\nshwo iface c9300 Gi1/0/2\n\
+              /netbox Gi1/0/3 ticket=CHG-42 mtu=9000 description=Printer floor 3\n\
+              show iface c9300 Gi1/0/3\n/netbox Gi1/0/4 ticket=CHG-43 mtu=100\n",
     );
     for want in [
         "BLUE",
@@ -59,31 +60,10 @@ fn the_demo_answers_piped_chat_and_pushes_a_netbox_edit() {
 
 #[test]
 fn the_demo_shows_a_ticket_approved_in_webex() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_patchpanel"))
-        .arg("demo")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
-            b"/ticket Gi1/0/5 mtu=2000 vlan=access:100: description=Configured from the ticket system!\n\
+    let stdout = run_demo(
+        b"/ticket Gi1/0/5 mtu=2000 vlan=access:100: description=Configured from the ticket system!\n\
               /as approver@example.com\n/press 1\n/tickets\nshow iface c9300 Gi1/0/5\n",
-        )
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(300), "demo hung");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "exit {:?}\n{stdout}", out.status);
+    );
     for want in [
         "(Zammad: ticket 15001 created)",
         "[1] Approve",
@@ -101,28 +81,7 @@ fn the_demo_shows_a_ticket_approved_in_webex() {
 
 #[test]
 fn the_demo_reports_a_change_made_at_the_console() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_patchpanel"))
-        .arg("demo")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"/console Gi1/0/7 description=rogue\nchanges c9300\nchanges c9300 1\n")
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(300), "demo hung");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "exit {:?}\n{stdout}", out.status);
+    let stdout = run_demo(b"/console Gi1/0/7 description=rogue\nchanges c9300\nchanges c9300 1\n");
     for want in [
         "(c9300 console: 1 change(s) configured)",
         "Unplanned configuration change",

@@ -209,20 +209,7 @@ async fn a_w2_change_is_reported_by_the_notifier_as_planned_naming_its_ticket() 
     let world = netbox_w2::World::start(&backend, 0.2).await;
     let bot = world.start_bot();
     // The notifier's first sight of the switch is its silent baseline; the edit comes after it.
-    let start = std::time::Instant::now();
-    loop {
-        if world.db_path().exists() {
-            let store = patchpanel::store::Store::open(&world.db_path()).unwrap();
-            if store.config_snapshot("c9300").await.unwrap().is_some() {
-                break;
-            }
-        }
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(60),
-            "no baseline"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    world.wait_baseline().await;
     let gi9 = person.interface_id("GigabitEthernet1/0/9").await;
     person
         .edit(
@@ -232,17 +219,7 @@ async fn a_w2_change_is_reported_by_the_notifier_as_planned_naming_its_ticket() 
         )
         .await;
     netbox_w2::wait_cleared(&person, gi9).await;
-    let start = std::time::Instant::now();
-    let report = loop {
-        if let Some(r) = world.change_reports().into_iter().next() {
-            break r;
-        }
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(60),
-            "no report"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    };
+    let report = world.wait_change_report().await;
     assert!(
         report.starts_with("✅ **Configuration changed** on **c9300**"),
         "{report}"
@@ -269,37 +246,14 @@ async fn with_netbox_down_at_start_the_notifier_watches_the_devices_file() {
     let world = netbox_w2::World::start(&backend, 0.2).await;
     world.proxy.set_down(true);
     let bot = world.start_bot();
-    let start = std::time::Instant::now();
-    loop {
-        if world.db_path().exists() {
-            let store = patchpanel::store::Store::open(&world.db_path()).unwrap();
-            if store.config_snapshot("c9300").await.unwrap().is_some() {
-                break;
-            }
-        }
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(60),
-            "no baseline"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    world.wait_baseline().await;
     assert!(world.proxy.refused() > 0, "NetBox was asked while down");
     let request: patchpanel_sim::device::console::CliRequest = serde_json::from_value(json!({
         "interface": "Gi1/0/13", "set": {"description": "while NetBox is down"}
     }))
     .unwrap();
     world.device.sim.console(request).unwrap();
-    let start = std::time::Instant::now();
-    let report = loop {
-        if let Some(r) = world.change_reports().into_iter().next() {
-            break r;
-        }
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(60),
-            "no report"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    };
+    let report = world.wait_change_report().await;
     assert!(report.contains("while NetBox is down"), "{report}");
     world.proxy.set_down(false);
     bot.stop().await;

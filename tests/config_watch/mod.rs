@@ -145,6 +145,18 @@ impl Rig {
         bot
     }
 
+    /// Waits until a NETCONF session is subscribed to the switch's notifications; answers its id.
+    pub async fn wait_subscribed(&self) -> u32 {
+        let start = Instant::now();
+        loop {
+            if let Some(s) = self.device.sim.state().signals.subscribed_sessions.first() {
+                return *s;
+            }
+            assert!(start.elapsed() < WAIT, "the bot never subscribed");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// The port the bot's syslog receiver bound (recorded in the store).
     pub async fn wait_syslog_port(&self, bot: &RunningBot) -> u16 {
         let start = Instant::now();

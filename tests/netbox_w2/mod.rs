@@ -251,6 +251,34 @@ impl World {
             .collect()
     }
 
+    /// Waits until the configuration-change notifier stored its first snapshot of c9300 (its
+    /// silent baseline: a change after it is reported).
+    pub async fn wait_baseline(&self) {
+        let start = Instant::now();
+        loop {
+            if self.db_path().exists() {
+                let store = Store::open(&self.db_path()).unwrap();
+                if store.config_snapshot("c9300").await.unwrap().is_some() {
+                    return;
+                }
+            }
+            assert!(start.elapsed() < WAIT, "no baseline of c9300");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits for the first configuration-change report; answers it.
+    pub async fn wait_change_report(&self) -> String {
+        let start = Instant::now();
+        loop {
+            if let Some(r) = self.change_reports().into_iter().next() {
+                return r;
+            }
+            assert!(start.elapsed() < WAIT, "no configuration-change report");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// The configuration-change reports (oldest first).
     pub fn change_reports(&self) -> Vec<String> {
         self.all_bot_messages()

@@ -204,6 +204,21 @@ impl DeviceDirectory {
         Ok(out)
     }
 
+    /// The devices file's watched devices alone: what the notifier watches while NetBox cannot
+    /// be listed.
+    pub fn watched_in_file(&self) -> Vec<crate::device::Device> {
+        self.file
+            .as_deref()
+            .map(|f| {
+                f.devices()
+                    .iter()
+                    .filter(|d| f.is_watched(&d.name))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// NetBox's intent for `interface` (full name) of a resolved device. `Ok(None)` when NetBox is
     /// not configured or knows neither the device nor the interface.
     pub async fn intent(

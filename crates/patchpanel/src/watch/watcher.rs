@@ -245,19 +245,7 @@ impl Watcher {
                     return false;
                 }
                 warn!(error = %e, "the managed devices could not be listed; watching the devices file's meanwhile");
-                let file = self
-                    .inner
-                    .directory
-                    .file()
-                    .map(|f| {
-                        f.devices()
-                            .iter()
-                            .filter(|d| f.is_watched(&d.name))
-                            .cloned()
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (file, false)
+                (self.inner.directory.watched_in_file(), false)
             }
         };
         let hosts: Vec<(String, String)> = devices
